@@ -1,0 +1,1 @@
+"""the HTTP face: REST (OpenAPI), TAXII mount, the analyst's web UI"""

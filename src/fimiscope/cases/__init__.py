@@ -1,0 +1,1 @@
+"""triage, incidents, the DISARM taxonomy, attribution and confidence scales"""

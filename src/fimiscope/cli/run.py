@@ -1,0 +1,61 @@
+"""`fimiscope run` (every stage from its watermark) and `fimiscope stats`."""
+
+from __future__ import annotations
+
+import typer
+
+from fimiscope import pipeline
+from fimiscope.cli.app import app, settings
+from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    stage: list[str] = typer.Option([], "--stage", help="Run only this stage (repeatable)."),
+    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Documents per committed batch."),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Run every stage on what is new since its last run. Safe to interrupt and re-run."""
+    check_format(fmt)
+    cfg = settings(ctx)
+    store = cfg.open_store()
+    reports = []
+    for cls in pipeline.stages():
+        if stage and cls.name not in stage:
+            continue
+        with progress(cls.name) as update:
+            reports.extend(
+                pipeline.run(store, only=[cls.name], batch_size=batch_size or cfg.batch_size, on_stage=lambda _c: update)
+            )
+    if stage and not reports:
+        pipeline.run(store, only=stage)  # raises the clear "unknown stage" error
+    if fmt == "json":
+        emit_json(reports)
+        return
+    emit_list(
+        reports,
+        "table",
+        [
+            ("stage", lambda r: r.stage),
+            ("processed", lambda r: r.processed),
+            ("signals", lambda r: r.signals),
+            ("watermark", lambda r: r.watermark),
+        ],
+        title="pipeline run",
+    )
+
+
+@app.command("stats")
+def stats(
+    ctx: typer.Context,
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Counts of what the store holds."""
+    check_format(fmt)
+    data = settings(ctx).open_store().stats()
+    if fmt == "json":
+        emit_json(data)
+    else:
+        emit_record(data, "table", title="fimiscope store")
+        stdout.print(f"stages: {', '.join(c.name for c in pipeline.stages())}")

@@ -1,0 +1,68 @@
+"""`fimiscope search QUERY`: full-text search over stored documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+
+from fimiscope.cli.app import app, settings
+from fimiscope.cli.output import check_format, emit_list
+from fimiscope.core.clock import parse_time
+from fimiscope.core.errors import InvalidInput
+
+
+def _when(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_time(value)
+    except InvalidInput as exc:
+        raise InvalidInput(f"--{name}: {exc}") from None
+
+
+def _snippet(text: str, width: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="Words to find (all of them must occur)."),
+    lang: str = typer.Option(None, "--lang", help="Only this language (ISO 639-1, e.g. cs)."),
+    source: str = typer.Option(None, "--source", help="Only this source name."),
+    since: str = typer.Option(None, "--since", help="Published at or after (ISO date)."),
+    until: str = typer.Option(None, "--until", help="Published before (ISO date)."),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Search documents by words in their title and text, best match first."""
+    check_format(fmt)
+    store = settings(ctx).open_store()
+    hits = store.search(
+        query, language=lang, source=source, since=_when(since, "since"), until=_when(until, "until"), limit=limit
+    )
+    emit_list(
+        hits,
+        fmt,
+        [
+            ("score", lambda h: h[1]),
+            ("id", lambda h: h[0].id),
+            ("source", lambda h: h[0].source),
+            ("lang", lambda h: h[0].language),
+            ("published", lambda h: h[0].published_at),
+            ("title / text", lambda h: _snippet(h[0].title or h[0].text, 80)),
+        ],
+        empty=f"No document matches {query!r}.",
+        to_json=lambda h: {
+            "id": h[0].id,
+            "score": round(h[1], 6),
+            "source": h[0].source,
+            "url": h[0].url,
+            "title": h[0].title,
+            "language": h[0].language,
+            "published_at": h[0].published_at.isoformat() if h[0].published_at else None,
+            "snippet": _snippet(h[0].text),
+        },
+    )

@@ -1,0 +1,37 @@
+"""Time-sortable identifiers (ULID layout: 48-bit milliseconds + 80 random bits, Crockford base32).
+
+Hand-written because bulk import creates one per document and the libraries build an
+object per id; this is a plain string formatter over ``os.urandom``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str = "", at_ms: int | None = None) -> str:
+    """A 26-character ULID, optionally prefixed (``sig_01J...``) so ids say what they are."""
+    ms = int(time.time() * 1000) if at_ms is None else at_ms
+    rand = int.from_bytes(os.urandom(10), "big")
+    ulid = _encode(ms, 10) + _encode(rand, 16)
+    return f"{prefix}{ulid}" if prefix else ulid
+
+
+def id_time_ms(ulid: str) -> int:
+    """Milliseconds since the epoch encoded in a ULID (prefix allowed)."""
+    body = ulid[-26:]
+    value = 0
+    for ch in body[:10]:
+        value = value * 32 + _ALPHABET.index(ch)
+    return value

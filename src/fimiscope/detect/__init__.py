@@ -1,0 +1,2 @@
+"""Detectors: one module each, registered as pipeline stages. They meet in the store, never
+call each other."""

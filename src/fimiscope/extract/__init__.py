@@ -1,0 +1,1 @@
+"""Raw item -> Document: main text and metadata, language, canonical URL, normalisation."""

@@ -1,0 +1,62 @@
+"""Small dialect bridges so the rest of the store stays one code path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+T = TypeVar("T")
+
+
+def insert_ignore(conn: Connection, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def upsert(conn: Connection, table: sa.Table, keys: Sequence[str], update: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET the ``update`` columns from the new row."""
+    stmt: Any
+    if conn.dialect.name == "postgresql":
+        stmt = postgresql.insert(table)
+    else:
+        stmt = sqlite.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
+    )
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def next_values(conn: Connection, name: str, count: int) -> list[int]:
+    """Reserve ``count`` increasing values of a named sequence. Call inside a transaction."""
+    if count <= 0:
+        raise ValueError("count must be positive")
+    if conn.dialect.name == "postgresql":
+        values = conn.execute(
+            sa.text(f"SELECT nextval('{name}') FROM generate_series(1, :n)"), {"n": count}
+        ).scalars().all()
+        return sorted(int(v) for v in values)
+    row = conn.execute(
+        sa.text("UPDATE counters SET value = value + :n WHERE name = :name RETURNING value"),
+        {"n": count, "name": name},
+    ).first()
+    if row is None:
+        conn.execute(sa.text("INSERT INTO counters(name, value) VALUES (:name, :n)"), {"name": name, "n": count})
+        return list(range(1, count + 1))
+    last = int(row[0])
+    return list(range(last - count + 1, last + 1))
