@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fimiscope.store import Store
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -27,7 +31,7 @@ class Settings:
     )
     batch_size: int = field(default_factory=lambda: int(os.environ.get("FIMISCOPE_BATCH_SIZE", "500")))
 
-    def open_store(self):  # type: ignore[no-untyped-def]
+    def open_store(self) -> Store:
         from fimiscope.store import Store
 
         return Store.open(self.database_url, self.data_dir)

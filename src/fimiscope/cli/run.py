@@ -25,9 +25,8 @@ def run(
         if stage and cls.name not in stage:
             continue
         with progress(cls.name) as update:
-            reports.extend(
-                pipeline.run(store, only=[cls.name], batch_size=batch_size or cfg.batch_size, on_stage=lambda _c: update)
-            )
+            size = batch_size or cfg.batch_size
+            reports.extend(pipeline.run(store, only=[cls.name], batch_size=size, on_stage=lambda _c: update))
     if stage and not reports:
         pipeline.run(store, only=stage)  # raises the clear "unknown stage" error
     if fmt == "json":

@@ -8,9 +8,9 @@ import typer
 
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stdout
+from fimiscope.collect.registry import read_registry
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import RELIABILITY_LABELS, Affiliation, Provenance, Reliability, Source
-from fimiscope.collect.registry import read_registry
 
 sources_app = typer.Typer(help="The source registry: outlets, accounts, channels.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -34,7 +34,7 @@ def parse_interval(value: str | None) -> int | None:
 
 
 def source_json(src: Source) -> dict[str, object]:
-    data = plain(src)
+    data: dict[str, object] = plain(src)
     data["flagged"] = src.affiliation.flagged
     return data
 
@@ -67,7 +67,9 @@ def add(
     check_format(fmt)
     aff = Affiliation.parse(affiliation)
     if aff.flagged and not by:
-        raise InvalidInput("a state-affiliation flag needs its provenance: add --provenance-by (and --provenance-where)")
+        raise InvalidInput(
+            "a state-affiliation flag needs its provenance: add --provenance-by (and --provenance-where)"
+        )
     is_account = ":" in name and not name.startswith(("http:", "https:"))
     src = Source(
         name=name,

@@ -252,7 +252,7 @@ def read_csv(
         if len(row) != len(header):
             yield Rejection(line, f"has {len(row)} columns, the header has {len(header)}")
             continue
-        obj = {rename.get(col, col): cell for col, cell in zip(header, row, strict=True)}
+        obj: dict[str, Any] = {rename.get(col, col): cell for col, cell in zip(header, row, strict=True)}
         if isinstance(obj.get("links"), str):
             obj["links"] = [u for u in obj["links"].split() if u]
         try:

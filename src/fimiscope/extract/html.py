@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
@@ -47,7 +48,7 @@ def extract(html: str | bytes, url: str | None = None, *, encoding: str | None =
         html = decode(html[:MAX_HTML_BYTES], encoding)
     else:
         html = html[:MAX_HTML_BYTES]
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )
     if doc is None or not (doc.text or "").strip():

@@ -517,7 +517,7 @@ class Store:
         if self.dialect == "sqlite":
             fts = sa.table("documents_fts", sa.column("rowid"))
             match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-            rank = sa.literal_column("bm25(documents_fts)")
+            rank: sa.ColumnElement[float] = sa.literal_column("bm25(documents_fts)")
             q = (
                 q.add_columns((-rank).label("score"))
                 .join(fts, fts.c.rowid == documents.c.pk)
@@ -526,7 +526,7 @@ class Store:
             )
         else:
             tsq = sa.func.plainto_tsquery("simple", " ".join(terms))
-            vec = sa.literal_column("documents.search_vector")
+            vec: sa.ColumnElement[Any] = sa.literal_column("documents.search_vector")
             score = sa.func.ts_rank(vec, tsq)
             q = q.add_columns(score.label("score")).where(vec.op("@@")(tsq)).order_by(score.desc())
         if language:

@@ -22,10 +22,7 @@ def insert_ignore(conn: Connection, table: sa.Table) -> Any:
 def upsert(conn: Connection, table: sa.Table, keys: Sequence[str], update: Sequence[str]) -> Any:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET the ``update`` columns from the new row."""
     stmt: Any
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(table)
-    else:
-        stmt = sqlite.insert(table)
+    stmt = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in update}
     )
