@@ -1,0 +1,3 @@
+from fimiscope.cli import main
+
+main()

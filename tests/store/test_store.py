@@ -1,0 +1,138 @@
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from fimiscope.core.errors import InvalidInput, NotFound
+from fimiscope.core.model import Affiliation, Document, Evidence, Provenance, Signal, SignalStatus, Source
+from fimiscope.store import Store
+from fimiscope.store.db import current_revision, migrate
+
+
+def _doc(i: int, text: str | None = None, **kw: object) -> Document:
+    return Document(
+        text=text or f"Article number {i} about the grain corridor and Prague.",
+        url=f"https://news.example/a/{i}",
+        title=f"Title {i}",
+        published_at=datetime(2024, 3, 1 + i % 20, tzinfo=UTC),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_upsert_is_idempotent_and_versions_changes(store: Store) -> None:
+    docs = [_doc(i, raw=b"<html>%d</html>" % i) for i in range(1100)]
+    first = store.upsert_documents(docs)
+    assert (first.new, first.updated, first.unchanged) == (1100, 0, 0)
+    again = store.upsert_documents(docs)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1100)
+    assert store.stats()["documents"] == 1100
+
+    changed = _doc(3, text="A corrected article about something else entirely.")
+    res = store.upsert_documents([changed])
+    assert (res.new, res.updated) == (0, 1)
+    doc_id = res.ids[0]
+    doc = store.get_document(doc_id)
+    assert doc.text.startswith("A corrected")
+    assert doc.metadata["_version"] == 2
+    history = store.document_versions(doc_id)
+    assert [h["version"] for h in history] == [1]
+    assert history[0]["text"].startswith("Article number 3")
+    # whitespace-only change is not a new version
+    same = _doc(3, text="A corrected   article about something else\nentirely.")
+    assert store.upsert_documents([same]).unchanged == 1
+
+
+def test_raw_bytes_are_archived_content_addressed(store: Store) -> None:
+    body = "<html><body>Привет, мир</body></html>".encode()
+    store.upsert_documents([_doc(1, raw=body), _doc(2, raw=body)])
+    assert store.stats()["raw_blobs"] == 1
+    with store.engine.connect() as c:
+        digest = c.execute(sa.text("SELECT raw_hash FROM documents LIMIT 1")).scalar()
+    assert store.get_raw(digest) == body
+    with pytest.raises(NotFound):
+        store.get_raw("0" * 64)
+
+
+def test_sources_created_from_documents_and_merged_from_registries(store: Store) -> None:
+    store.upsert_documents([_doc(1), Document(text="post", external_id="5", source="telegram:chan")])
+    names = {s.name for s in store.list_sources()}
+    assert names == {"news.example", "telegram:chan"}
+    tg = store.get_source("telegram:chan")
+    assert (tg.platform, tg.handle) == ("telegram", "chan")
+
+    flag = Source(
+        name="news.example",
+        affiliation=Affiliation.STATE_CONTROLLED,
+        provenance=[Provenance(by="EEAS", where="https://example.org/report", when="2024-01-01")],
+        lists=["list-a"],
+    )
+    assert store.merge_sources([flag]) == (0, 1)
+    assert store.merge_sources([flag]) == (0, 0)  # re-import changes nothing
+    second = Source(name="news.example", affiliation=Affiliation.STATE_ALIGNED, lists=["list-b"],
+                    provenance=[Provenance(by="Other")])
+    store.merge_sources([second])
+    merged = store.get_source("news.example")
+    assert merged.affiliation is Affiliation.STATE_CONTROLLED  # the more severe tier stays
+    assert merged.lists == ["list-a", "list-b"]
+    assert [p.by for p in merged.provenance] == ["EEAS", "Other"]
+    with pytest.raises(InvalidInput):
+        store.add_source(Source(name="news.example"))
+    store.remove_source("news.example")
+    with pytest.raises(NotFound):
+        store.get_source("news.example")
+    assert store.stats()["documents"] == 2  # documents stay, detached
+
+
+def test_search_with_filters(store: Store) -> None:
+    store.upsert_documents(
+        [
+            Document(text="Vláda v Praze schválila rozpočet.", url="https://a.example/cs", language="cs",
+                     published_at=datetime(2024, 1, 5, tzinfo=UTC)),
+            Document(text="Правительство в Праге утвердило бюджет.", url="https://b.example/ru", language="ru",
+                     published_at=datetime(2024, 2, 5, tzinfo=UTC)),
+            Document(text="The government in Prague approved the budget.", url="https://c.example/en",
+                     language="en", published_at=datetime(2024, 3, 5, tzinfo=UTC)),
+        ]
+    )
+    assert [d.url for d, _ in store.search("Praze")] == ["https://a.example/cs"]
+    assert [d.url for d, _ in store.search("бюджет")] == ["https://b.example/ru"]
+    assert [d.url for d, _ in store.search("budget", language="en")] == ["https://c.example/en"]
+    assert store.search("budget", language="cs") == []
+    assert [d.url for d, _ in store.search("budget", since=datetime(2024, 3, 1, tzinfo=UTC))] == [
+        "https://c.example/en"
+    ]
+    assert store.search("budget", source="c.example")[0][0].source == "c.example"
+    assert store.search('"; DROP TABLE documents; --') == []
+    with pytest.raises(InvalidInput):
+        store.search("!!!")
+
+
+def test_signals_keep_analyst_status_on_rerun(store: Store) -> None:
+    doc_id = store.upsert_documents([_doc(1)]).ids[0]
+    sig = Signal(type="test", title="t", score=0.5, detector="d", detector_version="1", key="k1",
+                 evidence=[Evidence(document_id=doc_id, span_start=0, span_end=7, score=0.5)])
+    assert store.upsert_signals([sig]) == (1, 0)
+    assert store.set_signal_status([sig.id or ""], "confirmed") == 1
+    rerun = Signal(type="test", title="t2", score=0.9, detector="d", detector_version="1", key="k1",
+                   evidence=[Evidence(document_id=doc_id, span_start=0, span_end=7, score=0.9)])
+    assert store.upsert_signals([rerun]) == (0, 1)
+    got = store.get_signal(sig.id or "")
+    assert got.status is SignalStatus.CONFIRMED
+    assert got.score == 0.9 and len(got.evidence) == 1 and got.evidence[0].document_id == doc_id
+    assert [s.id for s in store.list_signals(status="confirmed")] == [sig.id]
+
+
+def test_watermarks_commit_with_their_transaction(store: Store) -> None:
+    with store.transaction() as conn:
+        store.set_watermark("stage.a", 5, conn)
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.set_watermark("stage.a", 9, conn)
+        raise RuntimeError("crash before commit")
+    assert store.watermark("stage.a") == 5
+
+
+def test_migrations_are_repeatable(database_url: str) -> None:
+    s = Store.open(database_url)
+    migrate(s.engine)  # second time: no-op
+    assert current_revision(s.engine) is not None
+    s.close()
