@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import orjson
-
 from tests.conftest import Cli
 
 
@@ -100,13 +99,13 @@ def test_changed_item_keeps_its_history(cli: Cli, tmp_path: Path) -> None:
 def test_csv_with_column_mapping_and_bad_rows(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "posts.csv"
     path.write_bytes(
-        "link,body,headline,date,channel\n"
-        "https://site.example/1,Text one,One,2024-01-02,site.example\n"
-        "https://site.example/2,,Two,2024-01-02,site.example\n"
-        "https://site.example/3,Text three,Three,not a date,site.example\n"
-        "https://site.example/4,Text four\n".encode()
+        b"link,body,headline,date,channel\n"
+        b"https://site.example/1,Text one,One,2024-01-02,site.example\n"
+        b"https://site.example/2,,Two,2024-01-02,site.example\n"
+        b"https://site.example/3,Text three,Three,not a date,site.example\n"
+        b"https://site.example/4,Text four\n"
         + b"https://site.example/5,caf\xe9,Five,2024-01-02,site.example\n"
-        + "https://site.example/6,\"Multi\nline, quoted\",Six,2024-01-03,site.example\n".encode()
+        + b"https://site.example/6,\"Multi\nline, quoted\",Six,2024-01-03,site.example\n"
     )
     result = cli(
         "import", "csv", str(path), "--map", "url=link", "--map", "text=body", "--map", "title=headline",
