@@ -12,11 +12,16 @@ import time
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+# Two base32 digits per lookup: id creation is on the bulk-import path.
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+
+
 def _encode(value: int, length: int) -> str:
+    """``length`` (even) Crockford base32 digits of ``value``, most significant first."""
     chars = []
-    for _ in range(length):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
+    for _ in range(length // 2):
+        chars.append(_PAIRS[value & 1023])
+        value >>= 10
     return "".join(reversed(chars))
 
 

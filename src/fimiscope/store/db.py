@@ -28,6 +28,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.execute("PRAGMA cache_size=-65536")
+    # Checkpoint every ~64 MB of WAL instead of 4 MB: fewer fsyncs during bulk import.
+    cur.execute("PRAGMA wal_autocheckpoint=16384")
     cur.close()
 
 

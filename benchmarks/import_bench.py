@@ -1,0 +1,179 @@
+"""Bulk import speed: `fimiscope import jsonl` against the reference tools, same file, one run.
+
+Contenders (each in its own process, so peak memory is its own):
+  fimiscope/sqlite      our full path: parse + validate + raw archive (zstd) + upsert + FTS5
+  sqlite-utils          simonw's sqlite-utils insert_all + FTS5 (the tool for JSONL -> SQLite)
+  raw sqlite3           executemany into a plain table, no FTS, no archive: the floor
+  fimiscope/postgresql  our full path into PostgreSQL (with --pg URL)
+  psycopg COPY          COPY into a plain table: PostgreSQL's floor
+
+    python benchmarks/import_bench.py --n 1000000 [--pg postgresql://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORDS = (
+    "government ministry election vote sanctions grain corridor energy prices protest minister report "
+    "vláda volby sankce energie ceny protest ministr zpráva правительство выборы санкции энергия цены "
+    "протест министр доклад NATO EU Prague Moscow Kyiv Warsaw Bratislava"
+).split()
+
+
+def generate(path: Path, n: int) -> None:
+    rng = random.Random(7)
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(60, 120)))
+            row = {
+                "url": f"https://site{i % 500}.example/article/{i}",
+                "source": f"site{i % 500}.example",
+                "title": " ".join(rng.choice(WORDS) for _ in range(8)),
+                "text": text,
+                "language": rng.choice(["en", "cs", "ru"]),
+                "published_at": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:00Z",
+                "author": f"author {i % 97}",
+            }
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def run_fimiscope(path: Path, url: str) -> None:
+    from fimiscope.collect.generic import open_input, read_jsonl
+    from fimiscope.pipeline import ingest
+    from fimiscope.store import Store
+
+    store = Store.open(url)
+    with open_input(path) as stream:
+        report = ingest(store, read_jsonl(stream))
+    assert report.new > 0 and not report.rejected, report.rejected[:3]
+
+
+def run_sqlite_utils(path: Path, db_path: str) -> None:
+    import sqlite_utils
+
+    db = sqlite_utils.Database(db_path)
+    db.execute("PRAGMA journal_mode=WAL")
+
+    def rows():  # type: ignore[no-untyped-def]
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                yield json.loads(line)
+
+    db["documents"].insert_all(rows(), pk="url", batch_size=2000)
+    db["documents"].enable_fts(["title", "text"], create_triggers=True)
+
+
+def run_raw_sqlite(path: Path, db_path: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE d (url TEXT PRIMARY KEY, source TEXT, title TEXT, text TEXT, language TEXT, "
+                 "published_at TEXT, author TEXT)")
+    cols = ("url", "source", "title", "text", "language", "published_at", "author")
+    batch = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            batch.append(tuple(row[c] for c in cols))
+            if len(batch) >= 5000:
+                conn.executemany("INSERT INTO d VALUES (?,?,?,?,?,?,?)", batch)
+                conn.commit()
+                batch.clear()
+    conn.executemany("INSERT INTO d VALUES (?,?,?,?,?,?,?)", batch)
+    conn.commit()
+
+
+def run_pg_copy(path: Path, url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE d (url TEXT PRIMARY KEY, source TEXT, title TEXT, text TEXT, language TEXT, "
+                     "published_at TIMESTAMPTZ, author TEXT)")
+        cols = ("url", "source", "title", "text", "language", "published_at", "author")
+        with conn.cursor().copy(f"COPY d ({', '.join(cols)}) FROM STDIN") as copy, path.open(encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                copy.write_row(tuple(row[c] for c in cols))
+
+
+def child(args: argparse.Namespace) -> None:
+    path = Path(args.file)
+    start = time.perf_counter()
+    if args.child == "fimiscope":
+        run_fimiscope(path, args.target)
+    elif args.child == "sqlite-utils":
+        run_sqlite_utils(path, args.target)
+    elif args.child == "raw-sqlite3":
+        run_raw_sqlite(path, args.target)
+    elif args.child == "psycopg-copy":
+        run_pg_copy(path, args.target)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+
+
+def _fresh_pg_schema(url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        conn.execute(f"CREATE SCHEMA {name}")
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--pg", default=os.environ.get("FIMISCOPE_TEST_DATABASE_URL"))
+    parser.add_argument("--child")
+    parser.add_argument("--file")
+    parser.add_argument("--target")
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="fimiscope-bench-"))
+    data = work / "docs.jsonl"
+    print(f"generating {args.n:,} documents ...", file=sys.stderr)
+    generate(data, args.n)
+    size_mb = data.stat().st_size / 1e6
+    plans = [
+        ("fimiscope / sqlite", "fimiscope", f"sqlite:///{work / 'ours.sqlite3'}"),
+        ("sqlite-utils / sqlite", "sqlite-utils", str(work / "su.sqlite3")),
+        ("raw sqlite3 (no FTS)", "raw-sqlite3", str(work / "raw.sqlite3")),
+    ]
+    if args.pg:
+        plans.append(("fimiscope / postgresql", "fimiscope", _fresh_pg_schema(args.pg, "bench_ours")))
+        plans.append(("psycopg COPY (no FTS)", "psycopg-copy", _fresh_pg_schema(args.pg, "bench_copy")))
+    results = []
+    for label, kind, target in plans:
+        print(f"running {label} ...", file=sys.stderr)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--file", str(data), "--target", target],
+            capture_output=True, text=True, check=True,
+        )
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        results.append((label, res["seconds"], res["peak_mb"]))
+    base = next(r for r in results if r[0].startswith("sqlite-utils"))
+    print(f"\n{args.n:,} documents, {size_mb:,.0f} MB of JSONL, {os.cpu_count()} cores\n")
+    print(f"{'contender':28} {'docs/s':>10} {'peak MB':>9} {'vs sqlite-utils':>16}")
+    for label, secs, peak in results:
+        print(f"{label:28} {args.n / secs:>10,.0f} {peak:>9,.0f} {base[1] / secs:>15.2f}x")
+    print(json.dumps({label: {"docs_per_s": round(args.n / s), "peak_mb": round(p)} for label, s, p in results}))
+
+
+if __name__ == "__main__":
+    main()
