@@ -70,13 +70,19 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision``. Safe to call on every start: it is a no-op when current."""
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to ``revision``. Safe to call on every start: it is a no-op when current.
+
+    Each room that owns tables has its own branch of the history, rooted at the foundation
+    revision ``0001``; ``heads`` brings every branch up to date.
+    """
     command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The current revisions, comma-separated (one per branch), or None on an empty database."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
