@@ -179,3 +179,18 @@ def test_file_items_round_trip_into_the_store(store: Store, tmp_path: Path) -> N
     hit = store.search("Report number 1")[0][0]
     assert hit.title == "Story 1" and "capital" in hit.text
     assert store.search("выборах")[0][0].source == "telegram:c"
+
+
+@pytest.mark.parametrize("engine", ["trafilatura", "resiliparse"])
+def test_extractors_survive_hostile_html(engine: str) -> None:
+    page = ARTICLE.format(title="Deep", body="Real words in a real paragraph about the vote. " * 5)
+    assert "vote" in extract(page, engine=engine).text
+    nested = "<html><body>" + "<div>" * 100_000 + "text" + "</div>" * 100_000 + "</body></html>"
+    start = datetime.now(UTC)
+    with pytest.raises(InvalidInput, match="nested deeper"):
+        extract(nested, engine=engine)
+    assert (datetime.now(UTC) - start).total_seconds() < 5
+    with pytest.raises(InvalidInput):
+        extract(b"\x00\x01\x02\xff" * 1000, engine=engine)
+    with pytest.raises(InvalidInput, match="unknown extractor"):
+        extract(page, engine="nope")
