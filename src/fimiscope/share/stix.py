@@ -84,6 +84,7 @@ def organisation_identity(name: str | None = None) -> dict[str, Any]:
             identity_class="organization",
             created="2020-01-01T00:00:00.000Z",
             modified="2020-01-01T00:00:00.000Z",
+            object_marking_refs=[TLP2_IDS["clear"]],
         ).serialize()
     )
 
