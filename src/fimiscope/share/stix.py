@@ -379,6 +379,10 @@ def validate_objects(objects: list[Any]) -> list[dict[str, Any]]:
         if obj.get("spec_version", "2.1") != "2.1" and obj.get("type") != "bundle":
             errors.append(f"{oid}: spec_version {obj.get('spec_version')!r}; only STIX 2.1 is accepted")
             continue
+        missing = [k for k in _required(obj) if k not in obj]
+        if missing:
+            errors.append(f"{oid}: missing required {', '.join(missing)}")
+            continue
         try:
             stix2.parse(obj, allow_custom=True, version="2.1")
         except (STIXError, ValueError, TypeError, KeyError) as exc:
@@ -390,6 +394,18 @@ def validate_objects(objects: list[Any]) -> list[dict[str, Any]]:
     if errors:
         raise InvalidInput("invalid STIX, nothing imported: " + "; ".join(errors[:5]))
     return out
+
+
+def _required(obj: dict[str, Any]) -> tuple[str, ...]:
+    """What stix2 would fill in for us but a sender must give: the spec's required timestamps."""
+    from stix2.v21 import OBJ_MAP_OBSERVABLE
+
+    kind = obj.get("type")
+    if kind in OBJ_MAP_OBSERVABLE:
+        return ()
+    if kind == "marking-definition":
+        return ("created",)
+    return ("spec_version", "created", "modified")
 
 
 def import_objects(
