@@ -316,7 +316,7 @@ def export_bundle(store: Store, incident_id: str | None = None) -> dict[str, Any
     org = organisation_identity()
     chosen = [incs.get(incident_id)] if incident_id else incs.list()
     objects: dict[str, Any] = {org["id"]: org}
-    levels: set[str] = set()
+    levels: set[str] = {"clear"}  # our identity is TLP:CLEAR
     for inc in chosen:
         sigs = [store.get_signal(s) for s in inc.signal_ids]
         for oid, obj in incident_objects(inc, tax, org, sigs).items():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,6 +62,8 @@ class DisarmEntry:
 def _json_value(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: _json_value(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_json_value(v) for v in value]
     if isinstance(value, datetime):
@@ -138,11 +141,11 @@ class IncidentStore:
             self._audit(c, inc.id, who, "create", None, None, _json_value(_row(inc)), now)
             for sid in inc.signal_ids:
                 self._link(c, inc.id, sid, who, now)
-        return self.get(inc.id)
+            return self.get(inc.id, c)
 
     def get(self, incident_id: str, conn: Connection | None = None) -> Incident:
         q = sa.select(incidents).where((incidents.c.id == incident_id) | (incidents.c.stix_id == incident_id))
-        with self.store._conn(conn) as c:
+        with self._read(conn) as c:
             row = c.execute(q).mappings().first()
             if row is None:
                 raise NotFound(f"no incident {incident_id!r} (see `fimiscope incidents list`)")
@@ -155,6 +158,14 @@ class IncidentStore:
                 )
             ]
         return _incident_from(row, sids)
+
+    @contextmanager
+    def _read(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.store.engine.connect() as c:
+                yield c
 
     def find_by_stix_id(self, stix_id: str, conn: Connection) -> Incident | None:
         row = conn.execute(sa.select(incidents.c.id).where(incidents.c.stix_id == stix_id)).first()

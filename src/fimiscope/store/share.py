@@ -4,7 +4,8 @@ and pull state. Visibility filters (collection, TLP) are applied in SQL, never a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -127,6 +128,15 @@ class ShareStore:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    @contextmanager
+    def _read(self, conn: Connection | None) -> Iterator[Connection]:
+        # Reads take no write lock (SQLite WAL lets them run beside a writer).
+        if conn is not None:
+            yield conn
+        else:
+            with self.store.engine.connect() as c:
+                yield c
+
     # -- objects ---------------------------------------------------------------------------
 
     def put_objects(
@@ -217,12 +227,12 @@ class ShareStore:
                 conds.append(t.c.version.in_(exact))
             stmt = stmt.where(sa.or_(*conds))
         stmt = stmt.order_by(t.c.date_added, t.c.pk).limit(q.limit + 1)
-        with self.store._conn(conn) as c:
+        with self._read(conn) as c:
             rows = [_obj(r) for r in c.execute(stmt).mappings()]
         return rows[: q.limit], len(rows) > q.limit
 
     def objects_in(self, collection: str, conn: Connection | None = None) -> list[StoredObject]:
-        with self.store._conn(conn) as c:
+        with self._read(conn) as c:
             rows = c.execute(
                 sa.select(stix_objects).where(stix_objects.c.collection_id == collection).order_by(stix_objects.c.pk)
             ).mappings()
