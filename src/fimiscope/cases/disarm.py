@@ -6,6 +6,7 @@ DISARM's own STIX bundle, which then becomes the version in use.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class Taxonomy:
             out.append(e)
         return sorted(out, key=lambda e: (_kind_order(e.kind), e.external_id))
 
-    def search(self, words: str) -> list[DisarmEntry]:
+    def search(self, words: str) -> builtins.list[DisarmEntry]:
         terms = [t for t in re.findall(r"\w+", words.lower()) if t]
         if not terms:
             raise InvalidInput("give at least one word to search for")
@@ -73,7 +74,7 @@ class Taxonomy:
                 hits.append((-name_hits, _kind_order(e.kind), e.external_id, e))
         return [h[-1] for h in sorted(hits, key=lambda h: h[:3])]
 
-    def check_techniques(self, ids: list[str]) -> list[str]:
+    def check_techniques(self, ids: builtins.list[str]) -> builtins.list[str]:
         """Normalised technique ids; an unknown id is an error that names the version."""
         out = []
         for raw in ids:
@@ -91,7 +92,7 @@ def _kind_order(kind: str) -> int:
 @lru_cache(maxsize=1)
 def builtin() -> Taxonomy:
     """DISARM as shipped by pymispgalaxies."""
-    from pymispgalaxies import Clusters
+    from pymispgalaxies import Clusters  # type: ignore[attr-defined]
 
     clusters = Clusters()
     entries: dict[str, DisarmEntry] = {}

@@ -24,7 +24,7 @@ from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record
 from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Actor, Attribution, Channel, Incident
-from fimiscope.store.cases import IncidentStore
+from fimiscope.store.cases import DisarmEntry, IncidentStore
 
 incidents_app = typer.Typer(
     help="Incidents: documented manipulation, with DISARM techniques and TLP.", no_args_is_help=True
@@ -64,7 +64,7 @@ def _status(value: str) -> str:
 
 
 def incident_json(inc: Incident, version: str) -> dict[str, Any]:
-    data = plain(inc)
+    data: dict[str, Any] = plain(inc)
     att = inc.attribution
     data["attribution"]["admiralty"] = admiralty(att.source_reliability, att.information_credibility)
     data["disarm_version"] = version
@@ -415,7 +415,7 @@ def link_signal(
 # -- DISARM -------------------------------------------------------------------------------------
 
 
-def _entry_json(e: disarm.DisarmEntry, version: str) -> dict[str, Any]:
+def _entry_json(e: DisarmEntry, version: str) -> dict[str, Any]:
     return {**plain(e), "disarm_version": version}
 
 

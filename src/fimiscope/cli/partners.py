@@ -27,7 +27,7 @@ _FMT = typer.Option("table", "--format", help="table or json")
 
 
 def partner_json(p: Partner) -> dict[str, Any]:
-    data = plain(p)
+    data: dict[str, Any] = plain(p)
     data.pop("remote_token", None)  # never printed back
     data["active"] = p.active
     data["has_remote_token"] = bool(p.remote_token)

@@ -77,7 +77,7 @@ def organisation_name() -> str:
 
 def organisation_identity(name: str | None = None) -> dict[str, Any]:
     name = name or organisation_name()
-    return json.loads(
+    identity: dict[str, Any] = json.loads(
         stix2.Identity(
             id=_sid("identity", "org", name),
             name=name,
@@ -87,6 +87,7 @@ def organisation_identity(name: str | None = None) -> dict[str, Any]:
             object_marking_refs=[TLP2_IDS["clear"]],
         ).serialize()
     )
+    return identity
 
 
 def _sid(kind: str, *parts: str) -> str:
@@ -206,7 +207,11 @@ def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], s
         else:
             b.rel(incident_id, "related-to", aid)
     for name in inc.narratives:
-        nid = b.add(NarrativeSDO(id=_sid("narrative", name), name=name, **b.common))
+        nid = b.add(
+            NarrativeSDO(  # type: ignore[call-arg]
+                id=_sid("narrative", name), name=name, **b.common
+            )
+        )
         b.rel(incident_id, "related-to", nid)
     outlets: list[tuple[Channel, str]] = []
     belongs = att.actor if att.actor and att.confidence and estimative_to_stix(att.confidence) >= 50 else None
@@ -214,7 +219,9 @@ def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], s
         if ch.kind in ("outlet", "account"):
             platform = ch.value.split(":", 1)[0] if ch.kind == "account" and ":" in ch.value else "website"
             cid = b.add(
-                ChannelSDO(id=_sid("channel", ch.kind, ch.value), name=ch.value, channel_types=[platform], **b.common)
+                ChannelSDO(  # type: ignore[call-arg]
+                    id=_sid("channel", ch.kind, ch.value), name=ch.value, channel_types=[platform], **b.common
+                )
             )
             outlets.append((ch, cid))
             b.rel(incident_id, "related-to", cid)

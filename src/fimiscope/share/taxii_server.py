@@ -171,7 +171,8 @@ class TaxiiService:
         try:
             added_after = parse_time(one("added_after")) if one("added_after") else None
             limit = int(one("limit") or DEFAULT_LIMIT)
-            after_pk = int(one("next")) if one("next") else None
+            next_token = one("next")
+            after_pk = int(next_token) if next_token else None
         except (InvalidInput, ValueError) as exc:
             raise TaxiiError(400, "Bad filter", str(exc)) from None
         if limit < 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import uuid
 from collections.abc import Iterator, Sequence
@@ -250,7 +251,7 @@ class IncidentStore:
             )
         )
 
-    def audit(self, incident_id: str) -> list[AuditEntry]:
+    def audit(self, incident_id: str) -> builtins.list[AuditEntry]:
         inc = self.get(incident_id)
         with self.store.engine.connect() as c:
             rows = c.execute(
