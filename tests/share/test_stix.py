@@ -15,10 +15,43 @@ from fimiscope.store import Store
 from fimiscope.store.share import ShareStore
 
 
-def make_incident(cli: Any) -> str:
+def add_signal(database_url: str) -> str:
+    from fimiscope.core.clock import utcnow
+    from fimiscope.store.tables import signals
+
+    store = Store.open(database_url)
+    now = utcnow()
+    with store.transaction() as c:
+        c.execute(
+            signals.insert().values(
+                id="sig_1",
+                key="k1",
+                type="laundering",
+                title="Same story on 40 mirrors",
+                summary="",
+                score=0.93,
+                status="new",
+                detector="laundering",
+                detector_version="1",
+                parameters={},
+                details={},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    store.close()
+    return "sig_1"
+
+
+def make_incident(cli: Any, database_url: str) -> str:
+    sid = add_signal(database_url)
     out = cli(
         "incidents",
         "create",
+        "--signal",
+        sid,
+        "--campaign",
+        "Pravda network=Portal Kombat",
         "--title",
         "Portal Kombat wave",
         "--summary",
@@ -61,8 +94,8 @@ def make_incident(cli: Any) -> str:
     return str(json.loads(out.stdout)["id"])
 
 
-def test_exported_incident_passes_the_official_validator(cli: Any, tmp_path: Path) -> None:
-    iid = make_incident(cli)
+def test_exported_incident_passes_the_official_validator(cli: Any, database_url: str, tmp_path: Path) -> None:
+    iid = make_incident(cli, database_url)
     out = tmp_path / "b.json"
     cli("export", "stix", "--incident", iid, "-o", str(out))
     bundle = json.loads(out.read_text())
@@ -77,6 +110,8 @@ def test_exported_incident_passes_the_official_validator(cli: Any, tmp_path: Pat
         "attack-pattern",
         "threat-actor",
         "intrusion-set",
+        "campaign",
+        "sighting",
         "identity",
         "channel",
         "narrative",
@@ -106,6 +141,9 @@ def test_exported_incident_passes_the_official_validator(cli: Any, tmp_path: Pat
     assert ("belongs-to", "channel", "threat-actor") in rels
     assert ("attributed-to", "incident", "threat-actor") in rels
     assert ("uses", "incident", "attack-pattern") in rels
+    assert ("attributed-to", "campaign", "threat-actor") in rels
+    assert by_type["sighting"][0]["sighting_of_ref"] == by_type["incident"][0]["id"]
+    assert by_type["campaign"][0]["aliases"] == ["Portal Kombat"]
     att = next(r for r in by_type["relationship"] if r["relationship_type"] == "attributed-to")
     assert att["confidence"] == 67 and "B2" in att["description"]
     # exporting again gives the same object ids (stable for partners' re-imports)

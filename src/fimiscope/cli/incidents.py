@@ -145,6 +145,7 @@ def _collect_changes(
     narratives: list[str],
     threat_actors: list[str],
     intrusion_sets: list[str],
+    campaigns: list[str],
     channels: list[str],
     techniques: list[str],
     remove_techniques: list[str],
@@ -175,13 +176,16 @@ def _collect_changes(
     base = current or Incident(title="")
     if narratives:
         ch["narratives"] = list(dict.fromkeys([*base.narratives, *(n.strip() for n in narratives if n.strip())]))
-    if threat_actors or intrusion_sets:
+    if threat_actors or intrusion_sets or campaigns:
         actors = {(a.kind, a.name): a for a in base.actors}
         for text in threat_actors:
             a = parse_actor(text, "threat-actor")
             actors[(a.kind, a.name)] = a
         for text in intrusion_sets:
             a = parse_actor(text, "intrusion-set")
+            actors[(a.kind, a.name)] = a
+        for text in campaigns:
+            a = parse_actor(text, "campaign")
             actors[(a.kind, a.name)] = a
         ch["actors"] = list(actors.values())
     if channels:
@@ -222,6 +226,7 @@ _LAST = typer.Option(None, "--last-seen")
 _NARR = typer.Option([], "--narrative", help="A narrative it pushes (repeatable).")
 _TA = typer.Option([], "--threat-actor", help="NAME or NAME=alias1,alias2 (repeatable).")
 _IS = typer.Option([], "--intrusion-set", help="NAME or NAME=alias1,alias2 (repeatable).")
+_CAMP = typer.Option([], "--campaign", help="A named campaign it belongs to: NAME or NAME=alias1,alias2 (repeatable).")
 _CH = typer.Option([], "--channel", help="outlet:NAME, account:PLATFORM:HANDLE, domain:DOMAIN or url:URL (repeatable).")
 _TECH = typer.Option([], "--technique", help="DISARM technique id, e.g. T0049.001 (repeatable).")
 _ATT_ACTOR = typer.Option(None, "--attributed-to", help="Who we assess is behind it.")
@@ -252,6 +257,7 @@ def create(
     narratives: list[str] = _NARR,
     threat_actors: list[str] = _TA,
     intrusion_sets: list[str] = _IS,
+    campaigns: list[str] = _CAMP,
     channels: list[str] = _CH,
     techniques: list[str] = _TECH,
     attribution_actor: str = _ATT_ACTOR,
@@ -280,6 +286,7 @@ def create(
         narratives=narratives,
         threat_actors=threat_actors,
         intrusion_sets=intrusion_sets,
+        campaigns=campaigns,
         channels=channels,
         techniques=techniques,
         remove_techniques=[],
@@ -351,6 +358,7 @@ def update(
     narratives: list[str] = _NARR,
     threat_actors: list[str] = _TA,
     intrusion_sets: list[str] = _IS,
+    campaigns: list[str] = _CAMP,
     channels: list[str] = _CH,
     techniques: list[str] = _TECH,
     remove_techniques: list[str] = typer.Option([], "--remove-technique"),
@@ -381,6 +389,7 @@ def update(
         narratives=narratives,
         threat_actors=threat_actors,
         intrusion_sets=intrusion_sets,
+        campaigns=campaigns,
         channels=channels,
         techniques=techniques,
         remove_techniques=remove_techniques,

@@ -190,8 +190,15 @@ def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], s
         actor_ids[actor.name] = b.add(_actor_sdo(actor, b))
     if att.actor and att.actor not in actor_ids:
         actor_ids[att.actor] = b.add(_actor_sdo(Actor(name=att.actor), b))
+    campaigns = {a.name for a in inc.actors if a.kind == "campaign"}
     for name, aid in actor_ids.items():
         props = {}
+        if name in campaigns:
+            b.rel(incident_id, "related-to", aid)
+            if att.actor and att.actor in actor_ids and att.actor not in campaigns:
+                extra_conf = {"confidence": estimative_to_stix(att.confidence)} if att.confidence else {}
+                b.rel(aid, "attributed-to", actor_ids[att.actor], **extra_conf)
+            continue
         if att.actor == name:
             if att.confidence:
                 props["confidence"] = estimative_to_stix(att.confidence)
@@ -305,8 +312,9 @@ def _quote(value: str) -> str:
 
 
 def _actor_sdo(actor: Actor, b: _Builder) -> Any:
-    cls = stix2.IntrusionSet if actor.kind == "intrusion-set" else stix2.ThreatActor
-    kind = "intrusion-set" if actor.kind == "intrusion-set" else "threat-actor"
+    classes = {"intrusion-set": stix2.IntrusionSet, "campaign": stix2.Campaign}
+    cls = classes.get(actor.kind, stix2.ThreatActor)
+    kind = actor.kind if actor.kind in classes else "threat-actor"
     return cls(
         id=_sid(kind, actor.name),
         name=actor.name,
@@ -478,7 +486,7 @@ def _incident_fields(obj: dict[str, Any], objects: list[dict[str, Any]], by_id: 
                 ext = ref.get("external_id", "")
                 if ref.get("source_name") in ("DISARM", "mitre-attack") and re.match(r"^T\d{4}(\.\d{3})?$", ext):
                     techniques.append(ext)
-        elif target["type"] in ("threat-actor", "intrusion-set"):
+        elif target["type"] in ("threat-actor", "intrusion-set", "campaign"):
             actors.append(Actor(name=target["name"], kind=target["type"], aliases=list(target.get("aliases", []))))
         elif target["type"] == "narrative":
             narratives.append(target["name"])
