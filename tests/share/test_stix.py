@@ -220,8 +220,24 @@ def test_import_is_idempotent_and_keeps_unmodelled_objects(cli: Any, database_ur
     assert first["incidents_created"] == 1 and first["new"] == 4
     second = json.loads(cli("import", "stix", str(path), "--format", "json").stdout)
     assert second["incidents_created"] == 0 and second["incidents_updated"] == 0 and second["new"] == 0
+    other = tmp_path / "other.json"
+    doc = json.loads(path.read_text())
+    doc["objects"][1]["name"] = "renamed by someone else"
+    doc["objects"][1]["modified"] = "2026-01-01T00:00:00.000Z"
+    other.write_text(json.dumps(doc))
+    third = json.loads(cli("import", "stix", str(other), "--format", "json").stdout)
+    assert third["incidents_updated"] == 0  # another source never rewrites an incident it did not give us
+    doc["objects"][1]["name"] = "renamed by its source"
+    path.write_text(json.dumps(doc))
+    fourth = json.loads(cli("import", "stix", str(path), "--format", "json").stdout)
+    assert fourth["incidents_updated"] == 1
     incidents = json.loads(cli("incidents", "list", "--format", "json").stdout)
     assert len(incidents) == 1
+    assert incidents[0]["title"] == "renamed by its source"
+    doc["objects"][1]["name"] = "Doppelganger clones"
+    path.write_text(json.dumps(doc))
+    cli("import", "stix", str(path))
+    incidents = json.loads(cli("incidents", "list", "--format", "json").stdout)
     inc = incidents[0]
     assert inc["title"] == "Doppelganger clones" and inc["tlp"] == "green" and inc["techniques"] == ["T0099.001"]
     assert inc["origin"] == "import:partner.json"

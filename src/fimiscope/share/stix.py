@@ -452,8 +452,10 @@ def import_objects(
                 incs.create(Incident(**fields, stix_id=obj["id"], origin=origin), who, c)
                 result.incidents_created += 1
                 continue
-            if existing.origin == "local":
-                continue  # our own incident coming back: ours is the reference
+            if existing.origin != origin:
+                # Ours coming back, or one another source gave us: only its own source may change it.
+                result.known += 1
+                continue
             changed = {k: v for k, v in fields.items() if _plain(getattr(existing, k)) != _plain(v)}
             if changed:
                 incs.update(existing.id or "", who, changed, c)
