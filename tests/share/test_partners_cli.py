@@ -24,6 +24,22 @@ def test_partner_lifecycle_and_publishing(cli: Any, database_url: str) -> None:
     listed = json.loads(cli("partners", "list", "--format", "json").stdout)
     assert [p["name"] for p in listed] == ["cert-ee"] and "token" not in listed[0]
     assert token not in cli("partners", "show", "cert-ee", "--format", "json").stdout
+    upd = json.loads(
+        cli(
+            "partners",
+            "update",
+            "cert-ee",
+            "--max-tlp",
+            "green",
+            "--remote-url",
+            "https://taxii.example/taxii2/",
+            "--remote-token",
+            "secret",
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert upd["max_tlp"] == "green" and upd["has_remote_token"] and "secret" not in json.dumps(upd)
     dup = cli("partners", "add", "cert-ee", ok=False)
     assert dup.exit_code == 2
     green = json.loads(cli("incidents", "create", "--title", "green one", "--tlp", "green", "--format", "json").stdout)

@@ -126,7 +126,7 @@ def _show(inc: Incident, fmt: str, tax: disarm.Taxonomy, audit: list[Any] | None
                 ("action", lambda a: a.action),
                 ("field", lambda a: a.field),
                 ("old", lambda a: a.old),
-                ("new", lambda a: a.new),
+                ("new", lambda a: (a.new or {}).get("title") if a.action == "create" else a.new),
             ],
             title="Audit log",
         )

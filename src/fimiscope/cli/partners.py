@@ -115,6 +115,43 @@ def show(ctx: typer.Context, name: str = typer.Argument(...), fmt: str = _FMT) -
     emit_record(partner_json(ShareStore(settings(ctx).open_store()).partner(name)), fmt, title=f"Partner {name}")
 
 
+@partners_app.command("update")
+def update(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    read: list[str] = typer.Option(None, "--read", help="Replace the collections it may read."),
+    write: list[str] = typer.Option(None, "--write", help="Replace the collections it may write to."),
+    max_tlp: str = typer.Option(None, "--max-tlp"),
+    remote_url: str = typer.Option(None, "--remote-url"),
+    remote_token: str = typer.Option(None, "--remote-token"),
+    remote_collections: list[str] = typer.Option(None, "--remote-collection"),
+    fmt: str = _FMT,
+) -> None:
+    """Change a partner's grants or the TAXII server we pull from."""
+    check_format(fmt)
+    shares = ShareStore(settings(ctx).open_store())
+    values: dict[str, Any] = {}
+    known = {c["id"] for c in shares.collections()}
+    for key, given in (("read_collections", read), ("write_collections", write)):
+        if given:
+            cols = _split(given)
+            missing = [c for c in cols if c not in known]
+            if missing:
+                raise InvalidInput(f"no collection {', '.join(missing)}")
+            values[key] = cols
+    if max_tlp:
+        values["max_tlp"] = parse_tlp(max_tlp)
+    if remote_url:
+        values["remote_url"] = remote_url
+    if remote_token:
+        values["remote_token"] = remote_token
+    if remote_collections:
+        values["remote_collections"] = _split(remote_collections)
+    if not values:
+        raise InvalidInput("nothing to change: give at least one option (see --help)")
+    emit_record(partner_json(shares.update_partner(name, **values)), fmt, title=f"Partner {name}")
+
+
 @partners_app.command("revoke")
 def revoke(ctx: typer.Context, name: str = typer.Argument(...), fmt: str = _FMT) -> None:
     """Revoke a partner's credential at once."""

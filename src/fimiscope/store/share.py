@@ -322,6 +322,25 @@ class ShareStore:
             )
         return _partner(row) if row else None
 
+    def update_partner(self, name_or_id: str, **values: Any) -> Partner:
+        """Change grants or the partner's server; the credential stays as it is."""
+        allowed = {
+            "read_collections",
+            "write_collections",
+            "max_tlp",
+            "remote_url",
+            "remote_token",
+            "remote_collections",
+        }
+        unknown = set(values) - allowed
+        if unknown:
+            raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+        p = self.partner(name_or_id)
+        if values:
+            with self.store.transaction() as c:
+                c.execute(partners.update().where(partners.c.id == p.id).values(**values))
+        return self.partner(p.id)
+
     def revoke(self, name_or_id: str) -> Partner:
         p = self.partner(name_or_id)
         with self.store.transaction() as c:
