@@ -52,6 +52,8 @@ def make_incident(cli: Any, database_url: str) -> str:
         sid,
         "--campaign",
         "Pravda network=Portal Kombat",
+        "--amplifies",
+        "account:telegram:rybar>outlet:pravda-fr.com",
         "--title",
         "Portal Kombat wave",
         "--summary",
@@ -138,6 +140,7 @@ def test_exported_incident_passes_the_official_validator(cli: Any, database_url:
         for r in by_type["relationship"]
     }
     assert ("publishes", "channel", "url") in rels
+    assert ("amplifies", "channel", "channel") in rels
     assert ("belongs-to", "channel", "threat-actor") in rels
     assert ("attributed-to", "incident", "threat-actor") in rels
     assert ("uses", "incident", "attack-pattern") in rels

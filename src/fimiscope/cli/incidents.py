@@ -149,6 +149,7 @@ def _collect_changes(
     channels: list[str],
     techniques: list[str],
     remove_techniques: list[str],
+    amplifications: list[str],
     attribution_actor: str | None,
     confidence: str | None,
     source_reliability: str | None,
@@ -188,11 +189,25 @@ def _collect_changes(
             a = parse_actor(text, "campaign")
             actors[(a.kind, a.name)] = a
         ch["actors"] = list(actors.values())
-    if channels:
-        seen = {(c.kind, c.value): c for c in base.channels}
+    if channels or amplifications:
+        seen = {(c.kind, c.value): Channel(c.kind, c.value, list(c.amplifies)) for c in base.channels}
         for text in channels:
             c = parse_channel(text)
-            seen[(c.kind, c.value)] = c
+            seen.setdefault((c.kind, c.value), c)
+        for text in amplifications:
+            src_text, sep, dst_text = text.partition(">")
+            if not sep:
+                raise InvalidInput(
+                    f"--amplifies {text!r} should be SOURCE>TARGET, e.g. account:telegram:x>outlet:rt.com"
+                )
+            src, dst = parse_channel(src_text.strip()), parse_channel(dst_text.strip())
+            if src.kind not in ("outlet", "account") or dst.kind not in ("outlet", "account"):
+                raise InvalidInput("only outlets and accounts amplify one another")
+            src = seen.setdefault((src.kind, src.value), src)
+            seen.setdefault((dst.kind, dst.value), dst)
+            target = f"{dst.kind}:{dst.value}"
+            if target not in src.amplifies:
+                src.amplifies.append(target)
         ch["channels"] = list(seen.values())
     if techniques or remove_techniques:
         drop = {t.strip().upper() for t in remove_techniques}
@@ -228,6 +243,9 @@ _TA = typer.Option([], "--threat-actor", help="NAME or NAME=alias1,alias2 (repea
 _IS = typer.Option([], "--intrusion-set", help="NAME or NAME=alias1,alias2 (repeatable).")
 _CAMP = typer.Option([], "--campaign", help="A named campaign it belongs to: NAME or NAME=alias1,alias2 (repeatable).")
 _CH = typer.Option([], "--channel", help="outlet:NAME, account:PLATFORM:HANDLE, domain:DOMAIN or url:URL (repeatable).")
+_AMP = typer.Option(
+    [], "--amplifies", help="SOURCE>TARGET: one channel amplifies another, e.g. account:telegram:x>outlet:rt.com."
+)
 _TECH = typer.Option([], "--technique", help="DISARM technique id, e.g. T0049.001 (repeatable).")
 _ATT_ACTOR = typer.Option(None, "--attributed-to", help="Who we assess is behind it.")
 _CONF = typer.Option(None, "--confidence", help="Estimative language: almost no chance … almost certain.")
@@ -259,6 +277,7 @@ def create(
     intrusion_sets: list[str] = _IS,
     campaigns: list[str] = _CAMP,
     channels: list[str] = _CH,
+    amplifications: list[str] = _AMP,
     techniques: list[str] = _TECH,
     attribution_actor: str = _ATT_ACTOR,
     confidence: str = _CONF,
@@ -288,6 +307,7 @@ def create(
         intrusion_sets=intrusion_sets,
         campaigns=campaigns,
         channels=channels,
+        amplifications=amplifications,
         techniques=techniques,
         remove_techniques=[],
         attribution_actor=attribution_actor,
@@ -360,6 +380,7 @@ def update(
     intrusion_sets: list[str] = _IS,
     campaigns: list[str] = _CAMP,
     channels: list[str] = _CH,
+    amplifications: list[str] = _AMP,
     techniques: list[str] = _TECH,
     remove_techniques: list[str] = typer.Option([], "--remove-technique"),
     attribution_actor: str = _ATT_ACTOR,
@@ -391,6 +412,7 @@ def update(
         intrusion_sets=intrusion_sets,
         campaigns=campaigns,
         channels=channels,
+        amplifications=amplifications,
         techniques=techniques,
         remove_techniques=remove_techniques,
         attribution_actor=attribution_actor,

@@ -235,6 +235,7 @@ class Channel:
 
     kind: str  # outlet | account | domain | url
     value: str
+    amplifies: list[str] = field(default_factory=list)  # other channels ("kind:value") it amplifies
 
 
 @dataclass(slots=True)

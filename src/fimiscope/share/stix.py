@@ -234,6 +234,11 @@ def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], s
             b.rel(incident_id, "related-to", cid)
             if belongs:
                 b.rel(cid, "belongs-to", actor_ids[belongs])
+    by_name = {f"{c.kind}:{c.value}": cid for c, cid in outlets}
+    for c, cid in outlets:
+        for target in c.amplifies:
+            if target in by_name:
+                b.rel(cid, "amplifies", by_name[target])
     marking = {"object_marking_refs": [TLP2_IDS[inc.tlp]]}
     for ch in inc.channels:
         if ch.kind == "domain":
