@@ -13,7 +13,6 @@ from fimiscope.cli.app import app, settings
 from fimiscope.cli.incidents import default_analyst
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stderr, stdout
 from fimiscope.core.errors import InvalidInput
-from fimiscope.share import stix, taxii_client, taxii_server
 from fimiscope.store.share import Partner, ShareStore
 
 partners_app = typer.Typer(help="Partner organisations: TAXII credentials, grants, pulling.", no_args_is_help=True)
@@ -53,6 +52,8 @@ def add(
     fmt: str = _FMT,
 ) -> None:
     """Register a partner and issue its credential (shown once, stored hashed)."""
+    from fimiscope.share import stix
+
     check_format(fmt)
     shares = ShareStore(settings(ctx).open_store())
     known = {c["id"] for c in shares.collections()}
@@ -163,6 +164,8 @@ def revoke(ctx: typer.Context, name: str = typer.Argument(...), fmt: str = _FMT)
 @partners_app.command("review")
 def review(ctx: typer.Context, name: str = typer.Argument(None), fmt: str = _FMT) -> None:
     """Partner writes waiting in quarantine."""
+    from fimiscope.share import taxii_server
+
     check_format(fmt)
     rows = taxii_server.quarantined(settings(ctx).open_store(), name)
     emit_list(
@@ -188,6 +191,8 @@ def accept(
     pks: list[int] = typer.Option([], "--pk", help="Only these quarantine rows (see `partners review`)."),
 ) -> None:
     """Move reviewed writes from quarantine into the collection they were written to."""
+    from fimiscope.share import taxii_server
+
     n = taxii_server.accept(settings(ctx).open_store(), pks or None, name)
     stdout.print(f"{n} objects accepted")
 
@@ -200,6 +205,8 @@ def pull(
     fmt: str = _FMT,
 ) -> None:
     """Fetch what the partner added since the last pull and import it (provenance: the partner)."""
+    from fimiscope.share import taxii_client
+
     check_format(fmt)
     s = settings(ctx)
     res = taxii_client.pull(s.open_store(), name, who or default_analyst(), allow_private=s.allow_private_networks)
@@ -245,6 +252,8 @@ def publish(
     incident: str = typer.Option(None, "--incident", help="Only this incident (default: every incident)."),
 ) -> None:
     """Offer incidents in a collection; each partner sees only what its TLP and grants allow."""
+    from fimiscope.share import stix, taxii_server
+
     store = settings(ctx).open_store()
     bundle = stix.export_bundle(store, incident)
     new, known = taxii_server.publish(store, collection_id, bundle["objects"])

@@ -12,7 +12,6 @@ from fimiscope.cli.app import export_app, import_app, settings
 from fimiscope.cli.incidents import default_analyst
 from fimiscope.cli.output import check_format, emit_json, stdout
 from fimiscope.core.errors import InvalidInput
-from fimiscope.share import stix
 
 
 @export_app.command("stix")
@@ -22,6 +21,8 @@ def export_stix(
     output: Path = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
 ) -> None:
     """Export incidents as a STIX 2.1 bundle (OpenCTI-compatible)."""
+    from fimiscope.share import stix  # stix2 is slow to import: only when used
+
     bundle = stix.export_bundle(settings(ctx).open_store(), incident)
     text = json.dumps(bundle, indent=2, ensure_ascii=False)
     if output is None:
@@ -40,6 +41,8 @@ def import_stix(
 ) -> None:
     """Import a STIX 2.1 bundle: validated first, all or nothing; re-importing adds nothing."""
     check_format(fmt)
+    from fimiscope.share import stix
+
     try:
         if path.stat().st_size > stix.MAX_BUNDLE_BYTES:
             raise InvalidInput(f"{path} is larger than {stix.MAX_BUNDLE_BYTES} bytes")
