@@ -179,6 +179,10 @@ def test_store_update_unchanged_writes_no_audit(store: Store) -> None:
 def test_disarm_builtin_and_import(cli: Any, tmp_path: Path) -> None:
     show = json.loads(cli("disarm", "show", "T0049", "--format", "json").stdout)
     assert show["name"] == "Flood Information Space" and "pymispgalaxies" in show["disarm_version"]
+    tactics = json.loads(cli("disarm", "list", "--kind", "tactic", "--format", "json").stdout)
+    assert tactics[0]["name"] == "Plan Strategy" and len(tactics) >= 15
+    in_tactic = json.loads(cli("disarm", "list", "--tactic", "Maximise Exposure", "--format", "json").stdout)
+    assert "T0049" in [e["external_id"] for e in in_tactic]
     counters = json.loads(cli("disarm", "list", "--kind", "counter", "--format", "json").stdout)
     assert len(counters) > 100 and all(c["external_id"].startswith("C") for c in counters)
     hits = json.loads(cli("disarm", "search", "flood", "hashtag", "--format", "json").stdout)

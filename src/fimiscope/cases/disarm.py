@@ -37,8 +37,8 @@ class Taxonomy:
     entries: dict[str, DisarmEntry]
 
     def get(self, external_id: str) -> DisarmEntry:
-        key = external_id.strip().upper()
-        entry = self.entries.get(key)
+        key = external_id.strip()
+        entry = self.entries.get(key.upper()) or self.entries.get(key)
         if entry is None:
             raise NotFound(f"{external_id!r} is not in DISARM {self.version} (see `fimiscope disarm search`)")
         return entry
@@ -59,7 +59,13 @@ class Taxonomy:
             if wanted_tactic and (e.tactic or "").lower() != wanted_tactic:
                 continue
             out.append(e)
-        return sorted(out, key=lambda e: (_kind_order(e.kind), e.external_id))
+        return sorted(out, key=lambda e: (_kind_order(e.kind), self._position(e)))
+
+    def _position(self, e: DisarmEntry) -> tuple[int, str]:
+        # Tactics in the framework's own order (insertion order), the rest by id.
+        if e.kind == "tactic":
+            return (list(self.entries).index(e.external_id), "")
+        return (0, e.external_id)
 
     def search(self, words: str) -> builtins.list[DisarmEntry]:
         terms = [t for t in re.findall(r"\w+", words.lower()) if t]
@@ -119,6 +125,16 @@ def builtin() -> Taxonomy:
                 parent=ext.split(".")[0] if this_kind == "sub-technique" else None,
                 url=refs[0] if refs else None,
             )
+    # The galaxy names the tactics (in kill-chain order) but carries no TA ids: key them by name.
+    try:
+        from pymispgalaxies import Galaxies  # type: ignore[attr-defined]
+
+        galaxy = Galaxies().get("disarm-techniques")
+        order = (galaxy.to_dict().get("kill_chain_order") or {}).get("tactics", []) if galaxy else []
+    except Exception:  # a galaxy without kill-chain order still gives techniques
+        order = []
+    for name in order:
+        entries.setdefault(name, DisarmEntry(external_id=name, kind="tactic", name=name))
     version = f"DISARM from pymispgalaxies {package_version('pymispgalaxies')} ({', '.join(galaxy_versions)})"
     return Taxonomy(version=version, entries=entries)
 
