@@ -230,6 +230,26 @@ class Actor:
 
 
 @dataclass(slots=True)
+class Channel:
+    """Where an operation speaks: an outlet, an account, a domain or a URL."""
+
+    kind: str  # outlet | account | domain | url
+    value: str
+    amplifies: list[str] = field(default_factory=list)  # other channels ("kind:value") it amplifies
+
+
+@dataclass(slots=True)
+class Attribution:
+    """Who is behind it, and how sure we are (estimative language; Admiralty for the sources)."""
+
+    actor: str | None = None
+    confidence: str | None = None  # "almost no chance" ... "almost certain"
+    source_reliability: str | None = None  # Admiralty A-F
+    information_credibility: str | None = None  # Admiralty 1-6
+    statement: str = ""
+
+
+@dataclass(slots=True)
 class Incident:
     title: str
     summary: str = ""
@@ -239,3 +259,14 @@ class Incident:
     last_seen: datetime | None = None
     signal_ids: list[str] = field(default_factory=list)
     id: str | None = None
+    narratives: list[str] = field(default_factory=list)
+    actors: list[Actor] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=list)
+    techniques: list[str] = field(default_factory=list)  # DISARM ids (T0049, T0049.001)
+    attribution: Attribution = field(default_factory=Attribution)
+    impact: str = ""
+    stix_id: str | None = None
+    origin: str = "local"
+    created_by: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
