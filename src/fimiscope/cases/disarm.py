@@ -129,8 +129,8 @@ def builtin() -> Taxonomy:
     try:
         from pymispgalaxies import Galaxies  # type: ignore[attr-defined]
 
-        galaxy = Galaxies().get("disarm-techniques")
-        order = (galaxy.to_dict().get("kill_chain_order") or {}).get("tactics", []) if galaxy else []
+        techniques: Any = Galaxies().get("disarm-techniques")
+        order = (techniques.to_dict().get("kill_chain_order") or {}).get("tactics", []) if techniques else []
     except Exception:  # a galaxy without kill-chain order still gives techniques
         order = []
     for name in order:
