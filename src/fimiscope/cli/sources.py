@@ -8,9 +8,9 @@ import typer
 
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stdout
-from fimiscope.collect.registry import read_registry
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import RELIABILITY_LABELS, Affiliation, Provenance, Reliability, Source
+from fimiscope.collect.registry import read_registry
 
 sources_app = typer.Typer(help="The source registry: outlets, accounts, channels.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
