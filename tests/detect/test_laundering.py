@@ -244,3 +244,27 @@ def test_signal_only_when_origin_flagged_and_copy_not(store: Store) -> None:
 def _stats(store: Store) -> list[dict]:
     with store.engine.connect() as c:
         return db.source_stats(c)
+
+
+def test_cli_detect_and_clusters(cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    store = Store.open(cli.database_url)
+    try:
+        _flag(store, "rt.example", "RT")
+        store.upsert_documents([_doc("rt.example", "a1", STORY, hours=0), _doc("copy.example", "b1", STORY, hours=2)])
+    finally:
+        store.close()
+    out = json.loads(cli("detect", "laundering", "--format", "json").stdout)
+    assert out["processed"] == 2 and out["signals"] == 1
+    listed = json.loads(cli("clusters", "list", "--format", "json").stdout)
+    assert len(listed) == 1 and listed[0]["origin_source"] == "rt.example"
+    shown = json.loads(cli("clusters", "show", listed[0]["id"], "--format", "json").stdout)
+    assert [m["role"] for m in shown["members"]] == ["origin", "copy"]
+    assert shown["edges"][0]["lag_s"] == 7200 and shown["edges"][0]["attribution"] == "stripped"
+    table = cli("clusters", "show", listed[0]["id"]).stdout
+    assert "2.0h" in table and "stripped" in table
+    stats = json.loads(cli("clusters", "sources", "--format", "json").stdout)
+    assert stats[0]["source"] == "copy.example" and stats[0]["copies_of_flagged"] == 1
+    missing = cli("clusters", "show", "clu_nope", ok=False)
+    assert missing.exit_code != 0 and "no cluster" in missing.stderr
