@@ -15,6 +15,7 @@ from fimiscope.index.minhash import (
     jaccard,
     normalize,
     optimal_bands,
+    shingle_batch,
     shingle_hashes,
 )
 
@@ -66,6 +67,17 @@ def test_batches_give_the_same_signatures_as_single_documents() -> None:
     batch = hasher.signatures(sets)
     for i, s in enumerate(sets):
         assert np.array_equal(batch[i], hasher.signatures([s])[0])
+
+
+def test_batch_shingling_equals_one_document_at_a_time() -> None:
+    docs = ["a b c d e f g", "", "short one", "x y z w v u", "a b c d e f g h"]
+    flat, counts = shingle_batch(docs, 5)
+    assert counts.tolist() == [3, 0, 1, 2, 4]
+    offs = np.concatenate([[0], np.cumsum(counts)])
+    for i, d in enumerate(docs):
+        assert np.array_equal(np.unique(flat[offs[i] : offs[i + 1]]), shingle_hashes(d, 5))
+    hasher = MinHasher(64)
+    assert np.array_equal(hasher.signatures_flat(flat, counts), hasher.signatures([shingle_hashes(d) for d in docs]))
 
 
 def test_optimal_bands_match_the_threshold() -> None:

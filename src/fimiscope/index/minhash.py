@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -68,12 +67,6 @@ def tokens(text: str) -> list[str]:
 # --- shingles ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1 << 18)
-def _token_hash(tok: str) -> int:
-    # crc32 is in C and stable across processes (unlike hash()); the mixing below spreads it.
-    return zlib.crc32(tok.encode("utf-8"))
-
-
 def _mix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """splitmix64 finaliser: a fast, well-spread bijection on uint64 (wraps on purpose)."""
     with np.errstate(over="ignore"):
@@ -84,26 +77,102 @@ def _mix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
         return x ^ (x >> U64(31))
 
 
-def token_hashes(toks: Sequence[str]) -> NDArray[np.uint64]:
-    return np.fromiter((_token_hash(t) for t in toks), dtype=np.uint64, count=len(toks))
+_P = 0x100000001B3  # odd, so invertible modulo 2**64
+_P_INV = pow(_P, -1, 2**64)
+_SPACE, _NEWLINE = 32, 10
+_pow_cache: dict[str, NDArray[np.uint64]] = {}
+
+
+def _powers(n: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """P**i and P**-i (mod 2**64) for i < n, grown and cached."""
+    have = _pow_cache.get("p")
+    if have is None or have.size < n:
+        size = max(n, 1 << 16, 0 if have is None else 2 * have.size)
+        _pow_cache["p"] = np.cumprod(np.full(size, _P, dtype=np.uint64), dtype=np.uint64)
+        _pow_cache["q"] = np.cumprod(np.full(size, _P_INV, dtype=np.uint64), dtype=np.uint64)
+    return _pow_cache["p"][:n], _pow_cache["q"][:n]
+
+
+def _token_hashes_flat(docs: Sequence[str]) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+    """Hashes of every token of every (normalised, space-separated) document, and the number of
+    tokens per document. Vectorised over the bytes of the whole batch: no Python per token.
+
+    A token's hash is a polynomial over its bytes: summed over the batch with absolute powers
+    (one ``reduceat``), then shifted back to its own origin with the inverse power."""
+    n = len(docs)
+    if n == 0:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+    data = np.frombuffer("\n".join(docs).encode("utf-8"), dtype=np.uint8)
+    is_sep = (data == _SPACE) | (data == _NEWLINE)
+    prev_sep = np.empty_like(is_sep)
+    if data.size:
+        prev_sep[0] = True
+        prev_sep[1:] = is_sep[:-1]
+    starts = np.flatnonzero(~is_sep & prev_sep)
+    if starts.size == 0:
+        return np.empty(0, dtype=np.uint64), np.zeros(n, dtype=np.int64)
+    pw, inv = _powers(data.size)
+    with np.errstate(over="ignore"):
+        contrib = data.astype(np.uint64)
+        contrib += U64(1)
+        contrib[is_sep] = 0
+        contrib *= pw
+        sums = np.add.reduceat(contrib, starts) * inv[starts]
+    hashes = _mix64(sums)
+    bounds = np.concatenate([[0], np.flatnonzero(data == _NEWLINE) + 1, [data.size + 1]])
+    counts = np.diff(np.searchsorted(starts, bounds)).astype(np.int64)
+    return hashes, counts
+
+
+def _combine(th: NDArray[np.uint64], width: int, n: int) -> NDArray[np.uint64]:
+    acc = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(width):
+            part = th[i : i + n]
+            rot = U64((7 * i + 1) % 64)  # position-dependent rotation keeps "a b" and "b a" apart
+            acc ^= (part << rot) | (part >> (U64(64) - rot))
+    return _mix64(acc)
+
+
+def shingle_batch(docs: Sequence[str], k: int = 5) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+    """Word k-shingle hashes of a batch of normalised documents, flat (duplicates kept), with
+    the number of shingles per document. A document shorter than k words is one shingle."""
+    n = len(docs)
+    th, counts = _token_hashes_flat(docs)
+    if th.size == 0:
+        return th, np.zeros(n, dtype=np.int64)
+    m = max(th.size - k + 1, 0)
+    ends = np.cumsum(counts)
+    begins = ends - counts
+    per = np.maximum(counts - k + 1, 0)
+    if m:
+        windows = _combine(th, k, m)
+        doc_of = np.repeat(np.arange(n), counts)
+        keep = windows[doc_of[:m] == doc_of[k - 1 : k - 1 + m]]
+    else:
+        keep = np.empty(0, dtype=np.uint64)
+    short = np.flatnonzero((counts > 0) & (counts < k))
+    if short.size == 0:
+        return keep, per
+    # rare: a document shorter than k words gets one shingle of all its words
+    offs = np.concatenate([[0], np.cumsum(per)])
+    pieces: list[NDArray[np.uint64]] = []
+    out_counts = per.copy()
+    cursor = 0
+    for d in short.tolist():
+        pieces.append(keep[cursor : offs[d]])
+        pieces.append(_combine(th[begins[d] : ends[d]], int(counts[d]), 1))
+        out_counts[d] = 1
+        cursor = int(offs[d])
+    pieces.append(keep[cursor:])
+    return np.concatenate(pieces), out_counts
 
 
 def shingle_hashes(text_or_tokens: str | Sequence[str], k: int = 5) -> NDArray[np.uint64]:
     """Distinct 64-bit hashes of the word k-shingles (a text shorter than k is one shingle)."""
-    toks = tokens(text_or_tokens) if isinstance(text_or_tokens, str) else list(text_or_tokens)
-    if not toks:
-        return np.empty(0, dtype=np.uint64)
-    th = _mix64(token_hashes(toks) + U64(1))
-    n = max(len(toks) - k + 1, 1)
-    width = min(k, len(toks))
-    acc = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for i in range(width):
-            # position-dependent rotation keeps "a b" and "b a" apart
-            part = th[i : i + n]
-            rot = U64((7 * i + 1) % 64)
-            acc ^= (part << rot) | (part >> (U64(64) - rot))
-    return np.unique(_mix64(acc))
+    norm = normalize(text_or_tokens) if isinstance(text_or_tokens, str) else " ".join(text_or_tokens)
+    flat, _ = shingle_batch([norm], k)
+    return np.unique(flat)
 
 
 def jaccard(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> float:
@@ -148,15 +217,19 @@ class MinHasher:
     def signatures(self, shingle_sets: Sequence[NDArray[np.uint64]]) -> NDArray[np.uint32]:
         """One row per input set; rows of empty sets are all ``EMPTY``."""
         n = len(shingle_sets)
-        out = np.full((n, self.num_perm), EMPTY, dtype=np.uint32)
-        if n == 0:
-            return out
         lengths = np.fromiter((s.size for s in shingle_sets), dtype=np.int64, count=n)
-        if lengths.sum() == 0:
+        flat = np.concatenate(shingle_sets) if n else np.empty(0, dtype=np.uint64)
+        return self.signatures_flat(flat.astype(np.uint64, copy=False), lengths)
+
+    def signatures_flat(self, flat: NDArray[np.uint64], lengths: NDArray[np.int64]) -> NDArray[np.uint32]:
+        """Signatures from one flat array of shingle hashes and the count per document (the
+        layout ``shingle_batch`` returns); duplicates inside a document do not matter."""
+        n = lengths.size
+        out = np.full((n, self.num_perm), EMPTY, dtype=np.uint32)
+        if n == 0 or flat.size == 0:
             return out
-        flat = np.concatenate([s for s in shingle_sets if s.size]).astype(np.uint64, copy=False)
-        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
         if self.scheme == "oph":
+            rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
             self._oph(flat, rows, lengths, out)
         else:
             self._classic(flat, lengths, out)
@@ -220,7 +293,9 @@ class MinHasher:
             i = j
 
     def texts(self, texts: Iterable[str], k: int = 5) -> NDArray[np.uint32]:
-        return self.signatures([shingle_hashes(t, k) for t in texts])
+        """Signatures of raw texts (normalised here), the whole batch vectorised."""
+        flat, counts = shingle_batch([normalize(t) for t in texts], k)
+        return self.signatures_flat(flat, counts)
 
 
 def estimate_jaccard(sig_a: NDArray[np.uint32], sig_b: NDArray[np.uint32]) -> float:
@@ -331,8 +406,12 @@ class LSHIndex:
         starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
         pos = starts + np.arange(total)
         found = self._ids[pos]
-        pair = np.unique(np.stack([rows, found], axis=1), axis=0)
-        return pair[:, 0], pair[:, 1]
+        span = np.int64(int(found.max()) + 1) if found.size else np.int64(1)
+        if found.size and found.min() >= 0 and int(span) * n < 2**62:
+            pair = np.unique(rows * span + found)
+            return pair // span, pair % span
+        both = np.unique(np.stack([rows, found], axis=1), axis=0)
+        return both[:, 0], both[:, 1]
 
     def query(self, signatures: NDArray[np.uint32]) -> list[list[int]]:
         rows, found = self.query_pairs(signatures)
