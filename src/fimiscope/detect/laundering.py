@@ -71,7 +71,7 @@ class Params:
     anchor_candidates: int = 30
     length_ratio: float = 5.0
     window_days: float = 14.0
-    encoder_threshold: float = 0.8
+    encoder_threshold: float = 0.5  # cosine; chosen on dev with all-MiniLM-L6-v2 (model-specific)
 
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
