@@ -32,7 +32,6 @@ import hashlib
 import json
 import random
 import re
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -41,13 +40,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from fimiscope.core.model import Document  # noqa: E402
-from fimiscope.detect.laundering import LaunderingStage, Params  # noqa: E402
-from fimiscope.index.minhash import jaccard, shingle_hashes  # noqa: E402
-from fimiscope.store import Store  # noqa: E402
-from fimiscope.store import laundering as db  # noqa: E402
+from fimiscope.core.model import Document
+from fimiscope.detect.laundering import LaunderingStage, Params
+from fimiscope.index.minhash import jaccard, shingle_hashes
+from fimiscope.store import Store
+from fimiscope.store import laundering as db
 
 T0 = datetime(2020, 4, 1, 8, 0, tzinfo=UTC)
 _SENT = re.compile(r"(?<=[.!?。！？])\s+")
@@ -158,7 +155,8 @@ def build_same_language(pool: list[dict[str, Any]], rng: random.Random) -> tuple
             for c in range(rng.randint(1, 3)):
                 title, text = republish(a, rng)
                 cext = f"c{i}_{c}"
-                docs.append(_doc(f"copier{rng.randrange(60)}.example", cext, text, a["lang"], rng.uniform(1, 72), title))
+                outlet = f"copier{rng.randrange(60)}.example"
+                docs.append(_doc(outlet, cext, text, a["lang"], rng.uniform(1, 72), title))
                 truth[cext] = i
     return docs, truth
 
@@ -223,8 +221,9 @@ def build_translation(rows: list[dict[str, Any]], split: str) -> tuple[list[Docu
     return list(docs.values()), labelled
 
 
-def _doc(source: str, ext: str, text: str, lang: str, hours: float, title: str | None = None,
-         paras: list[str] | None = None) -> Document:
+def _doc(
+    source: str, ext: str, text: str, lang: str, hours: float, title: str | None = None, paras: list[str] | None = None
+) -> Document:
     body = "\n\n".join(paras) if paras else text
     return Document(
         text=body,
@@ -267,9 +266,7 @@ def pairwise(truth: dict[str, int], pred: dict[str, str], lang: dict[str, str]) 
         groups: dict[Any, list[str]] = defaultdict(list)
         for k, v in labels.items():
             groups[v].append(k)
-        return {
-            tuple(sorted(p)) for g in groups.values() for p in combinations(g, 2) if lang[p[0]] == lang[p[1]]
-        }  # type: ignore[misc]
+        return {tuple(sorted(p)) for g in groups.values() for p in combinations(g, 2) if lang[p[0]] == lang[p[1]]}  # type: ignore[misc]
 
     t = pairs(truth)
     p = pairs({k: v for k, v in pred.items() if k in truth})
@@ -285,8 +282,14 @@ def pairwise(truth: dict[str, int], pred: dict[str, str], lang: dict[str, str]) 
     base_p = len(t) / all_pairs if all_pairs else 0.0
     base_r = len(p) / all_pairs if all_pairs else 0.0
     base_f1 = 2 * base_p * base_r / (base_p + base_r) if base_p + base_r else 0.0
-    return {"precision": prec, "recall": rec, "f1": f1, "true_pairs": len(t), "predicted_pairs": len(p),
-            "random_f1": base_f1}
+    return {
+        "precision": prec,
+        "recall": rec,
+        "f1": f1,
+        "true_pairs": len(t),
+        "predicted_pairs": len(p),
+        "random_f1": base_f1,
+    }
 
 
 def labelled_scores(labelled: list[tuple[str, str, bool]], pred: dict[str, str]) -> dict[str, float]:
@@ -303,8 +306,15 @@ def labelled_scores(labelled: list[tuple[str, str, bool]], pred: dict[str, str])
     rate = (tp + fp) / len(labelled) if labelled else 0.0
     base_p = positives / len(labelled) if labelled else 0.0
     base_f1 = 2 * base_p * rate / (base_p + rate) if base_p + rate else 0.0  # random pairs at our rate
-    return {"precision": prec, "recall": rec, "f1": f1, "true_pairs": positives,
-            "predicted_pairs": tp + fp, "labelled_pairs": len(labelled), "random_f1": base_f1}
+    return {
+        "precision": prec,
+        "recall": rec,
+        "f1": f1,
+        "true_pairs": positives,
+        "predicted_pairs": tp + fp,
+        "labelled_pairs": len(labelled),
+        "random_f1": base_f1,
+    }
 
 
 def main() -> None:

