@@ -428,7 +428,7 @@ def source_stats(conn: Connection) -> list[dict[str, Any]]:
             s["flagged_docs"].add(copier.id)
             if r["attribution"] == "stripped":
                 s["stripped"].add(copier.id)
-    out = []
+    out: list[dict[str, Any]] = []
     for name, s in per.items():
         out.append(
             {
@@ -439,5 +439,5 @@ def source_stats(conn: Connection) -> list[dict[str, Any]]:
                 "median_lag_s": statistics.median(s["lags"]) if s["lags"] else None,
             }
         )
-    out.sort(key=lambda x: (-x["copies_of_flagged"], -x["copies"], x["source"]))
+    out.sort(key=lambda x: (-int(x["copies_of_flagged"]), -int(x["copies"]), str(x["source"])))
     return out
