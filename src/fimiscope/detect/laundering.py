@@ -217,6 +217,8 @@ class LaunderingStage(DocumentStage):
                     m.method = "near_duplicate"
                     m.similarity = max(m.similarity, round(max(j, c), 4))
                 continue
+            if (ra["para_index"] < 0) != (rb["para_index"] < 0):
+                continue  # a paragraph inside a whole document: the paragraph-to-paragraph match says where
             if j >= p.para_jaccard or c >= p.para_containment:
                 m = matches.setdefault(key, Match(key[0], key[1], "partial", 0.0))
                 first, second = (ra, rb) if da == key[0] else (rb, ra)
