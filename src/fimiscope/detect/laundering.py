@@ -217,8 +217,14 @@ class LaunderingStage(DocumentStage):
                     m.method = "near_duplicate"
                     m.similarity = max(m.similarity, round(max(j, c), 4))
                 continue
-            if (ra["para_index"] < 0) != (rb["para_index"] < 0):
-                continue  # a paragraph inside a whole document: the paragraph-to-paragraph match says where
+            mixed = (ra["para_index"] < 0) != (rb["para_index"] < 0)
+            if mixed:
+                # a paragraph inside a whole document (e.g. an excerpt straddling two of its
+                # paragraphs): only containment of the paragraph side counts
+                para_side = sa_ if ra["para_index"] >= 0 else sb_
+                doc_side = sb_ if ra["para_index"] >= 0 else sa_
+                c = containment(para_side, doc_side)
+                j = 0.0
             if j >= p.para_jaccard or c >= p.para_containment:
                 m = matches.setdefault(key, Match(key[0], key[1], "partial", 0.0))
                 first, second = (ra, rb) if da == key[0] else (rb, ra)
@@ -235,6 +241,15 @@ class LaunderingStage(DocumentStage):
                 if m.method == "partial":
                     m.similarity = max(m.similarity, round(max(j, c), 4))
         for m in matches.values():
+            # a paragraph-in-document entry adds nothing when its paragraph already matched a paragraph
+            exact_a = {x["a_paragraph"] for x in m.paragraphs if x["a_paragraph"] >= 0 and x["b_paragraph"] >= 0}
+            exact_b = {x["b_paragraph"] for x in m.paragraphs if x["a_paragraph"] >= 0 and x["b_paragraph"] >= 0}
+            m.paragraphs = [
+                x
+                for x in m.paragraphs
+                if not (x["b_paragraph"] < 0 and x["a_paragraph"] in exact_a)
+                and not (x["a_paragraph"] < 0 and x["b_paragraph"] in exact_b)
+            ]
             m.paragraphs.sort(key=lambda x: (x["a_paragraph"], x["b_paragraph"]))
         return matches
 
