@@ -36,6 +36,8 @@ const testDomains = [
   },
   { domain: 'second.example', matchType: 'exact', source: "VIGINUM" },
   { domain: "topnews", matchType: "contains", source: "VIGINUM" },
+  { domain: "m.youtube.com", matchType: "contains", source: "GMF" },
+  { domain: "news-pravda.com", matchType: "contains", source: "VIGINUM" },
 ];
 console.log(`chargée: ${testDomains.length}`);
 function getStats() { return { total: testDomains.length }; }
@@ -68,8 +70,10 @@ def test_dima_files_are_parsed_without_running_them(tmp_path: Path) -> None:
     (folder / "Doppelganger.js").write_text(DIMA, encoding="utf-8")
     items, rejections = read_registry(folder)
     by = {s.name: s for s in items}
-    assert set(by) == {"fake-bild.example", "second.example"}
-    assert len(rejections) == 1 and "pattern" in rejections[0].reason
+    assert set(by) == {"fake-bild.example", "second.example", "news-pravda.com"}
+    assert len(rejections) == 2
+    assert "pattern" in rejections[0].reason and "platform" in rejections[1].reason
+    assert by["news-pravda.com"].metadata["dima"][0]["matchType"] == "contains"
     src = by["fake-bild.example"]
     assert src.affiliation == Affiliation.STATE_LINKED
     assert src.lists == ["dima:doppelganger"]

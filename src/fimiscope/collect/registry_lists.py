@@ -60,6 +60,15 @@ DIMA_TIERS: dict[str, Affiliation] = {
 }
 
 
+# A list entry naming a whole platform (e.g. m.youtube.com for RT videos re-uploaded there)
+# cannot flag the platform: every account on it would inherit the tier.
+_PLATFORMS = re.compile(
+    r"^(m\.|mobile\.)?(youtube\.com|youtu\.be|facebook\.com|instagram\.com|twitter\.com|x\.com|t\.me|telegram\.org|"
+    r"tiktok\.com|vk\.com|ok\.ru|rumble\.com|google\.com|blogspot\.com|wordpress\.com|livejournal\.com|"
+    r"medium\.com|substack\.com|dzen\.ru|zen\.yandex\.ru)$"
+)
+
+
 def domain_of(value: str) -> str | None:
     v = value.strip().lower()
     v = re.sub(r"^[a-z]+:/+", "", v)
@@ -290,12 +299,17 @@ def read_dima(path: Path) -> tuple[list[Source], list[RegistryRejection]]:
                 continue
             for rec in records:
                 number += 1
-                if rec.get("matchType") == "contains":
+                domain = domain_of(str(rec.get("domain") or ""))
+                if rec.get("matchType") == "contains" and not domain:
                     rejections.append(
                         RegistryRejection(number, f"{file.name}: {rec.get('domain')!r} is a name pattern, not a domain")
                     )
                     continue
-                domain = domain_of(str(rec.get("domain") or ""))
+                if domain and _PLATFORMS.search(domain):
+                    rejections.append(
+                        RegistryRejection(number, f"{file.name}: {domain} is a platform, not an outlet: not flagged")
+                    )
+                    continue
                 if not domain:
                     rejections.append(RegistryRejection(number, f"{file.name}: no domain in {rec.get('domain')!r}"))
                     continue
@@ -307,7 +321,7 @@ def read_dima(path: Path) -> tuple[list[Source], list[RegistryRejection]]:
                 )
                 meta: dict[str, Any] = {}
                 ops = {"operation": operation}
-                for key in ("reason", "riskLevel", "matchType"):
+                for key in ("reason", "riskLevel", "matchType"):  # matchType "contains": subdomains too
                     if rec.get(key):
                         ops[key] = rec[key]
                 if isinstance(rec.get("tags"), list):
