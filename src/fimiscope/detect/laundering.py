@@ -71,6 +71,7 @@ class Params:
     anchor_candidates: int = 30
     length_ratio: float = 5.0
     window_days: float = 14.0
+    sentence_windows: bool = True  # also index 2-sentence windows: excerpts that cut across paragraphs
     encoder_threshold: float = 0.5  # cosine; chosen on dev with all-MiniLM-L6-v2 (model-specific)
 
     def as_dict(self) -> dict[str, Any]:
@@ -99,6 +100,33 @@ def paragraphs(text: str) -> list[tuple[int, int, str]]:
             out.append((start, start + len(stripped), stripped))
         pos = m.end()
     return out
+
+
+_SENT_BREAK = re.compile(r"(?<=[.!?。！？…])\s+")
+
+
+def sentences(text: str) -> list[list[tuple[int, int]]]:
+    """(start, end) of each sentence, grouped by paragraph."""
+    out = []
+    for start, end, chunk in paragraphs(text):
+        pos = 0
+        para: list[tuple[int, int]] = []
+        for m in _SENT_BREAK.finditer(chunk):
+            if m.start() > pos:
+                para.append((start + pos, start + m.start()))
+            pos = m.end()
+        if pos < len(chunk):
+            para.append((start + pos, end))
+        out.append(para)
+    return out
+
+
+def paragraph_at(text: str, pos: int) -> int:
+    """Number of the paragraph holding character ``pos``."""
+    for i, (start, end, _chunk) in enumerate(paragraphs(text)):
+        if start <= pos < end or pos < start:
+            return i
+    return max(len(paragraphs(text)) - 1, 0)
 
 
 def _when(d: db.DocInfo) -> datetime | None:
@@ -171,6 +199,17 @@ class LaunderingStage(DocumentStage):
                     continue
                 rows.append({"document_id": doc.id, "para_index": i, "span_start": start, "span_end": end})
                 sets.append(shingle_hashes(toks, p.k))
+            if p.sentence_windows:
+                # windows stay inside a paragraph: across paragraph breaks they would pair up
+                # one-line boilerplate (share buttons, newsletter pleas) into false matches
+                sents = [(para[i][0], para[i + 1][1]) for para in sentences(doc.text) for i in range(len(para) - 1)]
+                for w, (start, end) in enumerate(sents):
+                    toks = tokens(doc.text[start:end])
+                    if len(toks) < p.min_para_tokens:
+                        continue
+                    # windows are numbered -2, -3, ... (-1 is the whole document)
+                    rows.append({"document_id": doc.id, "para_index": -2 - w, "span_start": start, "span_end": end})
+                    sets.append(shingle_hashes(toks, p.k))
         sigs = self.hasher.signatures(sets)
         keys = band_keys(sigs, self.bands, self.rows)
         for row, sh, sig in zip(rows, sets, sigs, strict=True):
@@ -210,19 +249,19 @@ class LaunderingStage(DocumentStage):
             c = containment(small, large)
             da, dbb = ra["document_id"], rb["document_id"]
             key = (min(da, dbb), max(da, dbb))
-            whole = ra["para_index"] < 0 and rb["para_index"] < 0
+            whole = ra["para_index"] == -1 and rb["para_index"] == -1
             if whole:
                 if j >= p.doc_jaccard or c >= p.doc_containment:
                     m = matches.setdefault(key, Match(key[0], key[1], "near_duplicate", 0.0))
                     m.method = "near_duplicate"
                     m.similarity = max(m.similarity, round(max(j, c), 4))
                 continue
-            mixed = (ra["para_index"] < 0) != (rb["para_index"] < 0)
+            mixed = (ra["para_index"] == -1) != (rb["para_index"] == -1)
             if mixed:
                 # a paragraph inside a whole document (e.g. an excerpt straddling two of its
                 # paragraphs): only containment of the paragraph side counts
-                para_side = sa_ if ra["para_index"] >= 0 else sb_
-                doc_side = sb_ if ra["para_index"] >= 0 else sa_
+                para_side = sa_ if ra["para_index"] != -1 else sb_
+                doc_side = sb_ if ra["para_index"] != -1 else sa_
                 c = containment(para_side, doc_side)
                 j = 0.0
             if j >= p.para_jaccard or c >= p.para_containment:
@@ -241,15 +280,6 @@ class LaunderingStage(DocumentStage):
                 if m.method == "partial":
                     m.similarity = max(m.similarity, round(max(j, c), 4))
         for m in matches.values():
-            # a paragraph-in-document entry adds nothing when its paragraph already matched a paragraph
-            exact_a = {x["a_paragraph"] for x in m.paragraphs if x["a_paragraph"] >= 0 and x["b_paragraph"] >= 0}
-            exact_b = {x["b_paragraph"] for x in m.paragraphs if x["a_paragraph"] >= 0 and x["b_paragraph"] >= 0}
-            m.paragraphs = [
-                x
-                for x in m.paragraphs
-                if not (x["b_paragraph"] < 0 and x["a_paragraph"] in exact_a)
-                and not (x["a_paragraph"] < 0 and x["b_paragraph"] in exact_b)
-            ]
             m.paragraphs.sort(key=lambda x: (x["a_paragraph"], x["b_paragraph"]))
         return matches
 
@@ -382,6 +412,7 @@ class LaunderingStage(DocumentStage):
                     }
                     for x in paras
                 ]
+            paras = self._name_paragraphs(paras, newer, older)
             db.delete_edge(conn, older.id, newer.id)  # direction may flip when a date arrives
             db.upsert_edge(
                 conn,
@@ -403,6 +434,45 @@ class LaunderingStage(DocumentStage):
                 },
             )
         return info
+
+    @staticmethod
+    def _name_paragraphs(entries: list[dict[str, Any]], copier: db.DocInfo, copied: db.DocInfo) -> list[dict[str, Any]]:
+        """Name each matched unit by the paragraph it starts in (a 2-sentence window counts for
+        its first paragraph; -1 = the whole document) and keep the best non-overlapping matches:
+        paragraph-to-paragraph first, then by similarity."""
+
+        def name(value: int, text: str, span: list[int]) -> int:
+            return value if value >= -1 else paragraph_at(text, span[0])
+
+        ranked = sorted(
+            entries,
+            key=lambda x: (
+                -(int(x["copier_paragraph"] >= 0) + int(x["copied_paragraph"] >= 0)),
+                -max(x["jaccard"], x["containment"]),
+                x["copier_span"][0],
+            ),
+        )
+        kept: list[dict[str, Any]] = []
+
+        def overlaps(a: list[int], b: list[int]) -> bool:
+            return a[0] < b[1] and b[0] < a[1]
+
+        for x in ranked:
+            if any(
+                overlaps(x["copier_span"], k["copier_span"]) or overlaps(x["copied_span"], k["copied_span"])
+                for k in kept
+            ):
+                continue
+            kept.append(x)
+        out = [
+            {
+                **x,
+                "copier_paragraph": name(x["copier_paragraph"], copier.text, x["copier_span"]),
+                "copied_paragraph": name(x["copied_paragraph"], copied.text, x["copied_span"]),
+            }
+            for x in kept
+        ]
+        return sorted(out, key=lambda x: (x["copier_paragraph"], x["copied_paragraph"]))
 
     def _recluster(self, touched: set[str], conn: Connection) -> list[str]:
         """Rebuild the clusters around ``touched`` documents; returns the cluster ids written."""
