@@ -38,15 +38,41 @@ def registry_format(name: str) -> Callable[[Reader], Reader]:
     return wrap
 
 
+Detector = Callable[[Path], "str | None"]
+_DETECTORS: list[Detector] = []
+
+
+def registry_detector(fn: Detector) -> Detector:
+    """Register a guess of the format from a file or folder name (``auto``); None = not mine."""
+    _DETECTORS.append(fn)
+    return fn
+
+
+def _load_readers() -> None:
+    # Readers of published lists live in collect/registry_*.py and register on import.
+    import importlib
+    import pkgutil
+
+    import fimiscope.collect as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("registry_"):
+            importlib.import_module(f"fimiscope.collect.{info.name}")
+
+
 def formats() -> list[str]:
+    _load_readers()
     return sorted(_FORMATS)
 
 
 def read_registry(path: Path, fmt: str = "auto") -> tuple[list[Source], list[RegistryRejection]]:
     if not path.exists():
         raise InvalidInput(f"no such file: {path}")
+    _load_readers()
     if fmt == "auto":
-        fmt = _SUFFIX_DEFAULTS.get(path.suffix.lower(), "")
+        fmt = next((f for f in (d(path) for d in _DETECTORS) if f), "") or _SUFFIX_DEFAULTS.get(
+            path.suffix.lower(), ""
+        )
         if not fmt:
             raise InvalidInput(f"cannot tell the registry format of {path.name}; pass --registry-format")
     reader = _FORMATS.get(fmt)

@@ -1,0 +1,365 @@
+"""Laundering detection quality: pairwise cluster precision / recall / F1 on labelled data built
+from real news text (SemEval-2022 Task 8 sample, 1,283 article pairs in ten languages).
+
+    python eval/laundering.py /work/shared/data [--split test|dev] [--encoder PATH]
+
+Three sets, each run through the real pipeline stage on a fresh SQLite store:
+
+* same-language: real articles republished with the changes copy sites make (another
+  boilerplate header/footer, a rewritten headline, trimmed and reordered paragraphs, a
+  "Source:" line, a few edited words); distractors are all the other articles, including
+  the dataset's different articles about the same event.
+* partial: one paragraph of a real article inserted into a different real article (half on
+  paragraph boundaries, half a sentence-shifted excerpt); the host article is the copy.
+* translation: the dataset's cross-language pairs, judged by human annotators; pairs rated
+  most similar (Overall <= 1.5) are positives, least similar (Overall >= 3.5) negatives;
+  scored on those labelled pairs only, with and without the encoder plug-in.
+
+Articles are split by a hash of their text into dev (1/3, used to choose thresholds) and
+test (2/3, reported). Real near-duplicates already in the data (distinct articles with word
+5-shingle Jaccard >= 0.3) and one side of every cross-language pair rated similar (real
+translations) are dropped from the same-language/partial pool so they cannot count as errors.
+
+The baseline links random pairs at the same rate as the detector (expected precision = the
+share of true pairs among all pairs). Ends with one line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import random
+import re
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from fimiscope.core.model import Document
+from fimiscope.detect.laundering import LaunderingStage, Params
+from fimiscope.index.minhash import jaccard, shingle_hashes
+from fimiscope.store import Store
+from fimiscope.store import laundering as db
+
+T0 = datetime(2020, 4, 1, 8, 0, tzinfo=UTC)
+_SENT = re.compile(r"(?<=[.!?。！？])\s+")
+
+HEADERS = [
+    "BREAKING NEWS",
+    "Exclusive report",
+    "Home > World > Politics",
+    "Updated: 5 minutes ago | 3 min read",
+    "Read also: the latest updates on this story",
+    "Advertisement",
+]
+FOOTERS = [
+    "Share this article on Facebook, Twitter and Telegram.",
+    "Subscribe to our newsletter to get the latest news every morning.",
+    "Follow us on Telegram and VK for more news.",
+    "All rights reserved. Reproduction is permitted with a link to the website.",
+    "Comments are closed for this article.",
+    "Support independent journalism: donate today.",
+]
+SOURCES = ["Source: RT", "Source: TASS", "Source: Sputnik", "(via RIA Novosti)", "Originally published by news-front"]
+
+
+def article_key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def split_of(text: str) -> str:
+    return "dev" if int(article_key(text), 16) % 3 == 0 else "test"
+
+
+def paragraphize(text: str) -> list[str]:
+    """The text's own paragraphs when it has them, else groups of three sentences."""
+    paras = [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
+    if len(paras) >= 3:
+        return paras
+    sents = [s.strip() for s in _SENT.split(" ".join(paras)) if s.strip()]
+    return [" ".join(sents[i : i + 3]) for i in range(0, len(sents), 3)]
+
+
+def load(folder: Path) -> list[dict[str, Any]]:
+    csv.field_size_limit(1 << 30)
+    path = folder / "similarity" / "semeval2022-t8-sample-train.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def article_pool(rows: list[dict[str, Any]], split: str) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        for t, lang in ((r["text1"], r["lang1"]), (r["text2"], r["lang2"])):
+            t = t.strip()
+            if len(t.split()) < 80 or split_of(t) != split:
+                continue
+            seen.setdefault(article_key(t), {"text": t, "lang": lang, "paras": paragraphize(t)})
+    # the data holds real translations of one article (cross-language pairs rated similar):
+    # keep one side only, so a correctly found translation never counts as an error here
+    for r in rows:
+        if r["lang1"] != r["lang2"] and float(r["Overall"]) <= 2.5:
+            seen.pop(article_key(r["text2"].strip()), None)
+    pool = list(seen.values())
+    # drop real near-duplicates already in the data (same wire story) so truth is unambiguous
+    sets = [shingle_hashes(a["text"]) for a in pool]
+    drop: set[int] = set()
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for i, a in enumerate(pool):
+        by_lang[a["lang"]].append(i)
+    for idx in by_lang.values():
+        for i, j in combinations(idx, 2):
+            if i not in drop and j not in drop and jaccard(sets[i], sets[j]) >= 0.3:
+                drop.add(j)
+    return [a for i, a in enumerate(pool) if i not in drop and len(a["paras"]) >= 3]
+
+
+def republish(article: dict[str, Any], rng: random.Random) -> tuple[str, str]:
+    paras = list(article["paras"])
+    # trim: drop up to 20% of paragraphs from the end, maybe one from the middle
+    cut = rng.randint(0, max(0, len(paras) // 5))
+    if cut:
+        paras = paras[:-cut]
+    if len(paras) > 4 and rng.random() < 0.3:
+        del paras[rng.randrange(1, len(paras) - 1)]
+    if len(paras) > 3 and rng.random() < 0.5:  # reorder two adjacent paragraphs
+        i = rng.randrange(1, len(paras) - 1)
+        paras[i], paras[i + 1] = paras[i + 1], paras[i]
+    if rng.random() < 0.5:  # edit a few words
+        words = paras[0].split()
+        for _ in range(max(1, len(words) // 30)):
+            words[rng.randrange(len(words))] = rng.choice(["also", "reportedly", "today", "now"])
+        paras[0] = " ".join(words)
+    head = rng.sample(HEADERS, rng.randint(0, 2))
+    foot = rng.sample(FOOTERS, rng.randint(1, 2))
+    src = [rng.choice(SOURCES)] if rng.random() < 0.5 else []
+    title = f"{rng.choice(['WATCH:', 'Shocking:', 'Report:', ''])} {' '.join(paras[0].split()[:8])}".strip()
+    return title, "\n\n".join([*head, *paras, *src, *foot])
+
+
+def build_same_language(pool: list[dict[str, Any]], rng: random.Random) -> tuple[list[Document], dict[str, int]]:
+    docs: list[Document] = []
+    truth: dict[str, int] = {}
+    originals = rng.sample(range(len(pool)), len(pool) // 2)
+    for ci, i in enumerate(range(len(pool))):
+        a = pool[i]
+        ext = f"o{i}"
+        docs.append(_doc(f"outlet{ci % 40}.example", ext, a["text"], a["lang"], 0.0, paras=a["paras"]))
+        truth[ext] = i
+        if i in originals:
+            for c in range(rng.randint(1, 3)):
+                title, text = republish(a, rng)
+                cext = f"c{i}_{c}"
+                outlet = f"copier{rng.randrange(60)}.example"
+                docs.append(_doc(outlet, cext, text, a["lang"], rng.uniform(1, 72), title))
+                truth[cext] = i
+    return docs, truth
+
+
+def build_partial(pool: list[dict[str, Any]], rng: random.Random) -> tuple[list[Document], dict[str, int]]:
+    docs: list[Document] = []
+    truth: dict[str, int] = {}
+    order = list(range(len(pool)))
+    rng.shuffle(order)
+    half = len(order) // 2
+    donors, hosts = order[:half], order[half:]
+    for k, i in enumerate(donors):
+        a = pool[i]
+        docs.append(_doc(f"outlet{k % 40}.example", f"d{i}", a["text"], a["lang"], 0.0, paras=a["paras"]))
+        truth[f"d{i}"] = i
+    same_lang_hosts: dict[str, list[int]] = defaultdict(list)
+    for h in hosts:
+        same_lang_hosts[pool[h]["lang"]].append(h)
+    for k, h in enumerate(hosts):
+        host = pool[h]
+        candidates = [d for d in donors if pool[d]["lang"] == host["lang"]]
+        paras = list(host["paras"])
+        if candidates and k % 3 != 2:  # two hosts in three carry a copied paragraph
+            d = rng.choice(candidates)
+            dp = pool[d]["paras"]
+            pi = rng.randrange(len(dp))
+            if k % 2 == 0 or len(dp) < 2:
+                piece = dp[pi]
+            else:  # an excerpt that straddles two paragraphs
+                joined = _SENT.split(" ".join(dp[max(0, pi - 1) : pi + 1]))
+                start = max(0, len(joined) // 2 - 2)
+                piece = " ".join(joined[start : start + 3])
+            if len(piece.split()) < 20:
+                piece = dp[pi]
+            paras.insert(rng.randrange(1, len(paras)), piece)
+            truth[f"h{h}"] = d
+        else:
+            truth[f"h{h}"] = -1 - h
+        docs.append(_doc(f"host{k % 50}.example", f"h{h}", "\n\n".join(paras), host["lang"], rng.uniform(1, 72)))
+    return docs, truth
+
+
+def build_translation(rows: list[dict[str, Any]], split: str) -> tuple[list[Document], list[tuple[str, str, bool]]]:
+    docs: dict[str, Document] = {}
+    labelled: list[tuple[str, str, bool]] = []
+    for r in rows:
+        if r["lang1"] == r["lang2"]:
+            continue
+        overall = float(r["Overall"])
+        if 1.5 < overall < 3.5:
+            continue
+        t1, t2 = r["text1"].strip(), r["text2"].strip()
+        if not t1 or not t2 or split_of(t1 + t2) != split:
+            continue
+        keys = []
+        for t, lang in ((t1, r["lang1"]), (t2, r["lang2"])):
+            k = article_key(t)
+            if k not in docs:
+                docs[k] = _doc(f"site-{lang}-{len(docs) % 30}.example", k, t, lang, 0.0, paras=paragraphize(t))
+            keys.append(k)
+        labelled.append((keys[0], keys[1], overall <= 1.5))
+    return list(docs.values()), labelled
+
+
+def _doc(
+    source: str, ext: str, text: str, lang: str, hours: float, title: str | None = None, paras: list[str] | None = None
+) -> Document:
+    body = "\n\n".join(paras) if paras else text
+    return Document(
+        text=body,
+        source=source,
+        external_id=ext,
+        url=f"https://{source}/{ext}",
+        title=title,
+        language=lang,
+        published_at=T0 + timedelta(hours=hours),
+    )
+
+
+def run_stage(docs: list[Document], encoder: Any = None, params: Params | None = None) -> dict[str, str]:
+    """Ingest into a fresh SQLite store, run the stage; external id -> cluster id."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(None, Path(tmp))
+        store.upsert_documents(docs)
+        stage = LaunderingStage(params or Params(), encoder=encoder)
+        stage.run(store, batch_size=500, progress=lambda _d, _t: None)
+        with store.engine.connect() as conn:
+            import sqlalchemy as sa
+
+            from fimiscope.store.tables import documents
+            from fimiscope.store.tables_laundering import laundering_members
+
+            q = sa.select(documents.c.external_id, laundering_members.c.cluster_id).select_from(
+                documents.join(laundering_members, laundering_members.c.document_id == documents.c.id)
+            )
+            out = {str(e): str(c) for e, c in conn.execute(q)}
+            db.list_clusters(conn, limit=1)
+        store.close()
+    return out
+
+
+def pairwise(truth: dict[str, int], pred: dict[str, str], lang: dict[str, str]) -> dict[str, float]:
+    """Pairwise scores over same-language pairs (cross-language links are the translation set's
+    question; the real articles include translations of each other that would count here)."""
+
+    def pairs(labels: dict[str, Any]) -> set[tuple[str, str]]:
+        groups: dict[Any, list[str]] = defaultdict(list)
+        for k, v in labels.items():
+            groups[v].append(k)
+        return {tuple(sorted(p)) for g in groups.values() for p in combinations(g, 2) if lang[p[0]] == lang[p[1]]}  # type: ignore[misc]
+
+    t = pairs(truth)
+    p = pairs({k: v for k, v in pred.items() if k in truth})
+    tp = len(t & p)
+    prec = tp / len(p) if p else 0.0
+    rec = tp / len(t) if t else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    per_lang: dict[str, int] = defaultdict(int)
+    for k in truth:
+        per_lang[lang[k]] += 1
+    all_pairs = sum(c * (c - 1) / 2 for c in per_lang.values())
+    # random baseline: as many random pairs as we predicted; precision = true pair rate
+    base_p = len(t) / all_pairs if all_pairs else 0.0
+    base_r = len(p) / all_pairs if all_pairs else 0.0
+    base_f1 = 2 * base_p * base_r / (base_p + base_r) if base_p + base_r else 0.0
+    return {
+        "precision": prec,
+        "recall": rec,
+        "f1": f1,
+        "true_pairs": len(t),
+        "predicted_pairs": len(p),
+        "random_f1": base_f1,
+    }
+
+
+def labelled_scores(labelled: list[tuple[str, str, bool]], pred: dict[str, str]) -> dict[str, float]:
+    tp = fp = fn = 0
+    for a, b, pos in labelled:
+        same = a in pred and b in pred and pred[a] == pred[b]
+        tp += same and pos
+        fp += same and not pos
+        fn += (not same) and pos
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    positives = sum(1 for *_, p in labelled if p)
+    rate = (tp + fp) / len(labelled) if labelled else 0.0
+    base_p = positives / len(labelled) if labelled else 0.0
+    base_f1 = 2 * base_p * rate / (base_p + rate) if base_p + rate else 0.0  # random pairs at our rate
+    return {
+        "precision": prec,
+        "recall": rec,
+        "f1": f1,
+        "true_pairs": positives,
+        "predicted_pairs": tp + fp,
+        "labelled_pairs": len(labelled),
+        "random_f1": base_f1,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, help="the data folder (holds similarity/semeval2022-t8-sample-train.csv)")
+    parser.add_argument("--split", choices=["dev", "test"], default="test")
+    parser.add_argument("--encoder", help="local sentence-transformers model folder for the plug-in run")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rows = load(args.data)
+    rng = random.Random(args.seed)
+    pool = article_pool(rows, args.split)
+    results: dict[str, Any] = {"split": args.split, "articles": len(pool)}
+    t = time.perf_counter()
+    docs, truth = build_same_language(pool, rng)
+    lang = {str(d.external_id): str(d.language) for d in docs}
+    results["same_language"] = {**pairwise(truth, run_stage(docs), lang), "documents": len(docs)}
+    docs, truth = build_partial(pool, rng)
+    lang = {str(d.external_id): str(d.language) for d in docs}
+    results["partial"] = {**pairwise(truth, run_stage(docs), lang), "documents": len(docs)}
+    docs, labelled = build_translation(rows, args.split)
+    results["translation"] = {**labelled_scores(labelled, run_stage(docs)), "documents": len(docs)}
+    encoder = None
+    if args.encoder:
+        from fimiscope.index.encoders import load_encoder
+
+        encoder = load_encoder(args.encoder)
+        results["translation_encoder"] = {
+            **labelled_scores(labelled, run_stage(docs, encoder=encoder)),
+            "documents": len(docs),
+            "encoder": encoder.name,
+        }
+    results["seconds"] = time.perf_counter() - t
+    print(f"\nlaundering eval, {args.split} split ({len(pool)} real articles in the pool)")
+    print(f"{'set':<22}{'docs':>6}{'pairs':>7}{'pred':>7}{'P':>7}{'R':>7}{'F1':>7}{'random F1':>11}")
+    for name in ("same_language", "partial", "translation", "translation_encoder"):
+        r = results.get(name)
+        if r is None:
+            continue
+        print(
+            f"{name:<22}{r['documents']:>6}{r['true_pairs']:>7}{r['predicted_pairs']:>7}{r['precision']:>7.3f}"
+            f"{r['recall']:>7.3f}{r['f1']:>7.3f}{r['random_f1']:>11.3f}"
+        )
+    print(json.dumps(results, default=float))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""`fimiscope detect laundering` and `fimiscope clusters list|show|sources`: republication chains."""
+
+from __future__ import annotations
+
+import typer
+
+from fimiscope import pipeline
+from fimiscope.cli.app import app, detect_app, settings
+from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
+from fimiscope.store import laundering as db
+
+clusters_app = typer.Typer(help="Clusters of republished content and their chains.", no_args_is_help=True)
+app.add_typer(clusters_app, name="clusters")
+
+
+def _lag(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    if s < 3600:
+        return f"{sign}{s / 60:.0f}m"
+    if s < 86400 * 2:
+        return f"{sign}{s / 3600:.1f}h"
+    return f"{sign}{s / 86400:.1f}d"
+
+
+@detect_app.command("laundering")
+def detect_laundering(
+    ctx: typer.Context,
+    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Documents per committed batch."),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Find republished and translated copies of new documents, update clusters, write signals."""
+    check_format(fmt)
+    cfg = settings(ctx)
+    store = cfg.open_store()
+    with progress("laundering") as update:
+        (report,) = pipeline.run(
+            store, only=["laundering"], batch_size=batch_size or cfg.batch_size, on_stage=lambda _c: update
+        )
+    if fmt == "json":
+        emit_json(report)
+        return
+    stdout.print(f"laundering: {report.processed} documents, {report.signals} signals, watermark {report.watermark}")
+
+
+@clusters_app.command("list")
+def list_(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, "--limit", min=1),
+    min_size: int = typer.Option(2, "--min-size", min=2),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Clusters, most recently updated first."""
+    check_format(fmt)
+    store = settings(ctx).open_store()
+    with store.engine.connect() as conn:
+        rows = db.list_clusters(conn, limit=limit, min_size=min_size)
+    emit_list(
+        rows,
+        fmt,
+        [
+            ("id", lambda r: r["id"]),
+            ("size", lambda r: r["size"]),
+            ("languages", lambda r: ",".join(r["languages"])),
+            ("origin", lambda r: r["origin_source"]),
+            ("affiliation", lambda r: r["origin_affiliation"]),
+            ("first published", lambda r: (r["first_published_at"] or "")[:16]),
+            ("title", lambda r: (r["origin_title"] or "")[:60]),
+        ],
+        title="clusters",
+        empty="No clusters yet: run `fimiscope detect laundering`.",
+    )
+
+
+@clusters_app.command("show")
+def show(
+    ctx: typer.Context,
+    cluster_id: str = typer.Argument(..., help="Cluster id (clu_...)."),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """A cluster: its members (origin first) and its chain edges copier -> copied."""
+    check_format(fmt)
+    store = settings(ctx).open_store()
+    with store.engine.connect() as conn:
+        data = db.get_cluster(conn, cluster_id)
+    if fmt == "json":
+        emit_json(data)
+        return
+    emit_record(
+        {k: data[k] for k in ("id", "size", "languages", "origin_document_id", "origin_reason", "first_published_at")},
+        "table",
+        title=f"cluster {cluster_id}",
+    )
+    emit_list(
+        data["members"],
+        "table",
+        [
+            ("role", lambda m: m["role"]),
+            ("document", lambda m: m["document_id"]),
+            ("source", lambda m: m["source"]),
+            ("affiliation", lambda m: m["affiliation"]),
+            ("lang", lambda m: m["language"]),
+            ("published", lambda m: (m["published_at"] or "")[:16]),
+            ("similarity", lambda m: m["similarity"]),
+            ("method", lambda m: m["method"]),
+        ],
+        title="members",
+    )
+    emit_list(
+        data["edges"],
+        "table",
+        [
+            ("copier", lambda e: e["copier_document_id"]),
+            ("copied", lambda e: e["copied_document_id"]),
+            ("method", lambda e: e["method"]),
+            ("similarity", lambda e: e["similarity"]),
+            ("lag", lambda e: _lag(e["lag_s"])),
+            ("attribution", lambda e: e["attribution"]),
+            (
+                "paragraphs",
+                lambda e: ",".join(str(p["copier_paragraph"]) for p in e["details"].get("paragraphs") or []),
+            ),
+        ],
+        title="chain (copier -> copied)",
+    )
+
+
+@clusters_app.command("sources")
+def sources_stats(
+    ctx: typer.Context,
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Per source: copies, copies of flagged-origin content, stripped attribution, median lag."""
+    check_format(fmt)
+    store = settings(ctx).open_store()
+    with store.engine.connect() as conn:
+        rows = db.source_stats(conn)
+    emit_list(
+        rows,
+        fmt,
+        [
+            ("source", lambda r: r["source"]),
+            ("copies", lambda r: r["copies"]),
+            ("of flagged", lambda r: r["copies_of_flagged"]),
+            ("stripped", lambda r: r["stripped_attribution"]),
+            ("median lag", lambda r: _lag(r["median_lag_s"])),
+        ],
+        title="republishing sources",
+    )

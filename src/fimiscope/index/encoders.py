@@ -1,0 +1,97 @@
+"""Optional text encoders (a plug-in) and nearest-neighbour search over their vectors.
+
+Nothing is downloaded: an encoder is a sentence-transformers model loaded from a local folder
+the user names (``FIMISCOPE_ENCODER_PATH`` or ``load_encoder(path)``), with the hub switched
+off. Without one, detectors that can use an encoder skip that step.
+
+``VectorIndex`` is exact cosine search in NumPy (normalised vectors, one matrix product per
+query batch): at the corpus sizes a single store holds (up to a few hundred thousand
+documents) it is exact and fast enough; an ANN library can replace it behind the same
+``add``/``search`` interface when a corpus outgrows it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """One L2-normalised row per text."""
+        ...
+
+
+@dataclass(slots=True)
+class SentenceTransformerEncoder:
+    name: str
+    model: Any
+    batch_size: int = 32
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        vecs = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+def load_encoder(path: str | Path) -> Encoder:
+    """A sentence-transformers model from a local folder; never from the network."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        from fimiscope.core.errors import ConfigError
+
+        raise ConfigError(f"encoder path {folder} is not a folder with a sentence-transformers model")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        from fimiscope.core.errors import ConfigError
+
+        raise ConfigError("the encoder plug-in needs the [encoders] extra: pip install 'fimiscope[encoders]'") from exc
+    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    return SentenceTransformerEncoder(name=folder.name, model=model)
+
+
+class VectorIndex:
+    """Exact cosine nearest neighbours over L2-normalised vectors, added in batches."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self._ids: list[str] = []
+        self._chunks: list[NDArray[np.float32]] = []
+        self._matrix: NDArray[np.float32] | None = None
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, ids: Sequence[str], vectors: NDArray[np.float32]) -> None:
+        if vectors.shape != (len(ids), self.dim):
+            raise ValueError(f"expected {len(ids)} vectors of dimension {self.dim}")
+        self._ids.extend(ids)
+        self._chunks.append(np.asarray(vectors, dtype=np.float32))
+        self._matrix = None
+
+    def search(self, queries: NDArray[np.float32], k: int = 10) -> list[list[tuple[str, float]]]:
+        if not self._ids:
+            return [[] for _ in range(queries.shape[0])]
+        if self._matrix is None:
+            self._matrix = np.concatenate(self._chunks)
+            self._chunks = [self._matrix]
+        scores = queries @ self._matrix.T
+        k = min(k, len(self._ids))
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        out = []
+        for row, idx in zip(scores, top, strict=True):
+            order = idx[np.argsort(-row[idx])]
+            out.append([(self._ids[i], float(row[i])) for i in order])
+        return out

@@ -1,0 +1,443 @@
+"""Store access for the laundering detector: MinHash units and their persisted LSH buckets,
+anchors, clusters, members and chain edges. Functions over a ``Connection`` so a pipeline
+batch writes everything in one transaction."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from fimiscope.core.clock import to_utc, utcnow
+from fimiscope.core.errors import NotFound
+from fimiscope.core.model import Affiliation
+from fimiscope.store.sql import chunks, insert_ignore, upsert
+from fimiscope.store.tables import documents, sources
+from fimiscope.store.tables_laundering import (
+    laundering_anchors,
+    laundering_buckets,
+    laundering_clusters,
+    laundering_edges,
+    laundering_members,
+    laundering_units,
+)
+
+_CHUNK = 500
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return to_utc(value) if value is not None else None
+
+
+# -- units and buckets ------------------------------------------------------------------------
+
+
+def forget_documents(conn: Connection, doc_ids: Sequence[str]) -> None:
+    """Drop units, buckets and anchors of documents about to be indexed again (a new version)."""
+    for part in chunks(doc_ids, _CHUNK):
+        unit_ids = (
+            conn.execute(sa.select(laundering_units.c.id).where(laundering_units.c.document_id.in_(part)))
+            .scalars()
+            .all()
+        )
+        for ids in chunks(unit_ids, _CHUNK):
+            conn.execute(laundering_buckets.delete().where(laundering_buckets.c.unit_id.in_(ids)))
+        conn.execute(laundering_units.delete().where(laundering_units.c.document_id.in_(part)))
+        conn.execute(laundering_anchors.delete().where(laundering_anchors.c.document_id.in_(part)))
+
+
+def insert_units(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert units (document_id, para_index, span_start, span_end, n_shingles, signature,
+    shingles); returns their ids in input order."""
+    if not rows:
+        return []
+    stmt = laundering_units.insert().returning(laundering_units.c.id, sort_by_parameter_order=True)
+    return [int(r[0]) for r in conn.execute(stmt, list(rows))]
+
+
+def insert_buckets(conn: Connection, unit_ids: Sequence[int], keys: Sequence[Sequence[int]]) -> None:
+    rows = [
+        {"band_key": int(k), "unit_id": uid} for uid, ks in zip(unit_ids, keys, strict=True) for k in set(ks) if k >= 0
+    ]
+    for part in chunks(rows, 5000):
+        conn.execute(insert_ignore(conn, laundering_buckets), part)
+
+
+def bucket_matches(conn: Connection, keys: Iterable[int]) -> list[tuple[int, int]]:
+    """(band_key, unit_id) for every stored unit in one of ``keys``' buckets."""
+    out: list[tuple[int, int]] = []
+    for part in chunks(sorted({int(k) for k in keys if k >= 0}), _CHUNK):
+        q = sa.select(laundering_buckets.c.band_key, laundering_buckets.c.unit_id).where(
+            laundering_buckets.c.band_key.in_(part)
+        )
+        out.extend((int(a), int(b)) for a, b in conn.execute(q))
+    return out
+
+
+def units(conn: Connection, unit_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for part in chunks(sorted(set(unit_ids)), _CHUNK):
+        for r in conn.execute(sa.select(laundering_units).where(laundering_units.c.id.in_(part))).mappings():
+            out[int(r["id"])] = dict(r)
+    return out
+
+
+# -- anchors -----------------------------------------------------------------------------------
+
+
+def insert_anchors(conn: Connection, doc_id: str, anchors: Iterable[str]) -> None:
+    rows = [{"anchor": a[:210], "document_id": doc_id} for a in sorted(set(anchors))]
+    if rows:
+        conn.execute(insert_ignore(conn, laundering_anchors), rows)
+
+
+def anchor_df(conn: Connection, anchors: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for part in chunks(sorted(set(anchors)), _CHUNK):
+        q = (
+            sa.select(laundering_anchors.c.anchor, sa.func.count())
+            .where(laundering_anchors.c.anchor.in_(part))
+            .group_by(laundering_anchors.c.anchor)
+        )
+        out.update({str(a): int(n) for a, n in conn.execute(q)})
+    return out
+
+
+def anchored_documents(conn: Connection) -> int:
+    q = sa.select(sa.func.count(sa.distinct(laundering_anchors.c.document_id)))
+    return int(conn.execute(q).scalar_one())
+
+
+def documents_with_anchors(conn: Connection, anchors: Iterable[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for part in chunks(sorted(set(anchors)), _CHUNK):
+        q = sa.select(laundering_anchors.c.document_id, laundering_anchors.c.anchor).where(
+            laundering_anchors.c.anchor.in_(part)
+        )
+        for d, a in conn.execute(q):
+            out.setdefault(str(d), set()).add(str(a))
+    return out
+
+
+def anchors_of(conn: Connection, doc_ids: Iterable[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for part in chunks(sorted(set(doc_ids)), _CHUNK):
+        q = sa.select(laundering_anchors.c.document_id, laundering_anchors.c.anchor).where(
+            laundering_anchors.c.document_id.in_(part)
+        )
+        for d, a in conn.execute(q):
+            out.setdefault(str(d), set()).add(str(a))
+    return out
+
+
+# -- documents as the detector sees them -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DocInfo:
+    id: str
+    seq: int
+    url: str | None
+    title: str | None
+    text: str
+    links: list[str]
+    language: str | None
+    published_at: datetime | None
+    collected_at: datetime | None
+    source: str | None
+    source_domain: str | None
+    source_display: str | None
+    affiliation: Affiliation
+
+    @property
+    def flagged(self) -> bool:
+        return self.affiliation.flagged
+
+
+def doc_info(conn: Connection, doc_ids: Iterable[str]) -> dict[str, DocInfo]:
+    out: dict[str, DocInfo] = {}
+    cols = (
+        documents.c.id,
+        documents.c.seq,
+        documents.c.url,
+        documents.c.title,
+        documents.c.text,
+        documents.c.links,
+        documents.c.language,
+        documents.c.published_at,
+        documents.c.collected_at,
+        sources.c.name,
+        sources.c.domain,
+        sources.c.display_name,
+        sources.c.affiliation,
+    )
+    for part in chunks(sorted(set(doc_ids)), _CHUNK):
+        q = (
+            sa.select(*cols)
+            .select_from(documents.outerjoin(sources, documents.c.source_id == sources.c.id))
+            .where(documents.c.id.in_(part))
+        )
+        for r in conn.execute(q).mappings():
+            out[r["id"]] = DocInfo(
+                id=r["id"],
+                seq=int(r["seq"]),
+                url=r["url"],
+                title=r["title"],
+                text=r["text"],
+                links=list(r["links"] or []),
+                language=r["language"],
+                published_at=_aware(r["published_at"]),
+                collected_at=_aware(r["collected_at"]),
+                source=r["name"],
+                source_domain=r["domain"],
+                source_display=r["display_name"],
+                affiliation=Affiliation.parse(r["affiliation"]),
+            )
+    return out
+
+
+# -- clusters, members, edges ------------------------------------------------------------------
+
+
+def upsert_edge(conn: Connection, row: dict[str, Any]) -> None:
+    row = {**row, "created_at": row.get("created_at") or utcnow()}
+    stmt = upsert(
+        conn,
+        laundering_edges,
+        ["copier_document_id", "copied_document_id"],
+        ["method", "similarity", "lag_s", "attribution", "details"],
+    )
+    conn.execute(stmt, row)
+
+
+def delete_edge(conn: Connection, copier: str, copied: str) -> None:
+    conn.execute(
+        laundering_edges.delete().where(
+            (laundering_edges.c.copier_document_id == copier) & (laundering_edges.c.copied_document_id == copied)
+        )
+    )
+
+
+def edges_touching(conn: Connection, doc_ids: Iterable[str]) -> list[dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for part in chunks(sorted(set(doc_ids)), _CHUNK):
+        q = sa.select(laundering_edges).where(
+            laundering_edges.c.copier_document_id.in_(part) | laundering_edges.c.copied_document_id.in_(part)
+        )
+        for r in conn.execute(q).mappings():
+            out[(r["copier_document_id"], r["copied_document_id"])] = dict(r)
+    return list(out.values())
+
+
+def clusters_of(conn: Connection, doc_ids: Iterable[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in chunks(sorted(set(doc_ids)), _CHUNK):
+        q = sa.select(laundering_members.c.document_id, laundering_members.c.cluster_id).where(
+            laundering_members.c.document_id.in_(part)
+        )
+        out.update({str(d): str(c) for d, c in conn.execute(q)})
+    return out
+
+
+def cluster_rows(conn: Connection, cluster_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for part in chunks(sorted(set(cluster_ids)), _CHUNK):
+        for r in conn.execute(sa.select(laundering_clusters).where(laundering_clusters.c.id.in_(part))).mappings():
+            out[r["id"]] = dict(r)
+    return out
+
+
+def members_of(conn: Connection, cluster_ids: Iterable[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for part in chunks(sorted(set(cluster_ids)), _CHUNK):
+        q = sa.select(laundering_members.c.cluster_id, laundering_members.c.document_id).where(
+            laundering_members.c.cluster_id.in_(part)
+        )
+        for c, d in conn.execute(q):
+            out.setdefault(str(c), []).append(str(d))
+    return out
+
+
+def replace_cluster(
+    conn: Connection,
+    cluster: dict[str, Any],
+    members: Sequence[dict[str, Any]],
+    absorbed: Iterable[str] = (),
+) -> None:
+    """Write one cluster with its full member list; clusters it absorbed (merged into it) go."""
+    now = utcnow()
+    gone = [c for c in set(absorbed) if c != cluster["id"]]
+    for part in chunks(gone, _CHUNK):
+        conn.execute(laundering_clusters.delete().where(laundering_clusters.c.id.in_(part)))
+        conn.execute(laundering_members.delete().where(laundering_members.c.cluster_id.in_(part)))
+    exists = conn.execute(sa.select(laundering_clusters.c.id).where(laundering_clusters.c.id == cluster["id"])).first()
+    values = {k: v for k, v in cluster.items() if k != "id"}
+    values["updated_at"] = now
+    if exists:
+        conn.execute(laundering_clusters.update().where(laundering_clusters.c.id == cluster["id"]).values(**values))
+    else:
+        conn.execute(laundering_clusters.insert().values(id=cluster["id"], created_at=now, **values))
+    ids = [m["document_id"] for m in members]
+    old = {
+        r[0]: r[1]
+        for r in conn.execute(
+            sa.select(laundering_members.c.document_id, laundering_members.c.joined_at).where(
+                laundering_members.c.cluster_id == cluster["id"]
+            )
+        )
+    }
+    for part in chunks(ids, _CHUNK):
+        conn.execute(laundering_members.delete().where(laundering_members.c.document_id.in_(part)))
+    conn.execute(laundering_members.delete().where(laundering_members.c.cluster_id == cluster["id"]))
+    conn.execute(
+        laundering_members.insert(),
+        [{**m, "cluster_id": cluster["id"], "joined_at": old.get(m["document_id"]) or now} for m in members],
+    )
+
+
+# -- read side (CLI, API) ----------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return to_utc(value).isoformat() if value is not None else None
+
+
+def list_clusters(conn: Connection, *, limit: int = 50, min_size: int = 2) -> list[dict[str, Any]]:
+    q = (
+        sa.select(laundering_clusters)
+        .where(laundering_clusters.c.size >= min_size)
+        .order_by(laundering_clusters.c.updated_at.desc(), laundering_clusters.c.id)
+        .limit(limit)
+    )
+    rows = [dict(r) for r in conn.execute(q).mappings()]
+    info = doc_info(conn, [r["origin_document_id"] for r in rows])
+    out = []
+    for r in rows:
+        origin = info.get(r["origin_document_id"])
+        out.append(
+            {
+                "id": r["id"],
+                "size": r["size"],
+                "languages": r["languages"],
+                "origin_document_id": r["origin_document_id"],
+                "origin_source": origin.source if origin else None,
+                "origin_affiliation": origin.affiliation.value if origin else None,
+                "origin_title": origin.title if origin else None,
+                "first_published_at": _iso(_aware(r["first_published_at"])),
+                "last_published_at": _iso(_aware(r["last_published_at"])),
+                "updated_at": _iso(_aware(r["updated_at"])),
+            }
+        )
+    return out
+
+
+def get_cluster(conn: Connection, cluster_id: str) -> dict[str, Any]:
+    row = conn.execute(sa.select(laundering_clusters).where(laundering_clusters.c.id == cluster_id)).mappings().first()
+    if row is None:
+        # a cluster merged into an older one: follow a member if the caller kept the old id
+        raise NotFound(f"no cluster {cluster_id!r} (see `fimiscope clusters list`)")
+    mem = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(laundering_members).where(laundering_members.c.cluster_id == cluster_id)
+        ).mappings()
+    ]
+    ids = [m["document_id"] for m in mem]
+    info = doc_info(conn, ids)
+    members = []
+    for m in mem:
+        d = info.get(m["document_id"])
+        members.append(
+            {
+                "document_id": m["document_id"],
+                "role": m["role"],
+                "source": d.source if d else None,
+                "affiliation": d.affiliation.value if d else None,
+                "language": d.language if d else None,
+                "published_at": _iso(d.published_at) if d else None,
+                "title": d.title if d else None,
+                "url": d.url if d else None,
+                "similarity": m["similarity"],
+                "method": m["method"],
+            }
+        )
+    members.sort(key=lambda m: (m["role"] != "origin", m["published_at"] or "9999", m["document_id"]))
+    edges = [
+        {
+            "copier_document_id": e["copier_document_id"],
+            "copied_document_id": e["copied_document_id"],
+            "method": e["method"],
+            "similarity": e["similarity"],
+            "lag_s": e["lag_s"],
+            "attribution": e["attribution"],
+            "details": e["details"],
+        }
+        for e in edges_touching(conn, ids)
+    ]
+    edges.sort(key=lambda e: (e["lag_s"] is None, e["lag_s"] or 0, e["copier_document_id"]))
+    return {
+        "id": row["id"],
+        "size": row["size"],
+        "languages": row["languages"],
+        "origin_document_id": row["origin_document_id"],
+        "origin_reason": row["origin_reason"],
+        "first_published_at": _iso(_aware(row["first_published_at"])),
+        "last_published_at": _iso(_aware(row["last_published_at"])),
+        "members": members,
+        "edges": edges,
+    }
+
+
+def source_stats(conn: Connection) -> list[dict[str, Any]]:
+    """Per source: how many of its documents copy content whose cluster origin is at a flagged
+    source (the source itself not flagged), and the median lag behind that origin."""
+    q = sa.select(
+        laundering_edges.c.copier_document_id,
+        laundering_edges.c.copied_document_id,
+        laundering_edges.c.lag_s,
+        laundering_edges.c.attribution,
+        laundering_members.c.cluster_id,
+    ).select_from(
+        laundering_edges.join(
+            laundering_members, laundering_members.c.document_id == laundering_edges.c.copier_document_id
+        )
+    )
+    rows = [dict(r) for r in conn.execute(q).mappings()]
+    clusters = cluster_rows(conn, {r["cluster_id"] for r in rows})
+    info = doc_info(
+        conn,
+        {r["copier_document_id"] for r in rows} | {c["origin_document_id"] for c in clusters.values()},
+    )
+    per: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        copier = info.get(r["copier_document_id"])
+        cluster = clusters.get(r["cluster_id"])
+        origin = info.get(cluster["origin_document_id"]) if cluster else None
+        if copier is None or origin is None or copier.source is None:
+            continue
+        s = per.setdefault(copier.source, {"docs": set(), "flagged_docs": set(), "lags": [], "stripped": set()})
+        s["docs"].add(copier.id)
+        if origin.flagged and origin.source != copier.source and not copier.flagged:
+            if copier.id not in s["flagged_docs"] and copier.published_at and origin.published_at:
+                s["lags"].append((copier.published_at - origin.published_at).total_seconds())
+            s["flagged_docs"].add(copier.id)
+            if r["attribution"] == "stripped":
+                s["stripped"].add(copier.id)
+    out: list[dict[str, Any]] = []
+    for name, s in per.items():
+        out.append(
+            {
+                "source": name,
+                "copies": len(s["docs"]),
+                "copies_of_flagged": len(s["flagged_docs"]),
+                "stripped_attribution": len(s["stripped"]),
+                "median_lag_s": statistics.median(s["lags"]) if s["lags"] else None,
+            }
+        )
+    out.sort(key=lambda x: (-int(x["copies_of_flagged"]), -int(x["copies"]), str(x["source"])))
+    return out

@@ -1,0 +1,270 @@
+"""The laundering detector end to end on a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fimiscope import pipeline
+from fimiscope.core.model import Affiliation, Document, Provenance, Source
+from fimiscope.store import Store
+from fimiscope.store import laundering as db
+
+T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+STORY = [
+    "The ministry of defence announced on Tuesday that 4,500 troops would take part in the exercise near "
+    "the northern border, which is scheduled to last until the end of the month according to officials.",
+    "Colonel Ivan Petrov told reporters in Rostov that the manoeuvres were purely defensive and had been "
+    "planned for more than a year, dismissing what he called hysteria in Western capitals about them.",
+    "According to the statement, 120 armoured vehicles and 36 aircraft will be deployed, and observers from "
+    "several neighbouring countries have been invited to watch the final stage of the drills in person.",
+    "Analysts in Warsaw and Vilnius said the timing, just weeks before the elections, was not a coincidence "
+    "and warned that the exercise could be used to put pressure on the governments of the Baltic states.",
+]
+
+UNRELATED = [
+    "A new bakery opened in the old town on Saturday, drawing long queues of customers who waited patiently "
+    "for sourdough bread and cinnamon rolls made according to a recipe handed down for three generations.",
+    "The owner said she had saved for years to rent the small shop, and that she hoped to hire two more "
+    "bakers before the summer if the number of visitors keeps growing as quickly as it did this weekend.",
+]
+
+OTHER_ARTICLE = [
+    "Farmers in the south of the country are worried about the drought that has lasted for almost three "
+    "months, and many of them say the harvest of wheat and barley will be the worst in a decade this year.",
+    "The regional government promised compensation, but farmers' unions said the money was too little and "
+    "would arrive too late to save smaller family farms from bankruptcy before the start of the winter.",
+]
+
+# A hand-written Russian rendering of STORY (translation, not a copy).
+STORY_RU = [
+    "Министерство обороны объявило во вторник, что 4500 военнослужащих примут участие в учениях у "
+    "северной границы, которые, по словам официальных лиц, продлятся до конца месяца.",
+    "Полковник Иван Петров заявил журналистам в Ростове, что манёвры носят исключительно оборонительный "
+    "характер и планировались более года, назвав истерикой реакцию западных столиц.",
+    "Согласно заявлению, будут задействованы 120 единиц бронетехники и 36 самолётов, а наблюдатели из "
+    "нескольких соседних стран приглашены на заключительный этап учений.",
+    "Аналитики в Варшаве и Вильнюсе заявили, что выбор времени, всего за несколько недель до выборов, "
+    "не случаен, и предупредили о давлении на правительства стран Балтии.",
+]
+
+
+def _doc(
+    source: str,
+    ext: str,
+    paras: list[str],
+    *,
+    hours: float | None,
+    lang: str = "en",
+    title: str = "Exercise",
+    links: list[str] | None = None,
+) -> Document:
+    return Document(
+        text="\n\n".join(paras),
+        source=source,
+        external_id=ext,
+        url=f"https://{source}/{ext}",
+        title=title,
+        language=lang,
+        published_at=T0 + timedelta(hours=hours) if hours is not None else None,
+        links=links or [],
+    )
+
+
+def _flag(store: Store, name: str, display: str | None = None) -> None:
+    store.add_source(
+        Source(
+            name=name,
+            domain=name,
+            display_name=display,
+            affiliation=Affiliation.STATE_CONTROLLED,
+            provenance=[Provenance(by="test list")],
+        ),
+        replace=True,
+    )
+
+
+def _run(store: Store) -> pipeline.StageReport:
+    return pipeline.run(store, only=["laundering"])[0]
+
+
+def _clusters(store: Store) -> list[dict]:
+    with store.engine.connect() as c:
+        return [db.get_cluster(c, x["id"]) for x in db.list_clusters(c, limit=100)]
+
+
+def test_same_language_copy_with_boilerplate_found_and_signalled(store: Store) -> None:
+    _flag(store, "rt.example", "RT")
+    origin = _doc("rt.example", "a1", ["Moscow, 1 March.", *STORY, "Follow us on Telegram for more news."], hours=0)
+    copy = _doc(
+        "daily-news.example",
+        "b1",
+        ["BREAKING", *STORY, "Share this article. Subscribe to our newsletter."],
+        hours=3,
+        title="Troops mass at border",
+    )
+    unrelated = _doc("bakery.example", "c1", UNRELATED, hours=1)
+    store.upsert_documents([origin, copy, unrelated])
+    report = _run(store)
+    assert report.signals == 1
+    clusters = _clusters(store)
+    assert len(clusters) == 1
+    cl = clusters[0]
+    roles = {m["source"]: m["role"] for m in cl["members"]}
+    assert roles == {"rt.example": "origin", "daily-news.example": "copy"}
+    assert "earliest publication" in cl["origin_reason"]
+    (edge,) = cl["edges"]
+    assert edge["method"] == "near_duplicate"
+    assert edge["lag_s"] == pytest.approx(3 * 3600)
+    assert edge["attribution"] == "stripped"
+    (sig,) = store.list_signals(type="laundering") if _has_type_filter(store) else store.list_signals()
+    full = store.get_signal(sig.id)
+    assert full.details["attribution_stripped"] is True
+    assert full.details["origin_document_id"] == cl["origin_document_id"]
+    assert {e.role for e in full.evidence} >= {"origin", "copy"}
+
+
+def _has_type_filter(store: Store) -> bool:
+    import inspect
+
+    return "type" in inspect.signature(store.list_signals).parameters
+
+
+def test_partial_reuse_names_the_paragraph_and_credit_is_seen(store: Store) -> None:
+    _flag(store, "rt.example", "RT")
+    origin = _doc("rt.example", "a1", STORY, hours=0)
+    mixed = _doc("blog.example", "m1", [OTHER_ARTICLE[0], STORY[2], OTHER_ARTICLE[1], "Source: RT"], hours=5)
+    store.upsert_documents([origin, mixed])
+    _run(store)
+    (cl,) = _clusters(store)
+    (edge,) = cl["edges"]
+    assert edge["method"] == "partial"
+    (par,) = edge["details"]["paragraphs"]
+    assert par["copier_paragraph"] == 1 and par["copied_paragraph"] == 2
+    start, end = par["copier_span"]
+    assert mixed.text[start:end] == STORY[2]
+    assert edge["attribution"] == "credited"
+    assert edge["details"]["credit"] == "RT"
+    (sig,) = store.list_signals()
+    full = store.get_signal(sig.id)
+    assert full.details["attribution_stripped"] is False
+    spans = [(e.span_start, e.span_end) for e in full.evidence if e.role == "matched_paragraph"]
+    assert spans == [(start, end)]
+
+
+def test_translation_found_by_anchors_without_a_model(store: Store) -> None:
+    en = _doc("rt.example", "en1", STORY, hours=0)
+    ru = _doc("novosti.example", "ru1", STORY_RU, hours=6, lang="ru")
+    filler = [
+        _doc("bakery.example", f"u{i}", [text], hours=i, lang="en")
+        for i, text in enumerate([*UNRELATED, *OTHER_ARTICLE])
+    ]
+    store.upsert_documents([en, ru, *filler])
+    _run(store)
+    (cl,) = _clusters(store)
+    assert {m["language"] for m in cl["members"]} == {"en", "ru"}
+    (edge,) = cl["edges"]
+    assert edge["method"] == "translation"
+    assert "n:4500" in edge["details"]["shared_anchors"]
+
+
+def test_unrelated_articles_are_not_clustered(store: Store) -> None:
+    store.upsert_documents(
+        [
+            _doc("a.example", "1", STORY, hours=0),
+            _doc("b.example", "2", UNRELATED, hours=1),
+            _doc("c.example", "3", OTHER_ARTICLE, hours=2),
+        ]
+    )
+    _run(store)
+    assert _clusters(store) == []
+
+
+def test_incremental_second_batch_matches_first_and_rerun_adds_nothing(store: Store) -> None:
+    _flag(store, "rt.example")
+    store.upsert_documents([_doc("rt.example", "a1", STORY, hours=None)])
+    _run(store)
+    assert _clusters(store) == []
+    # a copy arrives later; neither has a publication date: origin = first collected
+    store.upsert_documents([_doc("copy.example", "b1", STORY[:3], hours=None)])
+    report = _run(store)
+    assert report.processed == 1 and report.signals == 1
+    (cl,) = _clusters(store)
+    first_id = cl["id"]
+    assert [m["source"] for m in cl["members"] if m["role"] == "origin"] == ["rt.example"]
+    assert "first collected" in cl["origin_reason"]
+    assert cl["edges"][0]["lag_s"] is None
+    # a third copy joins the same cluster, whose id stays
+    store.upsert_documents([_doc("third.example", "c1", STORY, hours=None)])
+    _run(store)
+    (cl,) = _clusters(store)
+    assert cl["id"] == first_id and cl["size"] == 3
+    n_signals = len(store.list_signals())
+    assert n_signals == 2
+    # re-running with nothing new adds nothing; re-running from scratch adds nothing twice
+    assert _run(store).processed == 0
+    with store.transaction() as conn:
+        store.set_watermark("laundering", 0, conn)
+    _run(store)
+    assert len(store.list_signals()) == n_signals
+    (cl,) = _clusters(store)
+    assert cl["id"] == first_id
+
+
+def test_signal_only_when_origin_flagged_and_copy_not(store: Store) -> None:
+    _flag(store, "rt.example")
+    _flag(store, "mirror.example")
+    store.upsert_documents(
+        [
+            _doc("independent.example", "x", STORY, hours=0),  # origin not flagged
+            _doc("rt.example", "y", STORY, hours=1),  # flagged copy of an unflagged origin
+        ]
+    )
+    _run(store)
+    assert store.list_signals() == []
+    store.upsert_documents(
+        [
+            _doc("rt.example", "o2", OTHER_ARTICLE, hours=0),
+            _doc("mirror.example", "m2", OTHER_ARTICLE, hours=1),  # flagged to flagged: no signal
+            _doc("portal.example", "p2", OTHER_ARTICLE, hours=2),  # flagged to unflagged: signal
+        ]
+    )
+    _run(store)
+    sigs = store.list_signals()
+    assert len(sigs) == 1
+    assert store.get_signal(sigs[0].id).details["members"]
+    stats = {s["source"]: s for s in _stats(store)}
+    assert stats["portal.example"]["copies_of_flagged"] == 1
+    assert stats["portal.example"]["median_lag_s"] == pytest.approx(7200)
+    assert stats["mirror.example"]["copies_of_flagged"] == 0
+
+
+def _stats(store: Store) -> list[dict]:
+    with store.engine.connect() as c:
+        return db.source_stats(c)
+
+
+def test_cli_detect_and_clusters(cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    store = Store.open(cli.database_url)
+    try:
+        _flag(store, "rt.example", "RT")
+        store.upsert_documents([_doc("rt.example", "a1", STORY, hours=0), _doc("copy.example", "b1", STORY, hours=2)])
+    finally:
+        store.close()
+    out = json.loads(cli("detect", "laundering", "--format", "json").stdout)
+    assert out["processed"] == 2 and out["signals"] == 1
+    listed = json.loads(cli("clusters", "list", "--format", "json").stdout)
+    assert len(listed) == 1 and listed[0]["origin_source"] == "rt.example"
+    shown = json.loads(cli("clusters", "show", listed[0]["id"], "--format", "json").stdout)
+    assert [m["role"] for m in shown["members"]] == ["origin", "copy"]
+    assert shown["edges"][0]["lag_s"] == 7200 and shown["edges"][0]["attribution"] == "stripped"
+    table = cli("clusters", "show", listed[0]["id"]).stdout
+    assert "2.0h" in table and "stripped" in table
+    stats = json.loads(cli("clusters", "sources", "--format", "json").stdout)
+    assert stats[0]["source"] == "copy.example" and stats[0]["copies_of_flagged"] == 1
+    missing = cli("clusters", "show", "clu_nope", ok=False)
+    assert missing.exit_code != 0 and "no cluster" in missing.stderr
