@@ -1,0 +1,119 @@
+"""`fimiscope demo`: the fictional scenario, stored, run through every stage, summarised."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from fimiscope import pipeline
+from fimiscope.cli.app import app, settings
+from fimiscope.cli.output import check_format, emit_json, progress, stderr, stdout
+from fimiscope.config import Settings
+from fimiscope.store import Store
+
+DEMO_DIR = Path("fimiscope-demo")
+
+
+def _demo_settings(ctx: typer.Context) -> Settings:
+    """The user's store if they named one; otherwise ./fimiscope-demo, never their real data folder."""
+    cfg = settings(ctx)
+    root = ctx.find_root()
+    named = (
+        root.params.get("data_dir") is not None
+        or bool(root.params.get("database_url"))
+        or "FIMISCOPE_DATA_DIR" in os.environ
+        or "FIMISCOPE_DATABASE_URL" in os.environ
+    )
+    if not named:
+        cfg.data_dir = DEMO_DIR
+    return cfg
+
+
+def load_scenario(store: Store, seed: int, scale: float) -> dict[str, Any]:
+    """Store the scenario's sources, documents and (when the claims room is present) claims."""
+    from fimiscope.demo.scenario import build_scenario
+
+    scenario = build_scenario(seed=seed, scale=scale)
+    created, updated = store.merge_sources(scenario.sources)
+    report = pipeline.ingest(store, iter(scenario.documents))
+    loaded: dict[str, Any] = {"sources_created": created, "documents_new": report.new,
+                              "documents_unchanged": report.unchanged, "claims": 0}
+    for hook in pipeline.demo_hooks():
+        loaded.update(hook(store, scenario))
+    return loaded
+
+
+def summary(store: Store) -> dict[str, Any]:
+    stats = store.stats()
+    top = store.list_signals(limit=5)
+    by_type = Counter(stats["signals_by_type"])
+    return {
+        "database": stats["database"],
+        "documents": stats["documents"],
+        "documents_by_language": stats["documents_by_language"],
+        "sources": stats["sources"],
+        "sources_by_affiliation": stats["sources_by_affiliation"],
+        "signals": stats["signals"],
+        "signals_by_type": dict(by_type),
+        "top_signals": [{"id": s.id, "type": s.type, "score": round(s.score, 3), "title": s.title} for s in top],
+    }
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same scenario."),
+    scale: float = typer.Option(1.0, "--scale", min=0.01, max=20.0, help="1.0 gives about 3,000 documents."),
+    serve: bool = typer.Option(False, "--serve", help="Then open the analyst's workbench on the demo data."),
+    host: str = typer.Option("127.0.0.1", "--host", help="With --serve: address to listen on."),
+    port: int = typer.Option(8000, "--port", help="With --serve: port to listen on."),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Build a FICTIONAL scenario, store it, run every stage and summarise what was found."""
+    check_format(fmt)
+    cfg = _demo_settings(ctx)
+    store = cfg.open_store()
+    where = cfg.database_url or str(cfg.data_dir.resolve())
+    stderr.print(f"fimiscope demo: fictional scenario (seed {seed}) into {where}")
+    with progress("building and storing the scenario") as update:
+        loaded = load_scenario(store, seed, scale)
+        update(1, 1)
+    reports = []
+    for cls in pipeline.stages():
+        with progress(cls.name) as update:
+            reports.extend(pipeline.run(store, only=[cls.name], batch_size=cfg.batch_size, on_stage=lambda _c: update))
+    result = {"data": where, "loaded": loaded, "stages": [{"stage": r.stage, "processed": r.processed,
+                                                           "signals": r.signals} for r in reports]}
+    result.update(summary(store))
+    if fmt == "json":
+        emit_json(result)
+    else:
+        _print_summary(result, cfg)
+    if serve:
+        serve_fn = pipeline.serve_hook()
+        if serve_fn is None:
+            raise typer.BadParameter("this installation has no web workbench", param_hint="--serve")
+        serve_fn(cfg, host=host, port=port)
+
+
+def _print_summary(result: dict[str, Any], cfg: Settings) -> None:
+    stdout.print("[bold]fimiscope demo[/] — everything below is FICTIONAL (outlets, people, claims).")
+    stdout.print(f"store: {result['data']}")
+    stdout.print(f"documents: {result['documents']:,} "
+                 + ", ".join(f"{k} {v:,}" for k, v in result["documents_by_language"].items()))
+    stdout.print("sources: " + ", ".join(f"{k} {v}" for k, v in result["sources_by_affiliation"].items()))
+    stdout.print(f"signals: {result['signals']:,} "
+                 + ", ".join(f"{k} {v:,}" for k, v in result["signals_by_type"].items()))
+    for sig in result["top_signals"]:
+        stdout.print(f"  {sig['score']:.2f}  {sig['type']:<12} {sig['title']}  ({sig['id']})", markup=False)
+    flag = "" if cfg.database_url else f" --data-dir {cfg.data_dir}"
+    stdout.print("\nwhere to look next:")
+    stdout.print(f"  fimiscope{flag} signals list")
+    stdout.print(f"  fimiscope{flag} signals show <id>")
+    stdout.print(f"  fimiscope{flag} sources list --flagged")
+    stdout.print(f'  fimiscope{flag} search "biolab"')
+    stdout.print(f"  fimiscope{flag} demo --serve      # the workbench in your browser")

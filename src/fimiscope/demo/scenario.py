@@ -1,0 +1,300 @@
+"""A deterministic, clearly-labelled FICTIONAL scenario for the demo and for tests.
+
+State outlets publish stories that repeat known (fictional) debunked claims; a network of
+look-alike sites republishes and translates them, some crediting the origin, most not;
+independent outlets publish their own news; social accounts post, some in coordinated bursts.
+``truth`` records what was planted so detectors can be checked against it.
+
+Only ``core`` is imported: this room is reusable by tests, the CLI and the collection demo.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html import escape
+from typing import Any
+
+from fimiscope.core.model import Affiliation, Document, Provenance, Reliability, Source
+from fimiscope.demo import texts
+
+END = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
+DAYS = 60
+REGISTRY = Provenance(by="Fictional Media Registry (demo)", where="https://registry.example/demo", when="2026-09-01")
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December"]
+
+STATE_OUTLETS = [
+    ("state-herald.example", "Fictional State Herald", "ru", Affiliation.STATE_CONTROLLED, Reliability.E),
+    ("ministry-press.example", "Fictional Ministry Press Office", "ru", Affiliation.OFFICIAL_STATE, Reliability.E),
+    ("eurasia-review.example", "Fictional Eurasia Review", "en", Affiliation.STATE_LINKED, Reliability.D),
+]
+NETWORK_SITES = [
+    ("zpravy-bez-cenzury.example", "cs"), ("euro-truth-daily.example", "en"), ("baltic-uncensored.example", "en"),
+    ("nezavisly-hlas.example", "cs"), ("world-news-now.example", "en"), ("slovo-pravdy.example", "ru"),
+    ("free-observer.example", "en"), ("ceske-ozveny.example", "cs"),
+]
+INDEPENDENT_OUTLETS = [
+    ("prague-morning.example", "cs"), ("central-europe-times.example", "en"), ("riga-russian-daily.example", "ru"),
+    ("brno-denik.example", "cs"), ("danube-post.example", "en"),
+]
+
+
+@dataclass(slots=True)
+class Scenario:
+    seed: int
+    sources: list[Source]
+    documents: list[Document]
+    claims: list[dict[str, Any]]
+    truth: dict[str, Any] = field(default_factory=dict)
+
+    def source(self, name: str) -> Source:
+        return next(s for s in self.sources if s.name == name)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower())[:50].strip("-") or "story"
+
+
+def _date_text(day: datetime, lang: str) -> str:
+    if lang == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+def _fill(template: str, slots: dict[str, Any], lang: str) -> str:
+    values = {k: (v[lang] if isinstance(v, dict) else v) for k, v in slots.items()}
+    text = template.format(**values)
+    return text[0].upper() + text[1:]
+
+
+def _paragraphs(sentences: list[str], rng: random.Random) -> list[str]:
+    paras: list[str] = []
+    i = 0
+    while i < len(sentences):
+        step = rng.randint(2, 3)
+        paras.append(" ".join(sentences[i : i + step]))
+        i += step
+    return paras
+
+
+def _sources() -> tuple[list[Source], list[tuple[str, str]]]:
+    sources = [
+        Source(name=d, display_name=n, language=lang, country="ZZ", affiliation=aff, reliability=rel,
+               provenance=[REGISTRY], lists=["demo-state-media"], metadata={"synthetic": True})
+        for d, n, lang, aff, rel in STATE_OUTLETS
+    ]
+    sources += [
+        Source(name=d, display_name=f"Fictional network site ({lang})", language=lang, metadata={"synthetic": True})
+        for d, lang in NETWORK_SITES
+    ]
+    sources += [
+        Source(name=d, display_name=f"Fictional independent outlet ({lang})", language=lang,
+               affiliation=Affiliation.INDEPENDENT, reliability=Reliability.B, provenance=[REGISTRY],
+               metadata={"synthetic": True})
+        for d, lang in INDEPENDENT_OUTLETS
+    ]
+    accounts = [(f"telegram:truth_hub_{i:02d}", "ru" if i % 3 == 0 else "cs") for i in range(1, 13)]
+    accounts += [(f"x:citizen_{i:02d}", ("en", "cs", "ru")[i % 3]) for i in range(1, 19)]
+    for name, lang in accounts:
+        platform, handle = name.split(":", 1)
+        sources.append(Source(name=name, platform=platform, handle=handle, language=lang,
+                              display_name=f"Fictional account {handle}", metadata={"synthetic": True}))
+    return sources, accounts
+
+
+def _news_text(lang: str, rng: random.Random, sentences: int) -> tuple[str, str]:
+    bank = texts.NEWS[lang]
+    subj, obj = rng.choice(bank["subjects"]), rng.choice(bank["objects"])
+    title = rng.choice(bank["titles"]).format(s=subj, o=obj)
+    out = []
+    for _ in range(sentences):
+        out.append(f"{rng.choice(bank['subjects'])} {rng.choice(bank['predicates'])} "
+                   f"{rng.choice(bank['objects'])} {rng.choice(bank['tails'])}.")
+    return title[0].upper() + title[1:], "\n\n".join(_paragraphs(out, rng))
+
+
+def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
+    """The fictional scenario. ``scale`` 1.0 gives about 3,000 documents; tests use 0.05-0.2."""
+    rng = random.Random(seed)
+    sources, accounts = _sources()
+    docs: list[Document] = []
+    truth: dict[str, Any] = {"chains": [], "coordinated_groups": [], "claim_documents": {}}
+    counter = 0
+
+    def url_for(domain: str, title: str, when: datetime) -> str:
+        nonlocal counter
+        counter += 1
+        return f"https://{domain}/{when:%Y/%m}/{_slug(title)}-{counter}"
+
+    # -- state stories and their laundering chains ---------------------------------------------
+    n_stories = max(3, round(60 * scale))
+    network_docs: list[Document] = []
+    for s in range(n_stories):
+        domain, _name, origin_lang, _aff, _rel = STATE_OUTLETS[s % len(STATE_OUTLETS)]
+        frame = texts.FRAMES[s % len(texts.FRAMES)]
+        published = END - timedelta(days=rng.uniform(3, DAYS), minutes=rng.randint(0, 600))
+        event_day = published - timedelta(days=rng.randint(1, 20))
+        slots = {
+            "person": rng.choice(texts.PEOPLE),
+            "place": rng.choice(texts.PLACES),
+            "body": rng.choice(texts.BODIES),
+            "n1": rng.randint(12, 950),
+            "n2": rng.randint(3, 480),
+            "date": {lang: _date_text(event_day, lang) for lang in ("en", "cs", "ru")},
+        }
+        commentary = rng.sample(texts.COMMENTARY, rng.randint(5, 8))
+        order = [("f", i) for i in range(5)] + [("c", i) for i in range(len(commentary))]
+        core, extra = order[:2], order[2:]
+        rng.shuffle(extra)
+        order = core + extra
+
+        def story(lang: str, order: list[tuple[str, int]] = order, slots: dict[str, Any] = slots,
+                  frame: dict[str, Any] = frame, commentary: list[dict[str, str]] = commentary) -> list[str]:
+            out = []
+            for kind, i in order:
+                tpl = frame["sentences"][i][lang] if kind == "f" else commentary[i][lang]
+                out.append(_fill(tpl, slots, lang))
+            return out
+
+        title = _fill(frame["title"][origin_lang], slots, origin_lang)
+        paras = _paragraphs(story(origin_lang), random.Random(seed * 1000 + s))
+        origin = Document(
+            text="\n\n".join(paras), title=title, url=url_for(domain, title, published), source=domain,
+            language=origin_lang, published_at=published, author="Editorial desk",
+            metadata={"synthetic": True, "story": s},
+        )
+        docs.append(origin)
+        truth["claim_documents"][origin.key] = frame["claim"]
+        chain: dict[str, Any] = {"story": s, "origin": origin.key, "claim": frame["claim"], "copies": []}
+        for site, lang in rng.sample(NETWORK_SITES, rng.randint(2, 5)):
+            lag = timedelta(minutes=rng.randint(20, 60 * 36))
+            when = published + lag
+            credited = rng.random() < 0.35
+            body_paras = _paragraphs(story(lang), random.Random(seed * 1000 + s))
+            if len(body_paras) > 3 and rng.random() < 0.5:  # trimmed
+                body_paras = body_paras[:-1]
+            if len(body_paras) > 3 and rng.random() < 0.5:  # reordered
+                body_paras[1], body_paras[2] = body_paras[2], body_paras[1]
+            prefix = rng.choice(["", "EXCLUSIVE: ", "BREAKING: ", "They hide it: "]) if lang == "en" else ""
+            copy_title = prefix + _fill(frame["title"][lang], slots, lang)
+            if rng.random() < 0.4:
+                copy_title = copy_title.rstrip(".") + ("!" if lang != "en" else " - must read")
+            body_paras.append(rng.choice(texts.BOILERPLATE[lang]))
+            links = []
+            if credited:
+                body_paras.append(texts.CREDIT[lang].format(origin=domain))
+                links.append(origin.url or "")
+            copy = Document(
+                text="\n\n".join(body_paras), title=copy_title, url=url_for(site, copy_title, when), source=site,
+                language=lang, published_at=when, links=links, metadata={"synthetic": True, "story": s},
+            )
+            docs.append(copy)
+            network_docs.append(copy)
+            truth["claim_documents"][copy.key] = frame["claim"]
+            chain["copies"].append({
+                "key": copy.key, "kind": "same-language" if lang == origin_lang else "translation",
+                "language": lang, "credited": credited, "lag_minutes": int(lag.total_seconds() // 60),
+            })
+        if rng.random() < 0.4:  # one paragraph reused inside an otherwise different article
+            site, lang = rng.choice(NETWORK_SITES)
+            if lang == origin_lang:
+                news_title, news_body = _news_text(lang, rng, rng.randint(8, 12))
+                when = published + timedelta(hours=rng.randint(2, 48))
+                borrowed = paras[0]
+                parts = news_body.split("\n\n")
+                parts.insert(1, borrowed)
+                partial = Document(text="\n\n".join(parts), title=news_title, url=url_for(site, news_title, when),
+                                   source=site, language=lang, published_at=when,
+                                   metadata={"synthetic": True, "story": s})
+                docs.append(partial)
+                chain["copies"].append({"key": partial.key, "kind": "partial", "language": lang, "credited": False,
+                                        "lag_minutes": int((when - published).total_seconds() // 60),
+                                        "paragraph": borrowed})
+        truth["chains"].append(chain)
+
+    # -- independent news ------------------------------------------------------------------------
+    for i in range(max(10, round(1500 * scale))):
+        domain, lang = INDEPENDENT_OUTLETS[i % len(INDEPENDENT_OUTLETS)]
+        when = END - timedelta(days=rng.uniform(0, DAYS), minutes=rng.randint(0, 600))
+        title, body = _news_text(lang, rng, rng.randint(14, 26))
+        docs.append(Document(text=body, title=title, url=url_for(domain, title, when), source=domain, language=lang,
+                             published_at=when, author=f"Reporter {rng.randint(1, 40)}",
+                             metadata={"synthetic": True}))
+
+    # -- social accounts: coordinated groups amplify network copies; the rest post organically --
+    coordinated = [name for name, _ in accounts[:12]]
+    groups = [coordinated[i : i + 4] for i in range(0, 12, 4)]
+    truth["coordinated_groups"] = groups
+    post_id = 0
+    promo = {"en": "Read before it gets deleted:", "cs": "Přečtěte si, než to smažou:", "ru": "Читайте, пока не удалили:"}
+    for copy in network_docs:
+        if rng.random() > 0.7:  # most network copies get pushed by a coordinated group
+            continue
+        group = rng.choice(groups)
+        start = (copy.published_at or END) + timedelta(minutes=rng.randint(5, 90))
+        first_id: str | None = None
+        for k, account in enumerate(group):
+            post_id += 1
+            lang = copy.language or "en"
+            text = f"{promo[lang]} {copy.title} {copy.url}"
+            doc = Document(text=text, external_id=str(post_id), source=account, platform=account.split(":")[0],
+                           published_at=start + timedelta(seconds=rng.randint(10, 240) * (k + 1)), links=[copy.url or ""],
+                           shared_from=first_id, language=lang, metadata={"synthetic": True, "coordinated": True})
+            first_id = first_id or f"{account}/{post_id}"
+            docs.append(doc)
+    for name, lang in accounts[12:]:
+        for _ in range(max(1, round(30 * scale))):
+            post_id += 1
+            bank = texts.NEWS[lang]
+            text = (f"{rng.choice(bank['subjects'])} {rng.choice(bank['predicates'])} {rng.choice(bank['objects'])} "
+                    f"{rng.choice(bank['tails'])}.")
+            docs.append(Document(text=text, external_id=str(post_id), source=name, platform=name.split(":")[0],
+                                 published_at=END - timedelta(days=rng.uniform(0, DAYS)), language=lang,
+                                 metadata={"synthetic": True}))
+
+    claims = [
+        {"id": cid, "title": f"Fictional claim {cid}: {c['summary'][:60]}", "summary": c["summary"],
+         "disproof": c["disproof"], "keywords": c["keywords"], "language": "en",
+         "date": (END - timedelta(days=DAYS + 30)).date().isoformat(),
+         "outlets": "; ".join(d for d, *_ in STATE_OUTLETS), "debunk_url": f"https://debunks.example/{cid}"}
+        for cid, c in texts.CLAIMS.items()
+    ]
+    return Scenario(seed=seed, sources=sources, documents=docs, claims=claims, truth=truth)
+
+
+def render_article_html(doc: Document, source: Source | None = None) -> str:
+    """A full article page with navigation and footer boilerplate, for serving on loopback."""
+    site = escape(source.display_name if source and source.display_name else doc.source or "")
+    paras = "".join(f"<p>{escape(p)}</p>" for p in doc.text.split("\n\n"))
+    when = doc.published_at.isoformat() if doc.published_at else ""
+    canonical = f'<link rel="canonical" href="{escape(doc.url)}">' if doc.url else ""
+    lang = escape(doc.language or "en")
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(doc.title or "")}</title>'
+        f'{canonical}<meta name="author" content="{escape(doc.author or "")}">'
+        f'<meta property="article:published_time" content="{when}"></head><body>'
+        f'<header><a href="/">{site}</a><nav><a href="/world">World</a> <a href="/politics">Politics</a> '
+        f'<a href="/about">About</a></nav></header><main><article><h1>{escape(doc.title or "")}</h1>'
+        f'<p class="byline">{escape(doc.author or "")} <time datetime="{when}">{when[:10]}</time></p>{paras}'
+        f"</article></main><footer>{site} — a fictional outlet of the fimiscope demo.</footer></body></html>"
+    )
+
+
+def render_rss(source: Source, docs: list[Document], base_url: str) -> str:
+    """An RSS 2.0 feed of ``docs`` whose links point at ``base_url`` (a loopback server)."""
+    from email.utils import format_datetime
+
+    items = []
+    for doc in docs:
+        path = (doc.url or "").split("://", 1)[-1].split("/", 1)[-1]
+        link = f"{base_url.rstrip('/')}/{path}"
+        pub = format_datetime(doc.published_at) if doc.published_at else ""
+        items.append(f"<item><title>{escape(doc.title or '')}</title><link>{escape(link)}</link>"
+                     f"<guid>{escape(link)}</guid><pubDate>{pub}</pubDate></item>")
+    title = escape(source.display_name or source.name)
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>{title}</title><link>{escape(base_url)}</link><description>Fictional demo feed</description>"
+            f"{''.join(items)}</channel></rss>")
