@@ -268,3 +268,27 @@ def test_cli_detect_and_clusters(cli) -> None:  # type: ignore[no-untyped-def]
     assert stats[0]["source"] == "copy.example" and stats[0]["copies_of_flagged"] == 1
     missing = cli("clusters", "show", "clu_nope", ok=False)
     assert missing.exit_code != 0 and "no cluster" in missing.stderr
+
+
+def test_excerpt_cutting_across_paragraphs_is_found(store: Store) -> None:
+    p1 = (
+        "The port authority said on Monday that 14 cargo ships had been held at anchor since the weekend. "
+        "Inspectors boarded two of them and found undeclared containers of fertiliser bound for the east. "
+        "Officials refused to say who had ordered the inspections or how long they would last."
+    )
+    p2 = (
+        "Shipping companies complained that the delays were costing them millions of euros every single day. "
+        "A spokesman for the largest operator called the measures arbitrary and politically motivated. "
+        "The ministry promised a full statement before the end of the week."
+    )
+    origin = _doc("origin.example", "o", [p1, p2, OTHER_ARTICLE[0]], hours=0)
+    # the excerpt: the last two sentences of the first paragraph and the first of the second
+    excerpt = " ".join([p1.split(". ", 1)[1], p2.split(". ")[0] + "."])
+    host = _doc("host.example", "h", [UNRELATED[0], excerpt, UNRELATED[1]], hours=4)
+    store.upsert_documents([origin, host])
+    _run(store)
+    (cl,) = _clusters(store)
+    (edge,) = cl["edges"]
+    assert edge["method"] == "partial"
+    names = {(p["copier_paragraph"], p["copied_paragraph"]) for p in edge["details"]["paragraphs"]}
+    assert (1, 0) in names
