@@ -289,4 +289,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, worker:
 
     app = create_app(settings, worker=worker)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=True)
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        # uvicorn re-raises Ctrl-C after its clean shutdown; for a server that is the normal stop.
+        pass
