@@ -136,6 +136,21 @@ def documents_titles(store: Store, ids: Sequence[str]) -> dict[str, dict[str, An
         }
 
 
+def first_documents(store: Store, signal_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """For each signal, one document its evidence cites (id, title, source, language)."""
+    if not signal_ids:
+        return {}
+    with store.engine.connect() as c:
+        rows = c.execute(
+            sa.select(evidence.c.signal_id, sa.func.min(evidence.c.document_id))
+            .where(evidence.c.signal_id.in_(list(signal_ids)), evidence.c.document_id.is_not(None))
+            .group_by(evidence.c.signal_id)
+        ).all()
+    first = {r[0]: r[1] for r in rows}
+    titles = documents_titles(store, list(first.values()))
+    return {sid: {"id": did, **titles.get(did, {})} for sid, did in first.items()}
+
+
 def evidence_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
     """Every evidence row citing a document, with the signal it belongs to."""
     q = (

@@ -20,7 +20,9 @@ from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
 from fimiscope.web.render import highlight, snippet
 
-OVERVIEW_TTL_S = 30.0  # the volume charts scan every document; a few seconds stale is fine
+# The volume charts and the filter choices (languages, types, sources) scan whole tables; a
+# few seconds stale is fine for them and keeps every page fast on a million documents.
+CACHE_TTL_S = 30.0
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -51,15 +53,25 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     add_nav(app, "Sources", "/sources", order=90)
     cache: dict[str, tuple[float, Any]] = {}
 
-    def overview_data() -> dict[str, Any]:
-        hit = cache.get("overview")
-        if hit and time.monotonic() - hit[0] < OVERVIEW_TTL_S:
-            return hit[1]  # type: ignore[no-any-return]
-        data = wb.overview(store)
-        cache["overview"] = (time.monotonic(), data)
-        return data
+    def cached(key: str, compute: Any) -> Any:
+        hit = cache.get(key)
+        if hit and time.monotonic() - hit[0] < CACHE_TTL_S:
+            return hit[1]
+        value = compute()
+        cache[key] = (time.monotonic(), value)
+        return value
 
-    app.state.overview_cache = cache
+    def overview_data() -> dict[str, Any]:
+        return cached("overview", lambda: wb.overview(store))  # type: ignore[no-any-return]
+
+    def choices() -> dict[str, list[str]]:
+        return {
+            "types": cached("types", lambda: wb.signal_types(store)),
+            "languages": cached("languages", lambda: wb.languages(store)),
+            "sources": cached("sources", lambda: wb.source_names(store)),
+        }
+
+    app.state.page_cache = cache
 
     def render(request: Request, name: str, status: int = 200, **ctx: Any) -> Response:
         return templates.TemplateResponse(request, name, ctx, status_code=status)
@@ -94,15 +106,13 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         params = dict(request.query_params)
         params.setdefault("status", "new")
         page = wb.list_signals(store, triage_filter(params), sort=sort, limit=limit, offset=offset)
-        docs = _first_documents(store, page.items)
+        docs = wb.first_documents(store, [s.id for s in page.items if s.id])
         ctx = {
             "page": page,
             "params": params,
             "sort": sort,
             "docs": docs,
-            "types": wb.signal_types(store),
-            "languages": wb.languages(store),
-            "sources": wb.source_names(store),
+            **choices(),
             "statuses": [s.value for s in SignalStatus],
         }
         name = "_triage_rows.html" if request.headers.get("hx-target") == "queue" else "triage.html"
@@ -203,28 +213,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             "page": page,
             "hits": hits,
             "error": error,
-            "languages": wb.languages(store),
-            "sources": wb.source_names(store),
+            **choices(),
         }
         name = "_search_results.html" if request.headers.get("hx-target") == "results" else "search.html"
         return render(request, name, **ctx)
-
-
-def _first_documents(store: Store, sigs: list[Any]) -> dict[str, dict[str, Any]]:
-    """For each signal, the first document its evidence cites (title, source, language)."""
-    import sqlalchemy as sa
-
-    from fimiscope.store.tables import evidence
-
-    ids = [s.id for s in sigs]
-    if not ids:
-        return {}
-    with store.engine.connect() as c:
-        rows = c.execute(
-            sa.select(evidence.c.signal_id, sa.func.min(evidence.c.document_id))
-            .where(evidence.c.signal_id.in_(ids), evidence.c.document_id.is_not(None))
-            .group_by(evidence.c.signal_id)
-        ).all()
-    first = {r[0]: r[1] for r in rows}
-    titles = wb.documents_titles(store, list(first.values()))
-    return {sid: {"id": did, **titles.get(did, {})} for sid, did in first.items()}
