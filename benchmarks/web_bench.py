@@ -30,7 +30,7 @@ from fimiscope.core.model import Affiliation, Document, Evidence, Signal, Source
 from fimiscope.store import Store
 from fimiscope.store import users as user_store
 
-TOPICS = (
+TOPICS = (  # noqa: SIM905 - one readable string
     "election harbour biolab sanctions energy grain pipeline protest minister border army vaccine "
     "refugees corruption summit drone missile nato ukraine moldova georgia baltic referendum media "
     "agency report claim source official statement leaked document satellite weather festival"
@@ -105,7 +105,7 @@ async def measure(base: str, paths: list[tuple[str, list[str]]], headers: dict[s
             errors = 0
             queue = [variants[i % len(variants)] for i in range(requests)]
 
-            async def worker() -> None:
+            async def worker(queue: list[str] = queue, times: list[float] = times) -> None:
                 nonlocal errors
                 while queue:
                     path = queue.pop()

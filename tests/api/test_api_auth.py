@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import Seeded
-
 from fimiscope.store import users as user_store
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import ARTIFACTS, PASSWORD, PHRASE, Live
 from playwright.sync_api import Page, expect
+
+from conftest import ARTIFACTS, PASSWORD, PHRASE, Live
 
 
 def _login(page: Page, live: Live) -> None:

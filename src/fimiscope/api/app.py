@@ -8,6 +8,7 @@ and register navigation entries with ``add_nav`` so its pages appear in the menu
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -125,13 +126,14 @@ def _wants_html(request: Request) -> bool:
 def error_response(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
     """problem+json; a browser navigating to a page gets the same facts as an HTML page."""
     if _wants_html(request) and hasattr(request.app.state, "templates"):
-        return request.app.state.templates.TemplateResponse(
+        resp: Response = request.app.state.templates.TemplateResponse(
             request,
             "error.html",
             {"status": status, "title": _STATUS_TITLES.get(status, "Error"), "detail": detail},
             status_code=status,
             headers=headers,
         )
+        return resp
     return problem(status, detail, instance=request.url.path, headers=headers)
 
 
@@ -243,7 +245,7 @@ def create_app(
     settings = settings or Settings()
     web = web or WebSettings()
     if store is None:
-        store = settings.open_store()
+        store = Store.open(settings.database_url, settings.data_dir)
     run_worker = web.worker if worker is None else worker
 
     @asynccontextmanager
@@ -289,8 +291,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, worker:
 
     app = create_app(settings, worker=worker)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=True)
-    try:
+    # uvicorn re-raises Ctrl-C after its clean shutdown; for a server that is the normal stop.
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run()
-    except KeyboardInterrupt:
-        # uvicorn re-raises Ctrl-C after its clean shutdown; for a server that is the normal stop.
-        pass

@@ -122,7 +122,8 @@ class AuthMiddleware:
                 body, receive = await _buffer(receive)
                 ctype = request.headers.get("content-type", "")
                 if ctype.startswith("application/x-www-form-urlencoded") and body is not None:
-                    token = (parse_qs(body.decode("latin-1")).get(CSRF_FIELD) or [None])[0]
+                    values = parse_qs(body.decode("latin-1")).get(CSRF_FIELD)
+                    token = values[0] if values else None
             if not token or not secrets.compare_digest(token, session.csrf):
                 resp = _problem(403, "missing or wrong CSRF token: reload the page and try again", path)
                 await resp(scope, receive, send)
@@ -220,7 +221,7 @@ def install(app: FastAPI, store: Store, web: Any) -> None:
 
     def login_page(request: Request, next_: str, error: str | None = None, status: int = 200) -> Response:
         token = secrets.token_urlsafe(24)
-        resp = request.app.state.templates.TemplateResponse(
+        resp: Response = request.app.state.templates.TemplateResponse(
             request,
             "login.html",
             {"login_csrf": token, "next": _safe_next(next_), "error": error},

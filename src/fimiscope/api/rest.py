@@ -37,7 +37,7 @@ def plain(obj: Any) -> Any:
 
 
 def source_json(src: Source, documents: int | None = None) -> dict[str, Any]:
-    data = plain(src)
+    data: dict[str, Any] = plain(src)
     data["flagged"] = src.affiliation.flagged
     if documents is not None:
         data["documents"] = documents
@@ -45,7 +45,7 @@ def source_json(src: Source, documents: int | None = None) -> dict[str, Any]:
 
 
 def document_json(doc: Document, *, text: bool = True, snippet: int = 280) -> dict[str, Any]:
-    data = plain(doc)
+    data: dict[str, Any] = plain(doc)
     data.pop("raw", None)
     meta = data.get("metadata") or {}
     data["version"] = meta.pop("_version", None)
@@ -57,7 +57,7 @@ def document_json(doc: Document, *, text: bool = True, snippet: int = 280) -> di
 
 
 def signal_json(sig: Signal, *, evidence: bool = False) -> dict[str, Any]:
-    data = plain(sig)
+    data: dict[str, Any] = plain(sig)
     data["created_at"] = sig.details.get("created_at")
     data["updated_at"] = sig.details.get("updated_at")
     if not evidence:
@@ -184,7 +184,8 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @router.get("/stats", tags=["stats"], summary="Counts of what the store holds")
     def stats(_u: User = viewer) -> dict[str, Any]:
-        return plain(store.stats())
+        stats: dict[str, Any] = plain(store.stats())
+        return stats
 
     @router.get("/overview", tags=["stats"], summary="Volumes by affiliation, language and day")
     def overview(days: int = Query(30, ge=1, le=366), _u: User = viewer) -> dict[str, Any]:

@@ -8,10 +8,16 @@ import typer
 
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, stdout
+from fimiscope.store import Store
 from fimiscope.store import users as user_store
 
 users_app = typer.Typer(help="Workbench users, roles (admin, analyst, viewer) and API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+
+
+def _store(ctx: typer.Context) -> Store:
+    cfg = settings(ctx)
+    return Store.open(cfg.database_url, cfg.data_dir)
 
 
 def _user_json(u: user_store.User) -> dict[str, object]:
@@ -40,7 +46,7 @@ def add(
     user_store.check_role(role)
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = user_store.add_user(settings(ctx).open_store(), name, password, role)
+    user = user_store.add_user(_store(ctx), name, password, role)
     if fmt == "json":
         emit_json(_user_json(user))
     else:
@@ -51,7 +57,7 @@ def add(
 def list_(ctx: typer.Context, fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """List users and their roles."""
     check_format(fmt)
-    rows = user_store.list_users(settings(ctx).open_store())
+    rows = user_store.list_users(_store(ctx))
     emit_list(
         rows,
         fmt,
@@ -66,7 +72,7 @@ def remove(ctx: typer.Context, name: str = typer.Argument(...),
            fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """Delete a user, their sessions and their API tokens."""
     check_format(fmt)
-    user_store.remove_user(settings(ctx).open_store(), name)
+    user_store.remove_user(_store(ctx), name)
     if fmt == "json":
         emit_json({"removed": name})
     else:
@@ -78,7 +84,7 @@ def set_role(ctx: typer.Context, name: str = typer.Argument(...), role: str = ty
              fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """Change a user's role."""
     check_format(fmt)
-    user = user_store.set_role(settings(ctx).open_store(), name, role)
+    user = user_store.set_role(_store(ctx), name, role)
     if fmt == "json":
         emit_json(_user_json(user))
     else:
@@ -94,7 +100,7 @@ def token(
 ) -> None:
     """Create a bearer token for the REST API (shown once; only its hash is stored)."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = _store(ctx)
     if revoke:
         n = user_store.revoke_tokens(store, name)
         emit_json({"revoked": n}) if fmt == "json" else stdout.print(f"{n} token(s) revoked")

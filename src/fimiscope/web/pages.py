@@ -73,8 +73,9 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     app.state.page_cache = cache
 
-    def render(request: Request, name: str, status: int = 200, **ctx: Any) -> Response:
-        return templates.TemplateResponse(request, name, ctx, status_code=status)
+    def render(request: Request, name: str, ctx: dict[str, Any] | None = None, **kw: Any) -> Response:
+        resp: Response = templates.TemplateResponse(request, name, {**(ctx or {}), **kw})
+        return resp
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request, _u: User = viewer) -> Response:
@@ -116,7 +117,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             "statuses": [s.value for s in SignalStatus],
         }
         name = "_triage_rows.html" if request.headers.get("hx-target") == "queue" else "triage.html"
-        return render(request, name, **ctx)
+        return render(request, name, ctx)
 
     @app.post("/triage/status", include_in_schema=False)
     def triage_status(ids: list[str] = Form(...), status: str = Form(...), _u: User = analyst) -> dict[str, Any]:
@@ -216,4 +217,4 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             **choices(),
         }
         name = "_search_results.html" if request.headers.get("hx-target") == "results" else "search.html"
-        return render(request, name, **ctx)
+        return render(request, name, ctx)

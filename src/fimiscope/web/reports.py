@@ -71,7 +71,7 @@ def signal_report_html(request: Request, store: Store, sig: Signal) -> str:
     chart = bar_chart_svg([s[0] for s in scored], [float(s[1]) for s in scored])
     css = (STATIC_DIR / "report.css").read_text(encoding="utf-8")
     template = request.app.state.templates.get_template("report_signal.html")
-    return template.render(
+    html: str = template.render(
         sig=sig,
         rows=rows,
         chart=chart,
@@ -80,6 +80,7 @@ def signal_report_html(request: Request, store: Store, sig: Signal) -> str:
         version=__version__,
         by=request.state.user.name,
     )
+    return html
 
 
 def find_chromium() -> str | None:
