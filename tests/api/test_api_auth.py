@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import Seeded
+from api_support import Seeded
+
 from fimiscope.store import users as user_store
 
 
