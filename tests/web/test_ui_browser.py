@@ -65,6 +65,7 @@ def test_workbench_in_chromium(page: Page, live: Live) -> None:
     mark.locator("a").click()
     expect(page).to_have_url(re.compile(r"/signals/sig_"))
     expect(page.locator("blockquote mark").first).to_have_text(PHRASE)
+    expect(page.locator("#evidence-graph canvas").first).to_be_attached()  # Cytoscape drew the graph
     page.screenshot(path=str(ARTIFACTS / "signal.png"), full_page=True)
 
     # Search as you type (htmx).

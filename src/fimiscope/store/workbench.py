@@ -287,6 +287,10 @@ def overview(store: Store, *, days: int = 30) -> dict[str, Any]:
         }
         n_docs = int(c.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one())
         n_sources = int(c.execute(sa.select(sa.func.count()).select_from(sources)).scalar_one())
+    # Every day of the window, zeros included, so a quiet day shows as a dip, not a gap.
+    first = since.date()
+    days_axis = [(first + timedelta(days=i)).isoformat() for i in range(days + 1)]
+    by_day = {d: by_day.get(d, 0) for d in days_axis} if by_day else {}
     return {
         "documents": n_docs,
         "sources": n_sources,

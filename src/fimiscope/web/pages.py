@@ -140,7 +140,8 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
                     "snippet": snippet(doc.text, ev.span_start, ev.span_end) if doc else None,
                 }
             )
-        return render(request, "signal.html", sig=sig, data=signal_json(sig), evidence=evidence)
+        return render(request, "signal.html", sig=sig, data=signal_json(sig), evidence=evidence,
+                      graph=_evidence_graph(sig, docs))
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str, _u: User = viewer) -> Response:
@@ -218,3 +219,21 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         }
         name = "_search_results.html" if request.headers.get("hx-target") == "results" else "search.html"
         return render(request, name, ctx)
+
+
+def _evidence_graph(sig: Any, docs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Cytoscape elements: the signal, the documents its evidence cites, and their sources."""
+    nodes: dict[str, dict[str, Any]] = {sig.id: {"id": sig.id, "label": sig.type, "kind": "signal"}}
+    edges: list[dict[str, Any]] = []
+    for i, ev in enumerate(sig.evidence):
+        doc = docs.get(ev.document_id or "")
+        if doc is None or doc.id is None:
+            continue
+        nodes.setdefault(doc.id, {"id": doc.id, "label": (doc.title or doc.id)[:40], "kind": "document",
+                                  "href": f"/documents/{doc.id}"})
+        edges.append({"id": f"e{i}", "source": sig.id, "target": doc.id, "label": ev.role})
+        if doc.source:
+            sid = f"src:{doc.source}"
+            nodes.setdefault(sid, {"id": sid, "label": doc.source, "kind": "source", "href": f"/sources#{doc.source}"})
+            edges.append({"id": f"s{i}", "source": doc.id, "target": sid, "label": "published by"})
+    return {"nodes": list(nodes.values()), "edges": edges}

@@ -24,6 +24,10 @@
   }
 
   // -- charts (ECharts) --------------------------------------------------------------------
+  const AFF_COLORS = {
+    official_state: "#8e1b14", state_controlled: "#c8372d", state_linked: "#e0752f", state_aligned: "#f0a33a",
+    independent: "#1e7b3c", unknown: "#8a93a3", "no source": "#b9c0cc",
+  };
   function drawCharts() {
     if (!window.echarts) return;
     document.querySelectorAll("[data-chart]").forEach((el) => {
@@ -34,12 +38,15 @@
       const kind = el.dataset.kind;
       const base = { grid: { left: 48, right: 12, top: 12, bottom: 56 }, tooltip: { trigger: kind === "pie" ? "item" : "axis" }, color: ["#2f5bd3", "#c8372d", "#f0a33a", "#1e7b3c", "#7a4cc2", "#5d6575", "#2aa1b3"] };
       if (kind === "pie") {
-        chart.setOption(Object.assign(base, { series: [{ type: "pie", radius: ["40%", "70%"], data: keys.map((k, i) => ({ name: k, value: values[i] })), label: { formatter: "{b}: {c}" } }] }));
+        chart.setOption(Object.assign(base, { series: [{ type: "pie", radius: ["36%", "62%"], data: keys.map((k, i) => ({ name: k, value: values[i] })), label: { formatter: "{b}: {c}" }, center: ["50%", "52%"] }] }));
       } else {
         chart.setOption(Object.assign(base, {
           xAxis: { type: "category", data: keys, axisLabel: { rotate: kind === "bar" ? 20 : 0, hideOverlap: true } },
           yAxis: { type: "value" },
-          series: [{ type: kind, data: values, smooth: true, areaStyle: kind === "line" ? { opacity: 0.15 } : undefined }],
+          series: [{
+            type: kind, smooth: false, areaStyle: kind === "line" ? { opacity: 0.15 } : undefined,
+            data: kind === "bar" ? values.map((v, i) => ({ value: v, itemStyle: { color: AFF_COLORS[keys[i]] || "#2f5bd3" } })) : values,
+          }],
         }));
       }
       window.addEventListener("resize", () => chart.resize());
@@ -125,6 +132,26 @@
     if (ev.target.classList && (ev.target.classList.contains("pick") || ev.target.id === "select-all")) updateCount();
   });
 
+  // -- evidence graph (Cytoscape.js) --------------------------------------------------------
+  function drawGraph() {
+    const el = document.getElementById("evidence-graph");
+    if (!el || !window.cytoscape) return;
+    const g = JSON.parse(el.dataset.graph || "{}");
+    const cy = cytoscape({
+      container: el,
+      elements: { nodes: (g.nodes || []).map((n) => ({ data: n })), edges: (g.edges || []).map((e) => ({ data: e })) },
+      layout: { name: "breadthfirst", directed: true, padding: 12, spacingFactor: 1.1 },
+      style: [
+        { selector: "node", style: { label: "data(label)", "font-size": 9, "text-wrap": "ellipsis", "text-max-width": 90, "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18, "background-color": "#2f5bd3" } },
+        { selector: "node[kind = 'signal']", style: { "background-color": "#c8372d", shape: "diamond", width: 26, height: 26 } },
+        { selector: "node[kind = 'source']", style: { "background-color": "#5d6575", shape: "round-rectangle" } },
+        { selector: "edge", style: { width: 1.5, "line-color": "#b9c0cc", "target-arrow-color": "#b9c0cc", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#6a7282" } },
+      ],
+      userZoomingEnabled: false,
+    });
+    cy.on("tap", "node", (evt) => { const href = evt.target.data("href"); if (href) window.location = href; });
+  }
+
   // Flash the evidence span an anchor jumps to.
   function flash() {
     if (!location.hash) return;
@@ -132,5 +159,5 @@
     if (el) { el.classList.add("flash"); setTimeout(() => el.classList.remove("flash"), 1600); }
   }
   window.addEventListener("hashchange", flash);
-  window.addEventListener("DOMContentLoaded", () => { drawCharts(); flash(); });
+  window.addEventListener("DOMContentLoaded", () => { drawCharts(); drawGraph(); flash(); });
 })();
