@@ -3,8 +3,13 @@ files in other folders never import the wrong one)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from anyio.from_thread import start_blocking_portal
 
 from fimiscope.core.model import Affiliation, Document, Evidence, Provenance, Reliability, Signal, Source
 from fimiscope.store import Store
@@ -62,3 +67,28 @@ def seed(store: Store) -> Seeded:
     ]
     store.upsert_signals(sigs)
     return Seeded(store=store, doc_ids=ids, signal_ids=[s.id for s in sigs if s.id])
+
+
+class ASGIClient:
+    """A synchronous facade over ``httpx.AsyncClient(transport=httpx.ASGITransport(app))``: the
+    real app in-process, driven through httpx, with cookies kept between calls."""
+
+    def __init__(self, app: Any, *, follow_redirects: bool = False) -> None:
+        self._portal_cm = start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+        self._client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", follow_redirects=follow_redirects
+        )
+
+    def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        return self._portal.call(functools.partial(self._client.request, method, url, **kw))
+
+    def get(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("POST", url, **kw)
+
+    def close(self) -> None:
+        self._portal.call(self._client.aclose)
+        self._portal_cm.__exit__(None, None, None)

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import PASSWORD, Seeded, seed
-from starlette.testclient import TestClient
+from api_support import PASSWORD, ASGIClient, Seeded, seed
 
 from fimiscope.api.app import WebSettings, create_app
 from fimiscope.config import Settings
@@ -36,8 +35,7 @@ class Client:
     """An httpx client on the real ASGI app, logged in as a user when asked."""
 
     def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
-        # Starlette's TestClient is an httpx.Client over the ASGI app (no lifespan unless entered).
-        self.http = TestClient(app, follow_redirects=False)
+        self.http = ASGIClient(app)
         self.csrf = ""
 
     def login(self, name: str, password: str = PASSWORD) -> httpx.Response:

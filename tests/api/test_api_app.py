@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from api_support import PASSWORD, Seeded
+from api_support import PASSWORD, ASGIClient, Seeded
 from fastapi import FastAPI
-from starlette.testclient import TestClient
 
 from fimiscope.api import rest
 from fimiscope.api.app import add_nav, create_app, discover_mounts
@@ -30,7 +29,7 @@ def test_mounts_are_discovered_and_nav_is_data_driven(app: FastAPI) -> None:
 def test_a_new_user_sees_what_to_do_next(sqlite_store: Store, tmp_path: Path) -> None:
     user_store.add_user(sqlite_store, "new", PASSWORD, "viewer")
     app = create_app(Settings(data_dir=tmp_path), store=sqlite_store, worker=False)
-    c = TestClient(app, follow_redirects=True)
+    c = ASGIClient(app, follow_redirects=True)
     form = c.get("/login").text
     token = form.split('name="csrf_token" value="')[1].split('"')[0]
     c.post("/login", data={"name": "new", "password": PASSWORD, "csrf_token": token})
@@ -38,6 +37,7 @@ def test_a_new_user_sees_what_to_do_next(sqlite_store: Store, tmp_path: Path) ->
     assert "No signals yet" in c.get("/triage").text
     assert "No sources yet" in c.get("/sources").text
     assert "No documents yet" in c.get("/search").text
+    c.close()
 
 
 def test_pdf_report_or_a_clear_refusal(client_factory, seeded: Seeded) -> None:
