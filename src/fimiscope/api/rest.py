@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
@@ -87,8 +88,23 @@ class OneStatus(BaseModel):
 Sort = Literal["score", "-score", "newest", "oldest"]
 
 
+# Whole-store counts scan every document; at a million documents that is too slow to do on
+# every request, and a count a few seconds old is as useful.
+STATS_TTL_S = 30.0
+
+
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     router = APIRouter(prefix="/api")
+    cache: dict[str, tuple[float, Any]] = {}
+
+    def cached(key: str, compute: Any) -> Any:
+        hit = cache.get(key)
+        if hit and time.monotonic() - hit[0] < STATS_TTL_S:
+            return hit[1]
+        value = compute()
+        cache[key] = (time.monotonic(), value)
+        return value
+
     viewer = require("viewer")
     analyst = require("analyst")
 
@@ -182,13 +198,14 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         store.set_signal_status([signal_id], body.status.value)
         return signal_json(store.get_signal(signal_id))
 
-    @router.get("/stats", tags=["stats"], summary="Counts of what the store holds")
+    @router.get("/stats", tags=["stats"], summary="Counts of what the store holds (refreshed every 30 s)")
     def stats(_u: User = viewer) -> dict[str, Any]:
-        stats: dict[str, Any] = plain(store.stats())
+        stats: dict[str, Any] = cached("stats", lambda: plain(store.stats()))
         return stats
 
     @router.get("/overview", tags=["stats"], summary="Volumes by affiliation, language and day")
     def overview(days: int = Query(30, ge=1, le=366), _u: User = viewer) -> dict[str, Any]:
-        return wb.overview(store, days=days)
+        data: dict[str, Any] = cached(f"overview-{days}", lambda: wb.overview(store, days=days))
+        return data
 
     app.include_router(router)
