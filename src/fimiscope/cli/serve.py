@@ -24,5 +24,12 @@ def serve_command(
 ) -> None:
     """Serve the analyst's workbench: web UI at /, REST API at /api (OpenAPI: /api/openapi.json)."""
     cfg = settings(ctx)
-    typer.echo(f"fimiscope workbench on http://{host}:{port}/  (create a login: fimiscope users add NAME)", err=True)
+    from fimiscope.store import Store
+    from fimiscope.store.users import list_users
+
+    store = Store.open(cfg.database_url, cfg.data_dir)
+    if not list_users(store):
+        typer.echo("No users yet: create a login with `fimiscope users add NAME --role admin`.", err=True)
+    store.close()
+    typer.echo(f"fimiscope workbench on http://{host}:{port}/", err=True)
     serve(cfg, host=host, port=port, worker=not no_worker)
