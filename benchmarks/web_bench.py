@@ -181,7 +181,7 @@ def main() -> None:
         api = [
             ("GET /api/signals", ["/api/signals"]),
             ("GET /api/signals?type&status&sort", ["/api/signals?type=claim&status=new&sort=newest"]),
-            ("GET /api/signals?source=…", [f"/api/signals?source=site{i}.example" for i in range(10)]),
+            ("GET /api/signals?source=…", [f"/api/signals?source=site{i * 20}.example" for i in range(10)]),
             ("GET /api/documents (newest)", ["/api/documents"]),
             ("GET /api/documents?q=…", [f"/api/documents?q={w}" for w in words]),
             ("GET /api/documents?q=…&lang=de", [f"/api/documents?q={w}&lang=de" for w in words]),

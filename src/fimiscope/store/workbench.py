@@ -6,7 +6,9 @@ language of their evidence, volumes by day) without growing the core store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,21 +78,34 @@ def _signal_where(f: SignalFilter) -> list[Any]:
         where.append(signals.c.id.in_(f.ids))
     if f.source or f.language:
         # A signal belongs to a source or language through the documents its evidence cites.
-        sub = (
-            sa.select(sa.literal(1))
-            .select_from(
-                evidence.join(documents, documents.c.id == evidence.c.document_id).outerjoin(
-                    sources, sources.c.id == documents.c.source_id
-                )
-            )
-            .where(evidence.c.signal_id == signals.c.id)
+        # Written as IN (documents of that source -> their evidence) so the planner starts from
+        # the few documents of one source, not from every signal (11 s -> ms at 1M documents).
+        sub = sa.select(evidence.c.signal_id).select_from(
+            evidence.join(documents, documents.c.id == evidence.c.document_id)
         )
         if f.source:
-            sub = sub.where(sources.c.name == f.source)
+            src_id = sa.select(sources.c.id).where(sources.c.name == f.source).scalar_subquery()
+            sub = sub.where(documents.c.source_id == src_id)
         if f.language:
             sub = sub.where(documents.c.language == f.language)
-        where.append(sa.exists(sub))
+        where.append(signals.c.id.in_(sub))
     return where
+
+
+COUNT_TTL_S = 30.0
+_counts: weakref.WeakKeyDictionary[Store, dict[str, tuple[float, Any]]] = weakref.WeakKeyDictionary()
+
+
+def _cached(store: Store, key: str, compute: Callable[[], Any]) -> Any:
+    """Whole-table counts are a full index scan at a million rows; a count a few seconds old
+    serves a page header or a list total as well, so keep it ``COUNT_TTL_S`` per store."""
+    mine = _counts.setdefault(store, {})
+    hit = mine.get(key)
+    if hit is not None and time.monotonic() - hit[0] < COUNT_TTL_S:
+        return hit[1]
+    value = compute()
+    mine[key] = (time.monotonic(), value)
+    return value
 
 
 def list_signals(store: Store, f: SignalFilter, *, sort: str = "score", limit: int = 50, offset: int = 0) -> Page:
@@ -202,7 +217,8 @@ def list_documents(
         if where:
             total = int(c.execute(sa.select(sa.func.count()).select_from(base).where(*where)).scalar_one())
         else:
-            total = int(c.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one())
+            count_all = sa.select(sa.func.count()).select_from(documents)
+            total = int(_cached(store, "documents", lambda: c.execute(count_all).scalar_one()))
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -227,19 +243,23 @@ def search_documents(
     return Page(items=hits, total=offset + len(hits) + (1 if more else 0), limit=limit, offset=offset)
 
 
+def source_document_counts(store: Store) -> dict[str, int]:
+    """Documents per source id (cached ``COUNT_TTL_S``)."""
+
+    def compute() -> dict[str, int]:
+        q = sa.select(documents.c.source_id, sa.func.count()).group_by(documents.c.source_id)
+        with store.engine.connect() as c:
+            return {r[0]: int(r[1]) for r in c.execute(q) if r[0] is not None}
+
+    counts: dict[str, int] = _cached(store, "per-source", compute)
+    return counts
+
+
 def list_sources(store: Store, *, limit: int = 100, offset: int = 0) -> Page:
-    counts = (
-        sa.select(documents.c.source_id, sa.func.count().label("n")).group_by(documents.c.source_id).subquery()
-    )
-    q = (
-        sa.select(sources, sa.func.coalesce(counts.c.n, 0).label("documents"))
-        .select_from(sources.outerjoin(counts, counts.c.source_id == sources.c.id))
-        .order_by(sources.c.name)
-        .limit(limit)
-        .offset(offset)
-    )
+    q = sa.select(sources).order_by(sources.c.name).limit(limit).offset(offset)
+    counts = source_document_counts(store)
     with store.engine.connect() as c:
-        items = [(Store._source_from(r), int(r["documents"])) for r in c.execute(q).mappings()]
+        items = [(Store._source_from(r), counts.get(r["id"], 0)) for r in c.execute(q).mappings()]
         total = int(c.execute(sa.select(sa.func.count()).select_from(sources)).scalar_one())
     return Page(items=items, total=total, limit=limit, offset=offset)
 
