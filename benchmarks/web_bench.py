@@ -6,6 +6,10 @@ p50/p95 latency of each main page and API list endpoint with an async httpx clie
 ``--concurrency`` requests in flight.
 
     python benchmarks/web_bench.py --n 100000 --requests 200 --concurrency 8
+    python benchmarks/web_bench.py --data-dir DIR --concurrency 1   # re-measure a loaded store
+
+There is no library to race here: the table reports our latency per endpoint; run it at
+concurrency 1 (service time) and at 8 (queueing on this machine's cores) side by side.
 """
 
 from __future__ import annotations
@@ -127,6 +131,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000, help="documents to load (goal: 1,000,000)")
     ap.add_argument("--requests", type=int, default=200, help="requests per endpoint")
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=1, help="server processes (fimiscope serve --workers)")
     ap.add_argument("--data-dir", type=Path, help="reuse a loaded store (skips loading when it has documents)")
     args = ap.parse_args()
 
@@ -152,7 +157,8 @@ def main() -> None:
     env = {**os.environ, "FIMISCOPE_DATA_DIR": str(data), "FIMISCOPE_LOGIN_ATTEMPTS": "1000"}
     env.pop("FIMISCOPE_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-c", "from fimiscope.cli import main; main()", "serve", "--port", str(port), "--no-worker"],
+        [sys.executable, "-c", "from fimiscope.cli import main; main()", "serve", "--port", str(port), "--no-worker",
+         "--workers", str(args.workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -197,7 +203,8 @@ def main() -> None:
         server.wait(20)
 
     print(f"\nfimiscope workbench latency · SQLite · {n_docs:,} documents · {n_sigs:,} signals · "
-          f"{args.requests} requests per endpoint · concurrency {args.concurrency}\n")
+          f"{args.requests} requests per endpoint · concurrency {args.concurrency} · "
+          f"{args.workers} server process(es)\n")
     print(f"| {'endpoint':42} | {'p50 ms':>8} | {'p95 ms':>8} | {'max ms':>8} | {'errors':>6} | p95 < 300 ms |")
     print(f"|{'-' * 44}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 8}|{'-' * 14}|")
     for label, p50, p95, mx, err in res_pages + res_api:

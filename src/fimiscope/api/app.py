@@ -285,12 +285,39 @@ def create_app(
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, worker: bool = True) -> None:
-    """Serve the workbench with uvicorn until interrupted (used by `fimiscope serve` and the demo)."""
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8000, worker: bool = True, workers: int = 1
+) -> None:
+    """Serve the workbench with uvicorn until interrupted (used by `fimiscope serve` and the demo).
+
+    With ``workers`` > 1, uvicorn runs that many processes (the GIL caps one process at about
+    one core); the pipeline worker then runs once, in this supervising process.
+    """
     import uvicorn
 
-    app = create_app(settings, worker=worker)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=True)
-    # uvicorn re-raises Ctrl-C after its clean shutdown; for a server that is the normal stop.
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
+    if workers <= 1:
+        app = create_app(settings, worker=worker)
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=True)
+        # uvicorn re-raises Ctrl-C after its clean shutdown; for a server that is the normal stop.
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run()
+        return
+    # Child processes build the app from the environment (Settings() reads FIMISCOPE_*).
+    os.environ["FIMISCOPE_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        os.environ["FIMISCOPE_DATABASE_URL"] = settings.database_url
+    os.environ["FIMISCOPE_WORKER"] = "0"
+    store = Store.open(settings.database_url, settings.data_dir)  # migrates once, before the children
+    pipeline_worker = PipelineWorker(store, settings, WebSettings().worker_interval_s) if worker else None
+    if pipeline_worker is not None:
+        pipeline_worker.start()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.run(
+                "fimiscope.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True,
+            )
+    finally:
+        if pipeline_worker is not None:
+            pipeline_worker.stop()
+        store.close()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
@@ -95,15 +94,9 @@ STATS_TTL_S = 30.0
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     router = APIRouter(prefix="/api")
-    cache: dict[str, tuple[float, Any]] = {}
 
     def cached(key: str, compute: Any) -> Any:
-        hit = cache.get(key)
-        if hit and time.monotonic() - hit[0] < STATS_TTL_S:
-            return hit[1]
-        value = compute()
-        cache[key] = (time.monotonic(), value)
-        return value
+        return wb.cached(store, f"api:{key}", compute, STATS_TTL_S)
 
     viewer = require("viewer")
     analyst = require("analyst")

@@ -6,6 +6,7 @@ language of their evidence, volumes by day) without growing the core store.
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -93,19 +94,34 @@ def _signal_where(f: SignalFilter) -> list[Any]:
 
 
 COUNT_TTL_S = 30.0
-_counts: weakref.WeakKeyDictionary[Store, dict[str, tuple[float, Any]]] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Store, dict[str, tuple[float, Any]]] = weakref.WeakKeyDictionary()
+_refreshing: set[tuple[int, str]] = set()
+_cache_lock = threading.Lock()
 
 
-def _cached(store: Store, key: str, compute: Callable[[], Any]) -> Any:
-    """Whole-table counts are a full index scan at a million rows; a count a few seconds old
-    serves a page header or a list total as well, so keep it ``COUNT_TTL_S`` per store."""
-    mine = _counts.setdefault(store, {})
-    hit = mine.get(key)
-    if hit is not None and time.monotonic() - hit[0] < COUNT_TTL_S:
-        return hit[1]
-    value = compute()
-    mine[key] = (time.monotonic(), value)
-    return value
+def cached(store: Store, key: str, compute: Callable[[], Any], ttl: float = COUNT_TTL_S) -> Any:
+    """Whole-table counts and volumes are a full index scan at a million rows; a figure a few
+    seconds old serves a page header or a list total as well. Kept ``ttl`` seconds per store;
+    when it goes stale one caller recomputes while the others keep getting the old value, so
+    a busy server never runs the same scan N times at once."""
+    now = time.monotonic()
+    with _cache_lock:
+        mine = _cache.setdefault(store, {})
+        hit = mine.get(key)
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1]
+        flight = (id(store), key)
+        if hit is not None and flight in _refreshing:
+            return hit[1]
+        _refreshing.add(flight)
+    try:
+        value = compute()
+        with _cache_lock:
+            mine[key] = (time.monotonic(), value)
+        return value
+    finally:
+        with _cache_lock:
+            _refreshing.discard(flight)
 
 
 def list_signals(store: Store, f: SignalFilter, *, sort: str = "score", limit: int = 50, offset: int = 0) -> Page:
@@ -218,7 +234,7 @@ def list_documents(
             total = int(c.execute(sa.select(sa.func.count()).select_from(base).where(*where)).scalar_one())
         else:
             count_all = sa.select(sa.func.count()).select_from(documents)
-            total = int(_cached(store, "documents", lambda: c.execute(count_all).scalar_one()))
+            total = int(cached(store, "documents", lambda: c.execute(count_all).scalar_one()))
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -251,7 +267,7 @@ def source_document_counts(store: Store) -> dict[str, int]:
         with store.engine.connect() as c:
             return {r[0]: int(r[1]) for r in c.execute(q) if r[0] is not None}
 
-    counts: dict[str, int] = _cached(store, "per-source", compute)
+    counts: dict[str, int] = cached(store, "per-source", compute)
     return counts
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -51,15 +50,8 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     add_nav(app, "Triage", "/triage", order=20)
     add_nav(app, "Search", "/search", order=80)
     add_nav(app, "Sources", "/sources", order=90)
-    cache: dict[str, tuple[float, Any]] = {}
-
     def cached(key: str, compute: Any) -> Any:
-        hit = cache.get(key)
-        if hit and time.monotonic() - hit[0] < CACHE_TTL_S:
-            return hit[1]
-        value = compute()
-        cache[key] = (time.monotonic(), value)
-        return value
+        return wb.cached(store, f"pages:{key}", compute, CACHE_TTL_S)
 
     def overview_data() -> dict[str, Any]:
         return cached("overview", lambda: wb.overview(store))  # type: ignore[no-any-return]
@@ -71,7 +63,6 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             "sources": cached("sources", lambda: wb.source_names(store)),
         }
 
-    app.state.page_cache = cache
 
     def render(request: Request, name: str, ctx: dict[str, Any] | None = None, **kw: Any) -> Response:
         resp: Response = templates.TemplateResponse(request, name, {**(ctx or {}), **kw})
