@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from fimiscope.api.app import PipelineWorker
 from fimiscope.config import Settings
@@ -48,7 +49,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_runs_uvicorn_and_stops_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_runs_uvicorn_and_stops_cleanly(tmp_path: Path, workers: int) -> None:
     port = _free_port()
     env = {**os.environ, "FIMISCOPE_DATA_DIR": str(tmp_path / "data"), "FIMISCOPE_WORKER_INTERVAL_S": "0.2"}
     env.pop("FIMISCOPE_DATABASE_URL", None)
@@ -57,7 +59,7 @@ def test_serve_runs_uvicorn_and_stops_cleanly(tmp_path: Path) -> None:
         env=env, check=True, capture_output=True,
     )
     proc = subprocess.Popen(
-        [*FIMISCOPE, "serve", "--port", str(port)],
+        [*FIMISCOPE, "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
@@ -80,6 +82,7 @@ def test_serve_runs_uvicorn_and_stops_cleanly(tmp_path: Path) -> None:
     text = out.decode("utf-8", "replace")
     assert proc.returncode == 0, text
     assert "Application shutdown complete" in text and "Traceback" not in text
+    assert text.count("Started server process") == workers
 
 
 def test_pipeline_worker_runs_periodically_and_stops(sqlite_store: Store) -> None:
