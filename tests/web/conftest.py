@@ -70,6 +70,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
 
     store = Store.open(None, tmp_path / "data")
     user_store.add_user(store, "ana", PASSWORD, "analyst")
+    user_store.add_user(store, "vic", PASSWORD, "viewer")
     doc_ids, sig_ids = _seed(store)
     app = create_app(Settings(data_dir=tmp_path / "data"), store=store, worker=False)
     port = _free_port()

@@ -8,10 +8,10 @@ from playwright.sync_api import Page, expect
 from ui_support import ARTIFACTS, PASSWORD, PHRASE, Live
 
 
-def _login(page: Page, live: Live) -> None:
+def _login(page: Page, live: Live, user: str = "ana") -> None:
     page.goto(f"{live.url}/triage")
     expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.fill("input[name=name]", "ana")
+    page.fill("input[name=name]", user)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/triage$"))
@@ -83,3 +83,13 @@ def test_workbench_in_chromium(page: Page, live: Live) -> None:
     page.goto(f"{live.url}/reports/signals/{live.signal_ids[0]}.html")
     expect(page.locator("h1")).to_contain_text("RT biolab story")
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+
+
+def test_viewer_reads_but_cannot_triage(page: Page, live: Live) -> None:
+    _login(page, live, "vic")
+    expect(page.locator(".bulk")).to_be_hidden()
+    page.keyboard.press("c")
+    expect(page.locator(".toast")).to_contain_text("may not")
+    assert live.store.get_signal(live.signal_ids[0]).status.value == "new"
+    page.goto(f"{live.url}/signals/{live.signal_ids[0]}")
+    expect(page.locator(".statusbtns")).to_have_count(0)
