@@ -73,6 +73,7 @@ def test_workbench_in_chromium(page: Page, live: Live) -> None:
     page.fill("#q", "biolabs")
     expect(page.locator("ol.hits li")).to_have_count(1)
     expect(page.locator("ol.hits")).to_contain_text("Biolabs in Ukraine")
+    expect(page.locator("ol.hits mark").first).to_have_text("biolabs")
     page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
 
     page.goto(f"{live.url}/sources")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,25 @@ def snippet(text: str, start: int | None, end: int | None, context: int = 120) -
     return Markup(f"{escape(pre)}<mark class=\"ev\">{escape(text[start:end])}</mark>{escape(post)}")
 
 
+def mark_terms(text: str, query: str, limit: int = 240) -> Markup:
+    """A search hit's opening (or the passage around the first match), query words marked."""
+    terms = [t for t in re.findall(r"\w+", query or "", flags=re.UNICODE) if len(t) > 1]
+    if not terms:
+        short = text[:limit]
+        return Markup(escape(short + ("…" if len(text) > limit else "")))
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    first = pattern.search(text)
+    start = max(0, first.start() - limit // 3) if first else 0
+    window = text[start : start + limit]
+    out, pos = [], 0
+    for m in pattern.finditer(window):
+        out.append(str(escape(window[pos : m.start()])))
+        out.append(f"<mark>{escape(m.group(0))}</mark>")
+        pos = m.end()
+    out.append(str(escape(window[pos:])))
+    return Markup(("…" if start else "") + "".join(out) + ("…" if start + limit < len(text) else ""))
+
+
 def fmt_time(value: Any) -> str:
     if value is None:
         return ""
@@ -86,6 +106,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.filters["when"] = fmt_time
+    env.filters["mark_terms"] = mark_terms
     env.filters["affiliation"] = lambda v: AFFILIATION_LABELS.get(str(v), str(v))
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
     env.filters["score"] = lambda v: f"{float(v):.2f}" if v is not None else ""
