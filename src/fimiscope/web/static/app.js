@@ -41,10 +41,10 @@
         chart.setOption(Object.assign(base, { series: [{ type: "pie", radius: ["36%", "62%"], data: keys.map((k, i) => ({ name: k, value: values[i] })), label: { formatter: "{b}: {c}" }, center: ["50%", "52%"] }] }));
       } else {
         chart.setOption(Object.assign(base, {
-          xAxis: { type: "category", data: keys, axisLabel: { rotate: kind === "bar" ? 20 : 0, hideOverlap: true } },
+          xAxis: { type: "category", data: kind === "bar" ? keys.map((k) => k.replace(/_/g, "-")) : keys, axisLabel: { rotate: kind === "bar" ? 20 : 0, hideOverlap: true } },
           yAxis: { type: "value" },
           series: [{
-            type: kind, smooth: false, areaStyle: kind === "line" ? { opacity: 0.15 } : undefined,
+            type: kind, smooth: false, showSymbol: false, areaStyle: kind === "line" ? { opacity: 0.15 } : undefined,
             data: kind === "bar" ? values.map((v, i) => ({ value: v, itemStyle: { color: AFF_COLORS[keys[i]] || "#2f5bd3" } })) : values,
           }],
         }));
