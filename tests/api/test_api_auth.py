@@ -99,3 +99,18 @@ def test_html_pages_for_each_role(client_factory, seeded: Seeded) -> None:
         assert "RT biolab story" in triage
     missing = client_factory("vic").http.get("/documents/doc_nope", headers={"accept": "text/html"})
     assert missing.status_code == 404 and "no document" in missing.text and "<html" in missing.text
+
+
+def test_basic_auth_takes_an_api_token_never_a_password(client_factory, seeded: Seeded) -> None:
+    import base64
+
+    c = client_factory()
+    _id, token = user_store.create_token(seeded.store, "vic")
+
+    def basic(name: str, secret: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()}
+
+    assert c.http.get("/api/me", headers=basic("vic", token)).json()["name"] == "vic"
+    assert c.http.get("/api/me", headers=basic("vic", "correct horse battery")).status_code == 401
+    assert c.http.get("/api/me", headers=basic("ana", token)).status_code == 401  # someone else's token
+    assert c.http.get("/api/me", headers={"Authorization": "Basic !!!"}).status_code == 401

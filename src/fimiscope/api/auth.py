@@ -9,6 +9,7 @@ since a browser never attaches a bearer token on its own.
 
 from __future__ import annotations
 
+import base64
 import secrets
 import threading
 import time
@@ -101,8 +102,11 @@ class AuthMiddleware:
         request = Request(scope)
         state = scope.setdefault("state", {})
         authz = request.headers.get("authorization", "")
-        if authz[:7].lower() == "bearer ":
-            user = await run_in_threadpool(user_store.user_for_token, self.store, authz[7:].strip())
+        creds = _token_from(authz)
+        if creds is not None:
+            user = await run_in_threadpool(user_store.user_for_token, self.store, creds[1])
+            if user is not None and creds[0] is not None and creds[0] != user.name:
+                user = None
             if user is None:
                 await self._deny(scope, receive, send, "the bearer token is not valid (create one with "
                                  "`fimiscope users token NAME`)")
@@ -141,7 +145,26 @@ class AuthMiddleware:
             resp = Response(status_code=401, headers={"HX-Redirect": "/login"})
         else:
             resp = _problem(401, detail, path, headers={"WWW-Authenticate": 'Bearer realm="fimiscope"'})
+            resp.headers.append("WWW-Authenticate", 'Basic realm="fimiscope"')
         await resp(scope, receive, send)
+
+
+def _token_from(authz: str) -> tuple[str | None, str] | None:
+    """(user name or None, token) from ``Bearer TOKEN`` or ``Basic base64(NAME:TOKEN)``.
+
+    Basic is accepted for clients that only speak it (many TAXII clients); its password must
+    be an API token, never the account password, so it cannot be used to guess passwords.
+    """
+    scheme, _, value = authz.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return None, value.strip()
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            name, _, secret = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None, ""
+        return name, secret
+    return None
 
 
 def _problem(status: int, detail: str, path: str, headers: dict[str, str] | None = None) -> Response:
