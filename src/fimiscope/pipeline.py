@@ -161,11 +161,10 @@ def ingest(
 
 
 # -- extension points for the demo -------------------------------------------------------------
-# Rooms that add data to the demo (claims, collection over loopback) or serve it (the web app)
-# register here, so the demo command needs no ladder of imports.
+# Rooms that add data to the demo (claims, collection over loopback) register here, so the
+# demo command needs no ladder of imports.
 
 _DEMO_HOOKS: list[Callable[[Store, Any], dict[str, Any]]] = []
-_SERVE: list[Callable[..., None]] = []
 
 
 def demo_hook(fn: Callable[[Store, Any], dict[str, Any]]) -> Callable[[Store, Any], dict[str, Any]]:
@@ -177,17 +176,3 @@ def demo_hook(fn: Callable[[Store, Any], dict[str, Any]]) -> Callable[[Store, An
 def demo_hooks() -> list[Callable[[Store, Any], dict[str, Any]]]:
     _load_rooms()
     return list(_DEMO_HOOKS)
-
-
-def register_server(fn: Callable[..., None]) -> Callable[..., None]:
-    """Register ``fn(settings, host=, port=)``: what `fimiscope demo --serve` starts."""
-    _SERVE[:] = [fn]
-    return fn
-
-
-def serve_hook() -> Callable[..., None] | None:
-    import contextlib
-
-    with contextlib.suppress(ImportError):
-        importlib.import_module("fimiscope.api.app")
-    return _SERVE[0] if _SERVE else None

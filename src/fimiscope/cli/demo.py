@@ -38,7 +38,7 @@ def load_scenario(store: Store, seed: int, scale: float) -> dict[str, Any]:
     from fimiscope.demo.scenario import build_scenario
 
     scenario = build_scenario(seed=seed, scale=scale)
-    created, updated = store.merge_sources(scenario.sources)
+    created, _updated = store.merge_sources(scenario.sources)
     report = pipeline.ingest(store, iter(scenario.documents))
     loaded: dict[str, Any] = {"sources_created": created, "documents_new": report.new,
                               "documents_unchanged": report.unchanged, "claims": 0}
@@ -94,10 +94,25 @@ def demo(
     else:
         _print_summary(result, cfg)
     if serve:
-        serve_fn = pipeline.serve_hook()
-        if serve_fn is None:
-            raise typer.BadParameter("this installation has no web workbench", param_hint="--serve")
-        serve_fn(cfg, host=host, port=port)
+        _serve(store, cfg, host, port)
+
+
+def _serve(store: Store, cfg: Settings, host: str, port: int) -> None:
+    """A fresh demo login each time (the data is fictional), then the workbench until Ctrl-C."""
+    import contextlib
+    import secrets
+
+    from fimiscope.cli.serve import serve as run_workbench
+    from fimiscope.core.errors import NotFound
+    from fimiscope.store.users import add_user, remove_user
+
+    password = secrets.token_urlsafe(9)
+    with contextlib.suppress(NotFound):
+        remove_user(store, "demo")
+    add_user(store, "demo", password, role="admin")
+    stdout.print(f"\n[bold]workbench:[/] http://{host}:{port}/   login: demo   password: {password}")
+    stdout.print("(Ctrl-C stops it)")
+    run_workbench(cfg, host=host, port=port, worker=False)
 
 
 def _print_summary(result: dict[str, Any], cfg: Settings) -> None:

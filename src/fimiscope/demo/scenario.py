@@ -130,7 +130,9 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
         return f"https://{domain}/{when:%Y/%m}/{_slug(title)}-{counter}"
 
     # -- state stories and their laundering chains ---------------------------------------------
-    n_stories = max(3, round(60 * scale))
+    # One story per frame: stories of one frame share sentences, and the demo's chains should
+    # stay the separate chains its truth says they are.
+    n_stories = len(texts.FRAMES)
     network_docs: list[Document] = []
     for s in range(n_stories):
         domain, _name, origin_lang, _aff, _rel = STATE_OUTLETS[s % len(STATE_OUTLETS)]
@@ -145,18 +147,24 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
             "n2": rng.randint(3, 480),
             "date": {lang: _date_text(event_day, lang) for lang in ("en", "cs", "ru")},
         }
-        commentary = rng.sample(texts.COMMENTARY, rng.randint(5, 8))
-        order = [("f", i) for i in range(5)] + [("c", i) for i in range(len(commentary))]
+        details = [
+            (rng.choice(texts.SPEAKERS), rng.choice(texts.VERBS), rng.choice(texts.CLAUSES), rng.randint(2, 90))
+            for _ in range(rng.randint(6, 9))
+        ]
+        order = [("f", i) for i in range(5)] + [("d", i) for i in range(len(details))]
         core, extra = order[:2], order[2:]
         rng.shuffle(extra)
         order = core + extra
 
         def story(lang: str, order: list[tuple[str, int]] = order, slots: dict[str, Any] = slots,
-                  frame: dict[str, Any] = frame, commentary: list[dict[str, str]] = commentary) -> list[str]:
+                  frame: dict[str, Any] = frame, details: list[Any] = details) -> list[str]:
             out = []
             for kind, i in order:
-                tpl = frame["sentences"][i][lang] if kind == "f" else commentary[i][lang]
-                out.append(_fill(tpl, slots, lang))
+                if kind == "f":
+                    out.append(_fill(frame["sentences"][i][lang], slots, lang))
+                else:
+                    who, verb, clause, k = details[i]
+                    out.append(f"{who[lang]} {verb[lang]}, {clause[lang].format(k=k)}.")
             return out
 
         title = _fill(frame["title"][origin_lang], slots, origin_lang)
@@ -216,7 +224,7 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
         truth["chains"].append(chain)
 
     # -- independent news ------------------------------------------------------------------------
-    for i in range(max(10, round(1500 * scale))):
+    for i in range(max(10, round(2000 * scale))):
         domain, lang = INDEPENDENT_OUTLETS[i % len(INDEPENDENT_OUTLETS)]
         when = END - timedelta(days=rng.uniform(0, DAYS), minutes=rng.randint(0, 600))
         title, body = _news_text(lang, rng, rng.randint(14, 26))
@@ -229,7 +237,8 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
     groups = [coordinated[i : i + 4] for i in range(0, 12, 4)]
     truth["coordinated_groups"] = groups
     post_id = 0
-    promo = {"en": "Read before it gets deleted:", "cs": "Přečtěte si, než to smažou:", "ru": "Читайте, пока не удалили:"}
+    promo = {"en": "Read before it gets deleted:", "cs": "Přečtěte si, než to smažou:",
+             "ru": "Читайте, пока не удалили:"}
     for copy in network_docs:
         if rng.random() > 0.7:  # most network copies get pushed by a coordinated group
             continue
@@ -241,7 +250,8 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
             lang = copy.language or "en"
             text = f"{promo[lang]} {copy.title} {copy.url}"
             doc = Document(text=text, external_id=str(post_id), source=account, platform=account.split(":")[0],
-                           published_at=start + timedelta(seconds=rng.randint(10, 240) * (k + 1)), links=[copy.url or ""],
+                           published_at=start + timedelta(seconds=rng.randint(10, 240) * (k + 1)),
+                           links=[copy.url or ""],
                            shared_from=first_id, language=lang, metadata={"synthetic": True, "coordinated": True})
             first_id = first_id or f"{account}/{post_id}"
             docs.append(doc)

@@ -8,6 +8,8 @@ Everything here is invented; no real person, outlet or event is described.
 
 from __future__ import annotations
 
+from typing import Any
+
 # Slot values per language: people are transliterated, places and bodies translated.
 PEOPLE = [
     {"en": "Viktor Hrabal", "cs": "Viktor Hrabal", "ru": "Виктор Грабал"},
@@ -34,7 +36,7 @@ BODIES = [
 
 # Each frame: a claim id it repeats, and five parallel sentences with slots
 # {person} {place} {body} {n1} {n2} {date}.
-FRAMES = [
+FRAMES: list[dict[str, Any]] = [
     {
         "claim": "c01",
         "title": {
@@ -187,38 +189,41 @@ FRAMES = [
     },
 ]
 
-# Commentary that pads a state story to article length; parallel too, so translations keep it.
-COMMENTARY = [
-    {"en": "Western politicians have so far avoided commenting on the matter.",
-     "cs": "Západní politici se k věci zatím vyhýbají vyjádření.",
-     "ru": "Западные политики пока избегают комментариев по этому поводу."},
-    {"en": "Analysts see the case as part of a wider pattern of lies told to citizens.",
-     "cs": "Analytici vidí případ jako součást širšího vzorce lží, které se říkají občanům.",
-     "ru": "Аналитики видят в этом деле часть более широкой системы лжи, которую говорят гражданам."},
-    {"en": "Independent journalists who raised the issue have been threatened.",
-     "cs": "Nezávislí novináři, kteří na problém upozornili, čelí výhrůžkám.",
-     "ru": "Независимым журналистам, которые подняли этот вопрос, угрожают."},
-    {"en": "The story has been shared thousands of times on social networks.",
-     "cs": "Příběh byl na sociálních sítích sdílen tisíckrát.",
-     "ru": "Этой историей поделились тысячи раз в социальных сетях."},
-    {"en": "Ordinary people deserve to know the truth, the author concludes.",
-     "cs": "Obyčejní lidé si zaslouží znát pravdu, uzavírá autor.",
-     "ru": "Простые люди заслуживают знать правду, заключает автор."},
-    {"en": "Similar incidents were reported in neighbouring countries last year.",
-     "cs": "Podobné incidenty byly loni hlášeny i v sousedních zemích.",
-     "ru": "О подобных инцидентах в прошлом году сообщалось и в соседних странах."},
-    {"en": "Brussels has not responded to repeated requests for comment.",
-     "cs": "Brusel na opakované žádosti o vyjádření nereagoval.",
-     "ru": "Брюссель не ответил на неоднократные запросы о комментарии."},
-    {"en": "The government's silence only raises more questions.",
-     "cs": "Mlčení vlády vyvolává jen další otázky.",
-     "ru": "Молчание правительства вызывает лишь новые вопросы."},
-    {"en": "Experts warn that the consequences could be felt for years.",
-     "cs": "Odborníci varují, že následky mohou být znát ještě roky.",
-     "ru": "Эксперты предупреждают, что последствия могут ощущаться годами."},
-    {"en": "Sources close to the investigation confirmed the details.",
-     "cs": "Zdroje blízké vyšetřování podrobnosti potvrdily.",
-     "ru": "Источники, близкие к расследованию, подтвердили подробности."},
+# Story details that pad a state story to article length, combined per story from parallel
+# parts (speaker + verb + what they claim + a number), so no two stories share a sentence and
+# every translation keeps its origin's details. All speakers are masculine singular so the
+# Czech and Russian past tenses agree.
+SPEAKERS = [
+    {"en": "A local doctor", "cs": "Místní lékař", "ru": "Местный врач"},
+    {"en": "A retired officer", "cs": "Vysloužilý důstojník", "ru": "Отставной офицер"},
+    {"en": "A former adviser", "cs": "Bývalý poradce", "ru": "Бывший советник"},
+    {"en": "An anonymous official", "cs": "Anonymní úředník", "ru": "Анонимный чиновник"},
+    {"en": "A regional deputy", "cs": "Krajský poslanec", "ru": "Региональный депутат"},
+    {"en": "A well-known blogger", "cs": "Známý bloger", "ru": "Известный блогер"},
+    {"en": "A university lecturer", "cs": "Vysokoškolský pedagog", "ru": "Университетский преподаватель"},
+    {"en": "A whistleblower", "cs": "Informátor", "ru": "Информатор"},
+    {"en": "A trade union leader", "cs": "Odborový předák", "ru": "Профсоюзный лидер"},
+    {"en": "A military analyst", "cs": "Vojenský analytik", "ru": "Военный аналитик"},
+]
+VERBS = [
+    {"en": "told our reporter", "cs": "řekl našemu reportérovi", "ru": "рассказал нашему корреспонденту"},
+    {"en": "wrote on social media", "cs": "napsal na sociálních sítích", "ru": "написал в социальных сетях"},
+    {"en": "confirmed in an interview", "cs": "potvrdil v rozhovoru", "ru": "подтвердил в интервью"},
+    {"en": "warned in a statement", "cs": "varoval v prohlášení", "ru": "предупредил в заявлении"},
+    {"en": "said at a press conference", "cs": "uvedl na tiskové konferenci", "ru": "заявил на пресс-конференции"},
+    {"en": "admitted off the record", "cs": "přiznal mimo záznam", "ru": "признал не для протокола"},
+    {"en": "claimed in a video", "cs": "tvrdil ve videu", "ru": "утверждал в видеообращении"},
+]
+CLAUSES = [
+    {"en": "that the authorities knew about it for {k} months", "cs": "že úřady o tom věděly {k} měsíců", "ru": "что власти знали об этом {k} месяцев"},
+    {"en": "that the real numbers are {k} times higher", "cs": "že skutečná čísla jsou {k}krát vyšší", "ru": "что реальные цифры в {k} раз выше"},
+    {"en": "that {k} foreign consultants are behind everything", "cs": "že za vším stojí {k} zahraničních konzultantů", "ru": "что за всем стоят {k} иностранных консультантов"},
+    {"en": "that {k} journalists were told to stay silent", "cs": "že {k} novinářům bylo nařízeno mlčet", "ru": "что {k} журналистам приказали молчать"},
+    {"en": "that {k} documents were deliberately destroyed", "cs": "že {k} dokumentů bylo úmyslně zničeno", "ru": "что {k} документов были намеренно уничтожены"},
+    {"en": "that at least {k} officials were involved", "cs": "že bylo zapojeno nejméně {k} úředníků", "ru": "что были замешаны не менее {k} чиновников"},
+    {"en": "that {k} more cases will follow soon", "cs": "že brzy bude následovat {k} dalších případů", "ru": "что скоро последуют ещё {k} случаев"},
+    {"en": "that the public was misled for {k} weeks", "cs": "že veřejnost byla {k} týdnů klamána", "ru": "что общественность вводили в заблуждение {k} недель"},
+    {"en": "that {k} witnesses are ready to testify", "cs": "že {k} svědků je připraveno vypovídat", "ru": "что {k} свидетелей готовы дать показания"},
 ]
 
 # Independent news: clauses combined into varied sentences (subject + predicate + tail).

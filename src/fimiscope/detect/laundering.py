@@ -59,6 +59,11 @@ class Params:
     k: int = 5
     num_perm: int = 128
     seed: int = 1
+    # 'classic' (one hash function per row) rather than one-permutation hashing: OPH fills the
+    # empty bins of short units (paragraphs, 2-sentence windows) from their neighbours, so short
+    # units sharing a few common shingles collide in whole bands; on the demo corpus that made
+    # verification ~2x slower for the same findings (docs/benchmarks.md, laundering).
+    scheme: str = "classic"
     lsh_threshold: float = 0.5
     doc_jaccard: float = 0.5
     doc_containment: float = 0.8
@@ -73,6 +78,10 @@ class Params:
     window_days: float = 14.0
     sentence_windows: bool = True  # also index 2-sentence windows: excerpts that cut across paragraphs
     encoder_threshold: float = 0.5  # cosine; chosen on dev with all-MiniLM-L6-v2 (model-specific)
+    # A unit is verified against at most this many members of one LSH bucket, the oldest first.
+    # Clusters join transitively, so linking to the oldest members (the origin among them) is
+    # enough; without the cap, widely repeated boilerplate makes verification quadratic.
+    bucket_sample: int = 30
 
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -177,7 +186,7 @@ class LaunderingStage(DocumentStage):
 
     def __init__(self, params: Params | None = None, encoder: Any = None) -> None:
         self.params = params or Params()
-        self.hasher = MinHasher(self.params.num_perm, self.params.seed)
+        self.hasher = MinHasher(self.params.num_perm, self.params.seed, scheme=self.params.scheme)
         self.bands, self.rows = optimal_bands(self.params.lsh_threshold, self.params.num_perm)
         self.encoder = encoder if encoder is not None else _encoder_from_env()
         self._vectors: dict[str, np.ndarray] = {}
@@ -227,10 +236,12 @@ class LaunderingStage(DocumentStage):
         by_key: dict[int, list[int]] = {}
         for band_key, unit_id in db.bucket_matches(conn, (k for _, u in fresh for k in u["keys"])):
             by_key.setdefault(band_key, []).append(unit_id)
+        for members in by_key.values():
+            members.sort()
         cand: set[tuple[int, int]] = set()
         for uid, u in fresh:
             for k in u["keys"]:
-                for other in by_key.get(k, ()):
+                for other in by_key.get(k, ())[: p.bucket_sample]:
                     if other != uid:
                         cand.add((min(uid, other), max(uid, other)))
         stored = db.units(conn, {x for pair in cand for x in pair})
