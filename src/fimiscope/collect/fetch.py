@@ -39,7 +39,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from fimiscope.core.clock import utcnow
-from fimiscope.core.errors import FimiscopeError, Refused
+from fimiscope.core.errors import ConfigError, FimiscopeError, Refused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -115,9 +115,27 @@ class FetchPolicy:
             allow_networks=tuple(nets),
             obey_robots=os.environ.get("FIMISCOPE_OBEY_ROBOTS", "1").strip().lower() not in {"0", "false", "no", "off"},
         )
+        for env, name, kind in _ENV_KNOBS:
+            raw = os.environ.get(env)
+            if raw:
+                try:
+                    setattr(policy, name, kind(raw))
+                except ValueError:
+                    raise ConfigError(f"{env}={raw!r} is not a number") from None
         for name, value in overrides.items():
             setattr(policy, name, value)
         return policy
+
+
+_ENV_KNOBS: tuple[tuple[str, str, type], ...] = (
+    ("FIMISCOPE_FETCH_DELAY", "per_host_delay", float),
+    ("FIMISCOPE_FETCH_CONCURRENCY", "per_host_concurrency", int),
+    ("FIMISCOPE_FETCH_DEADLINE", "deadline", float),
+    ("FIMISCOPE_FETCH_READ_TIMEOUT", "read_timeout", float),
+    ("FIMISCOPE_FETCH_MAX_BYTES", "max_bytes", int),
+    ("FIMISCOPE_FETCH_RETRIES", "retries", int),
+    ("FIMISCOPE_FETCH_BACKOFF", "backoff_base", float),
+)
 
 
 def address_refusal(addr: IPAddress) -> str | None:
@@ -484,7 +502,7 @@ class Fetcher:
         size = 0
         try:
             # iter_bytes decodes gzip/deflate/br: the cap is on the decoded size (no zip bombs).
-            for chunk in response.iter_bytes(65536):
+            for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError(url, f"body larger than the {max_bytes:,}-byte cap; cut off")
