@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from courlan import check_url, normalize_url
 
 from fimiscope.collect.base import CollectContext, Connector, Item, ItemError, RawPage, connector
-from fimiscope.collect.fetch import HTML_TYPES, FetchError
+from fimiscope.collect.fetch import HTML_TYPES, FetchError, canonical
 from fimiscope.collect.webutil import html_links, option, patterns
 from fimiscope.core.errors import FimiscopeError, InvalidInput
 from fimiscope.core.model import Source
@@ -51,7 +51,7 @@ def clean_link(base: str, href: str) -> str | None:
         return None
     if stand_in:
         cleaned = cleaned._replace(netloc=netloc)
-    return urlunsplit(cleaned._replace(fragment=""))
+    return canonical(urlunsplit(cleaned))
 
 
 def _is_ip(host: str) -> bool:
@@ -75,7 +75,7 @@ class CrawlConnector(Connector):
         same_host = option(source, "same_host", True, bool)
         include = [re.compile(p) for p in patterns(source, "include")]
         exclude = [re.compile(p) for p in patterns(source, "exclude")]
-        start = source.location.strip()
+        start = canonical(source.location.strip())
         host = urlsplit(start).hostname
         queue: list[tuple[str, int]] = [(start, 0)]
         queued = {start}

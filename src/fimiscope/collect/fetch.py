@@ -163,7 +163,10 @@ def check_address(host: str, addr: IPAddress, policy: FetchPolicy) -> None:
     why = address_refusal(addr)
     if why is None:
         return
-    if addr in METADATA_ADDRESSES and not policy.allow_private_networks:
+    if addr in METADATA_ADDRESSES:
+        # Never opened by the broad switch: only a network allowlist entry that names it exactly.
+        if any(net.num_addresses == 1 and addr in net for net in policy.allow_networks):
+            return
         raise Refused(f"{host} resolves to {addr}, {why}: refused (SSRF guard)")
     if policy.allow_private_networks or host.lower().rstrip(".") in policy.allow_hosts:
         return
