@@ -215,7 +215,7 @@ def next_run(interval_s: int | None, failures: int, now: Any) -> Any:
     base = interval_s or DEFAULT_INTERVAL_S
     if failures:
         base = min(base * (2 ** min(failures, 16)), max(MAX_BACKOFF_S, interval_s or 0))
-    return now + timedelta(seconds=base * random.uniform(0.9, 1.1))  # noqa: S311 - jitter
+    return now + timedelta(seconds=base * random.uniform(0.9, 1.1))
 
 
 def collect_source(
@@ -298,7 +298,7 @@ def collect_source(
         try:
             if batch:
                 flush()  # keep what was fetched before the failure
-        except Exception as inner:  # noqa: BLE001 - the store failing too: report the first cause
+        except Exception as inner:
             log_lines.append(f"could not store the last batch: {inner}")
         report.status = "error"
         report.error = str(exc) if isinstance(exc, FimiscopeError) else f"{type(exc).__name__}: {exc}"
@@ -314,6 +314,8 @@ def collect_source(
         now = utcnow()
         fails = cstore.failures(conn, source.id) + (1 if report.status == "error" else 0)
         report.next_run_at = next_run(source.interval_s, fails if report.status == "error" else 0, now)
+        if report.status == "stopped":  # cut short: due again as soon as a watcher runs
+            report.next_run_at = now
         cstore.finish_run(
             conn, source.id, run_id, status=report.status, error=report.error, next_run_at=report.next_run_at,
             details={"item_errors": report.item_errors[:_ERRORS_KEPT], "log": log_lines[:_ERRORS_KEPT],

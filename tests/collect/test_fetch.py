@@ -8,10 +8,11 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from webserver import Reply, Site, site  # noqa: F401 - fixture
 
 from fimiscope.collect.fetch import (
-    FetchError,
     Fetcher,
+    FetchError,
     FetchPolicy,
     address_refusal,
     check_address,
@@ -19,8 +20,6 @@ from fimiscope.collect.fetch import (
     vet_url,
 )
 from fimiscope.core.errors import Refused
-
-from webserver import Reply, Site, site  # noqa: F401 - fixture
 
 
 def fetcher(**kw: object) -> Fetcher:
@@ -73,9 +72,9 @@ def test_redirect_to_loopback_and_metadata_refused_after_allowed_first_hop(site:
     site["/r2"] = Reply("", 302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
     policy = {"allow_private_networks": False, "allow_hosts": frozenset({"127.0.0.1"}), "obey_robots": False}
     with fetcher(**policy) as f:
-        with pytest.raises(Refused, match="localhost resolves to .*loopback"):
+        with pytest.raises(Refused, match=r"localhost resolves to .*loopback"):
             f.get(site.url("/r1"))
-        with pytest.raises(Refused, match="169.254.169.254.*metadata"):
+        with pytest.raises(Refused, match=r"169\.254\.169\.254.*metadata"):
             f.get(site.url("/r2"))
 
 
@@ -212,7 +211,7 @@ def test_conditional_get_uses_remembered_validators(site: Site) -> None:
 def test_robots_forbidding_everything_is_a_refusal(site: Site) -> None:
     site["/robots.txt"] = Reply("User-agent: *\nDisallow: /\n", content_type="text/plain")
     site["/page"] = "<p>x</p>"
-    with fetcher() as f, pytest.raises(Refused, match="robots.txt"):
+    with fetcher() as f, pytest.raises(Refused, match=r"robots\.txt"):
         f.get(site.url("/page"))
     assert site.count("/page") == 0
     assert site.count("/robots.txt") == 1

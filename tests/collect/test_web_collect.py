@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from webserver import LOREM, Reply, Site, article, site, web_settings  # noqa: F401 - fixtures
 
 from fimiscope import pipeline
 from fimiscope.config import Settings
 from fimiscope.core.model import Source
 from fimiscope.store import Store
 from fimiscope.store.tables import documents
-from webserver import LOREM, Reply, Site, article, site, web_settings  # noqa: F401 - fixtures
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +55,9 @@ RSS_ITEM = """<item><title>{title}</title><link>{link}</link><guid>{link}</guid>
 <description>Short summary {title}</description></item>"""
 
 
-def test_rss_fetches_articles_with_hints_and_remembers_entries(store: Store, site: Site, web_settings: Settings) -> None:
+def test_rss_fetches_articles_with_hints_and_remembers_entries(
+    store: Store, site: Site, web_settings: Settings
+) -> None:
     urls = serve_articles(site, 4)
     items = "".join(RSS_ITEM.format(title=f"Feed title {i}", link=u) for i, u in enumerate(urls))
     site["/feed.xml"] = Reply(RSS.format(items=items), content_type="application/rss+xml")

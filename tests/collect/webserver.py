@@ -3,6 +3,7 @@ static responses or handlers that write whatever a hostile server would."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,16 +54,14 @@ def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             site.hits.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
             route = site.routes.get(self.path)
             if route is None:
                 route = Reply(b"not here", 404, "text/plain")
             if callable(route) and not isinstance(route, Reply):
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     route(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
                 return
             body = route.body.encode("utf-8") if isinstance(route.body, str) else route.body
             self.send_response(route.status)
@@ -71,10 +70,8 @@ def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             for k, v in route.headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
     return H
 

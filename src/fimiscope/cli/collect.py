@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from fimiscope.cli.app import app, settings
-from fimiscope.cli.output import check_format, emit_json, emit_list, plain, stderr
+from fimiscope.cli.output import check_format, emit_list, plain, stderr
 from fimiscope.cli.sources import sources_app
 
 

@@ -8,9 +8,9 @@ import typer
 
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stdout
+from fimiscope.collect.registry import read_registry
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import RELIABILITY_LABELS, Affiliation, Provenance, Reliability, Source
-from fimiscope.collect.registry import read_registry
 
 sources_app = typer.Typer(help="The source registry: outlets, accounts, channels.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -78,7 +78,7 @@ def add(
     lists: list[str] = typer.Option([], "--list", help="Name of a list it is on (repeatable)."),
     replace: bool = typer.Option(False, "--replace", help="Update the source if it exists."),
     options: list[str] = typer.Option(
-        [], "--option", help="Collector option KEY=VALUE (JSON values), e.g. depth=2 (repeatable; docs/sources.md)."
+        [], "--option", help="Collector option KEY=VALUE (JSON value), e.g. depth=2 (repeatable; docs/sources.md)."
     ),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:

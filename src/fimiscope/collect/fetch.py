@@ -46,7 +46,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Cloud metadata endpoints: refused even where a broader rule would not catch them.
 METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
 )
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = (
@@ -455,7 +455,7 @@ class Fetcher:
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.policy.backoff_base * (2**attempt), self.policy.backoff_max)
-        return base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not crypto
+        return base / 2 + random.uniform(0, base / 2)
 
     def _once(self, url: str, *, conditional: bool, max_bytes: int) -> FetchResult:
         parsed, addr = vet_url(url, self.policy)
@@ -483,7 +483,9 @@ class Fetcher:
         with self._gate(f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"):
             self.requests += 1
             try:
-                request = self._client.build_request("GET", target, headers=headers, timeout=timeout, extensions=extensions)
+                request = self._client.build_request(
+                    "GET", target, headers=headers, timeout=timeout, extensions=extensions
+                )
                 response = self._client.send(request, stream=True)
             except httpx.TimeoutException as exc:
                 raise _retryable(FetchError(url, f"timed out ({type(exc).__name__})")) from None
@@ -499,7 +501,8 @@ class Fetcher:
 
     def _read(self, url: str, response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
         declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes and not response.headers.get("content-encoding"):
+        encoded = response.headers.get("content-encoding")
+        if declared and declared.isdigit() and int(declared) > max_bytes and not encoded:
             raise FetchError(url, f"body of {int(declared):,} bytes is larger than the {max_bytes:,}-byte cap")
         chunks: list[bytes] = []
         size = 0

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from fimiscope.collect.base import CollectContext, Connector, Item, ItemError, RawPage, connector
-from fimiscope.collect.fetch import FEED_TYPES, FetchError, HTML_TYPES
+from fimiscope.collect.fetch import FEED_TYPES, HTML_TYPES, FetchError
 from fimiscope.collect.webutil import Seen, html_text, option
 from fimiscope.collect.xmlsafe import parse_xml
 from fimiscope.core.clock import parse_time
@@ -166,6 +166,6 @@ class FeedConnector(Connector):
                 author=hints["author"],
                 language=hints["language"],
                 links=links,
-                raw=orjson.dumps({k: v for k, v in entry.items() if k != "published"} | {"published": str(entry["published"])}),
+                raw=orjson.dumps(entry, default=str),
                 metadata={"feed": source.location},
             )

@@ -12,6 +12,7 @@ publication date and language, which fill what the page itself lacks.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zlib
 from collections.abc import Iterator
@@ -98,7 +99,9 @@ class SitemapConnector(Connector):
             visited.add(url)
             try:
                 # The top sitemap is fetched whole each time; it is small and says what changed.
-                resp = ctx.fetcher.get(url, accept=SITEMAP_TYPES, max_bytes=MAX_SITEMAP_BYTES, conditional=url != source.location)
+                resp = ctx.fetcher.get(
+                    url, accept=SITEMAP_TYPES, max_bytes=MAX_SITEMAP_BYTES, conditional=url != source.location
+                )
             except FimiscopeError as exc:
                 if url == source.location:
                     raise
@@ -137,10 +140,8 @@ class SitemapConnector(Connector):
                     continue
                 hints: dict[str, object] = {"title": page["title"], "language": page["language"]}
                 if page["published"]:
-                    try:
+                    with contextlib.suppress(InvalidInput):
                         hints["published_at"] = parse_time(page["published"])
-                    except InvalidInput:
-                        pass
                 yield RawPage(
                     url=got.url,
                     body=got.body,

@@ -22,7 +22,8 @@ def option(source: Source, name: str, default: Any, kind: type) -> Any:
     try:
         return kind(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"source {source.name}: option {name!r} should be a {kind.__name__}, got {value!r}") from None
+        what = f"source {source.name}: option {name!r}"
+        raise InvalidInput(f"{what} should be a {kind.__name__}, got {value!r}") from None
 
 
 def patterns(source: Source, name: str) -> list[str]:
@@ -38,9 +39,8 @@ class Seen:
     """Keys already collected, oldest dropped first past SEEN_LIMIT; lives in ``state[name]``."""
 
     def __init__(self, state: dict[str, Any], name: str = "seen") -> None:
-        self._items: dict[str, Any] = dict.fromkeys(state.get(name) or [], True) if isinstance(
-            state.get(name), list
-        ) else dict(state.get(name) or {})
+        stored = state.get(name) or {}
+        self._items: dict[str, Any] = dict.fromkeys(stored, True) if isinstance(stored, list) else dict(stored)
         self._state = state
         self._name = name
 

@@ -16,7 +16,8 @@ def parse_xml(body: bytes, what: str = "document") -> Element:
     try:
         return SafeET.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise Refused(f"the {what} declares XML entities or external references ({type(exc).__name__}): refused") from None
+        kind = type(exc).__name__
+        raise Refused(f"the {what} declares XML entities or external references ({kind}): refused") from None
     except SafeET.ParseError as exc:
         raise InvalidInput(f"the {what} is not well-formed XML: {exc}") from None
 

@@ -121,7 +121,9 @@ def statuses(store: Store, *, days: int = 7) -> list[SourceStatus]:
             .order_by(sources.c.name)
         ).mappings().all()
         runs = c.execute(
-            sa.select(collect_runs.c.source_id, collect_runs.c.started_at, collect_runs.c["items"], collect_runs.c.status)
+            sa.select(
+                collect_runs.c.source_id, collect_runs.c.started_at, collect_runs.c["items"], collect_runs.c.status
+            )
             .where(collect_runs.c.started_at >= since)
             .order_by(collect_runs.c.started_at)
         ).all()
