@@ -18,7 +18,8 @@ from fimiscope.collect.fetch import Fetcher, FetchPolicy
 
 
 def serve(size: int) -> ThreadingHTTPServer:
-    body = ("<html><body>" + "<p>Příliš žluťoučký kůň úpěl ďábelské ódy.</p>" * (size // 50) + "</body></html>").encode()
+    para = "<p>Příliš žluťoučký kůň úpěl ďábelské ódy.</p>"
+    body = ("<html><body>" + para * (size // 50) + "</body></html>").encode()
 
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -26,7 +27,7 @@ def serve(size: int) -> ThreadingHTTPServer:
         def log_message(self, *_a: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             payload = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else body
             ctype = "text/plain" if self.path == "/robots.txt" else "text/html"
             # one write for head and body: no delayed-ACK stall measuring the server, not us

@@ -109,7 +109,7 @@ class FetchPolicy:
             except ValueError:
                 hosts.add(item.lower().rstrip("."))
         policy = cls(
-            user_agent=getattr(settings, "user_agent", cls.user_agent),
+            user_agent=str(getattr(settings, "user_agent", None) or "fimiscope/0.1"),
             allow_private_networks=bool(getattr(settings, "allow_private_networks", False)),
             allow_hosts=frozenset(hosts),
             allow_networks=tuple(nets),
@@ -455,7 +455,7 @@ class Fetcher:
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.policy.backoff_base * (2**attempt), self.policy.backoff_max)
-        return base / 2 + random.uniform(0, base / 2)
+        return float(base / 2 + random.uniform(0, base / 2))
 
     def _once(self, url: str, *, conditional: bool, max_bytes: int) -> FetchResult:
         parsed, addr = vet_url(url, self.policy)
@@ -553,7 +553,7 @@ class Fetcher:
         if 400 <= resp.status < 500:
             return None
         if resp.status >= 500 or resp.status in (301, 302, 303, 307, 308):
-            parser.disallow_all = True
+            parser.disallow_all = True  # type: ignore[attr-defined]
             return parser
         parser.parse(resp.body.decode("utf-8", errors="replace").splitlines())
         return parser

@@ -70,7 +70,8 @@ def _entries_from_xml(body: bytes) -> list[dict[str, Any]]:
         published = None
         for key in ("published_parsed", "updated_parsed"):
             if e.get(key):
-                published = datetime(*e[key][:6], tzinfo=UTC)
+                y, mo, d, h, mi, s = e[key][:6]
+                published = datetime(y, mo, d, h, mi, s, tzinfo=UTC)
                 break
         content = e.get("content") or []
         html = content[0].get("value") if content else None

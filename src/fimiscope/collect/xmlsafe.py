@@ -14,7 +14,8 @@ from fimiscope.core.errors import InvalidInput, Refused
 def parse_xml(body: bytes, what: str = "document") -> Element:
     """Parse ``body`` safely. Raises Refused for entity/DTD attacks, InvalidInput when malformed."""
     try:
-        return SafeET.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        root: Element = SafeET.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        return root
     except DefusedXmlException as exc:
         kind = type(exc).__name__
         raise Refused(f"the {what} declares XML entities or external references ({kind}): refused") from None
