@@ -258,3 +258,56 @@ def test_wrong_declared_charset_text_comes_out_right(site: Site, text: str, actu
 def test_charset_from_meta_when_header_silent() -> None:
     body = f'<html><head><meta charset="windows-1250"></head><body>{CZECH}</body></html>'.encode("cp1250")
     assert detect_charset(body, None) == "cp1250"
+
+
+def test_https_goes_to_vetted_address_with_sni_and_certificate_check(tmp_path: object) -> None:
+    """TLS to the pinned IP: SNI and the certificate check still use the host name."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import ThreadingHTTPServer
+    from pathlib import Path
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available to make a test certificate")
+    folder = Path(str(tmp_path))
+    key, cert = folder / "k.pem", folder / "c.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True,
+    )
+    names: list[str | None] = []
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    server_ctx.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc,func-returns-value]
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *_a: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b"<p>secure</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    server.socket = server_ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        client_ctx = ssl.create_default_context(cafile=str(cert))
+        with fetcher(obey_robots=False, verify=client_ctx) as f:
+            got = f.get(f"https://localhost:{port}/")
+        assert got.body == b"<p>secure</p>"
+        assert names and names[-1] == "localhost"
+        # the certificate is for "localhost": the pinned IP alone would not verify
+        with fetcher(obey_robots=False, verify=client_ctx) as f, pytest.raises(FetchError):
+            f.get(f"https://127.0.0.1:{port}/")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -96,6 +96,7 @@ class FetchPolicy:
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0  # minimum seconds between two requests to the same host
     max_validators: int = 20_000
+    verify: Any = True  # TLS verification: True (certifi), an ssl.SSLContext, or a CA bundle path
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> FetchPolicy:
@@ -343,7 +344,7 @@ class Fetcher:
         self._lock = threading.Lock()
         timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout)
         # Redirects and retries are ours; trust_env off so a proxy variable cannot bypass the guard.
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=policy.verify)
         self.requests = 0  # HTTP requests sent (for tests and benchmarks)
 
     @classmethod
