@@ -176,3 +176,232 @@ def demo_hook(fn: Callable[[Store, Any], dict[str, Any]]) -> Callable[[Store, An
 def demo_hooks() -> list[Callable[[Store, Any], dict[str, Any]]]:
     _load_rooms()
     return list(_DEMO_HOOKS)
+# -- collection (issue 3) ---------------------------------------------------------------------
+# Runs each collectable source's connector, extracts fetched pages, stores documents a batch
+# per transaction with the connector's state in the same transaction, and records each run
+# (table collect_runs) and the source's schedule (collect_state). See docs/sources.md.
+
+DEFAULT_INTERVAL_S = 3600  # a source without --interval is polled hourly by --watch
+MAX_BACKOFF_S = 24 * 3600
+_ERRORS_KEPT = 20  # item errors kept in a run's details
+
+
+@dataclass(slots=True)
+class CollectReport:
+    source: str
+    status: str = "ok"  # ok, partial (some items failed), error (the source failed), stopped
+    items: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # pages without main text that were optional (crawl navigation pages)
+    item_errors: list[str] = field(default_factory=list)
+    error: str | None = None
+    next_run_at: Any = None
+    seconds: float = 0.0
+
+
+def _page_document(page: Any) -> Document:
+    """A fetched page -> Document. Extraction first; the feed's/sitemap's hints fill gaps."""
+    from fimiscope.extract.html import extract
+
+    ex = extract(page.body, page.url, encoding=page.encoding)
+    hints = page.hints or {}
+    return Document(
+        text=ex.text,
+        url=page.url,
+        source=page.source,
+        title=ex.title or hints.get("title"),
+        author=ex.author or hints.get("author"),
+        published_at=ex.published_at or hints.get("published_at"),
+        language=ex.language or hints.get("language"),
+        canonical_url=ex.canonical_url,
+        links=list(ex.links),
+        collected_at=page.fetched_at,
+        raw=page.body,
+        metadata={"content_type": page.content_type, "encoding": page.encoding},
+    )
+
+
+def next_run(interval_s: int | None, failures: int, now: Any) -> Any:
+    """When a source is next due: its interval with ±10% jitter, doubled per consecutive failure."""
+    import random
+    from datetime import timedelta
+
+    base = interval_s or DEFAULT_INTERVAL_S
+    if failures:
+        base = min(base * (2 ** min(failures, 16)), max(MAX_BACKOFF_S, interval_s or 0))
+    return now + timedelta(seconds=base * random.uniform(0.9, 1.1))
+
+
+def collect_source(
+    store: Store,
+    settings: Any,
+    source: Any,
+    *,
+    stop: Any = None,
+    on_item: Callable[[CollectReport], None] | None = None,
+) -> CollectReport:
+    """Collect one source. Never raises for the source's own failure: it is recorded."""
+    import time
+
+    from fimiscope.collect.base import CollectContext, ItemError, RawPage, connectors
+    from fimiscope.collect.fetch import Fetcher
+    from fimiscope.core.clock import utcnow
+    from fimiscope.core.errors import FimiscopeError
+    from fimiscope.store import collect as cstore
+
+    t0 = time.monotonic()
+    report = CollectReport(source=source.name)
+    log_lines: list[str] = []
+    with store.transaction() as conn:
+        state = cstore.load_state(conn, source.id)
+        run_id = cstore.start_run(conn, source.id, utcnow())
+    batch: dict[str, Document] = {}
+    batch_size = max(1, int(getattr(settings, "batch_size", 500)))
+
+    def flush() -> None:
+        docs = list(batch.values())
+        with store.transaction() as conn:
+            result = store.upsert_documents(docs, conn)
+            cstore.save_state(conn, source.id, state, items=len(docs))
+            cstore.update_run(
+                conn, run_id, items=report.items + len(docs), new=report.new + result.new,
+                updated=report.updated + result.updated, item_errors=len(report.item_errors),
+            )
+        report.items += len(docs)
+        report.new += result.new
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+        batch.clear()
+
+    validators = state.setdefault("http_validators", {})
+    fetcher = Fetcher.from_settings(settings, validators=validators)
+    ctx = CollectContext(settings=settings, state=state, fetcher=fetcher, log=log_lines.append)
+    try:
+        cls = connectors().get(source.kind)
+        if cls is None:
+            raise FimiscopeError(f"unknown source kind {source.kind!r}; kinds: {', '.join(connectors())}")
+        for item in cls().collect(source, ctx):
+            if isinstance(item, ItemError):
+                report.item_errors.append(f"{item.where}: {item.reason}")
+            elif isinstance(item, RawPage):
+                try:
+                    doc = _page_document(item)
+                except FimiscopeError as exc:
+                    if (item.hints or {}).get("optional"):
+                        report.skipped += 1
+                    else:
+                        report.item_errors.append(f"{item.url}: {exc}")
+                else:
+                    batch[doc.key] = doc
+            elif isinstance(item, Document):
+                item.source = item.source or source.name
+                batch[item.key] = item
+            if len(batch) >= batch_size:
+                flush()
+            if on_item:
+                on_item(report)
+            if stop is not None and stop.is_set():
+                report.status = "stopped"
+                break
+        if batch:
+            flush()
+        else:  # nothing new, but the state (validators, seen) may have moved on
+            with store.transaction() as conn:
+                cstore.save_state(conn, source.id, state)
+    except Exception as exc:  # the source failed as a whole: record it and go on with the next
+        try:
+            if batch:
+                flush()  # keep what was fetched before the failure
+        except Exception as inner:
+            log_lines.append(f"could not store the last batch: {inner}")
+        report.status = "error"
+        report.error = str(exc) if isinstance(exc, FimiscopeError) else f"{type(exc).__name__}: {exc}"
+    finally:
+        fetcher.close()
+    if report.status == "ok" and report.item_errors:
+        report.status = "partial"
+        if not report.items:
+            report.status = "error"
+        first = report.item_errors[0]
+        report.error = f"{len(report.item_errors)} item(s) failed; first: {first}"
+    with store.transaction() as conn:
+        now = utcnow()
+        fails = cstore.failures(conn, source.id) + (1 if report.status == "error" else 0)
+        report.next_run_at = next_run(source.interval_s, fails if report.status == "error" else 0, now)
+        if report.status == "stopped":  # cut short: due again as soon as a watcher runs
+            report.next_run_at = now
+        cstore.finish_run(
+            conn, source.id, run_id, status=report.status, error=report.error, next_run_at=report.next_run_at,
+            details={"item_errors": report.item_errors[:_ERRORS_KEPT], "log": log_lines[:_ERRORS_KEPT],
+                     "skipped": report.skipped},
+            counts={"items": report.items, "new": report.new, "updated": report.updated,
+                    "item_errors": len(report.item_errors)},
+        )
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def collect(
+    store: Store,
+    settings: Any,
+    source_names: Sequence[str] | None = None,
+    *,
+    due_only: bool = False,
+    stop: Any = None,
+    on_progress: Callable[[CollectReport], None] | None = None,
+) -> list[CollectReport]:
+    """Collect every collectable source (``kind`` set), or the named ones, one after the other.
+    A failing source is recorded and the next one runs. ``stop`` (a threading.Event) ends the
+    run after the batch in hand is committed."""
+    from fimiscope.core.clock import utcnow
+    from fimiscope.core.errors import InvalidInput
+    from fimiscope.store import collect as cstore
+
+    if source_names:
+        chosen = [store.get_source(n) for n in source_names]
+        missing = [s.name for s in chosen if not s.kind]
+        if missing:
+            raise InvalidInput(f"source(s) {', '.join(missing)} have no --kind: nothing to collect them with")
+    else:
+        chosen = store.list_sources(collected_only=True)
+    if due_only:
+        due = cstore.next_runs(store)
+        now = utcnow()
+        chosen = [s for s in chosen if (when := due.get(s.name)) is None or when <= now]
+    reports = []
+    for src in chosen:
+        if stop is not None and stop.is_set():
+            break
+        reports.append(collect_source(store, settings, src, stop=stop, on_item=on_progress))
+    return reports
+
+
+def watch(
+    store: Store,
+    settings: Any,
+    source_names: Sequence[str] | None = None,
+    *,
+    stop: Any,
+    on_report: Callable[[CollectReport], None] | None = None,
+    max_sleep_s: float = 60.0,
+) -> None:
+    """Poll sources as they fall due until ``stop`` is set. The schedule lives in the store
+    (collect_state.next_run_at), so a restarted watcher picks up where the last one was."""
+    from fimiscope.core.clock import utcnow
+    from fimiscope.store import collect as cstore
+
+    while not stop.is_set():
+        for report in collect(store, settings, source_names, due_only=True, stop=stop):
+            if on_report:
+                on_report(report)
+        if stop.is_set():
+            break
+        due = cstore.next_runs(store)
+        if source_names:
+            due = {k: v for k, v in due.items() if k in source_names}
+        now = utcnow()
+        waits = [max((w - now).total_seconds(), 0.0) for w in due.values() if w is not None]
+        pause = min([*waits, max_sleep_s]) if waits else max_sleep_s
+        stop.wait(max(pause, 0.2))

@@ -33,6 +33,22 @@ def parse_interval(value: str | None) -> int | None:
     return seconds
 
 
+def parse_options(pairs: list[str]) -> dict[str, object]:
+    """["depth=2", 'include=["/news/"]'] -> {"depth": 2, "include": ["/news/"]}."""
+    import json
+
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--option {pair!r} should look like KEY=VALUE, e.g. depth=2")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
 def source_json(src: Source) -> dict[str, object]:
     data: dict[str, object] = plain(src)
     data["flagged"] = src.affiliation.flagged
@@ -61,10 +77,20 @@ def add(
     when: str = typer.Option(None, "--provenance-when", help="When they said it (date)."),
     lists: list[str] = typer.Option([], "--list", help="Name of a list it is on (repeatable)."),
     replace: bool = typer.Option(False, "--replace", help="Update the source if it exists."),
+    options: list[str] = typer.Option(
+        [], "--option", help="Collector option KEY=VALUE (JSON value), e.g. depth=2 (repeatable; docs/sources.md)."
+    ),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Add a source to the registry."""
     check_format(fmt)
+    if kind is not None:
+        from fimiscope.collect.base import connectors
+
+        known = connectors()
+        if kind not in known:
+            raise InvalidInput(f"unknown --kind {kind!r}; kinds: {', '.join(known)}")
+    metadata = parse_options(options)
     aff = Affiliation.parse(affiliation)
     if aff.flagged and not by:
         raise InvalidInput(
@@ -86,6 +112,7 @@ def add(
         kind=kind,
         location=location,
         interval_s=parse_interval(interval),
+        metadata=metadata,
     )
     saved = settings(ctx).open_store().add_source(src, replace=replace)
     if fmt == "json":
