@@ -207,20 +207,37 @@ def _page_document(page: Any) -> Document:
 
     ex = extract(page.body, page.url, encoding=page.encoding)
     hints = page.hints or {}
+    metadata: dict[str, Any] = {"content_type": page.content_type, "encoding": page.encoding}
+    url = page.url
+    if ex.canonical_url and _same_site(ex.canonical_url, page.url, page.source):
+        # A page's own canonical URL is its identity (tracking parameters, mirrors, loopback
+        # copies collapse into one document); a canonical pointing at another site is not trusted.
+        metadata["fetched_url"] = page.url
+        url = ex.canonical_url
     return Document(
         text=ex.text,
-        url=page.url,
+        url=url,
         source=page.source,
         title=ex.title or hints.get("title"),
         author=ex.author or hints.get("author"),
-        published_at=ex.published_at or hints.get("published_at"),
+        # a feed's timestamp is exact; a date extracted from the page is often the day alone
+        published_at=hints.get("published_at") or ex.published_at,
         language=ex.language or hints.get("language"),
         canonical_url=ex.canonical_url,
         links=list(ex.links),
         collected_at=page.fetched_at,
         raw=page.body,
-        metadata={"content_type": page.content_type, "encoding": page.encoding},
+        metadata=metadata,
     )
+
+
+def _same_site(canonical: str, fetched: str, source: str | None) -> bool:
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(canonical).hostname or "").removeprefix("www.")
+    if not host or urlsplit(canonical).scheme not in ("http", "https"):
+        return False
+    return host in {(urlsplit(fetched).hostname or "").removeprefix("www."), (source or "").removeprefix("www.")}
 
 
 def next_run(interval_s: int | None, failures: int, now: Any) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import PASSWORD, ASGIClient, Seeded, seed
+from tests.api.api_support import PASSWORD, ASGIClient, Seeded, seed
 
 from fimiscope.api.app import WebSettings, create_app
 from fimiscope.config import Settings

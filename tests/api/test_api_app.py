@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from api_support import PASSWORD, ASGIClient, Seeded
+from tests.api.api_support import PASSWORD, ASGIClient, Seeded
 from fastapi import FastAPI
 
 from fimiscope.api import rest

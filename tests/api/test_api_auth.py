@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_support import Seeded
+from tests.api.api_support import Seeded
 
 from fimiscope.store import users as user_store
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_support import SPAN, Seeded
+from tests.api.api_support import SPAN, Seeded
 
 
 def test_lists_share_one_page_shape(client_factory, seeded: Seeded) -> None:

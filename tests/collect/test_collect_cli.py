@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from webserver import LOREM, Reply, Site, article, site  # noqa: F401 - fixture
+from tests.collect.webserver import LOREM, Reply, Site, article, site  # noqa: F401 - fixture
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-from webserver import Reply, Site, site  # noqa: F401 - fixture
+from tests.collect.webserver import Reply, Site, site  # noqa: F401 - fixture
 
 from fimiscope.collect.fetch import (
     Fetcher,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from webserver import LOREM, Site, article, site  # noqa: F401 - fixture
+from tests.collect.webserver import LOREM, Site, article, site  # noqa: F401 - fixture
 
 from fimiscope.core.model import Source
 from fimiscope.store import Store

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from webserver import LOREM, Reply, Site, article, site, web_settings  # noqa: F401 - fixtures
+from tests.collect.webserver import LOREM, Reply, Site, article, site, web_settings  # noqa: F401 - fixtures
 
 from fimiscope import pipeline
 from fimiscope.config import Settings

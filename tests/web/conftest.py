@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from ui_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHRASE, TEXT, Live
+from tests.web.ui_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHRASE, TEXT, Live
 
 from fimiscope.core.model import Affiliation, Document, Evidence, Provenance, Reliability, Signal, Source
 from fimiscope.store import Store

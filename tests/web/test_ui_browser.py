@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page, expect
-from ui_support import ARTIFACTS, PASSWORD, PHRASE, Live
+from tests.web.ui_support import ARTIFACTS, PASSWORD, PHRASE, Live
 
 
 def _login(page: Page, live: Live, user: str = "ana") -> None:

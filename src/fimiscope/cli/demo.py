@@ -35,16 +35,55 @@ def _demo_settings(ctx: typer.Context) -> Settings:
 
 def load_scenario(store: Store, seed: int, scale: float) -> dict[str, Any]:
     """Store the scenario's sources, documents and (when the claims room is present) claims."""
-    from fimiscope.demo.scenario import build_scenario
+    from fimiscope.demo.scenario import NETWORK_SITES, STATE_OUTLETS, build_scenario
 
     scenario = build_scenario(seed=seed, scale=scale)
     created, _updated = store.merge_sources(scenario.sources)
-    report = pipeline.ingest(store, iter(scenario.documents))
-    loaded: dict[str, Any] = {"sources_created": created, "documents_new": report.new,
-                              "documents_unchanged": report.unchanged, "claims": 0}
+    # The state outlets and the network that launders them are collected the way an analyst
+    # would collect them: RSS feeds and article pages over HTTP (on loopback). The rest of the
+    # scenario (independent outlets, social accounts) is imported as a dump would be.
+    web = {d for d, *_ in STATE_OUTLETS} | {d for d, _ in NETWORK_SITES}
+    served = [d for d in scenario.documents if d.url and d.source in web]
+    report = pipeline.ingest(store, (d for d in scenario.documents if not (d.url and d.source in web)))
+    collected = collect_over_loopback(store, scenario.sources, served, sorted(web))
+    loaded: dict[str, Any] = {"sources_created": created, "documents_new": report.new + collected["new"],
+                              "documents_unchanged": report.unchanged + collected["unchanged"],
+                              "collected_over_http": collected["items"], "collect_errors": collected["errors"],
+                              "claims": 0}
     for hook in pipeline.demo_hooks():
         loaded.update(hook(store, scenario))
     return loaded
+
+
+def collect_over_loopback(
+    store: Store, sources: list[Any], docs: list[Any], domains: list[str]
+) -> dict[str, int]:
+    """Serve ``docs`` as feeds + pages on 127.0.0.1 and collect them with the rss connector."""
+    from fimiscope.demo.server import ScenarioServer
+
+    cfg = Settings()
+    cfg.allow_private_networks = True  # the demo's own loopback server, nothing else
+    saved_delay = os.environ.get("FIMISCOPE_FETCH_DELAY")
+    os.environ["FIMISCOPE_FETCH_DELAY"] = "0"  # no politeness pause towards ourselves
+    totals = {"items": 0, "new": 0, "unchanged": 0, "errors": 0}
+    try:
+        with ScenarioServer(sources, docs) as server:
+            for domain in domains:
+                src = store.get_source(domain)
+                src.kind, src.location = "rss", server.feed_url(domain)
+                src.metadata = {**src.metadata, "served_by": "fimiscope demo (loopback, only while it runs)"}
+                store.add_source(src, replace=True)
+            for rep in pipeline.collect(store, cfg, domains):
+                totals["items"] += rep.items
+                totals["new"] += rep.new
+                totals["unchanged"] += rep.unchanged
+                totals["errors"] += len(rep.item_errors) + (1 if rep.error else 0)
+    finally:
+        if saved_delay is None:
+            os.environ.pop("FIMISCOPE_FETCH_DELAY", None)
+        else:
+            os.environ["FIMISCOPE_FETCH_DELAY"] = saved_delay
+    return totals
 
 
 def summary(store: Store) -> dict[str, Any]:
