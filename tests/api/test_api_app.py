@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.api.api_support import PASSWORD, ASGIClient, Seeded
 from fastapi import FastAPI
+from tests.api.api_support import PASSWORD, ASGIClient, Seeded
 
 from fimiscope.api import rest
 from fimiscope.api.app import add_nav, create_app, discover_mounts

@@ -35,7 +35,7 @@ class ScenarioServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/robots.txt":
                     return self._send(200, "text/plain", "User-agent: *\nAllow: /\n")
