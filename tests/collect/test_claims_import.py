@@ -12,7 +12,9 @@ from fimiscope.core.errors import InvalidInput
 from fimiscope.store import Store
 from fimiscope.store.claims import count_claims, get_claim, upsert_claims
 
-EUVS_HEADER = '"issue","date","outlet","language","origin","reported by","keywords","source","title","summary","disproof"\n'
+EUVS_HEADER = (
+    '"issue","date","outlet","language","origin","reported by","keywords","source","title","summary","disproof"\n'
+)
 EUVS_ROWS = (
     '82,10/03/17,"TV Zvezda","Russian","Ukraine","X","TV Zvezda, Military","https://tvzvezda.ru/a",'
     '"Explosions in Vinnitsa were organized by Ukrainian soldiers","The explosions in the munitions depot in '
