@@ -13,7 +13,6 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 
 from __future__ import annotations
 
-import itertools
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -113,14 +112,19 @@ class ClaimMatcher:
         if not len(self.index):
             return []
         sentences = split_sentences(text)[:MAX_SENTENCES]
+        terms = [self.analyzer.terms(s.text) for s in sentences]
         units: list[list[Sentence]] = [[s] for s in sentences]
-        units += [[a, b] for a, b in itertools.pairwise(sentences)]
-        units = [u for u in units if len(self.analyzer.terms(" ".join(s.text for s in u))) >= MIN_TERMS]
-        if not units:
+        unit_terms = list(terms)
+        for i in range(len(sentences) - 1):
+            units.append([sentences[i], sentences[i + 1]])
+            unit_terms.append(terms[i] + terms[i + 1])
+        keep = [i for i, t in enumerate(unit_terms) if len(t) >= MIN_TERMS]
+        if not keep:
             return []
-        texts = [" ".join(s.text for s in u) for u in units]
+        units = [units[i] for i in keep]
+        hits_per_unit = self.index.candidates_terms([unit_terms[i] for i in keep], k)
         best: dict[str, Match] = {}
-        for unit, hits in zip(units, self.index.candidates(texts, k), strict=True):
+        for unit, hits in zip(units, hits_per_unit, strict=True):
             for claim_id, bm25, q_cov, c_cov in hits:
                 feats = features(bm25, q_cov, c_cov)
                 p = calibrated(feats)

@@ -94,27 +94,28 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFKC", text).casefold()
         out = []
+        prefix, translit, stop, min_len = self.prefix, self.transliterate, self.stopwords, self.min_len
         for word in _WORD.findall(text):
-            term = _term(word, self)
+            term = _term(word, prefix, translit, stop, min_len)
             if term:
                 out.append(term)
         return out
 
 
 @lru_cache(maxsize=1 << 19)
-def _term(word: str, a: Analyzer) -> str:
+def _term(word: str, prefix: int, transliterate: bool, stopwords: bool, min_len: int) -> str:
     word = _fold(word)
-    if a.stopwords and word in _STOPWORDS:
+    if stopwords and word in _STOPWORDS:
         return ""
     if word.isdigit():
         return word  # numbers are strong evidence: never truncated
-    if a.transliterate and _CYRILLIC.search(word):
+    if transliterate and _CYRILLIC.search(word):
         word = word.translate(_TRANSLIT)
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
-    if a.prefix and len(word) > a.prefix:
-        word = word[: a.prefix]
-    return word if len(word) >= a.min_len else ""
+    if prefix and len(word) > prefix:
+        word = word[:prefix]
+    return word if len(word) >= min_len else ""
 
 
 class BM25Index:
@@ -187,7 +188,10 @@ class BM25Index:
         return self._weights
 
     def _query_vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(self.analyzer.terms(text))
+        return self._terms_vector(self.analyzer.terms(text))
+
+    def _terms_vector(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        counts = Counter(terms)
         cols = [(self.vocab[t], float(c)) for t, c in counts.items() if t in self.vocab]
         if not cols:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
@@ -208,14 +212,19 @@ class BM25Index:
 
     def query_many(self, texts: Sequence[str], k: int = 10) -> list[list[tuple[str, float]]]:
         """Top ``k`` per text, in one sparse product for the whole batch."""
+        return self.query_terms([self.analyzer.terms(t) for t in texts], k)
+
+    def query_terms(self, term_lists: Sequence[Sequence[str]], k: int = 10) -> list[list[tuple[str, float]]]:
+        """``query_many`` for texts already run through ``self.analyzer``."""
         w = self._ensure()
+        texts = term_lists
         if not texts:
             return []
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
-        for j, text in enumerate(texts):
-            c, q = self._query_vector(text)
+        for j, terms in enumerate(texts):
+            c, q = self._terms_vector(terms)
             cols.extend(c.tolist())
             vals.extend(q.tolist())
             rows.extend([j] * len(c))
@@ -264,10 +273,16 @@ class BM25Index:
 
     def candidates(self, texts: Sequence[str], k: int = 10) -> list[list[tuple[str, float, float, float]]]:
         """``query_many`` plus, per hit, the two coverages of ``overlap``: (id, bm25, q_cov, d_cov)."""
-        hits = self.query_many(texts, k)
+        return self.candidates_terms([self.analyzer.terms(t) for t in texts], k)
+
+    def candidates_terms(
+        self, term_lists: Sequence[Sequence[str]], k: int = 10
+    ) -> list[list[tuple[str, float, float, float]]]:
+        """``candidates`` for texts already run through ``self.analyzer``."""
+        hits = self.query_terms(term_lists, k)
         out = []
-        for text, row in zip(texts, hits, strict=True):
-            terms = set(self.analyzer.terms(text))
+        for term_list, row in zip(term_lists, hits, strict=True):
+            terms = set(term_list)
             known = {self.vocab[t] for t in terms if t in self.vocab}
             unknown = len(terms) - len(known)
             out.append([(d, s, *self._coverage(known, unknown, self.position(d))) for d, s in row])
