@@ -221,10 +221,13 @@ def main() -> None:
 
     calib = None
     if args.fit_calibration:
-        # The detector's own setting: default analyzer, k1=1.2, b=0.75, "title. text", top-10.
-        det = BM25Index.build(((d, f"{t}. {c}") for d, (c, t) in docs.items()))
+        # The detector's own index (ClaimMatcher: "title. text", its analyzer, k1, b), top-10
+        # candidates of each cleaned train tweet (documents carry no t.co links).
+        from fimiscope.detect.claims import ClaimMatcher
+
+        det = ClaimMatcher([(d, f"{t}. {c}" if t and t != c else c) for d, (c, t) in docs.items()]).index
         qs = list(train_q)
-        cands = det.candidates([train_q[q] for q in qs], 10)
+        cands = det.candidates([clean(train_q[q], 1) for q in qs], 10)
         cx, cy = [], []
         for q, row in zip(qs, cands, strict=True):
             for d, s, qc, cc in row:
@@ -242,6 +245,26 @@ def main() -> None:
         }
         print(f"CALIBRATION = {calib}", file=sys.stderr)
 
+    # The detector's decision (calibrated probability >= THRESHOLD with the constants in the
+    # code, fit on train) on the eval split: precision of what it would flag, recall of gold.
+    from fimiscope.detect.claims import THRESHOLD, ClaimMatcher
+    from fimiscope.index.bm25 import calibrated
+
+    det = ClaimMatcher([(d, f"{t}. {c}" if t and t != c else c) for d, (c, t) in docs.items()]).index
+    qs = list(eval_q)
+    flagged = correct = found = 0
+    for q, row in zip(qs, det.candidates([clean(eval_q[q], 1) for q in qs], 10), strict=True):
+        got = {d for d, s, qc, cc in row if calibrated(features(s, qc, cc)) >= THRESHOLD}
+        flagged += len(got)
+        correct += len(got & eval_rel[q])
+        found += 1 if got & eval_rel[q] else 0
+    detector = {
+        "threshold": THRESHOLD,
+        "flagged": flagged,
+        "precision": round(correct / flagged, 4) if flagged else None,
+        "recall": round(found / len(qs), 4),
+    }
+
     rows = [
         ("baseline rank-bm25 (train)", base_train),
         ("ours bm25+rerank (train, fit here)", ours_train),
@@ -254,6 +277,10 @@ def main() -> None:
         print(f"{name:40} {m['map@1']:7.4f} {m['map@5']:7.4f} {m['success@10']:7.4f}")
     print(
         f"tuned on train: {p}; reranker weights {dict(zip(('bias', *RERANK_FEATURES), np.round(w, 3).tolist(), strict=True))}"
+    )
+    print(
+        f"detector on {args.split} (p >= {THRESHOLD}): {flagged} flagged, precision {detector['precision']}, "
+        f"recall {detector['recall']}"
     )
     print(f"time: baseline {t_base:.1f}s, tuning grid {t_tune:.1f}s")
     print(
@@ -270,6 +297,7 @@ def main() -> None:
                 "tuned": p,
                 "reranker": dict(zip(("bias", *RERANK_FEATURES), np.round(w, 4).tolist(), strict=True)),
                 "calibration": calib,
+                "detector": detector,
             }
         )
     )

@@ -22,7 +22,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from fimiscope.core.model import Document, Evidence, Signal
-from fimiscope.index.bm25 import CALIBRATION_PROVENANCE, Analyzer, BM25Index, calibrated, features
+from fimiscope.index.bm25 import (
+    CALIBRATION_PROVENANCE,
+    TUNED_ANALYZER,
+    TUNED_B,
+    TUNED_K1,
+    Analyzer,
+    BM25Index,
+    calibrated,
+    features,
+)
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store.claims import ClaimSet, claim_set, get_claims, iter_claim_texts
@@ -103,7 +112,7 @@ class ClaimMatcher:
     """A BM25 index over claims (text + title) and the scoring of sentences against it."""
 
     def __init__(self, pairs: Sequence[tuple[str, str]], analyzer: Analyzer | None = None) -> None:
-        self.index = BM25Index.build(pairs, analyzer)
+        self.index = BM25Index.build(pairs, analyzer or TUNED_ANALYZER, k1=TUNED_K1, b=TUNED_B)
         self.analyzer = self.index.analyzer
 
     def match_text(
