@@ -169,12 +169,32 @@ def rerank(rows: dict[str, list[tuple[str, np.ndarray]]], w: np.ndarray) -> dict
     return out
 
 
+def euvsdisinfo_check(path: Path, seed: int = 1, n: int = 300) -> dict[str, float | int]:
+    """The detector on EUvsDisinfo cases: is a reworded claim (the case title) found inside 10
+    unrelated sentences, and do unrelated texts (CheckThat dev tweets) stay unflagged?"""
+    import random
+
+    from fimiscope.detect.claims import ClaimMatcher, split_sentences
+
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list({r["summary"]: r for r in csv.DictReader(f) if r["summary"].strip()}.values())
+    matcher = ClaimMatcher([(str(i), r["summary"]) for i, r in enumerate(rows)])
+    rng = random.Random(seed)
+    prose = [s.text for r in rows for s in split_sentences(r["disproof"]) if len(s.text.split()) >= 6]
+    found = 0
+    for i in rng.sample(range(len(rows)), n):
+        doc = " ".join([*rng.sample(prose, 5), rows[i]["title"].rstrip(".") + ".", *rng.sample(prose, 5)])
+        found += any(m.claim_id == str(i) for m in matcher.match_text(doc))
+    return {"claims": len(rows), "documents": n, "reworded_found": found}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path)
     ap.add_argument("--split", default="dev")
     ap.add_argument("--depth", type=int, default=30, help="candidates the reranker sees")
     ap.add_argument("--fit-calibration", action="store_true", help="print CALIBRATION fit on train")
+    ap.add_argument("--euvsdisinfo", type=Path, help="EUvsDisinfo case CSV: also run the in-document check")
     args = ap.parse_args()
     if args.split == "train":
         sys.exit("tuning happens on train: score another split")
@@ -265,6 +285,19 @@ def main() -> None:
         "recall": round(found / len(qs), 4),
     }
 
+    unrelated = None
+    euvs = None
+    if args.euvsdisinfo:
+        euvs = euvsdisinfo_check(args.euvsdisinfo)
+        from fimiscope.detect.claims import ClaimMatcher
+
+        with args.euvsdisinfo.open(encoding="utf-8", newline="") as f:
+            summaries = list({r["summary"] for r in csv.DictReader(f) if r["summary"].strip()})
+        m = ClaimMatcher([(str(i), t) for i, t in enumerate(summaries)])
+        unrelated = sum(1 for t in eval_q.values() if m.match_text(t))
+        euvs["unrelated_tweets"] = len(eval_q)
+        euvs["unrelated_flagged"] = unrelated
+
     rows = [
         ("baseline rank-bm25 (train)", base_train),
         ("ours bm25+rerank (train, fit here)", ours_train),
@@ -282,6 +315,11 @@ def main() -> None:
         f"detector on {args.split} (p >= {THRESHOLD}): {flagged} flagged, precision {detector['precision']}, "
         f"recall {detector['recall']}"
     )
+    if euvs:
+        print(
+            f"EUvsDisinfo: reworded claim found in {euvs['reworded_found']}/{euvs['documents']} documents; "
+            f"{euvs['unrelated_flagged']}/{euvs['unrelated_tweets']} unrelated {args.split} tweets flagged"
+        )
     print(f"time: baseline {t_base:.1f}s, tuning grid {t_tune:.1f}s")
     print(
         json.dumps(
@@ -298,6 +336,7 @@ def main() -> None:
                 "reranker": dict(zip(("bias", *RERANK_FEATURES), np.round(w, 4).tolist(), strict=True)),
                 "calibration": calib,
                 "detector": detector,
+                "euvsdisinfo": euvs,
             }
         )
     )
