@@ -165,8 +165,19 @@ def test_cli_import_add_list_show_search(cli, tmp_path: Path) -> None:  # type: 
     out = json.loads(cli("claims", "import", "euvsdisinfo", str(path), "--format", "json").stdout)
     assert (out["new"], out["updated"], out["unchanged"]) == (0, 0, 3)
     added = json.loads(
-        cli("claims", "add", "Chemtrails poison the population", "--verdict", "false", "--language", "en",
-            "--debunk-url", "https://x.example/chem", "--format", "json").stdout
+        cli(
+            "claims",
+            "add",
+            "Chemtrails poison the population",
+            "--verdict",
+            "false",
+            "--language",
+            "en",
+            "--debunk-url",
+            "https://x.example/chem",
+            "--format",
+            "json",
+        ).stdout
     )
     assert added["verdict"] == "false" and added["provenance"][0]["by"] == "analyst"
     listed = json.loads(cli("claims", "list", "--format", "json").stdout)
@@ -179,3 +190,29 @@ def test_cli_import_add_list_show_search(cli, tmp_path: Path) -> None:  # type: 
     assert bad.exit_code == 2 and "unknown claim format" in bad.stderr
     missing = cli("claims", "show", "clm_nope", ok=False)
     assert missing.exit_code == 3
+
+
+def test_json_array_with_mapping_and_unknown_language(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "claim": "Sanctions hurt only Europe",
+                    "lang": "Bulgaria",
+                    "tags": "sanctions, EU",
+                    "when": "2017-05-01",
+                },
+                {"claim": "Ukraine is run by Nazis", "lang": "Russian, English"},
+            ]
+        )
+    )
+    good, bad = _split(
+        list(read_claims("json", path, ["text=claim", "language=lang", "keywords=tags", "published_at=when"]))
+    )
+    assert bad == []
+    first, second = good
+    assert first.claim.language is None and first.provenance[0]["languages"] == ["Bulgaria"]
+    assert first.claim.keywords == ["sanctions", "EU"]
+    assert first.claim.published_at is not None and first.claim.published_at.year == 2017
+    assert second.claim.language == "ru" and second.provenance[0]["languages"] == ["Russian", "English"]

@@ -180,10 +180,7 @@ def claim_from_mapping(
     if not text:
         raise RowError("text", f"missing (column {mapping.get('text')!r} is empty)")
     languages = [code for code in (language_code(v) for v in _split(get("language"))) if code]
-    raw_lang = get("language")
-    if raw_lang not in (None, "") and not languages and mapping.get("language"):
-        # Not a reason to lose the claim: keep the raw value in provenance, language unknown.
-        pass
+    raw_lang = get("language")  # an unknown language name is kept in provenance, not rejected
     debunk_url = _text(get("debunk_url"), "debunk_url", 4000)
     if debunk_url and not debunk_url.lower().startswith(("http://", "https://")):
         raise RowError("debunk_url", f"not an http(s) URL: {debunk_url[:80]!r}")
