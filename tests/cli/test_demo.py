@@ -14,6 +14,9 @@ def test_demo_runs_end_to_end_and_is_idempotent(cli: Cli) -> None:
     assert first["loaded"]["collect_errors"] == 0
     assert {"en", "cs", "ru"} <= set(first["documents_by_language"])
     assert first["signals_by_type"].get("laundering", 0) >= 5
+    assert first["signals_by_type"].get("claim_match", 0) >= 5
+    assert first["loaded"]["claims"] == 6
+    assert {s["type"] for s in first["top_signals"]} == {"laundering", "claim_match"}
     assert {s["stage"] for s in first["stages"]} >= {"extract.language", "laundering"}
     top = first["top_signals"][0]
     shown = json.loads(cli("signals", "show", top["id"], "--format", "json").stdout)

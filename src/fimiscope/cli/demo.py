@@ -49,10 +49,26 @@ def load_scenario(store: Store, seed: int, scale: float) -> dict[str, Any]:
     loaded: dict[str, Any] = {"sources_created": created, "documents_new": report.new + collected["new"],
                               "documents_unchanged": report.unchanged + collected["unchanged"],
                               "collected_over_http": collected["items"], "collect_errors": collected["errors"],
-                              "claims": 0}
+                              "claims": load_claims(store, scenario.claims)}
     for hook in pipeline.demo_hooks():
         loaded.update(hook(store, scenario))
     return loaded
+
+
+def load_claims(store: Store, rows: list[dict[str, Any]]) -> int:
+    """The scenario's debunk database, through the same EUvsDisinfo-shaped mapping as real files."""
+    from fimiscope.collect.claims_import import claim_from_mapping
+    from fimiscope.store.claims import upsert_claims
+
+    mapping = {"id": "id", "text": "summary", "title": "title", "debunk": "disproof", "debunk_url": "debunk_url",
+               "published_at": "date", "keywords": "keywords", "language": "language", "outlets": "outlets"}
+    items = []
+    for i, row in enumerate(rows, start=1):
+        imp = claim_from_mapping(row, mapping, by="fimiscope demo (fictional debunks)", where="demo", record=i)
+        items.append((imp.claim, {"outlets": imp.outlets, "links": imp.links, "provenance": imp.provenance,
+                                  "countries": imp.countries}))
+    upsert_claims(store, items)
+    return len(items)
 
 
 def collect_over_loopback(
@@ -88,8 +104,8 @@ def collect_over_loopback(
 
 def summary(store: Store) -> dict[str, Any]:
     stats = store.stats()
-    top = store.list_signals(limit=5)
     by_type = Counter(stats["signals_by_type"])
+    top = [sig for kind in sorted(by_type) for sig in store.list_signals(type=kind, limit=3)]
     return {
         "database": stats["database"],
         "documents": stats["documents"],
