@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
-from enum import Enum
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query
@@ -14,26 +12,10 @@ from pydantic import BaseModel, Field
 from fimiscope.api.auth import require
 from fimiscope.config import Settings
 from fimiscope.core.model import Document, Signal, SignalStatus, Source
+from fimiscope.core.serialize import plain
 from fimiscope.store import Store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
-
-
-def plain(obj: Any) -> Any:
-    """JSON-ready form of our dataclasses, enums and datetimes."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Enum):
-        return obj.value
-    if isinstance(obj, datetime):
-        return obj.isoformat()
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set | frozenset):
-        return [plain(v) for v in obj]
-    if isinstance(obj, bytes):
-        return None
-    return obj
 
 
 def source_json(src: Source, documents: int | None = None) -> dict[str, Any]:

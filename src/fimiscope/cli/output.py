@@ -4,7 +4,6 @@ Data goes to stdout; progress and messages go to stderr so pipes stay clean."""
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,28 +17,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fimiscope.core.serialize import plain as plain  # re-exported for the command modules
+
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True)
 
 FORMATS = ("table", "json")
 FORMATS_JSONL = ("table", "json", "jsonl")
-
-
-def plain(obj: Any) -> Any:
-    """JSON-ready form of our dataclasses, enums and datetimes."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Enum):
-        return obj.value
-    if isinstance(obj, datetime):
-        return obj.isoformat()
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set | frozenset):
-        return [plain(v) for v in obj]
-    if isinstance(obj, bytes):
-        return None
-    return obj
 
 
 def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
