@@ -47,7 +47,12 @@ def create_engine(url: str, *, schema: str | None = None) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
+        # A pool keeps connections open between transactions: with NullPool every batch paid
+        # for a fresh connection, its PRAGMAs, and the WAL checkpoint SQLite runs when the last
+        # connection to a database closes (about a sixth of bulk-import time, collect_bench.py).
+        in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+        pool = sa.pool.StaticPool if in_memory else sa.pool.QueuePool
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         # Let SQLAlchemy stop issuing its own BEGIN so ours (IMMEDIATE) takes effect.
         event.listen(
