@@ -10,20 +10,12 @@ from typing import Any
 import typer
 
 from fimiscope.cases import disarm
-from fimiscope.cases.confidence import (
-    INFORMATION_CREDIBILITY,
-    SOURCE_RELIABILITY,
-    admiralty,
-    parse_credibility,
-    parse_estimative,
-    parse_reliability,
-)
-from fimiscope.cases.tlp import parse_tlp
+from fimiscope.cases.confidence import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY, admiralty
+from fimiscope.cases.incidents import STATUSES, collect_changes, incident_json
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stdout
-from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
-from fimiscope.core.model import Actor, Attribution, Channel, Incident
+from fimiscope.core.model import Incident
 from fimiscope.store.cases import DisarmEntry, IncidentStore
 
 incidents_app = typer.Typer(
@@ -33,42 +25,9 @@ disarm_app = typer.Typer(help="The DISARM framework: tactics, techniques, counte
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(disarm_app, name="disarm")
 
-STATUSES = ("open", "investigating", "confirmed", "closed", "dismissed")
-CHANNEL_KINDS = ("outlet", "account", "domain", "url")
-
 
 def default_analyst() -> str:
     return os.environ.get("USER") or getpass.getuser() or "unknown"
-
-
-def parse_actor(text: str, kind: str) -> Actor:
-    """'Name' or 'Name=alias1,alias2'."""
-    name, _, aliases = text.partition("=")
-    if not name.strip():
-        raise InvalidInput(f"an actor needs a name: {text!r}")
-    return Actor(name=name.strip(), kind=kind, aliases=[a.strip() for a in aliases.split(",") if a.strip()])
-
-
-def parse_channel(text: str) -> Channel:
-    """'domain:example.com', 'url:https://...', 'account:telegram:name', 'outlet:Name'."""
-    kind, sep, value = text.partition(":")
-    if not sep or kind not in CHANNEL_KINDS or not value.strip():
-        raise InvalidInput(f"channel {text!r} should be KIND:VALUE with KIND one of {', '.join(CHANNEL_KINDS)}")
-    return Channel(kind=kind, value=value.strip())
-
-
-def _status(value: str) -> str:
-    if value not in STATUSES:
-        raise InvalidInput(f"status {value!r}: use one of {', '.join(STATUSES)}")
-    return value
-
-
-def incident_json(inc: Incident, version: str) -> dict[str, Any]:
-    data: dict[str, Any] = plain(inc)
-    att = inc.attribution
-    data["attribution"]["admiralty"] = admiralty(att.source_reliability, att.information_credibility)
-    data["disarm_version"] = version
-    return data
 
 
 def _techniques_text(inc: Incident, tax: disarm.Taxonomy) -> str:
@@ -132,106 +91,6 @@ def _show(inc: Incident, fmt: str, tax: disarm.Taxonomy, audit: list[Any] | None
         )
 
 
-def _collect_changes(
-    tax: disarm.Taxonomy,
-    current: Incident | None,
-    *,
-    title: str | None,
-    summary: str | None,
-    status: str | None,
-    tlp: str | None,
-    first_seen: str | None,
-    last_seen: str | None,
-    narratives: list[str],
-    threat_actors: list[str],
-    intrusion_sets: list[str],
-    campaigns: list[str],
-    channels: list[str],
-    techniques: list[str],
-    remove_techniques: list[str],
-    amplifications: list[str],
-    attribution_actor: str | None,
-    confidence: str | None,
-    source_reliability: str | None,
-    info_credibility: str | None,
-    attribution_statement: str | None,
-    impact: str | None,
-) -> dict[str, Any]:
-    ch: dict[str, Any] = {}
-    if title is not None:
-        if not title.strip():
-            raise InvalidInput("an incident needs a title")
-        ch["title"] = title.strip()
-    if summary is not None:
-        ch["summary"] = summary
-    if status is not None:
-        ch["status"] = _status(status)
-    if tlp is not None:
-        ch["tlp"] = parse_tlp(tlp)
-    if first_seen is not None:
-        ch["first_seen"] = parse_time(first_seen)
-    if last_seen is not None:
-        ch["last_seen"] = parse_time(last_seen)
-    if impact is not None:
-        ch["impact"] = impact
-    base = current or Incident(title="")
-    if narratives:
-        ch["narratives"] = list(dict.fromkeys([*base.narratives, *(n.strip() for n in narratives if n.strip())]))
-    if threat_actors or intrusion_sets or campaigns:
-        actors = {(a.kind, a.name): a for a in base.actors}
-        for text in threat_actors:
-            a = parse_actor(text, "threat-actor")
-            actors[(a.kind, a.name)] = a
-        for text in intrusion_sets:
-            a = parse_actor(text, "intrusion-set")
-            actors[(a.kind, a.name)] = a
-        for text in campaigns:
-            a = parse_actor(text, "campaign")
-            actors[(a.kind, a.name)] = a
-        ch["actors"] = list(actors.values())
-    if channels or amplifications:
-        seen = {(c.kind, c.value): Channel(c.kind, c.value, list(c.amplifies)) for c in base.channels}
-        for text in channels:
-            c = parse_channel(text)
-            seen.setdefault((c.kind, c.value), c)
-        for text in amplifications:
-            src_text, sep, dst_text = text.partition(">")
-            if not sep:
-                raise InvalidInput(
-                    f"--amplifies {text!r} should be SOURCE>TARGET, e.g. account:telegram:x>outlet:rt.com"
-                )
-            src, dst = parse_channel(src_text.strip()), parse_channel(dst_text.strip())
-            if src.kind not in ("outlet", "account") or dst.kind not in ("outlet", "account"):
-                raise InvalidInput("only outlets and accounts amplify one another")
-            src = seen.setdefault((src.kind, src.value), src)
-            seen.setdefault((dst.kind, dst.value), dst)
-            target = f"{dst.kind}:{dst.value}"
-            if target not in src.amplifies:
-                src.amplifies.append(target)
-        ch["channels"] = list(seen.values())
-    if techniques or remove_techniques:
-        drop = {t.strip().upper() for t in remove_techniques}
-        keep = [t for t in base.techniques if t not in drop]
-        ch["techniques"] = list(dict.fromkeys([*keep, *tax.check_techniques(techniques)]))
-    if any(
-        v is not None
-        for v in (attribution_actor, confidence, source_reliability, info_credibility, attribution_statement)
-    ):
-        old = base.attribution
-        ch["attribution"] = Attribution(
-            actor=attribution_actor if attribution_actor is not None else old.actor,
-            confidence=parse_estimative(confidence) if confidence is not None else old.confidence,
-            source_reliability=parse_reliability(source_reliability)
-            if source_reliability is not None
-            else old.source_reliability,
-            information_credibility=parse_credibility(info_credibility)
-            if info_credibility is not None
-            else old.information_credibility,
-            statement=attribution_statement if attribution_statement is not None else old.statement,
-        )
-    return ch
-
-
 _TITLE = typer.Option(None, "--title")
 _SUMMARY = typer.Option(None, "--summary")
 _STATUS = typer.Option(None, "--status", help=", ".join(STATUSES))
@@ -293,7 +152,7 @@ def create(
     check_format(fmt)
     store = settings(ctx).open_store()
     tax = disarm.taxonomy(store)
-    ch = _collect_changes(
+    ch = collect_changes(
         tax,
         None,
         title=title,
@@ -398,7 +257,7 @@ def update(
     tax = disarm.taxonomy(store)
     incs = IncidentStore(store)
     current = incs.get(incident_id)
-    ch = _collect_changes(
+    ch = collect_changes(
         tax,
         current,
         title=title,

@@ -172,12 +172,28 @@ class IncidentStore:
         row = conn.execute(sa.select(incidents.c.id).where(incidents.c.stix_id == stix_id)).first()
         return self.get(row[0], conn) if row else None
 
-    def list(self, *, status: str | None = None, limit: int | None = None) -> list[Incident]:
-        q = sa.select(incidents).order_by(incidents.c.updated_at.desc(), incidents.c.id.desc())
+    @staticmethod
+    def _filtered(q: Any, status: str | None, tlp: str | None) -> Any:
         if status:
             q = q.where(incidents.c.status == status)
+        if tlp:
+            q = q.where(incidents.c.tlp == tlp)
+        return q
+
+    def count(self, *, status: str | None = None, tlp: str | None = None) -> int:
+        q = self._filtered(sa.select(sa.func.count()).select_from(incidents), status, tlp)
+        with self.store.engine.connect() as c:
+            return int(c.execute(q).scalar() or 0)
+
+    def list(
+        self, *, status: str | None = None, tlp: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[Incident]:
+        q = sa.select(incidents).order_by(incidents.c.updated_at.desc(), incidents.c.id.desc())
+        q = self._filtered(q, status, tlp)
         if limit:
             q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
         with self.store.engine.connect() as c:
             rows = c.execute(q).mappings().all()
             links: dict[str, list[str]] = {}

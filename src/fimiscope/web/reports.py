@@ -32,7 +32,9 @@ class NoConverter(FimiscopeError):
     exit_code = 5
 
 
-def bar_chart_svg(labels: list[str], values: list[float], *, width: int = 640, bar_h: int = 22) -> Markup:
+def bar_chart_svg(
+    labels: list[str], values: list[float], *, width: int = 640, bar_h: int = 22, label: str = "evidence scores"
+) -> Markup:
     """A horizontal bar chart as inline SVG (no script: the report must open anywhere)."""
     if not values:
         return Markup("")
@@ -41,7 +43,7 @@ def bar_chart_svg(labels: list[str], values: list[float], *, width: int = 640, b
     height = bar_h * len(values) + 8
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="evidence scores" font-family="system-ui, sans-serif" font-size="12">'
+        f'aria-label="{escape(label)}" font-family="system-ui, sans-serif" font-size="12">'
     ]
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 4 + i * bar_h
