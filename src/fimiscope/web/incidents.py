@@ -148,7 +148,7 @@ def audit_text(value: Any) -> str:
             for v in value
         )
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, "", []))
+        return "; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, "", [])) or "—"
     return str(value)
 
 
