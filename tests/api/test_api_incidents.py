@@ -287,10 +287,27 @@ def test_web_forms_create_edit_and_link(client_factory, seeded: Seeded) -> None:
     assert 'value="Renamed"' in resp.text
     assert ana.http.get(f"/api/incidents/{iid}").json()["title"] == "From the form"
 
+    # Someone saves while this form is open: saving the stale form is refused, the edits kept.
+    stale = _form_fields(ana.http.get(f"/incidents/{iid}").text)
+    _patch(client_factory("ana"), f"/api/incidents/{iid}", {"summary": "changed meanwhile"})
+    stale.update({"title": "Mine"})
+    resp = ana.http.post(f"/incidents/{iid}", data=stale)
+    assert resp.status_code == 409 and "someone changed this incident" in resp.text and 'value="Mine"' in resp.text
+    assert ana.http.get(f"/api/incidents/{iid}").json()["title"] == "From the form"
+    again = _form_fields(resp.text)
+    assert ana.http.post(f"/incidents/{iid}", data=again).status_code == 303  # knowingly, over theirs
+    after = ana.http.get(f"/api/incidents/{iid}").json()
+    assert after["title"] == "Mine" and after["summary"] == "s"
+
     link = ana.http.post(f"/incidents/{iid}/signals", data={"signal_ids": seeded.signal_ids[1], "csrf_token": ana.csrf})
     assert link.status_code == 303
     page = ana.http.get(f"/incidents/{iid}").text
     assert f'href="/signals/{seeded.signal_ids[1]}"' in page and 'id="audit-log"' in page
+
+    # The signal's page lists the incidents it is part of.
+    frag = ana.http.get(f"/signals/{seeded.signal_ids[1]}/incidents").text
+    assert f'href="/incidents/{iid}"' in frag and "TLP:RED" in frag
+    assert "Not part of an incident yet" in ana.http.get(f"/signals/{seeded.signal_ids[2]}/incidents").text
 
     vic = client_factory("vic")
     ro = vic.http.get(f"/incidents/{iid}").text

@@ -88,6 +88,11 @@ def test_incident_from_a_signal_to_stix(page: Page, live: Live) -> None:
     assert [p["external_references"][0]["external_id"] for p in patterns] == ["T0015"]
     assert any(o["type"] == "relationship" and o["relationship_type"] == "uses" for o in bundle["objects"])
 
+    # Back on the signal's page, the incident is listed.
+    page.goto(f"{live.url}/signals/{sid}")
+    expect(page.locator(f"#signal-incident-list a[href='/incidents/{iid}']")).to_be_visible()
+    expect(page.locator("#signal-incident-list")).to_contain_text("TLP:GREEN")
+
     # The report opens with its TLP marking.
     page.goto(f"{live.url}/reports/incidents/{iid}.html")
     expect(page.locator("#tlp-marking")).to_contain_text("TLP:GREEN")

@@ -207,6 +207,17 @@ class IncidentStore:
                     links.setdefault(iid, []).append(sid)
         return [_incident_from(r, sorted(links.get(r["id"], []))) for r in rows]
 
+    def for_signal(self, signal_id: str) -> builtins.list[Incident]:
+        """The incidents a signal is linked to, most recently changed first."""
+        q = (
+            sa.select(incidents.c.id)
+            .join(incident_signals, incident_signals.c.incident_id == incidents.c.id)
+            .where(incident_signals.c.signal_id == signal_id)
+            .order_by(incidents.c.updated_at.desc())
+        )
+        with self.store.engine.connect() as c:
+            return [self.get(row[0], c) for row in c.execute(q).all()]
+
     def update(self, incident_id: str, who: str, changes: dict[str, Any], conn: Connection | None = None) -> Incident:
         """Apply ``changes`` (field -> new value); unchanged fields write no audit row."""
         unknown = set(changes) - set(EDITABLE)

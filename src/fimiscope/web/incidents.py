@@ -259,7 +259,13 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     @app.post("/incidents/{incident_id}", include_in_schema=False)
     async def incident_save(request: Request, incident_id: str, user: User = analyst) -> Response:
         current = incs.get(incident_id)
-        values = submitted_values(await request.form())
+        form = await request.form()
+        values = submitted_values(form)
+        opened = str(form.get("version") or "")
+        if opened and current.updated_at and opened != current.updated_at.isoformat():
+            # Someone saved since this form was opened: saving blindly would undo their change.
+            return editor(request, current, values, "someone changed this incident since you opened it (see the "
+                          "audit log); your edits are still in the form: save again to apply them over theirs", 409)
         try:
             inc = update_incident(store, incident_id, fields_from_form(values, form_values(current)), user.name)
         except InvalidInput as exc:
@@ -278,6 +284,11 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         except InvalidInput as exc:
             return editor(request, current, None, str(exc), 422)
         return RedirectResponse(f"/incidents/{current.id}?saved=1#linked-signals", status_code=303)
+
+    @app.get("/signals/{signal_id}/incidents", response_class=HTMLResponse, include_in_schema=False)
+    def signal_incidents(request: Request, signal_id: str, _u: User = viewer) -> Response:
+        store.get_signal(signal_id)
+        return render(request, "_signal_incidents.html", signal_id=signal_id, items=incs.for_signal(signal_id))
 
     @app.get("/reports/incidents/{incident_id}.html", tags=["reports"], response_class=HTMLResponse,
              summary="Self-contained HTML report of an incident")
