@@ -117,6 +117,7 @@ def test_filters_and_pages(client_factory) -> None:
     assert len(rest["items"]) == 1 and rest["next_offset"] is None
     assert first["items"][0]["title"] == "inc 2"  # most recently changed first
     _problem(ana.http.get("/api/incidents?tlp=purple"), 422)
+    _problem(ana.http.get("/api/incidents?status=done"), 422)
 
 
 def test_validation_errors_are_one_line_problems(client_factory, seeded: Seeded) -> None:

@@ -151,6 +151,11 @@ def test_create_update_audit_link(cli: Any, database_url: str) -> None:
     assert store.get_signal(sid).status.value == "escalated"
     listed = json.loads(cli("incidents", "list", "--format", "json").stdout)
     assert [i["id"] for i in listed] == [inc["id"]]
+    tlp = inc["tlp"]
+    same = json.loads(cli("incidents", "list", "--tlp", f"TLP:{tlp}", "--format", "json").stdout)
+    assert [i["id"] for i in same] == [inc["id"]]
+    other = "red" if tlp != "red" else "clear"
+    assert json.loads(cli("incidents", "list", "--tlp", other, "--format", "json").stdout) == []
     store.close()
 
 

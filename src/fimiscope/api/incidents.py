@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fimiscope.api.auth import require
 from fimiscope.api.rest import page_json
 from fimiscope.cases import disarm
-from fimiscope.cases.incidents import incident_json, replace_changes
+from fimiscope.cases.incidents import check_status, incident_json, replace_changes
 from fimiscope.cases.tlp import parse_tlp
 from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput, NotFound
@@ -139,9 +139,10 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         _u: User = viewer,
     ) -> dict[str, Any]:
         label = parse_tlp(tlp) if tlp else None
+        status = check_status(status) if status else None
         version = disarm.taxonomy(store).version
-        items = incs.list(status=status or None, tlp=label, limit=limit, offset=offset)
-        page = wb.Page(items, incs.count(status=status or None, tlp=label), limit, offset)
+        items = incs.list(status=status, tlp=label, limit=limit, offset=offset)
+        page = wb.Page(items, incs.count(status=status, tlp=label), limit, offset)
         return page_json(page, [incident_json(i, version) for i in items])
 
     @router.post("/incidents", tags=["incidents"], status_code=201, summary="Open an incident (analyst)")

@@ -12,6 +12,7 @@ import typer
 from fimiscope.cases import disarm
 from fimiscope.cases.confidence import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY, admiralty
 from fimiscope.cases.incidents import STATUSES, collect_changes, incident_json
+from fimiscope.cases.tlp import parse_tlp
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stdout
 from fimiscope.core.errors import InvalidInput
@@ -185,6 +186,7 @@ def create(
 def list_(
     ctx: typer.Context,
     status: str = typer.Option(None, "--status"),
+    tlp: str = typer.Option(None, "--tlp", help="Only incidents with this TLP label."),
     limit: int = typer.Option(100, "--limit"),
     fmt: str = _FMT,
 ) -> None:
@@ -192,7 +194,7 @@ def list_(
     check_format(fmt)
     store = settings(ctx).open_store()
     tax = disarm.taxonomy(store)
-    rows = IncidentStore(store).list(status=status, limit=limit)
+    rows = IncidentStore(store).list(status=status, tlp=parse_tlp(tlp) if tlp else None, limit=limit)
     emit_list(
         rows,
         fmt,

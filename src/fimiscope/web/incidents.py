@@ -17,7 +17,7 @@ from fimiscope.api.auth import require
 from fimiscope.api.incidents import check_signals, create_incident, update_incident
 from fimiscope.cases import disarm
 from fimiscope.cases.confidence import ESTIMATIVE, INFORMATION_CREDIBILITY, SOURCE_RELIABILITY, admiralty
-from fimiscope.cases.incidents import STATUSES, parse_actor, parse_channel
+from fimiscope.cases.incidents import STATUSES, check_status, parse_actor, parse_channel
 from fimiscope.cases.tlp import TLP_LEVELS, parse_tlp
 from fimiscope.config import Settings
 from fimiscope.core.clock import utcnow
@@ -210,8 +210,9 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         request: Request, status: str = "", tlp: str = "", offset: int = Query(0, ge=0), _u: User = viewer
     ) -> Response:
         label = parse_tlp(tlp) if tlp else None
-        items = incs.list(status=status or None, tlp=label, limit=PAGE_SIZE, offset=offset)
-        page = wb.Page(items, incs.count(status=status or None, tlp=label), PAGE_SIZE, offset)
+        wanted = check_status(status) if status else None
+        items = incs.list(status=wanted, tlp=label, limit=PAGE_SIZE, offset=offset)
+        page = wb.Page(items, incs.count(status=wanted, tlp=label), PAGE_SIZE, offset)
         return render(request, "incidents.html", page=page, params={"status": status, "tlp": label or ""},
                       **choices())
 
