@@ -115,11 +115,19 @@ def test_new_incident_from_the_triage_queue_and_read_only_viewer(page: Page, liv
     expect(page).to_have_url(re.compile(r"/incidents/new\?signal=sig_\w+&signal=sig_\w+$"))
     expect(page.locator("#new-incident-signals li")).to_have_count(2)
     page.check("#tlp-red")
+    page.screenshot(path=str(ARTIFACTS / "incident-new-from-triage.png"), full_page=True)
     page.click("#create-incident-submit")
     expect(page).to_have_url(re.compile(r"/incidents/inc_\w+$"))
     expect(page.locator("#inc-tlp-badge")).to_have_text("TLP:RED")
     expect(page.locator("#linked-signals li")).to_have_count(2)
     url = page.url
+
+    # The keyboard: n on the queue opens the form for the current row.
+    page.goto(f"{live.url}/triage?status=all")
+    page.keyboard.press("j")
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(r"/incidents/new\?signal=sig_\w+$"))
+    expect(page.locator("#new-incident-signals li")).to_have_count(1)
 
     page.click("form[action='/logout'] button")
     _login(page, live, "vic")

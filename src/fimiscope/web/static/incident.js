@@ -15,6 +15,14 @@
     window.location = "/incidents/new?" + ids.map((id) => "signal=" + encodeURIComponent(id)).join("&");
   });
 
+  document.addEventListener("keydown", (ev) => {
+    const t = ev.target;
+    if (ev.key !== "n" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA") && t.type !== "checkbox") return;
+    const btn = document.getElementById("incident-from-selected");
+    if (btn && !btn.closest("[hidden]")) { ev.preventDefault(); btn.click(); }
+  });
+
   // -- incident list: filters apply on change ------------------------------------------------
   const filters = document.getElementById("incident-filters");
   if (filters) filters.addEventListener("change", () => filters.submit());
