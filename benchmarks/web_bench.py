@@ -76,9 +76,11 @@ def load(store: Store, n: int, batch: int = 5000) -> tuple[list[str], list[str]]
         doc_ids.extend(ids[:10] if len(doc_ids) < 1000 else [])
         sigs = []
         for j in range(0, len(ids), 20):
-            ev_docs = ids[j:j + 2]
+            # Two documents of the batch at random, so signals spread over every language and
+            # source; types cycle, so each filter selects a realistic share.
+            ev_docs = rng.sample(ids, 2)
             sigs.append(Signal(
-                type=TYPES[(start + j) % len(TYPES)], title=f"bench signal {start + j}", score=rng.random(),
+                type=TYPES[(start + j) // 20 % len(TYPES)], title=f"bench signal {start + j}", score=rng.random(),
                 detector="bench", detector_version="1", key=f"bench-{start + j}",
                 evidence=[Evidence(document_id=d, role="match", span_start=0, span_end=20, score=rng.random())
                           for d in ev_docs],
@@ -179,6 +181,7 @@ def main() -> None:
             ("page /", ["/"]),
             ("page /triage", ["/triage"]),
             ("page /triage?type=claim&min_score=0.5", ["/triage?type=claim&min_score=0.5"]),
+            ("page /triage?lang=…", [f"/triage?lang={lang}" for lang in ("de", "uk", "en", "pl")]),
             ("page /search?q=…", [f"/search?q={w}" for w in words]),
             ("page /sources", ["/sources"]),
             ("page /documents/{id}", [f"/documents/{d}" for d in doc_ids]),
@@ -188,6 +191,7 @@ def main() -> None:
             ("GET /api/signals", ["/api/signals"]),
             ("GET /api/signals?type&status&sort", ["/api/signals?type=claim&status=new&sort=newest"]),
             ("GET /api/signals?source=…", [f"/api/signals?source=site{i * 20}.example" for i in range(10)]),
+            ("GET /api/signals?lang=…", [f"/api/signals?lang={lang}" for lang in ("de", "uk", "en", "pl")]),
             ("GET /api/documents (newest)", ["/api/documents"]),
             ("GET /api/documents?q=…", [f"/api/documents?q={w}" for w in words]),
             ("GET /api/documents?q=…&lang=de", [f"/api/documents?q={w}&lang=de" for w in words]),
