@@ -151,6 +151,37 @@ def test_signals_filter_by_language_and_source_of_cited_documents_as_they_change
     assert titles(source="alpha.example") == []
 
 
+def test_concurrent_writers_commit_document_seqs_in_seq_order(store: Store) -> None:
+    """A stage reading "past my watermark" must never see seq N+1 committed before N."""
+    import threading
+
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time by design; the race exists only on PostgreSQL")
+    first = store.engine.connect()
+    tx = first.begin()
+    store.upsert_documents([_doc(1)], first)
+    done = threading.Event()
+
+    def second_writer() -> None:  # another outlet, so no shared source row to wait on
+        store.upsert_documents([Document(text="Another outlet's article about Prague.",
+                                         url="https://other.example/a/2", title="Other")])
+        done.set()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    try:
+        assert not done.wait(1.0), "the second writer committed a later seq while the first was open"
+        assert store.max_document_seq() == 0
+    finally:
+        tx.commit()
+        first.close()
+        thread.join(10)
+    assert done.is_set()
+    with store.engine.connect() as c:
+        urls = [r[0] for r in c.execute(sa.text("SELECT url FROM documents ORDER BY seq"))]
+    assert urls == ["https://news.example/a/1", "https://other.example/a/2"]
+
+
 def test_watermarks_commit_with_their_transaction(store: Store) -> None:
     with store.transaction() as conn:
         store.set_watermark("stage.a", 5, conn)
