@@ -116,12 +116,12 @@ def make_cluster_and_claim(store: Store, now: datetime | None = None) -> Made:
     pipeline.run(store, only=["laundering", "detect.claims"])
 
     with store.engine.connect() as c:
-        (row,) = db.list_clusters(c, limit=10)
-    launder = {s.key: s.id for s in store.list_signals(type="laundering", limit=100)}
-    (claim_sig,) = store.list_signals(type="claim_match", limit=100)
-    assert claim_sig.id and row["origin_document_id"] == ids[0]
+        cluster_id = db.clusters_of(c, [ids[0]])[ids[0]]
+        assert db.get_cluster(c, cluster_id)["origin_document_id"] == ids[0]
+    launder = {s.key: s.id for s in store.list_signals(type="laundering", limit=1000)}
+    claim_sig = {s.key: s.id for s in store.list_signals(type="claim_match", limit=1000)}
     return Made(
-        cluster_id=row["id"], origin_id=ids[0], copy_id=ids[1], translation_id=ids[2],
+        cluster_id=cluster_id, origin_id=ids[0], copy_id=ids[1], translation_id=ids[2],
         laundering_signal_id=str(launder[f"laundering:{ids[1]}"]), claim_id=claim.id,
-        claim_signal_id=claim_sig.id, article_id=article_id,
+        claim_signal_id=str(claim_sig[f"claim:{article_id}:{claim.id}"]), article_id=article_id,
     )

@@ -24,15 +24,18 @@
       name: s.name, type: "scatter", symbol: s.symbol, symbolSize: s.size, itemStyle: { color: s.color },
       data: points.filter(s.test).map((p) => ({ value: [p.at, p.lane], doc: p })),
     }));
+    const pad = (v) => Math.max((v.max - v.min) * 0.05, 30 * 60 * 1000);
     const chart = echarts.init(el, null, { renderer: "svg" });
     chart.setOption({
+      animation: false,
       grid: { left: 190, right: 24, top: 30, bottom: 36 },
       legend: { top: 0, data: series.map((s) => s.name) },
       tooltip: { trigger: "item", formatter: (it) => {
         const d = it.data.doc, esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
         return "<b>" + esc(d.title) + "</b><br>" + esc(d.lane) + "<br>" + esc(d.at.slice(0, 16).replace("T", " ")) + " · " + esc(d.lag);
       } },
-      xAxis: { type: "time", axisLabel: { hideOverlap: true } },
+      // padded so the origin and the last copy do not sit on the chart's edges
+      xAxis: { type: "time", axisLabel: { hideOverlap: true }, min: (v) => v.min - pad(v), max: (v) => v.max + pad(v) },
       yAxis: { type: "category", data: lanes, axisLabel: { width: 180, overflow: "truncate" } },
       series: series,
     });
@@ -70,14 +73,15 @@
     if (!days.length) return;
     const chart = echarts.init(el, null, { renderer: "svg" });
     chart.setOption({
-      grid: { left: 40, right: 40, top: 30, bottom: 30 },
+      animation: false,
+      grid: { left: 40, right: 24, top: 30, bottom: 30 },
       legend: { top: 0 },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: days, axisLabel: { hideOverlap: true } },
-      yAxis: [{ type: "value", minInterval: 1 }, { type: "value", minInterval: 1 }],
+      yAxis: { type: "value", minInterval: 1 },
       series: [
         { name: "new clusters", type: "bar", data: days.map((d) => started[d] || 0), itemStyle: { color: ORIGIN } },
-        { name: "documents in clusters", type: "line", yAxisIndex: 1, showSymbol: false, data: days.map((d) => docs[d] || 0), itemStyle: { color: CREDITED }, areaStyle: { opacity: 0.12 } },
+        { name: "documents in clusters", type: "line", showSymbol: false, data: days.map((d) => docs[d] || 0), itemStyle: { color: CREDITED }, areaStyle: { opacity: 0.12 } },
       ],
     });
     window.addEventListener("resize", () => chart.resize());
