@@ -94,7 +94,9 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     # The claim database: search as you type, then the claim with the documents matched to it.
     page.click("header.top nav >> text=Claims")
     page.fill("#q", "explosions Vinnitsa depot")
+    expect(page.locator("#claims-table th").first).to_have_text("Score")  # the ranked results arrived
     expect(page.locator("#claims-table tbody tr")).to_have_count(1)
+    expect(page.locator(".pager")).to_contain_text("best matches")
     page.screenshot(path=str(ARTIFACTS / "claims.png"), full_page=True)
     page.click(f'#claims-table a[href="/claims/{made.claim_id}"]')
     expect(page.locator(f'a[href="/signals/{made.claim_signal_id}"]')).to_be_visible()
