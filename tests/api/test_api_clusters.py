@@ -121,8 +121,16 @@ def test_endpoints_need_a_user_and_are_in_openapi(client_factory, made: Made) ->
 
 def test_trends_count_new_clusters_and_clustered_documents(client_factory, made: Made) -> None:
     data = client_factory("vic").http.get("/api/clusters/trends", params={"days": 7}).json()
-    assert data["days"] == 7 and len(data["clusters_by_day"]) == 8
+    assert data["days"] == 7 and len(data["clusters_by_day"]) == 8 and data["recent"] is True
     assert sum(data["clusters_by_day"].values()) == 1
+    assert sum(data["documents_in_clusters_by_day"].values()) == 3
+
+
+def test_trends_of_an_archive_end_at_its_latest_clustered_publication(client_factory, seeded: Seeded) -> None:
+    make_cluster_and_claim(seeded.store, now=datetime(2025, 1, 10, 12, tzinfo=UTC))
+    data = client_factory("vic").http.get("/api/clusters/trends", params={"days": 7}).json()
+    assert data["recent"] is False and data["until"] == "2025-01-08"
+    assert list(data["clusters_by_day"])[-1] == "2025-01-08" and data["clusters_by_day"]["2025-01-08"] == 1
     assert sum(data["documents_in_clusters_by_day"].values()) == 3
 
 

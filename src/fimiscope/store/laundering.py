@@ -389,21 +389,32 @@ def cluster_signal_ids(conn: Connection, cluster: dict[str, Any]) -> list[str]:
     return sorted(out)
 
 
-def cluster_trends(conn: Connection, *, days: int = 30) -> dict[str, dict[str, int]]:
-    """Per publication day of the last ``days`` days: clusters that began that day (their
-    earliest member's publication) and cluster members published that day. Every day of the
-    window is present, zeros included; both are empty when nothing falls in the window."""
-    since = utcnow() - timedelta(days=days)
+def cluster_trends(conn: Connection, *, days: int = 30) -> dict[str, Any]:
+    """Per publication day: clusters that began that day (their earliest member's
+    publication) and cluster members published that day, over the last ``days`` days. When
+    nothing was published in that window but older clusters exist (an archive, the demo), the
+    window ends at the latest clustered publication instead, so the trend is not blank;
+    ``until`` says where it ends and ``recent`` whether that is today. Every day of the window
+    is present, zeros included; both series are empty when there are no dated clusters."""
     dialect = conn.dialect.name
+    member_docs = laundering_members.join(documents, documents.c.id == laundering_members.c.document_id)
 
     def day(col: Any) -> Any:
         return sa.func.date(col) if dialect == "sqlite" else sa.func.to_char(col, "YYYY-MM-DD")
 
+    now = utcnow()
+    latest = _aware(conn.execute(sa.select(sa.func.max(documents.c.published_at)).select_from(member_docs)).scalar())
+    if latest is None:
+        return {"until": None, "recent": True, "clusters_by_day": {}, "documents_in_clusters_by_day": {}}
+    recent = latest >= now - timedelta(days=days)
+    until = now if recent else latest
+    since = (until - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    bound = until + timedelta(seconds=1)
     started = {
         str(r[0]): int(r[1])
         for r in conn.execute(
             sa.select(day(laundering_clusters.c.first_published_at).label("day"), sa.func.count())
-            .where(laundering_clusters.c.first_published_at >= since)
+            .where(laundering_clusters.c.first_published_at >= since, laundering_clusters.c.first_published_at < bound)
             .group_by(sa.literal_column("day"))
         )
         if r[0] is not None
@@ -412,17 +423,17 @@ def cluster_trends(conn: Connection, *, days: int = 30) -> dict[str, dict[str, i
         str(r[0]): int(r[1])
         for r in conn.execute(
             sa.select(day(documents.c.published_at).label("day"), sa.func.count())
-            .select_from(laundering_members.join(documents, documents.c.id == laundering_members.c.document_id))
-            .where(documents.c.published_at >= since)
+            .select_from(member_docs)
+            .where(documents.c.published_at >= since, documents.c.published_at < bound)
             .group_by(sa.literal_column("day"))
         )
         if r[0] is not None
     }
-    if not started and not members:
-        return {"clusters_by_day": {}, "documents_in_clusters_by_day": {}}
     first = since.date()
     axis = [(first + timedelta(days=i)).isoformat() for i in range(days + 1)]
     return {
+        "until": until.date().isoformat(),
+        "recent": recent,
         "clusters_by_day": {d: started.get(d, 0) for d in axis},
         "documents_in_clusters_by_day": {d: members.get(d, 0) for d in axis},
     }
