@@ -76,9 +76,11 @@ def load(store: Store, n: int, batch: int = 5000) -> tuple[list[str], list[str]]
         doc_ids.extend(ids[:10] if len(doc_ids) < 1000 else [])
         sigs = []
         for j in range(0, len(ids), 20):
-            ev_docs = ids[j:j + 2]
+            # Two documents of the batch at random, so signals spread over every language and
+            # source; types cycle, so each filter selects a realistic share.
+            ev_docs = rng.sample(ids, 2)
             sigs.append(Signal(
-                type=TYPES[(start + j) % len(TYPES)], title=f"bench signal {start + j}", score=rng.random(),
+                type=TYPES[(start + j) // 20 % len(TYPES)], title=f"bench signal {start + j}", score=rng.random(),
                 detector="bench", detector_version="1", key=f"bench-{start + j}",
                 evidence=[Evidence(document_id=d, role="match", span_start=0, span_end=20, score=rng.random())
                           for d in ev_docs],
@@ -90,6 +92,58 @@ def load(store: Store, n: int, batch: int = 5000) -> tuple[list[str], list[str]]
         print(f"\rloaded {done:,}/{n:,} documents ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return doc_ids, sig_ids
+
+
+def seed_areas(store: Store, n_clusters: int = 20_000, n_claims: int = 20_000) -> None:
+    """Laundering clusters (four members each, with chain edges) and a claim database, so the
+    cluster and claim pages are measured on realistic table sizes. Skipped where present."""
+    import sqlalchemy as sa
+
+    from fimiscope.core.ids import new_id
+    from fimiscope.core.model import Claim
+    from fimiscope.store.claims import count_claims, upsert_claims
+    from fimiscope.store.tables_laundering import laundering_clusters, laundering_edges, laundering_members
+
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    with store.transaction() as c:
+        have = c.execute(sa.select(sa.func.count()).select_from(laundering_clusters)).scalar_one()
+        if not have:
+            rows = c.exec_driver_sql(
+                f"SELECT id, published_at, language FROM documents ORDER BY random() LIMIT {4 * n_clusters}"
+            ).all()
+            clusters, members, edges = [], [], []
+            for k in range(0, len(rows) - 3, 4):
+                group = sorted(rows[k:k + 4], key=lambda r: str(r[1]))
+                cid = new_id("clu_")
+                times = [datetime.fromisoformat(str(r[1])) if r[1] else now for r in group]
+                clusters.append({"id": cid, "origin_document_id": group[0][0], "origin_reason": "earliest publication",
+                                 "size": 4, "languages": sorted({r[2] for r in group if r[2]}),
+                                 "first_published_at": times[0], "last_published_at": times[-1],
+                                 "created_at": now, "updated_at": now - timedelta(minutes=k)})
+                for i, r in enumerate(group):
+                    members.append({"document_id": r[0], "cluster_id": cid, "role": "copy" if i else "origin",
+                                    "similarity": rng.uniform(0.5, 1.0), "method": "near_duplicate", "joined_at": now})
+                    if i:
+                        edges.append({"copier_document_id": r[0], "copied_document_id": group[0][0],
+                                      "method": rng.choice(["near_duplicate", "partial", "translation"]),
+                                      "similarity": rng.uniform(0.5, 1.0),
+                                      "lag_s": (times[i] - times[0]).total_seconds(),
+                                      "attribution": rng.choice(["stripped", "credited"]), "details": {},
+                                      "created_at": now})
+            c.execute(laundering_clusters.insert(), clusters)
+            c.execute(laundering_members.insert(), members)
+            c.execute(laundering_edges.insert(), edges)
+            print(f"seeded {len(clusters):,} clusters", file=sys.stderr)
+    if not count_claims(store):
+        claims = [
+            Claim(text=" ".join(rng.choices(VOCAB, WEIGHTS, k=rng.randint(10, 30))) + f" (case {i})",
+                  title=" ".join(rng.choices(VOCAB, WEIGHTS, k=6)), language=LANGS[i % len(LANGS)],
+                  verdict="false", debunk="Fact-checkers found no evidence.", debunk_url=f"https://check.example/{i}")
+            for i in range(n_claims)
+        ]
+        upsert_claims(store, claims)
+        print(f"seeded {n_claims:,} claims", file=sys.stderr)
 
 
 def _free_port() -> int:
@@ -142,6 +196,7 @@ def main() -> None:
         load(store, args.n)
         print(f"load: {args.n:,} documents in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         user_store.add_user(store, "bench", PASSWORD, "analyst")
+    seed_areas(store)
     import sqlalchemy as sa
 
     with store.engine.connect() as c:
@@ -149,6 +204,8 @@ def main() -> None:
         n_sigs = c.exec_driver_sql("SELECT count(*) FROM signals").scalar_one()
         doc_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM documents ORDER BY random() LIMIT 50")]
         sig_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM signals ORDER BY random() LIMIT 50")]
+        clu_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM laundering_clusters ORDER BY random() LIMIT 50")]
+        claim_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM claims ORDER BY random() LIMIT 50")]
         del sa
     _tid, token = user_store.create_token(store, "bench")
     store.close()
@@ -179,20 +236,31 @@ def main() -> None:
             ("page /", ["/"]),
             ("page /triage", ["/triage"]),
             ("page /triage?type=claim&min_score=0.5", ["/triage?type=claim&min_score=0.5"]),
+            ("page /triage?lang=…", [f"/triage?lang={lang}" for lang in ("de", "uk", "en", "pl")]),
             ("page /search?q=…", [f"/search?q={w}" for w in words]),
             ("page /sources", ["/sources"]),
             ("page /documents/{id}", [f"/documents/{d}" for d in doc_ids]),
             ("page /signals/{id}", [f"/signals/{s}" for s in sig_ids]),
+            ("page /clusters", ["/clusters"]),
+            ("page /clusters/{id}", [f"/clusters/{k}" for k in clu_ids]),
+            ("page /claims?q=…", [f"/claims?q={w}" for w in words]),
+            ("page /claims/{id}", [f"/claims/{k}" for k in claim_ids]),
         ]
         api = [
             ("GET /api/signals", ["/api/signals"]),
             ("GET /api/signals?type&status&sort", ["/api/signals?type=claim&status=new&sort=newest"]),
             ("GET /api/signals?source=…", [f"/api/signals?source=site{i * 20}.example" for i in range(10)]),
+            ("GET /api/signals?lang=…", [f"/api/signals?lang={lang}" for lang in ("de", "uk", "en", "pl")]),
             ("GET /api/documents (newest)", ["/api/documents"]),
             ("GET /api/documents?q=…", [f"/api/documents?q={w}" for w in words]),
             ("GET /api/documents?q=…&lang=de", [f"/api/documents?q={w}&lang=de" for w in words]),
             ("GET /api/sources", ["/api/sources"]),
             ("GET /api/stats", ["/api/stats"]),
+            ("GET /api/clusters", ["/api/clusters"]),
+            ("GET /api/clusters?lang=de", ["/api/clusters?lang=de"]),
+            ("GET /api/clusters/{id}", [f"/api/clusters/{k}" for k in clu_ids]),
+            ("GET /api/claims", ["/api/claims"]),
+            ("GET /api/claims?q=…", [f"/api/claims?q={w}" for w in words]),
         ]
         res_pages = asyncio.run(measure(base, pages, {"Accept": "text/html"}, cookie, args.requests,
                                         args.concurrency))

@@ -9,6 +9,7 @@ from typing import Any
 
 from stix2validator import ValidationOptions, validate_instance
 from tests.api.api_support import Seeded
+from tests.api.cluster_support import make_cluster_and_claim
 
 from fimiscope.share.markings import TLP2_IDS
 from fimiscope.store import users as user_store
@@ -314,6 +315,17 @@ def test_web_forms_create_edit_and_link(client_factory, seeded: Seeded) -> None:
     ro = vic.http.get(f"/incidents/{iid}").text
     assert 'id="read-only-note"' in ro and 'id="save-incident"' not in ro and "<fieldset class=\"plain\" disabled" in ro
     assert vic.http.get("/incidents/new").status_code == 403
+
+
+def test_incident_from_a_laundering_cluster(client_factory, seeded: Seeded) -> None:
+    made = make_cluster_and_claim(seeded.store)
+    ana = client_factory("ana")
+    page = ana.http.get(f"/clusters/{made.cluster_id}").text
+    link = re.search(r'id="cluster-create-incident" href="([^"]+)"', page)
+    assert link, "the cluster page offers Create incident"
+    form = ana.http.get(link.group(1).replace("&amp;", "&"))
+    assert form.status_code == 200 and f'name="signal_ids" value="{made.laundering_signal_id}"' in form.text
+    assert 'id="cluster-create-incident"' not in client_factory("vic").http.get(f"/clusters/{made.cluster_id}").text
 
 
 def test_incident_list_page(client_factory) -> None:

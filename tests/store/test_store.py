@@ -122,6 +122,66 @@ def test_signals_keep_analyst_status_on_rerun(store: Store) -> None:
     assert [s.id for s in store.list_signals(status="confirmed")] == [sig.id]
 
 
+def test_signals_filter_by_language_and_source_of_cited_documents_as_they_change(store: Store) -> None:
+    from fimiscope.store import workbench as wb
+
+    a, b = store.upsert_documents([_doc(1, source="alpha.example", language="de"),
+                                   _doc(2, source="beta.example")]).ids
+    store.upsert_signals([
+        Signal(type="t", title="cites a", score=0.5, detector="d", detector_version="1", key="fa",
+               evidence=[Evidence(document_id=a)]),
+        Signal(type="t", title="cites b", score=0.4, detector="d", detector_version="1", key="fb",
+               evidence=[Evidence(document_id=b)]),
+    ])
+
+    def titles(**kw: str) -> list[str]:
+        return [s.title for s in wb.list_signals(store, wb.SignalFilter(**kw)).items]  # type: ignore[arg-type]
+
+    assert titles(language="de") == ["cites a"]
+    assert titles(source="beta.example") == ["cites b"]
+    # A stage fills in b's language later; a new version of a moves it to another source.
+    with store.transaction() as conn:
+        store.update_document_fields(b, conn, language="de")
+    assert titles(language="de") == ["cites a", "cites b"]
+    store.upsert_documents([_doc(1, text="A rewritten article about Prague and the corridor.",
+                                 source="beta.example", language="cs")])
+    assert titles(language="de") == ["cites b"]
+    assert titles(language="cs") == ["cites a"]
+    assert titles(source="beta.example") == ["cites a", "cites b"]
+    assert titles(source="alpha.example") == []
+
+
+def test_concurrent_writers_commit_document_seqs_in_seq_order(store: Store) -> None:
+    """A stage reading "past my watermark" must never see seq N+1 committed before N."""
+    import threading
+
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time by design; the race exists only on PostgreSQL")
+    first = store.engine.connect()
+    tx = first.begin()
+    store.upsert_documents([_doc(1)], first)
+    done = threading.Event()
+
+    def second_writer() -> None:  # another outlet, so no shared source row to wait on
+        store.upsert_documents([Document(text="Another outlet's article about Prague.",
+                                         url="https://other.example/a/2", title="Other")])
+        done.set()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    try:
+        assert not done.wait(1.0), "the second writer committed a later seq while the first was open"
+        assert store.max_document_seq() == 0
+    finally:
+        tx.commit()
+        first.close()
+        thread.join(10)
+    assert done.is_set()
+    with store.engine.connect() as c:
+        urls = [r[0] for r in c.execute(sa.text("SELECT url FROM documents ORDER BY seq"))]
+    assert urls == ["https://news.example/a/1", "https://other.example/a/2"]
+
+
 def test_watermarks_commit_with_their_transaction(store: Store) -> None:
     with store.transaction() as conn:
         store.set_watermark("stage.a", 5, conn)

@@ -399,6 +399,7 @@ class Store:
                 row.update(seq=seq, version=old["version"] + 1)
                 c.execute(documents.update().where(documents.c.id == old["id"]).values(**row))
                 result.ids.append(old["id"])
+            self._sync_evidence_facets(c, [old["id"] for _doc, old, _h in changed])
             result.updated = len(changed)
         return result
 
@@ -512,6 +513,8 @@ class Store:
         if bad:
             raise ValueError(f"not a derived field: {sorted(bad)}")
         conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
+        if "language" in values:
+            self._sync_evidence_facets(conn, [doc_id])
 
     def search(
         self,
@@ -564,6 +567,9 @@ class Store:
         new = updated = 0
         now = utcnow()
         with self._conn(conn) as c:
+            facets = self._evidence_facets(
+                c, {e.document_id for sig in items for e in sig.evidence if e.document_id}
+            )
             for sig in items:
                 key = sig.key or new_id("key_")
                 row = {
@@ -603,11 +609,36 @@ class Store:
                                 "span_end": e.span_end,
                                 "score": e.score,
                                 "details": e.details,
+                                "language": facets.get(e.document_id or "", (None, None))[0],
+                                "source_id": facets.get(e.document_id or "", (None, None))[1],
                             }
                             for e in sig.evidence
                         ],
                     )
         return new, updated
+
+    @staticmethod
+    def _evidence_facets(c: Connection, doc_ids: set[str]) -> dict[str, tuple[str | None, str | None]]:
+        """(language, source id) of the cited documents, copied onto their evidence rows."""
+        out: dict[str, tuple[str | None, str | None]] = {}
+        for part in chunks(sorted(doc_ids), 500):
+            q = sa.select(documents.c.id, documents.c.language, documents.c.source_id).where(
+                documents.c.id.in_(part)
+            )
+            out.update((r[0], (r[1], r[2])) for r in c.execute(q))
+        return out
+
+    @staticmethod
+    def _sync_evidence_facets(c: Connection, doc_ids: Sequence[str]) -> None:
+        """A document's language or source changed: its evidence rows follow."""
+        for part in chunks(list(doc_ids), 500):
+            lang = sa.select(documents.c.language).where(documents.c.id == evidence.c.document_id)
+            src = sa.select(documents.c.source_id).where(documents.c.id == evidence.c.document_id)
+            c.execute(
+                evidence.update()
+                .where(evidence.c.document_id.in_(part))
+                .values(language=lang.scalar_subquery(), source_id=src.scalar_subquery())
+            )
 
     @staticmethod
     def _signal_from(row: RowMapping, ev: list[Evidence] | None = None) -> Signal:

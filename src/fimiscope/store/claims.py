@@ -23,6 +23,7 @@ from fimiscope.core.ids import new_id
 from fimiscope.core.model import Claim, Provenance
 from fimiscope.store import Store, UpsertResult
 from fimiscope.store.sql import chunks
+from fimiscope.store.tables import signals
 from fimiscope.store.tables_claims import claims
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "add_claim",
     "claim_key",
     "claim_set",
+    "claim_signal_ids",
     "count_claims",
     "get_claim",
     "iter_claims",
@@ -309,8 +311,26 @@ def iter_claim_texts(store: Store, *, batch_size: int = 20_000) -> Iterator[tupl
         last = int(rows[-1][0])
 
 
-def count_claims(store: Store) -> int:
-    return claim_set(store).count
+def count_claims(store: Store, *, language: str | None = None) -> int:
+    if language is None:
+        return claim_set(store).count
+    q = sa.select(sa.func.count()).select_from(claims).where(claims.c.language == language)
+    with store.engine.connect() as c:
+        return int(c.execute(q).scalar_one())
+
+
+def claim_signal_ids(store: Store, claim_id: str, *, limit: int = 200) -> list[str]:
+    """Ids of the claim_match signals raised on this claim, newest first. Their key is
+    ``claim:{document}:{claim}``, so a suffix match finds them without decoding details."""
+    pattern = claim_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    q = (
+        sa.select(signals.c.id)
+        .where(signals.c.type == "claim_match", signals.c.key.like(f"claim:%:{pattern}", escape="\\"))
+        .order_by(signals.c.created_at.desc(), signals.c.id)
+        .limit(limit)
+    )
+    with store.engine.connect() as c:
+        return [str(x) for x in c.execute(q).scalars()]
 
 
 def claim_set(store: Store, conn: Connection | None = None) -> ClaimSet:

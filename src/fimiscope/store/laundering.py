@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import NotFound
 from fimiscope.core.model import Affiliation
 from fimiscope.store.sql import chunks, insert_ignore, upsert
-from fimiscope.store.tables import documents, sources
+from fimiscope.store.tables import documents, signals, sources
 from fimiscope.store.tables_laundering import (
     laundering_anchors,
     laundering_buckets,
@@ -307,12 +307,45 @@ def _iso(value: datetime | None) -> str | None:
     return to_utc(value).isoformat() if value is not None else None
 
 
-def list_clusters(conn: Connection, *, limit: int = 50, min_size: int = 2) -> list[dict[str, Any]]:
+def _cluster_where(*, min_size: int, language: str | None, origin_source: str | None) -> list[Any]:
+    where: list[Any] = [laundering_clusters.c.size >= min_size]
+    if language:
+        # A cluster speaks a language when one of its members does; asked through the members so
+        # both backends answer it the same way (the languages column is JSON).
+        where.append(
+            laundering_clusters.c.id.in_(
+                sa.select(laundering_members.c.cluster_id)
+                .select_from(laundering_members.join(documents, documents.c.id == laundering_members.c.document_id))
+                .where(documents.c.language == language)
+            )
+        )
+    if origin_source:
+        where.append(
+            laundering_clusters.c.origin_document_id.in_(
+                sa.select(documents.c.id)
+                .select_from(documents.join(sources, sources.c.id == documents.c.source_id))
+                .where(sources.c.name == origin_source)
+            )
+        )
+    return where
+
+
+def list_clusters(
+    conn: Connection,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    min_size: int = 2,
+    language: str | None = None,
+    origin_source: str | None = None,
+) -> list[dict[str, Any]]:
+    """Clusters, most recently updated first, with their origin's source and title."""
     q = (
         sa.select(laundering_clusters)
-        .where(laundering_clusters.c.size >= min_size)
+        .where(*_cluster_where(min_size=min_size, language=language, origin_source=origin_source))
         .order_by(laundering_clusters.c.updated_at.desc(), laundering_clusters.c.id)
         .limit(limit)
+        .offset(offset)
     )
     rows = [dict(r) for r in conn.execute(q).mappings()]
     info = doc_info(conn, [r["origin_document_id"] for r in rows])
@@ -330,10 +363,80 @@ def list_clusters(conn: Connection, *, limit: int = 50, min_size: int = 2) -> li
                 "origin_title": origin.title if origin else None,
                 "first_published_at": _iso(_aware(r["first_published_at"])),
                 "last_published_at": _iso(_aware(r["last_published_at"])),
+                "created_at": _iso(_aware(r["created_at"])),
                 "updated_at": _iso(_aware(r["updated_at"])),
             }
         )
     return out
+
+
+def count_clusters(
+    conn: Connection, *, min_size: int = 2, language: str | None = None, origin_source: str | None = None
+) -> int:
+    q = sa.select(sa.func.count()).select_from(laundering_clusters).where(
+        *_cluster_where(min_size=min_size, language=language, origin_source=origin_source)
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+def cluster_signal_ids(conn: Connection, cluster: dict[str, Any]) -> list[str]:
+    """Ids of the laundering signals raised on a cluster's copies (one per copy, keyed by it)."""
+    keys = [f"laundering:{m['document_id']}" for m in cluster["members"]]
+    out: list[str] = []
+    for part in chunks(keys, _CHUNK):
+        q = sa.select(signals.c.id).where(signals.c.key.in_(part), signals.c.type == "laundering")
+        out.extend(str(x) for x in conn.execute(q).scalars())
+    return sorted(out)
+
+
+def cluster_trends(conn: Connection, *, days: int = 30) -> dict[str, Any]:
+    """Per publication day: clusters that began that day (their earliest member's
+    publication) and cluster members published that day, over the last ``days`` days. When
+    nothing was published in that window but older clusters exist (an archive, the demo), the
+    window ends at the latest clustered publication instead, so the trend is not blank;
+    ``until`` says where it ends and ``recent`` whether that is today. Every day of the window
+    is present, zeros included; both series are empty when there are no dated clusters."""
+    dialect = conn.dialect.name
+    member_docs = laundering_members.join(documents, documents.c.id == laundering_members.c.document_id)
+
+    def day(col: Any) -> Any:
+        return sa.func.date(col) if dialect == "sqlite" else sa.func.to_char(col, "YYYY-MM-DD")
+
+    now = utcnow()
+    latest = _aware(conn.execute(sa.select(sa.func.max(documents.c.published_at)).select_from(member_docs)).scalar())
+    if latest is None:
+        return {"until": None, "recent": True, "clusters_by_day": {}, "documents_in_clusters_by_day": {}}
+    recent = latest >= now - timedelta(days=days)
+    until = now if recent else latest
+    since = (until - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    bound = until + timedelta(seconds=1)
+    started = {
+        str(r[0]): int(r[1])
+        for r in conn.execute(
+            sa.select(day(laundering_clusters.c.first_published_at).label("day"), sa.func.count())
+            .where(laundering_clusters.c.first_published_at >= since, laundering_clusters.c.first_published_at < bound)
+            .group_by(sa.literal_column("day"))
+        )
+        if r[0] is not None
+    }
+    members = {
+        str(r[0]): int(r[1])
+        for r in conn.execute(
+            sa.select(day(documents.c.published_at).label("day"), sa.func.count())
+            .select_from(member_docs)
+            .where(documents.c.published_at >= since, documents.c.published_at < bound)
+            .group_by(sa.literal_column("day"))
+        )
+        if r[0] is not None
+    }
+    first = since.date()
+    axis = [(first + timedelta(days=i)).isoformat() for i in range(days + 1)]
+    return {
+        "until": until.date().isoformat(),
+        "recent": recent,
+        "clusters_by_day": {d: started.get(d, 0) for d in axis},
+        "documents_in_clusters_by_day": {d: members.get(d, 0) for d in axis},
+    }
 
 
 def get_cluster(conn: Connection, cluster_id: str) -> dict[str, Any]:

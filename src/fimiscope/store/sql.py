@@ -44,6 +44,11 @@ def next_values(conn: Connection, name: str, count: int) -> list[int]:
     if count <= 0:
         raise ValueError("count must be positive")
     if conn.dialect.name == "postgresql":
+        # Stages read "everything past my watermark" in seq order; if two writers interleaved
+        # (A takes 10, B takes 11, B commits, a stage reads up to 11, then A commits 10), seq
+        # 10 would never be read. The transaction-scoped lock makes writers that reserve seqs
+        # commit in seq order; SQLite gets the same from its single writer lock.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
         values = conn.execute(
             sa.text(f"SELECT nextval('{name}') FROM generate_series(1, :n)"), {"n": count}
         ).scalars().all()

@@ -118,6 +118,13 @@ evidence = sa.Table(
     sa.Column("span_end", sa.Integer),
     sa.Column("score", sa.Float),
     sa.Column("details", Json, nullable=False),
+    # Copied from the cited document when the evidence is written (and kept in step when the
+    # document changes), so "signals citing German documents" is one index range, not a walk
+    # over every German document (0002_evidence_facets).
+    sa.Column("language", sa.String(16)),
+    sa.Column("source_id", sa.String(40)),
+    sa.Index("ix_evidence_language_signal", "language", "signal_id"),
+    sa.Index("ix_evidence_source_signal", "source_id", "signal_id"),
 )
 
 watermarks = sa.Table(

@@ -194,7 +194,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     viewer = require("viewer")
     analyst = require("analyst")
     incs = IncidentStore(store)
-    add_nav(app, "Incidents", "/incidents", order=40)
+    add_nav(app, "Incidents", "/incidents", order=50)
 
     def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Response:
         resp: Response = templates.TemplateResponse(request, name, ctx, status_code=status_code)

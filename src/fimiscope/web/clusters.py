@@ -1,0 +1,248 @@
+"""Laundering cluster pages: ``/clusters`` (the list) and ``/clusters/{id}`` (the chain as a
+timeline and a graph, its members, edges and signals), and the cluster report
+(``/reports/clusters/{id}.html`` and ``.pdf``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
+
+from fimiscope import __version__
+from fimiscope.api.app import add_nav
+from fimiscope.api.auth import require
+from fimiscope.api.clusters import cluster_detail, list_page
+from fimiscope.config import Settings
+from fimiscope.core.clock import utcnow
+from fimiscope.store import Store
+from fimiscope.store import workbench as wb
+from fimiscope.store.users import User
+from fimiscope.web.render import STATIC_DIR
+from fimiscope.web.reports import NoConverter, html_to_pdf
+
+CACHE_TTL_S = 30.0
+ORIGIN_COLOR = "#c8372d"
+STRIPPED_COLOR = "#e0752f"
+CREDITED_COLOR = "#2f5bd3"
+
+
+def fmt_lag(seconds: float | None) -> str:
+    """A lag as an analyst says it: minutes under an hour, hours under two days, then days."""
+    if seconds is None:
+        return "unknown"
+    s = float(seconds)
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    if s < 3600:
+        return f"{sign}{s / 60:.0f} min"
+    if s < 48 * 3600:
+        return f"{sign}{s / 3600:.1f} h"
+    return f"{sign}{s / 86400:.1f} d"
+
+
+def edge_label(e: dict[str, Any]) -> str:
+    parts = [fmt_lag(e["lag_s"]), e["method"].replace("_", " ")]
+    if e["language_change"]:
+        parts.append(f"{e['copied_language']}→{e['copier_language']}")
+    parts.append("attribution stripped" if e["attribution_stripped"] else "credited")
+    return " · ".join(parts)
+
+
+def _attribution(data: dict[str, Any]) -> dict[str, str]:
+    """Per copy: stripped when none of its edges credits what it copied."""
+    out: dict[str, str] = {}
+    for e in data["edges"]:
+        doc = e["copier_document_id"]
+        if e["attribution_stripped"]:
+            out.setdefault(doc, "stripped")
+        else:
+            out[doc] = "credited"
+    return out
+
+
+def chart_data(data: dict[str, Any]) -> dict[str, Any]:
+    """What static/cluster.js draws: timeline points and Cytoscape elements (origin → copies)."""
+    attribution = _attribution(data)
+    points = []
+    for m in data["members"]:
+        points.append(
+            {
+                "id": m["document_id"],
+                "title": m["title"] or m["document_id"],
+                "lane": f"{m['source'] or 'no source'} · {m['language'] or '?'}",
+                "at": m["published_at"],
+                "role": m["role"],
+                "attribution": attribution.get(m["document_id"]) if m["role"] == "copy" else None,
+                "lag": fmt_lag(m["lag_s"]) if m["role"] == "copy" else "origin",
+                "href": f"/documents/{m['document_id']}",
+            }
+        )
+    nodes = [
+        {
+            "id": m["document_id"],
+            "label": f"{m['source'] or m['document_id']} ({m['language'] or '?'})",
+            "kind": m["role"],
+            "attribution": attribution.get(m["document_id"], ""),
+            "href": f"/documents/{m['document_id']}",
+        }
+        for m in data["members"]
+    ]
+    known = {n["id"] for n in nodes}
+    edges = [
+        {
+            "id": f"e{i}",
+            # drawn from what was copied to who copied it, so the origin is the root
+            "source": e["copied_document_id"],
+            "target": e["copier_document_id"],
+            "label": edge_label(e),
+            "stripped": "yes" if e["attribution_stripped"] else "no",
+            "translation": "yes" if e["language_change"] or e["method"] == "translation" else "no",
+        }
+        for i, e in enumerate(data["edges"])
+        if e["copied_document_id"] in known and e["copier_document_id"] in known
+    ]
+    return {"timeline": points, "graph": {"nodes": nodes, "edges": edges, "root": data["origin_document_id"]}}
+
+
+def timeline_svg(
+    members: list[dict[str, Any]], attribution: dict[str, str] | None = None, *, width: int = 760
+) -> Markup:
+    """The chain's timeline as inline SVG for the report: one lane per source and language,
+    members placed by publication time, the origin a red diamond, copies orange when their
+    attribution was stripped and blue when they credit what they copied. Members without a date are listed
+    under the chart by the template, not placed on it."""
+    dated = [(m, datetime.fromisoformat(m["published_at"])) for m in members if m["published_at"]]
+    if not dated:
+        return Markup("")
+    lanes: list[str] = []
+    for m, _ in dated:
+        lane = f"{m['source'] or 'no source'} · {m['language'] or '?'}"
+        if lane not in lanes:
+            lanes.append(lane)
+    t0 = min(t for _, t in dated)
+    t1 = max(t for _, t in dated)
+    span = max((t1 - t0).total_seconds(), 1.0)
+    label_w, right, lane_h, top = 210, 30, 30, 10
+    plot_w = width - label_w - right
+    height = top + lane_h * len(lanes) + 34
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="cluster timeline" font-family="system-ui, sans-serif" font-size="12">'
+    ]
+    for i, lane in enumerate(lanes):
+        y = top + i * lane_h + lane_h / 2
+        parts.append(f'<text x="0" y="{y + 4:.0f}" fill="#333">{escape(lane[:32])}</text>')
+        parts.append(
+            f'<line x1="{label_w}" y1="{y:.0f}" x2="{width - right}" y2="{y:.0f}" stroke="#e1e4ea"/>'
+        )
+    axis_y = top + lane_h * len(lanes) + 6
+    parts.append(f'<line x1="{label_w}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}" stroke="#8a93a3"/>')
+    for frac, anchor in ((0.0, "start"), (1.0, "end")):
+        t = t0 if frac == 0 else t1
+        x = label_w + plot_w * frac
+        parts.append(
+            f'<text x="{x:.0f}" y="{axis_y + 16}" fill="#6a7282" text-anchor="{anchor}">'
+            f'{t.strftime("%Y-%m-%d %H:%M")}</text>'
+        )
+    for m, t in dated:
+        lane = f"{m['source'] or 'no source'} · {m['language'] or '?'}"
+        x = label_w + plot_w * (t - t0).total_seconds() / span
+        y = top + lanes.index(lane) * lane_h + lane_h / 2
+        title = escape(f"{m['role']}: {m['title'] or m['document_id']} ({t.strftime('%Y-%m-%d %H:%M')})")
+        if m["role"] == "origin":
+            parts.append(
+                f'<rect x="{x - 7:.1f}" y="{y - 7:.1f}" width="14" height="14" fill="{ORIGIN_COLOR}" '
+                f'transform="rotate(45 {x:.1f} {y:.1f})"><title>{title}</title></rect>'
+            )
+        else:
+            color = STRIPPED_COLOR if (attribution or {}).get(m["document_id"]) == "stripped" else CREDITED_COLOR
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{color}"><title>{title}</title></circle>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def cluster_report_html(request: Request, store: Store, cluster_id: str) -> str:
+    data = cluster_detail(store, cluster_id)
+    attribution = _attribution(data)
+    css = (STATIC_DIR / "report.css").read_text(encoding="utf-8")
+    template = request.app.state.templates.get_template("report_cluster.html")
+    html: str = template.render(
+        c=data,
+        chart=timeline_svg(data["members"], attribution),
+        attribution=attribution,
+        css=Markup(css),
+        generated=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        by=request.state.user.name,
+    )
+    return html
+
+
+def mount(app: FastAPI, store: Store, settings: Settings) -> None:
+    templates = app.state.templates
+    templates.env.filters["lag"] = fmt_lag
+    templates.env.filters["edge_label"] = edge_label
+    viewer = require("viewer")
+    add_nav(app, "Clusters", "/clusters", order=30)
+
+    def cached(key: str, compute: Any) -> Any:
+        return wb.cached(store, f"clusters-pages:{key}", compute, CACHE_TTL_S)
+
+    @app.get("/clusters", response_class=HTMLResponse, include_in_schema=False)
+    def clusters_page(
+        request: Request,
+        min_size: int = Query(2, ge=2),
+        lang: str = "",
+        origin_source: str = "",
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+        _u: User = viewer,
+    ) -> Response:
+        page = list_page(
+            store, min_size=min_size, language=lang or None, origin_source=origin_source or None,
+            limit=limit, offset=offset,
+        )
+        params = {"min_size": min_size, "lang": lang, "origin_source": origin_source}
+        filtered = bool(lang or origin_source or min_size > 2)
+        resp: Response = templates.TemplateResponse(
+            request,
+            "clusters.html",
+            {
+                "page": page,
+                "params": params,
+                "filtered": filtered,
+                "languages": cached("languages", lambda: wb.languages(store)),
+                "sources": cached("sources", lambda: wb.source_names(store)),
+            },
+        )
+        return resp
+
+    @app.get("/clusters/{cluster_id}", response_class=HTMLResponse, include_in_schema=False)
+    def cluster_page(request: Request, cluster_id: str, _u: User = viewer) -> Response:
+        data = cluster_detail(store, cluster_id)
+        resp: Response = templates.TemplateResponse(
+            request, "cluster.html", {"c": data, "charts": chart_data(data), "attribution": _attribution(data)}
+        )
+        return resp
+
+    @app.get("/reports/clusters/{cluster_id}.html", tags=["reports"], response_class=HTMLResponse,
+             summary="Self-contained HTML report of a laundering cluster")
+    def cluster_report(request: Request, cluster_id: str, download: bool = False, _u: User = viewer) -> Response:
+        html = cluster_report_html(request, store, cluster_id)
+        headers = {"Content-Disposition": f'attachment; filename="cluster-{cluster_id}.html"'} if download else {}
+        return HTMLResponse(html, headers=headers)
+
+    @app.get("/reports/clusters/{cluster_id}.pdf", tags=["reports"], summary="PDF report of a cluster (needs Chromium)")
+    def cluster_report_pdf(request: Request, cluster_id: str, _u: User = viewer) -> Response:
+        html = cluster_report_html(request, store, cluster_id)
+        try:
+            pdf = html_to_pdf(html)
+        except NoConverter as exc:
+            from fimiscope.api.app import problem
+
+            return problem(501, str(exc), title="No PDF converter", instance=request.url.path)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="cluster-{cluster_id}.pdf"'})

@@ -1,0 +1,117 @@
+"""Clusters and claim matches in a real browser: the laundering detector builds a real chain
+and the claim detector a real match on the live store; then the cluster list, the cluster view
+(timeline and graph drawn), signal → cluster, the claim-match view and the claim search."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from tests.api.cluster_support import MATCHED, make_cluster_and_claim
+from tests.web.ui_support import ARTIFACTS, PASSWORD, Live
+
+# Something was painted: some pixel of one of Cytoscape's layered canvases is not transparent.
+CANVAS_PAINTED = """(sel) => Array.from(document.querySelectorAll(sel + ' canvas')).some((c) => {
+  if (!c.width || !c.height) return false;
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
+  return false;
+})"""
+
+
+def _login(page: Page, live: Live, user: str = "ana") -> None:
+    page.goto(f"{live.url}/login")
+    page.fill("input[name=name]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> None:
+    made = make_cluster_and_claim(live.store)
+    _login(page, live)
+
+    # Overview: the cluster trend is drawn.
+    expect(page.locator("#chart-cluster-trends svg")).to_be_visible()
+    page.locator("#cluster-trends").screenshot(path=str(ARTIFACTS / "overview-cluster-trends.png"))
+
+    # The list, from the menu; j/k move and Enter opens.
+    page.click("header.top nav >> text=Clusters")
+    expect(page).to_have_url(re.compile(r"/clusters$"))
+    row = page.locator(f'#cluster-table tr[data-href="/clusters/{made.cluster_id}"]')
+    expect(row).to_contain_text("Troops to join border exercise")
+    expect(row).to_contain_text("rt.example")
+    page.screenshot(path=str(ARTIFACTS / "clusters.png"), full_page=True)
+    rows = page.locator("#cluster-table tbody tr")
+    expect(rows.first).to_have_class(re.compile("current"))
+    hrefs = [rows.nth(i).get_attribute("data-href") for i in range(rows.count())]
+    index = hrefs.index(f"/clusters/{made.cluster_id}")
+    for _ in range(index):
+        page.keyboard.press("j")
+    expect(row).to_have_class(re.compile("current"))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(f"/clusters/{made.cluster_id}$"))
+
+    # The cluster view: timeline (ECharts, SVG) with one point per member, graph (Cytoscape) painted.
+    timeline = page.locator("#cluster-timeline svg")
+    expect(timeline).to_be_visible()
+    expect(page.locator("#cluster-timeline")).to_contain_text("rt.example · en")
+    expect(page.locator("#cluster-timeline")).to_contain_text("novosti.example · ru")
+    expect(page.locator("#cluster-graph canvas").first).to_be_attached()
+    page.wait_for_function(CANVAS_PAINTED, arg="#cluster-graph")
+    members = page.locator("table.members tbody tr")
+    expect(members).to_have_count(3)
+    expect(members.first).to_contain_text("origin")
+    expect(page.locator("table.edges")).to_contain_text("en → ru")
+    expect(page.locator("table.edges")).to_contain_text("stripped")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no sideways scrolling at 1280 px
+    page.screenshot(path=str(ARTIFACTS / "cluster.png"), full_page=True)
+
+    # Member table links to documents; the signal list links to the laundering signals.
+    page.click(f'table.members a[href="/documents/{made.copy_id}"]')
+    expect(page).to_have_url(re.compile(f"/documents/{made.copy_id}$"))
+    page.go_back()
+    page.click(f'aside a[href="/signals/{made.laundering_signal_id}"]')
+    expect(page).to_have_url(re.compile(f"/signals/{made.laundering_signal_id}$"))
+
+    # From the laundering signal back to its cluster.
+    page.click("#open-cluster")
+    expect(page).to_have_url(re.compile(f"/clusters/{made.cluster_id}$"))
+
+    # The claim-match view: the sentence in its document beside the claim and its debunk.
+    page.goto(f"{live.url}/signals/{made.claim_signal_id}")
+    section = page.locator("#claim-match")
+    expect(section.locator("blockquote.sentence mark")).to_contain_text(MATCHED)
+    expect(section.locator("blockquote.claim")).to_contain_text("The explosions in the munitions depot in Vinnitsa")
+    expect(section.locator(".debunk")).to_contain_text("Investigators named sabotage")
+    expect(section.locator("a.debunk-link")).to_have_attribute("href", "https://debunk.example/vinnitsa")
+    expect(section.locator("table.components")).to_contain_text("calibrated")
+    left = section.locator("blockquote.sentence").bounding_box()
+    right = section.locator("blockquote.claim").bounding_box()
+    assert left and right and right["x"] > left["x"] + left["width"] - 1, "sentence and claim side by side"
+    page.screenshot(path=str(ARTIFACTS / "claim-match.png"), full_page=True)
+
+    # The claim database: search as you type, then the claim with the documents matched to it.
+    page.click("header.top nav >> text=Claims")
+    page.fill("#q", "explosions Vinnitsa depot")
+    expect(page.locator("#claims-table th").first).to_have_text("Score")  # the ranked results arrived
+    expect(page.locator("#claims-table tbody tr")).to_have_count(1)
+    expect(page.locator(".pager")).to_contain_text("best matches")
+    page.screenshot(path=str(ARTIFACTS / "claims.png"), full_page=True)
+    page.click(f'#claims-table a[href="/claims/{made.claim_id}"]')
+    expect(page.locator(f'a[href="/signals/{made.claim_signal_id}"]')).to_be_visible()
+
+    # The cluster report opens on its own.
+    page.goto(f"{live.url}/reports/clusters/{made.cluster_id}.html")
+    expect(page.locator("h1")).to_contain_text("Troops to join border exercise")
+    expect(page.locator("svg[aria-label='cluster timeline']")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "cluster-report.png"), full_page=True)
+
+
+def test_empty_cluster_and_claim_pages_say_what_to_do(page: Page, live: Live) -> None:
+    _login(page, live, "vic")
+    expect(page.locator("#cluster-trends")).to_contain_text("fimiscope detect laundering")
+    page.goto(f"{live.url}/clusters")
+    expect(page.locator(".empty")).to_contain_text("No laundering clusters yet")
+    page.goto(f"{live.url}/claims")
+    expect(page.locator(".empty")).to_contain_text("fimiscope claims import")
