@@ -180,6 +180,42 @@ async def measure(base: str, paths: list[tuple[str, list[str]]], headers: dict[s
     return results
 
 
+def seed_incidents(store: Store, n: int = 1_000) -> None:
+    """Incidents with DISARM techniques, actors, channels and two linked signals each (through
+    the store API, audit log included), so the incident pages are measured on a used workbench."""
+    import sqlalchemy as sa
+
+    from fimiscope.cases.tlp import TLP_LEVELS
+    from fimiscope.core.model import Actor, Attribution, Channel, Incident
+    from fimiscope.store.cases import IncidentStore
+    from fimiscope.store.tables_cases import incidents
+
+    with store.engine.connect() as c:
+        if c.execute(sa.select(sa.func.count()).select_from(incidents)).scalar_one():
+            return
+        sig_ids = [r[0] for r in c.exec_driver_sql(f"SELECT id FROM signals ORDER BY random() LIMIT {2 * n}")]
+    rng = random.Random(5)
+    techniques = ["T0049", "T0049.001", "T0015", "T0085", "T0023", "T0045", "T0023.001"]
+    incs = IncidentStore(store)
+    for i in range(n):
+        incs.create(
+            Incident(
+                title=f"Incident {i}: " + " ".join(rng.choices(VOCAB, WEIGHTS, k=5)),
+                summary=" ".join(rng.choices(VOCAB, WEIGHTS, k=30)),
+                status=rng.choice(["open", "investigating", "confirmed", "closed"]),
+                tlp=rng.choice(TLP_LEVELS),
+                techniques=sorted(set(rng.sample(techniques, 3))),
+                actors=[Actor(name=f"Actor {i % 40}", aliases=[f"alias {i % 7}"])],
+                channels=[Channel("outlet", f"site{i % 500}.example"), Channel("domain", f"mirror{i}.example")],
+                attribution=Attribution(actor=f"Actor {i % 40}", confidence="likely", source_reliability="B",
+                                        information_credibility="2"),
+                signal_ids=sig_ids[2 * i : 2 * i + 2],
+            ),
+            "bench",
+        )
+    print(f"seeded {n:,} incidents", file=sys.stderr)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000, help="documents to load (goal: 1,000,000)")
@@ -197,6 +233,7 @@ def main() -> None:
         print(f"load: {args.n:,} documents in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         user_store.add_user(store, "bench", PASSWORD, "analyst")
     seed_areas(store)
+    seed_incidents(store)
     import sqlalchemy as sa
 
     with store.engine.connect() as c:
@@ -206,6 +243,7 @@ def main() -> None:
         sig_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM signals ORDER BY random() LIMIT 50")]
         clu_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM laundering_clusters ORDER BY random() LIMIT 50")]
         claim_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM claims ORDER BY random() LIMIT 50")]
+        inc_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM incidents ORDER BY random() LIMIT 50")]
         del sa
     _tid, token = user_store.create_token(store, "bench")
     store.close()
@@ -245,6 +283,9 @@ def main() -> None:
             ("page /clusters/{id}", [f"/clusters/{k}" for k in clu_ids]),
             ("page /claims?q=…", [f"/claims?q={w}" for w in words]),
             ("page /claims/{id}", [f"/claims/{k}" for k in claim_ids]),
+            ("page /incidents", ["/incidents"]),
+            ("page /incidents?tlp=green", ["/incidents?tlp=green"]),
+            ("page /incidents/{id}", [f"/incidents/{k}" for k in inc_ids]),
         ]
         api = [
             ("GET /api/signals", ["/api/signals"]),
@@ -261,6 +302,11 @@ def main() -> None:
             ("GET /api/clusters/{id}", [f"/api/clusters/{k}" for k in clu_ids]),
             ("GET /api/claims", ["/api/claims"]),
             ("GET /api/claims?q=…", [f"/api/claims?q={w}" for w in words]),
+            ("GET /api/incidents", ["/api/incidents"]),
+            ("GET /api/incidents?status&tlp", ["/api/incidents?status=open&tlp=amber"]),
+            ("GET /api/incidents/{id}", [f"/api/incidents/{k}" for k in inc_ids]),
+            ("GET /api/incidents/{id}/stix", [f"/api/incidents/{k}/stix" for k in inc_ids]),
+            ("GET /api/disarm?q=…", [f"/api/disarm?q={w}" for w in ("hashtag", "T0049", "fake experts", "amplify")]),
         ]
         res_pages = asyncio.run(measure(base, pages, {"Accept": "text/html"}, cookie, args.requests,
                                         args.concurrency))
