@@ -3,7 +3,11 @@ Debian's Chromium driven by Playwright. Never downloads a browser."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -61,18 +65,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
+@contextlib.contextmanager
+def serving(store: Store, data_dir: Path) -> Iterator[str]:
+    """The real app over ``store`` on a free loopback port (uvicorn in a thread); yields its URL."""
     import uvicorn
 
     from fimiscope.api.app import create_app
     from fimiscope.config import Settings
 
-    store = Store.open(None, tmp_path / "data")
-    user_store.add_user(store, "ana", PASSWORD, "analyst")
-    user_store.add_user(store, "vic", PASSWORD, "viewer")
-    doc_ids, sig_ids = _seed(store)
-    app = create_app(Settings(data_dir=tmp_path / "data"), store=store, worker=False)
+    app = create_app(Settings(data_dir=data_dir), store=store, worker=False)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -82,15 +83,48 @@ def live(tmp_path: Path) -> Iterator[Live]:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
     try:
-        yield Live(url=f"http://127.0.0.1:{port}", store=store, doc_ids=doc_ids, signal_ids=sig_ids)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    store = Store.open(None, tmp_path / "data")
+    user_store.add_user(store, "ana", PASSWORD, "analyst")
+    user_store.add_user(store, "vic", PASSWORD, "viewer")
+    doc_ids, sig_ids = _seed(store)
+    try:
+        with serving(store, tmp_path / "data") as url:
+            yield Live(url=url, store=store, doc_ids=doc_ids, signal_ids=sig_ids)
+    finally:
         store.close()
 
 
 @pytest.fixture
-def page(live: Live) -> Iterator[object]:
+def demo_live(tmp_path: Path) -> Iterator[Live]:
+    """The fictional demo scenario, built by the real `fimiscope demo` command (collection over
+    loopback, every detector), served with an analyst login."""
+    data = tmp_path / "demo"
+    env = {**os.environ, "FIMISCOPE_DATA_DIR": str(data)}
+    env.pop("FIMISCOPE_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "fimiscope", "demo", "--scale", "0.2", "--format", "json"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    store = Store.open(None, data)
+    user_store.add_user(store, "ana", PASSWORD, "analyst")
+    try:
+        with serving(store, data) as url:
+            yield Live(url=url, store=store, doc_ids=[], signal_ids=[])
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)")
     try:
