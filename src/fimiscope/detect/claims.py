@@ -24,12 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy.engine import Connection
 
 from fimiscope.core.model import Document, Evidence, Signal
-import numpy as np
-from numpy.typing import NDArray
-
 from fimiscope.index.bm25 import (
     CALIBRATION,
     CALIBRATION_PROVENANCE,
@@ -364,3 +363,53 @@ class ClaimStage(DocumentStage):
         sigs = [_signal(doc, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
         new, _updated = store.upsert_signals(sigs, conn)
         return new
+
+
+# -- analyst verdicts ----------------------------------------------------------------------------
+
+
+def verdict_report(
+    pairs: Sequence[dict[str, Any]], *, threshold: float = THRESHOLD, target_precision: float = 0.9
+) -> dict[str, Any]:
+    """How the detector does on analyst-judged matches (``fimiscope claims pairs`` rows).
+
+    Precision at ``threshold`` is the share of confirmed pairs among the judged ones scored at
+    or above it. Only matches the detector flagged get judged, so the verdicts can say where
+    to raise the threshold, never how much a lower one would find: the suggestion is the
+    lowest judged score from which precision reaches ``target_precision``.
+    """
+    judged = sorted(
+        ((float(p["score"]), p["verdict"] == "confirmed") for p in pairs
+         if p.get("verdict") in ("confirmed", "dismissed") and isinstance(p.get("score"), int | float)),
+        reverse=True,
+    )
+    confirmed = sum(ok for _, ok in judged)
+
+    def at(t: float) -> dict[str, Any]:
+        kept = [ok for s, ok in judged if s >= t - 1e-12]
+        good = sum(kept)
+        return {
+            "threshold": round(t, 4),
+            "pairs": len(kept),
+            "confirmed": good,
+            "precision": round(good / len(kept), 4) if kept else None,
+            "confirmed_kept": round(good / confirmed, 4) if confirmed else None,
+        }
+
+    suggested = None
+    for score in sorted({s for s, _ in judged}):
+        row = at(score)
+        if row["precision"] is not None and row["precision"] >= target_precision:
+            suggested = round(score, 4)
+            break
+    steps = sorted({round(threshold + 0.05 * i, 2) for i in range(int((1 - threshold) / 0.05) + 1)})
+    return {
+        "judged": len(judged),
+        "confirmed": confirmed,
+        "dismissed": len(judged) - confirmed,
+        "target_precision": target_precision,
+        "at_threshold": at(threshold),
+        "suggested_threshold": suggested,
+        "at_suggested": at(suggested) if suggested is not None else None,
+        "curve": [at(t) for t in steps if t <= 1.0],
+    }

@@ -179,7 +179,8 @@ class BM25Index:
         indptr = np.asarray(self._indptr, dtype=np.int64)
         indices = np.asarray(self._indices, dtype=np.int32)
         tf = np.asarray(self._tf, dtype=np.float32)
-        lengths = np.add.reduceat(tf, indptr[:-1]) if len(tf) else np.zeros(n, dtype=np.float32)
+        # The padding 0 keeps reduceat in bounds when the last documents have no terms.
+        lengths = np.add.reduceat(np.append(tf, np.float32(0)), indptr[:-1]) if len(tf) else np.zeros(n, dtype=np.float32)
         lengths[np.diff(indptr) == 0] = 0.0
         avg = float(lengths.mean()) if n and lengths.sum() else 1.0
         df = np.bincount(indices, minlength=v).astype(np.float64)
