@@ -281,3 +281,13 @@ def test_claims_eval_on_analyst_verdicts(cli, store: Store, tmp_path) -> None:  
     failed = subprocess.run([sys.executable, str(ROOT / "eval" / "claims.py"), "--verdicts", str(bad)],
                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert failed.returncode != 0 and "not a `fimiscope claims pairs" in failed.stderr
+
+
+def test_claim_search_never_loads_the_encoder(cli, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Search is lexical: a configured encoder (here one that cannot load) is not touched.
+    monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(tmp_path / "no-model-here"))
+    cli("claims", "add", CLAIMS[1].text)
+    (hit,) = json.loads(cli("claims", "search", "ban Christmas in the member states", "--format", "json").stdout)
+    assert hit["text"] == CLAIMS[1].text and hit["score"] > 0
+    failed = cli("detect", "claims", ok=False)  # the detector does use it, and says why it cannot
+    assert failed.exit_code == 2 and "encoder path" in failed.stderr

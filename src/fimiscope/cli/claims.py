@@ -148,7 +148,7 @@ def search(
     from fimiscope.store.claims import get_claims
 
     store = settings(ctx).open_store()
-    _, matcher = matcher_for(store)
+    _, matcher = matcher_for(store, lexical_only=True)
     hits = matcher.index.query(query, limit)
     found = get_claims(store, [h[0] for h in hits])
     rows = [(found[cid], score) for cid, score in hits if cid in found]

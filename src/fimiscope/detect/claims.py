@@ -263,16 +263,25 @@ def claim_pair_text(text: str, title: str | None) -> str:
     return f"{title}. {text}" if title and title != text else text
 
 
-def matcher_for(store: Store, conn: Connection | None = None) -> tuple[ClaimSet, ClaimMatcher]:
+def matcher_for(
+    store: Store, conn: Connection | None = None, *, lexical_only: bool = False
+) -> tuple[ClaimSet, ClaimMatcher]:
     """The process-wide matcher for this store, rebuilt when the claim set or the configured
-    encoder changed; claim vectors already computed are reused."""
+    encoder changed; claim vectors already computed are reused. ``lexical_only`` (claim search)
+    needs only the BM25 index: it never encodes claims, and takes the full matcher if one is
+    already built."""
     current = claim_set(store, conn)
-    encoder = configured_encoder()
+    encoder = None if lexical_only else configured_encoder()
     key = repr(store.engine.url)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
-        if cached is not None and cached[0] == current and cached[1].encoder is encoder:
+        if cached is not None and cached[0] == current and (lexical_only or cached[1].encoder is encoder):
             return cached
+        if lexical_only:
+            key += "#lexical"
+            cached = _CACHE.get(key)
+            if cached is not None and cached[0] == current:
+                return cached
         known = cached[1].vector_map() if cached is not None and cached[1].encoder is encoder else None
         pairs = [(cid, claim_pair_text(text, title)) for cid, text, title in iter_claim_texts(store)]
         built = (current, ClaimMatcher(pairs, encoder=encoder, known_vectors=known))
