@@ -1,6 +1,7 @@
 """Claim retrieval quality on CLEF CheckThat! 2022 Task 2A layout (tweets -> verified claims).
 
-    python eval/claims.py DATA_DIR [--split dev] [--fit-calibration]
+    python eval/claims.py DATA_DIR [--split dev] [--fit-calibration] [--encoder MODEL_DIR]
+    python eval/claims.py --verdicts PAIRS.json [--threshold P] [--target-precision 0.9]
 
 DATA_DIR holds verified_claims.docs.tsv, {train,SPLIT}_tweets.queries.tsv and
 {train,SPLIT}_tweet-vclaim-pairs.qrels. Everything tunable (tweet cleaning, k1/b, the prefix
@@ -11,6 +12,13 @@ Compares, in one run:
   baseline  rank-bm25 BM25Okapi over lowercased whitespace tokens of claim + title
   ours      fimiscope BM25 (analyzer, cleaning, k1/b tuned on train) + a logistic reranker
             over cheap lexical features of the top candidates, fit on train
+  with --encoder (a local sentence-transformers folder; claim vectors cached under --cache-dir):
+            encoder alone, BM25 + encoder fused by reciprocal rank fusion, and the reranker
+            with the cosine and the vector rank added; the detector's decision with its
+            cosine calibration
+
+--verdicts scores analyst-judged matches (a `fimiscope claims pairs --format json` export):
+precision at the threshold and the threshold that reaches the target precision.
 
 Prints a table and ends with one JSON line. MAP@k: mean over queries of
 sum_{i<=k} P@i * rel_i / min(#relevant, k).
@@ -320,6 +328,8 @@ def verdicts_main(path: Path, threshold: float, target: float) -> None:
         pairs = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         sys.exit(f"{path}: not a `fimiscope claims pairs --format json` export ({exc})")
+    if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
+        sys.exit(f"{path}: not a `fimiscope claims pairs --format json` export (expected a list of pairs)")
     report = verdict_report(pairs, threshold=threshold, target_precision=target)
     print(
         f"{report['judged']} judged pairs ({report['confirmed']} confirmed); at p >= {threshold}: "

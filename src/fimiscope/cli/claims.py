@@ -210,9 +210,12 @@ def pairs(
 @claims_app.command("eval")
 def eval_(
     ctx: typer.Context,
-    threshold: float | None = typer.Option(None, "--threshold", help="The score threshold to judge "
-                                           "(default: the detector's)."),
-    target: float = typer.Option(0.9, "--target-precision", help="Precision the suggested threshold must reach."),
+    threshold: float | None = typer.Option(
+        None, "--threshold", min=0.0, max=1.0, help="The score threshold to judge (default: the detector's)."
+    ),
+    target: float = typer.Option(
+        0.9, "--target-precision", min=0.0, max=1.0, help="Precision the suggested threshold must reach."
+    ),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Precision of claim matches on the analysts' verdicts, and a threshold that reaches the target."""
