@@ -266,6 +266,8 @@ def test_claims_eval_on_analyst_verdicts(cli, store: Store, tmp_path) -> None:  
     if scores[1][0] > scores[0][0]:
         assert report["suggested_threshold"] == round(scores[1][0], 4)
         assert report["at_suggested"]["precision"] == 1.0 and report["at_suggested"]["confirmed_kept"] == 1.0
+    table = cli("claims", "eval").stdout
+    assert "precision at 0.5" in table and "0.667" in table
     # The same through the exported file and the evaluation script.
     export = tmp_path / "pairs.json"
     export.write_text(cli("claims", "pairs", "--format", "json").stdout)
