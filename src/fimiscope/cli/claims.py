@@ -1,4 +1,4 @@
-"""`fimiscope claims import|add|list|show|search|pairs` and `fimiscope detect claims`."""
+"""`fimiscope claims import|add|list|show|search|pairs|eval` and `fimiscope detect claims`."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def search(
     from fimiscope.store.claims import get_claims
 
     store = settings(ctx).open_store()
-    _, matcher = matcher_for(store)
+    _, matcher = matcher_for(store, lexical_only=True)
     hits = matcher.index.query(query, limit)
     found = get_claims(store, [h[0] for h in hits])
     rows = [(found[cid], score) for cid, score in hits if cid in found]
@@ -161,17 +161,9 @@ def search(
     )
 
 
-@claims_app.command("pairs")
-def pairs(
-    ctx: typer.Context,
-    status: list[str] = typer.Option(["confirmed", "dismissed"], "--status", help="Verdicts to export."),
-    fmt: str = typer.Option("json", "--format", help="json or table"),
-) -> None:
-    """Export analyst-judged (sentence, claim, verdict) pairs for evaluation."""
-    check_format(fmt)
-    store = settings(ctx).open_store()
+def _judged_pairs(store: Any, statuses: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for st in status:
+    for st in statuses:
         offset = 0
         while True:
             batch = store.list_signals(type="claim_match", status=st, limit=1000, offset=offset)
@@ -192,6 +184,19 @@ def pairs(
                         "document_id": sig.key.split(":")[1] if sig.key else None,
                     }
                 )
+    return rows
+
+
+@claims_app.command("pairs")
+def pairs(
+    ctx: typer.Context,
+    status: list[str] = typer.Option(["confirmed", "dismissed"], "--status", help="Verdicts to export."),
+    fmt: str = typer.Option("json", "--format", help="json or table"),
+) -> None:
+    """Export analyst-judged (sentence, claim, verdict) pairs for evaluation."""
+    check_format(fmt)
+    store = settings(ctx).open_store()
+    rows = _judged_pairs(store, status)
     emit_list(
         rows,
         fmt,
@@ -199,6 +204,45 @@ def pairs(
          ("claim", lambda r: r["claim_text"])],
         empty="No judged claim matches yet (`fimiscope signals set-status confirmed|dismissed ID`).",
         to_json=lambda r: r,
+    )
+
+
+@claims_app.command("eval")
+def eval_(
+    ctx: typer.Context,
+    threshold: float | None = typer.Option(
+        None, "--threshold", min=0.0, max=1.0, help="The score threshold to judge (default: the detector's)."
+    ),
+    target: float = typer.Option(
+        0.9, "--target-precision", min=0.0, max=1.0, help="Precision the suggested threshold must reach."
+    ),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Precision of claim matches on the analysts' verdicts, and a threshold that reaches the target."""
+    check_format(fmt)
+    from fimiscope.detect.claims import THRESHOLD, verdict_report
+
+    threshold = THRESHOLD if threshold is None else threshold
+    store = settings(ctx).open_store()
+    report = verdict_report(_judged_pairs(store, ["confirmed", "dismissed"]), threshold=threshold,
+                            target_precision=target)
+    if fmt == "json":
+        emit_json(report)
+        return
+    if not report["judged"]:
+        stdout.print("No judged claim matches yet (`fimiscope signals set-status confirmed|dismissed ID`).")
+        return
+    at = report["at_threshold"]
+    emit_record(
+        {
+            "judged": report["judged"],
+            "confirmed": report["confirmed"],
+            "dismissed": report["dismissed"],
+            f"precision at {threshold}": at["precision"],
+            f"suggested threshold (precision >= {target})": report["suggested_threshold"],
+        },
+        "table",
+        title="claim matches on analyst verdicts",
     )
 
 

@@ -6,6 +6,11 @@ all stored claims; each candidate gets a calibrated probability from its score c
 (``fimiscope.index.bm25.calibrated``); the best unit per claim above the threshold becomes a
 ``claim_match`` signal naming the sentence span(s), the claim and the debunk.
 
+With an encoder plug-in (``FIMISCOPE_ENCODER_PATH``, ``fimiscope.index.encoders``) every unit
+also retrieves its nearest claims by cosine; the two candidate lists are fused (reciprocal
+rank fusion) and each candidate is scored by a calibration that adds the cosine. Claims are
+encoded once per claim set (new claims only, when claims are added); sentences per document.
+
 Incremental: the stage reads documents past its watermark. When the claim set changes
 (a claim was added), the watermark goes back to 0 so older documents are matched against the
 new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is written twice.
@@ -13,17 +18,23 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy.engine import Connection
 
 from fimiscope.core.model import Document, Evidence, Signal
 from fimiscope.index.bm25 import (
+    CALIBRATION,
     CALIBRATION_PROVENANCE,
+    CALIBRATION_WITH_ENCODER,
+    CALIBRATION_WITH_ENCODER_PROVENANCE,
     TUNED_ANALYZER,
     TUNED_B,
     TUNED_K1,
@@ -31,12 +42,14 @@ from fimiscope.index.bm25 import (
     BM25Index,
     calibrated,
     features,
+    reciprocal_rank_fusion,
 )
+from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_env
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store.claims import ClaimSet, claim_set, get_claims, iter_claim_texts
 
-__all__ = ["ClaimMatcher", "ClaimStage", "Match", "split_sentences"]
+__all__ = ["ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "matcher_for", "split_sentences"]
 
 VERSION = "1"
 THRESHOLD = 0.5  # calibrated probability; see docs/evaluation.md "## claims"
@@ -109,11 +122,32 @@ class Match:
 
 
 class ClaimMatcher:
-    """A BM25 index over claims (text + title) and the scoring of sentences against it."""
+    """A BM25 index over claims (text + title), optionally their vectors, and the scoring of
+    sentences against them."""
 
-    def __init__(self, pairs: Sequence[tuple[str, str]], analyzer: Analyzer | None = None) -> None:
+    def __init__(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        analyzer: Analyzer | None = None,
+        *,
+        encoder: Encoder | None = None,
+        known_vectors: dict[str, NDArray[np.float32]] | None = None,
+    ) -> None:
         self.index = BM25Index.build(pairs, analyzer or TUNED_ANALYZER, k1=TUNED_K1, b=TUNED_B)
         self.analyzer = self.index.analyzer
+        self.encoder = encoder
+        self.vectors: VectorIndex | None = None
+        self.claim_vectors: NDArray[np.float32] | None = None
+        if encoder is not None and pairs:
+            self.claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
+            self.vectors = VectorIndex(self.claim_vectors.shape[1])
+            self.vectors.add([cid for cid, _ in pairs], self.claim_vectors)
+
+    def vector_map(self) -> dict[str, NDArray[np.float32]]:
+        """Claim id -> vector, for the next matcher to reuse when claims are added."""
+        if self.claim_vectors is None:
+            return {}
+        return dict(zip(self.index.ids, self.claim_vectors, strict=True))
 
     def match_text(
         self, text: str, *, threshold: float = THRESHOLD, k: int = CANDIDATES
@@ -131,12 +165,20 @@ class ClaimMatcher:
         if not keep:
             return []
         units = [units[i] for i in keep]
-        hits_per_unit = self.index.candidates_terms([unit_terms[i] for i in keep], k)
+        kept_terms = [unit_terms[i] for i in keep]
+        if self.vectors is None:
+            scored = [
+                [(cid, features(bm25, q_cov, c_cov), {"bm25": bm25}) for cid, bm25, q_cov, c_cov in hits]
+                for hits in self.index.candidates_terms(kept_terms, k)
+            ]
+            coef = CALIBRATION
+        else:
+            scored = self._fused(sentences, keep, kept_terms, k)
+            coef = CALIBRATION_WITH_ENCODER
         best: dict[str, Match] = {}
-        for unit, hits in zip(units, hits_per_unit, strict=True):
-            for claim_id, bm25, q_cov, c_cov in hits:
-                feats = features(bm25, q_cov, c_cov)
-                p = calibrated(feats)
+        for unit, cands in zip(units, scored, strict=True):
+            for claim_id, feats, extra in cands:
+                p = calibrated(feats, coef)
                 if p < threshold:
                     continue
                 old = best.get(claim_id)
@@ -148,31 +190,106 @@ class ClaimMatcher:
                         end=unit[-1].end,
                         sentences=unit,
                         probability=p,
-                        components={"bm25": bm25, **feats, "calibrated": p},
+                        components={**extra, **feats, "calibrated": p},
                     )
         return sorted(best.values(), key=lambda m: (-m.probability, m.start, m.claim_id))
+
+    def _fused(
+        self, sentences: list[Sentence], keep: list[int], kept_terms: list[list[str]], k: int
+    ) -> list[list[tuple[str, dict[str, float], dict[str, float]]]]:
+        """BM25 and vector candidates of every kept unit, fused; each with its features (cosine
+        included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
+        assert self.encoder is not None and self.vectors is not None and self.claim_vectors is not None
+        sent_vecs = self.encoder.encode([s.text for s in sentences])
+        # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
+        # instead of two, and the model's cost is what dominates the per-document time.
+        pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
+        pair_vecs /= np.maximum(np.linalg.norm(pair_vecs, axis=1, keepdims=True), 1e-12)
+        unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
+        vec_hits = self.vectors.search(unit_vecs, k)
+        lex_hits = self.index.candidates_terms(kept_terms, k, include=[[cid for cid, _ in h] for h in vec_hits])
+        out = []
+        for u, (lex, vec) in enumerate(zip(lex_hits, vec_hits, strict=True)):
+            by_bm25 = sorted((h for h in lex if h[1] > 0), key=lambda h: -h[1])[:k]
+            lex_rank = {h[0]: r for r, h in enumerate(by_bm25, start=1)}
+            vec_rank = {cid: r for r, (cid, _) in enumerate(vec, start=1)}
+            fused = dict(reciprocal_rank_fusion([[h[0] for h in by_bm25], [cid for cid, _ in vec]]))
+            cands = []
+            for cid, bm25, q_cov, c_cov in lex:
+                if cid not in fused:
+                    continue  # an included claim already past BM25's top k
+                cosine = float(unit_vecs[u] @ self.claim_vectors[self.index.position(cid)])
+                extra = {
+                    "bm25": bm25,
+                    "bm25_rank": float(lex_rank.get(cid, 0)),
+                    "vector_rank": float(vec_rank.get(cid, 0)),
+                    "fused": fused[cid],
+                }
+                cands.append((cid, features(bm25, q_cov, c_cov, cosine), extra))
+            out.append(cands)
+        return out
+
+
+def _claim_vectors(
+    encoder: Encoder, pairs: Sequence[tuple[str, str]], known: dict[str, NDArray[np.float32]]
+) -> NDArray[np.float32]:
+    missing = [i for i, (cid, _) in enumerate(pairs) if cid not in known]
+    fresh = encoder.encode([pairs[i][1] for i in missing]) if missing else None
+    dim = fresh.shape[1] if fresh is not None else len(next(iter(known.values())))
+    out = np.empty((len(pairs), dim), dtype=np.float32)
+    for i, (cid, _) in enumerate(pairs):
+        if cid in known:
+            out[i] = known[cid]
+    if fresh is not None:
+        out[missing] = fresh
+    return out
 
 
 _CACHE: dict[str, tuple[ClaimSet, ClaimMatcher]] = {}
 _CACHE_LOCK = threading.Lock()
+_ENCODERS: dict[str, Encoder | None] = {}
 
 
-def matcher_for(store: Store, conn: Connection | None = None) -> tuple[ClaimSet, ClaimMatcher]:
-    """The process-wide matcher for this store, rebuilt when the claim set changed."""
+def configured_encoder() -> Encoder | None:
+    """The encoder plug-in named by ``FIMISCOPE_ENCODER_PATH``, loaded once per process."""
+    path = os.environ.get("FIMISCOPE_ENCODER_PATH", "")
+    if path not in _ENCODERS:
+        _ENCODERS[path] = encoder_from_env()
+    return _ENCODERS[path]
+
+
+def claim_pair_text(text: str, title: str | None) -> str:
+    """What a claim is indexed and encoded as: ``title. text`` unless the title repeats it."""
+    return f"{title}. {text}" if title and title != text else text
+
+
+def matcher_for(
+    store: Store, conn: Connection | None = None, *, lexical_only: bool = False
+) -> tuple[ClaimSet, ClaimMatcher]:
+    """The process-wide matcher for this store, rebuilt when the claim set or the configured
+    encoder changed; claim vectors already computed are reused. ``lexical_only`` (claim search)
+    needs only the BM25 index: it never encodes claims, and takes the full matcher if one is
+    already built."""
     current = claim_set(store, conn)
+    encoder = None if lexical_only else configured_encoder()
     key = repr(store.engine.url)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
-        if cached is not None and cached[0] == current:
+        if cached is not None and cached[0] == current and (lexical_only or cached[1].encoder is encoder):
             return cached
-        pairs = [(cid, f"{title}. {text}" if title and title != text else text) for cid, text, title in
-                 iter_claim_texts(store)]
-        built = (current, ClaimMatcher(pairs))
+        if lexical_only:
+            key += "#lexical"
+            cached = _CACHE.get(key)
+            if cached is not None and cached[0] == current:
+                return cached
+        known = cached[1].vector_map() if cached is not None and cached[1].encoder is encoder else None
+        pairs = [(cid, claim_pair_text(text, title)) for cid, text, title in iter_claim_texts(store)]
+        built = (current, ClaimMatcher(pairs, encoder=encoder, known_vectors=known))
         _CACHE[key] = built
         return built
 
 
-def _signal(doc: Document, match: Match, claim: Any) -> Signal:
+def _signal(doc: Document, match: Match, claim: Any, encoder: str | None = None) -> Signal:
     c = claim.claim
     sentence_text = " ".join(s.text for s in match.sentences)
     label = c.title or (c.text[:100] + ("…" if len(c.text) > 100 else ""))
@@ -183,7 +300,16 @@ def _signal(doc: Document, match: Match, claim: Any) -> Signal:
         score=round(match.probability, 4),
         detector=ClaimStage.name,
         detector_version=VERSION,
-        parameters={"threshold": THRESHOLD, "candidates": CANDIDATES, "calibration": CALIBRATION_PROVENANCE},
+        parameters={
+            "threshold": THRESHOLD,
+            "candidates": CANDIDATES,
+            **(
+                {"encoder": encoder, "fusion": "reciprocal rank fusion, k=60",
+                 "calibration": CALIBRATION_WITH_ENCODER_PROVENANCE}
+                if encoder
+                else {"calibration": CALIBRATION_PROVENANCE}
+            ),
+        },
         key=f"claim:{doc.id}:{c.id}",
         evidence=[
             Evidence(
@@ -240,6 +366,57 @@ class ClaimStage(DocumentStage):
         if not found:
             return 0
         claims = get_claims(store, [m.claim_id for _, m in found])
-        sigs = [_signal(doc, m, claims[m.claim_id]) for doc, m in found if m.claim_id in claims]
+        encoder = matcher.encoder.name if matcher.encoder is not None else None
+        sigs = [_signal(doc, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
         new, _updated = store.upsert_signals(sigs, conn)
         return new
+
+
+# -- analyst verdicts ----------------------------------------------------------------------------
+
+
+def verdict_report(
+    pairs: Sequence[dict[str, Any]], *, threshold: float = THRESHOLD, target_precision: float = 0.9
+) -> dict[str, Any]:
+    """How the detector does on analyst-judged matches (``fimiscope claims pairs`` rows).
+
+    Precision at ``threshold`` is the share of confirmed pairs among the judged ones scored at
+    or above it. Only matches the detector flagged get judged, so the verdicts can say where
+    to raise the threshold, never how much a lower one would find: the suggestion is the
+    lowest judged score from which precision reaches ``target_precision``.
+    """
+    judged = sorted(
+        ((float(p["score"]), p["verdict"] == "confirmed") for p in pairs
+         if p.get("verdict") in ("confirmed", "dismissed") and isinstance(p.get("score"), int | float)),
+        reverse=True,
+    )
+    confirmed = sum(ok for _, ok in judged)
+
+    def at(t: float) -> dict[str, Any]:
+        kept = [ok for s, ok in judged if s >= t - 1e-12]
+        good = sum(kept)
+        return {
+            "threshold": round(t, 4),
+            "pairs": len(kept),
+            "confirmed": good,
+            "precision": round(good / len(kept), 4) if kept else None,
+            "confirmed_kept": round(good / confirmed, 4) if confirmed else None,
+        }
+
+    suggested = None
+    for score in sorted({s for s, _ in judged}):
+        row = at(score)
+        if row["precision"] is not None and row["precision"] >= target_precision:
+            suggested = round(score, 4)
+            break
+    steps = sorted({round(threshold + 0.05 * i, 2) for i in range(int((1 - threshold) / 0.05) + 1)})
+    return {
+        "judged": len(judged),
+        "confirmed": confirmed,
+        "dismissed": len(judged) - confirmed,
+        "target_precision": target_precision,
+        "at_threshold": at(threshold),
+        "suggested_threshold": suggested,
+        "at_suggested": at(suggested) if suggested is not None else None,
+        "curve": [at(t) for t in steps if t <= 1.0],
+    }

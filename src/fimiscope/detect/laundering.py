@@ -22,7 +22,6 @@ Per batch of new documents:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from fimiscope.core.model import Document, Evidence, Signal
 from fimiscope.index import anchors as anchor_kernel
+from fimiscope.index.encoders import encoder_from_env
 from fimiscope.index.minhash import (
     MinHasher,
     band_keys,
@@ -169,15 +169,6 @@ def credit(copier: db.DocInfo, copied: db.DocInfo) -> str | None:
     return None
 
 
-def _encoder_from_env() -> Any:
-    path = os.environ.get("FIMISCOPE_ENCODER_PATH")
-    if not path:
-        return None
-    from fimiscope.index.encoders import load_encoder
-
-    return load_encoder(path)
-
-
 @register
 class LaunderingStage(DocumentStage):
     name: ClassVar[str] = "laundering"
@@ -188,7 +179,7 @@ class LaunderingStage(DocumentStage):
         self.params = params or Params()
         self.hasher = MinHasher(self.params.num_perm, self.params.seed, scheme=self.params.scheme)
         self.bands, self.rows = optimal_bands(self.params.lsh_threshold, self.params.num_perm)
-        self.encoder = encoder if encoder is not None else _encoder_from_env()
+        self.encoder = encoder if encoder is not None else encoder_from_env()
         self._vectors: dict[str, np.ndarray] = {}
 
     # -- matching ------------------------------------------------------------------------------

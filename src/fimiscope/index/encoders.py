@@ -12,6 +12,7 @@ documents) it is exact and fast enough; an ANN library can replace it behind the
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,7 +60,34 @@ def load_encoder(path: str | Path) -> Encoder:
 
         raise ConfigError("the encoder plug-in needs the [encoders] extra: pip install 'fimiscope[encoders]'") from exc
     model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-    return SentenceTransformerEncoder(name=folder.name, model=model)
+    # A package that ships weights keeps them in a folder called "model": name it by the package.
+    name = folder.parent.name if folder.name.casefold() in {"model", "models"} else folder.name
+    return SentenceTransformerEncoder(name=name, model=model)
+
+
+def encoder_from_env() -> Encoder | None:
+    """The encoder named by ``FIMISCOPE_ENCODER_PATH``, or None when it is unset."""
+    path = os.environ.get("FIMISCOPE_ENCODER_PATH")
+    return load_encoder(path) if path else None
+
+
+def encode_cached(encoder: Encoder, texts: Sequence[str], cache_dir: Path) -> NDArray[np.float32]:
+    """``encoder.encode(texts)``, kept in ``cache_dir`` as a .npy file keyed by the encoder's
+    name and the texts, so evaluation and benchmark reruns skip the minutes of encoding."""
+    digest = hashlib.sha256(encoder.name.encode())
+    for t in texts:
+        digest.update(hashlib.sha256(t.encode()).digest())
+    path = Path(cache_dir) / f"{encoder.name}-{digest.hexdigest()[:20]}.npy"
+    if path.exists():
+        vecs = np.load(path)
+        if vecs.shape[0] == len(texts):
+            return np.asarray(vecs, dtype=np.float32)
+    vecs = encoder.encode(texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vecs)
+    tmp.replace(path)  # a killed run leaves no half-written cache behind
+    return vecs
 
 
 class VectorIndex:
