@@ -105,6 +105,9 @@ signals = sa.Table(
     sa.Column("details", Json, nullable=False),
     sa.Column("created_at", Time, nullable=False, index=True),
     sa.Column("updated_at", Time, nullable=False),
+    # The triage queue: new (or one type's new) signals, strongest first (0003_triage_indexes).
+    sa.Index("ix_signals_status_score", "status", "score"),
+    sa.Index("ix_signals_type_status_score", "type", "status", "score"),
 )
 
 evidence = sa.Table(
