@@ -149,6 +149,11 @@ def test_signals_filter_by_language_and_source_of_cited_documents_as_they_change
     assert titles(language="cs") == ["cites a"]
     assert titles(source="beta.example") == ["cites a", "cites b"]
     assert titles(source="alpha.example") == []
+    # Totals count each signal once, however many of its evidence rows match.
+    store.upsert_signals([Signal(type="t", title="cites a twice", score=0.3, detector="d", detector_version="1",
+                                 key="fa2", evidence=[Evidence(document_id=a), Evidence(document_id=a)])])
+    page = wb.list_signals(store, wb.SignalFilter(language="cs", status="new"))
+    assert page.total == 2 and [s.title for s in page.items] == ["cites a", "cites a twice"]
 
 
 def test_concurrent_writers_commit_document_seqs_in_seq_order(store: Store) -> None:

@@ -6,6 +6,7 @@ language of their evidence, volumes by day) without growing the core store.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import weakref
@@ -77,17 +78,39 @@ def _signal_where(f: SignalFilter) -> list[Any]:
         where.append(signals.c.created_at < to_utc(f.until))
     if f.ids:
         where.append(signals.c.id.in_(f.ids))
-    if f.source or f.language:
-        # A signal belongs to a source or language through the documents its evidence cites;
-        # evidence rows carry both (copied from the document), so this is one index range.
-        sub = sa.select(evidence.c.signal_id)
-        if f.source:
-            src_id = sa.select(sources.c.id).where(sources.c.name == f.source).scalar_subquery()
-            sub = sub.where(evidence.c.source_id == src_id)
-        if f.language:
-            sub = sub.where(evidence.c.language == f.language)
-        where.append(signals.c.id.in_(sub))
+    facet = _facet_signals(f)
+    if facet is not None:
+        where.append(signals.c.id.in_(facet))
     return where
+
+
+def _facet_signals(f: SignalFilter) -> Any:
+    """Ids of the signals whose evidence cites documents of the filter's source or language, or
+    None. Evidence rows carry both (copied from the document), so this is one index range."""
+    if not (f.source or f.language):
+        return None
+    sub = sa.select(evidence.c.signal_id)
+    if f.source:
+        src_id = sa.select(sources.c.id).where(sources.c.name == f.source).scalar_subquery()
+        sub = sub.where(evidence.c.source_id == src_id)
+    if f.language:
+        sub = sub.where(evidence.c.language == f.language)
+    return sub
+
+
+def _count_signals(f: SignalFilter) -> Any:
+    facet = _facet_signals(f)
+    if facet is None:
+        return sa.select(sa.func.count()).select_from(signals).where(*_signal_where(f))
+    # Counting "status = new AND id IN (facet)" makes SQLite walk every new signal and probe the
+    # set (130 ms at 50k signals); joining from the facet's distinct ids counts only those.
+    plain = dataclasses.replace(f, source=None, language=None)
+    ids = facet.distinct().subquery()
+    return (
+        sa.select(sa.func.count())
+        .select_from(ids.join(signals, signals.c.id == ids.c.signal_id))
+        .where(*_signal_where(plain))
+    )
 
 
 COUNT_TTL_S = 30.0
@@ -126,7 +149,7 @@ def list_signals(store: Store, f: SignalFilter, *, sort: str = "score", limit: i
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(SIGNAL_SORTS)}")
     where = _signal_where(f)
     q = sa.select(signals).where(*where).order_by(*SIGNAL_SORTS[sort]).limit(limit).offset(offset)
-    cq = sa.select(sa.func.count()).select_from(signals).where(*where)
+    cq = _count_signals(f)
     with store.engine.connect() as c:
         rows = [Store._signal_from(r) for r in c.execute(q).mappings()]
         total = int(c.execute(cq).scalar_one())
