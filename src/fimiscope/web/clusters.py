@@ -11,17 +11,14 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 
-from fimiscope import __version__
 from fimiscope.api.app import add_nav
 from fimiscope.api.auth import require
 from fimiscope.api.clusters import cluster_detail, list_page
 from fimiscope.config import Settings
-from fimiscope.core.clock import utcnow
 from fimiscope.store import Store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
-from fimiscope.web.render import STATIC_DIR
-from fimiscope.web.reports import NoConverter, html_to_pdf
+from fimiscope.web.reports import pdf_response, render_report
 
 CACHE_TTL_S = 30.0
 ORIGIN_COLOR = "#c8372d"
@@ -167,18 +164,8 @@ def timeline_svg(
 def cluster_report_html(request: Request, store: Store, cluster_id: str) -> str:
     data = cluster_detail(store, cluster_id)
     attribution = _attribution(data)
-    css = (STATIC_DIR / "report.css").read_text(encoding="utf-8")
-    template = request.app.state.templates.get_template("report_cluster.html")
-    html: str = template.render(
-        c=data,
-        chart=timeline_svg(data["members"], attribution),
-        attribution=attribution,
-        css=Markup(css),
-        generated=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
-        version=__version__,
-        by=request.state.user.name,
-    )
-    return html
+    return render_report(request, "report_cluster.html", c=data, chart=timeline_svg(data["members"], attribution),
+                         attribution=attribution)
 
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
@@ -237,12 +224,4 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.get("/reports/clusters/{cluster_id}.pdf", tags=["reports"], summary="PDF report of a cluster (needs Chromium)")
     def cluster_report_pdf(request: Request, cluster_id: str, _u: User = viewer) -> Response:
-        html = cluster_report_html(request, store, cluster_id)
-        try:
-            pdf = html_to_pdf(html)
-        except NoConverter as exc:
-            from fimiscope.api.app import problem
-
-            return problem(501, str(exc), title="No PDF converter", instance=request.url.path)
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="cluster-{cluster_id}.pdf"'})
+        return pdf_response(request, cluster_report_html(request, store, cluster_id), f"cluster-{cluster_id}.pdf")

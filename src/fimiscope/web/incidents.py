@@ -8,11 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from fimiscope import __version__
-from fimiscope.api.app import add_nav, problem
+from fimiscope.api.app import add_nav
 from fimiscope.api.auth import require
 from fimiscope.api.incidents import check_signals, create_incident, update_incident
 from fimiscope.cases import disarm
@@ -20,15 +18,13 @@ from fimiscope.cases.confidence import ESTIMATIVE, INFORMATION_CREDIBILITY, SOUR
 from fimiscope.cases.incidents import STATUSES, check_status, parse_actor, parse_channel
 from fimiscope.cases.tlp import TLP_LEVELS, parse_tlp
 from fimiscope.config import Settings
-from fimiscope.core.clock import utcnow
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Incident, Signal
 from fimiscope.store import Store
 from fimiscope.store import workbench as wb
 from fimiscope.store.cases import IncidentStore
 from fimiscope.store.users import User
-from fimiscope.web.render import STATIC_DIR
-from fimiscope.web.reports import NoConverter, bar_chart_svg, html_to_pdf
+from fimiscope.web.reports import bar_chart_svg, pdf_response, render_report
 
 # What each TLP 2.0 label means, in FIRST's words, shown beside the picker and in reports.
 TLP_MEANING = {
@@ -167,10 +163,10 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
     sigs = _signals(store, inc.signal_ids)
     chart = bar_chart_svg([f"{s.type}: {s.title}" for s in sigs], [float(s.score) for s in sigs],
                           label="scores of the linked signals")
-    css = (STATIC_DIR / "report.css").read_text(encoding="utf-8")
     att = inc.attribution
-    template = request.app.state.templates.get_template("report_incident.html")
-    html: str = template.render(
+    return render_report(
+        request,
+        "report_incident.html",
         inc=inc,
         techniques=_technique_rows(tax, inc.techniques),
         disarm_version=tax.version,
@@ -180,12 +176,7 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
         admiralty=admiralty(att.source_reliability, att.information_credibility),
         tlp_meaning=TLP_MEANING[inc.tlp],
         chart=chart,
-        css=Markup(css),
-        generated=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
-        version=__version__,
-        by=request.state.user.name,
     )
-    return html
 
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
@@ -302,9 +293,4 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
              "(needs Chromium)")
     def incident_report_pdf(request: Request, incident_id: str, _u: User = viewer) -> Response:
         inc = incs.get(incident_id)
-        try:
-            pdf = html_to_pdf(incident_report_html(request, store, inc))
-        except NoConverter as exc:
-            return problem(501, str(exc), title="No PDF converter", instance=request.url.path)
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="incident-{inc.id}.pdf"'})
+        return pdf_response(request, incident_report_html(request, store, inc), f"incident-{inc.id}.pdf")

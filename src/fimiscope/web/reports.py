@@ -71,18 +71,33 @@ def signal_report_html(request: Request, store: Store, sig: Signal) -> str:
     scored = [(f"#{r['n']} {(r['doc'].title if r['doc'] else r['ev'].document_id) or ''}", r["ev"].score)
               for r in rows if r["ev"].score is not None]
     chart = bar_chart_svg([s[0] for s in scored], [float(s[1]) for s in scored])
+    return render_report(request, "report_signal.html", sig=sig, rows=rows, chart=chart)
+
+
+def render_report(request: Request, template_name: str, **context: Any) -> str:
+    """One self-contained report page: the template with the report stylesheet inlined and the
+    footer facts (when, by whom, which version) every report carries."""
     css = (STATIC_DIR / "report.css").read_text(encoding="utf-8")
-    template = request.app.state.templates.get_template("report_signal.html")
-    html: str = template.render(
-        sig=sig,
-        rows=rows,
-        chart=chart,
+    html: str = request.app.state.templates.get_template(template_name).render(
+        **context,
         css=Markup(css),
         generated=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
         by=request.state.user.name,
     )
     return html
+
+
+def pdf_response(request: Request, html: str, filename: str) -> Response:
+    """The report printed to PDF, or 501 problem+json saying no converter is installed."""
+    try:
+        pdf = html_to_pdf(html)
+    except NoConverter as exc:
+        from fimiscope.api.app import problem
+
+        return problem(501, str(exc), title="No PDF converter", instance=request.url.path)
+    disposition = {"Content-Disposition": f'inline; filename="{filename}"'}
+    return Response(pdf, media_type="application/pdf", headers=disposition)
 
 
 def find_chromium() -> str | None:
@@ -123,12 +138,5 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.get("/reports/signals/{signal_id}.pdf", tags=["reports"], summary="PDF report (needs Chromium)")
     def signal_report_pdf(request: Request, signal_id: str, _u: User = viewer) -> Response:
-        html = signal_report_html(request, store, store.get_signal(signal_id))
-        try:
-            pdf = html_to_pdf(html)
-        except NoConverter as exc:
-            from fimiscope.api.app import problem
-
-            return problem(501, str(exc), title="No PDF converter", instance=request.url.path)
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="signal-{signal_id}.pdf"'})
+        return pdf_response(request, signal_report_html(request, store, store.get_signal(signal_id)),
+                            f"signal-{signal_id}.pdf")
