@@ -106,3 +106,22 @@ def test_signal_report_is_self_contained(client_factory, seeded: Seeded) -> None
     html = resp.text
     assert "<style>" in html and "<svg" in html and "secret biolabs in Ukraine" in html
     assert "<script" not in html and 'src="/' not in html and 'href="/static' not in html
+
+
+def test_sources_page_shows_collection_health(client_factory, seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fimiscope import pipeline
+    from fimiscope.config import Settings
+    from fimiscope.core.model import Source
+
+    good = tmp_path / "posts.jsonl"
+    good.write_text('{"text": "A post about the harbour strike.", "url": "https://feed.example/1"}\n')
+    store = seeded.store
+    store.add_source(Source(name="good-feed", kind="jsonl", location=str(good)))
+    store.add_source(Source(name="broken-feed", kind="jsonl", location=str(tmp_path / "missing.jsonl")))
+    pipeline.collect(store, Settings(data_dir=tmp_path), ["good-feed", "broken-feed"])
+
+    page = client_factory("vic").http.get("/sources", headers={"Accept": "text/html"}).text
+    row = {name: page.split(f'<tr id="{name}">', 1)[1].split("</tr>", 1)[0] for name in ("good-feed", "broken-feed")}
+    assert ">ok<" in row["good-feed"] and "last success" in row["good-feed"] and "1 items" in row["good-feed"]
+    assert "failing × 1" in row["broken-feed"] and "missing.jsonl" in row["broken-feed"]
+    assert "Collection health" in page and "rt.com" in page

@@ -17,6 +17,7 @@ from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import RELIABILITY_LABELS, SignalStatus
 from fimiscope.store import Store
 from fimiscope.store import workbench as wb
+from fimiscope.store.collect import statuses as collect_statuses
 from fimiscope.store.users import User
 from fimiscope.web.render import highlight, snippet
 
@@ -171,7 +172,8 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     ) -> Response:
         page = wb.list_sources(store, limit=limit, offset=offset)
         rows = [source_json(s, n) for s, n in page.items]
-        return render(request, "sources.html", page=page, rows=rows, reliability=RELIABILITY_LABELS)
+        health = cached("collect-health", lambda: {h.name: h for h in collect_statuses(store)})
+        return render(request, "sources.html", page=page, rows=rows, reliability=RELIABILITY_LABELS, health=health)
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(
