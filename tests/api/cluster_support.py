@@ -8,33 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.detect.test_laundering import STORY, STORY_RU
+
 from fimiscope import pipeline
 from fimiscope.core.model import Affiliation, Claim, Document, Provenance, Source
 from fimiscope.store import Store
 from fimiscope.store import laundering as db
 from fimiscope.store.claims import add_claim
 
-STORY = [
-    "The ministry of defence announced on Tuesday that 4,500 troops would take part in the exercise near "
-    "the northern border, which is scheduled to last until the end of the month according to officials.",
-    "Colonel Ivan Petrov told reporters in Rostov that the manoeuvres were purely defensive and had been "
-    "planned for more than a year, dismissing what he called hysteria in Western capitals about them.",
-    "According to the statement, 120 armoured vehicles and 36 aircraft will be deployed, and observers from "
-    "several neighbouring countries have been invited to watch the final stage of the drills in person.",
-    "Analysts in Warsaw and Vilnius said the timing, just weeks before the elections, was not a coincidence "
-    "and warned that the exercise could be used to put pressure on the governments of the Baltic states.",
-]
-# A hand-written Russian rendering (a translation, not a copy): found by shared numbers and names.
-STORY_RU = [
-    "Министерство обороны объявило во вторник, что 4500 военнослужащих примут участие в учениях у "
-    "северной границы, которые, по словам официальных лиц, продлятся до конца месяца.",
-    "Полковник Иван Петров заявил журналистам в Ростове, что манёвры носят исключительно оборонительный "
-    "характер и планировались более года, назвав истерикой реакцию западных столиц.",
-    "Согласно заявлению, будут задействованы 120 единиц бронетехники и 36 самолётов, а наблюдатели из "
-    "нескольких соседних стран приглашены на заключительный этап учений.",
-    "Аналитики в Варшаве и Вильнюсе заявили, что выбор времени, всего за несколько недель до выборов, "
-    "не случаен, и предупредили о давлении на правительства стран Балтии.",
-]
 FILLER = [
     "A new bakery opened in the old town on Saturday, drawing long queues of customers who waited patiently "
     "for sourdough bread and cinnamon rolls made according to a recipe handed down for three generations.",

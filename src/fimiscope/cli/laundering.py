@@ -7,6 +7,7 @@ import typer
 from fimiscope import pipeline
 from fimiscope.cli.app import app, detect_app, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
+from fimiscope.core.clock import lag_text
 from fimiscope.store import laundering as db
 
 clusters_app = typer.Typer(help="Clusters of republished content and their chains.", no_args_is_help=True)
@@ -14,15 +15,7 @@ app.add_typer(clusters_app, name="clusters")
 
 
 def _lag(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    sign = "-" if seconds < 0 else ""
-    s = abs(seconds)
-    if s < 3600:
-        return f"{sign}{s / 60:.0f}m"
-    if s < 86400 * 2:
-        return f"{sign}{s / 3600:.1f}h"
-    return f"{sign}{s / 86400:.1f}d"
+    return lag_text(seconds, unknown="?", space="")
 
 
 @detect_app.command("laundering")

@@ -54,3 +54,16 @@ def parse_time(value: object) -> datetime:
         return to_utc(dateparser.parse(text, dayfirst=True))
     except (ValueError, OverflowError, TypeError) as exc:
         raise InvalidInput(f"unrecognised date {text[:60]!r}") from exc
+
+
+def lag_text(seconds: float | None, *, unknown: str = "unknown", space: str = " ") -> str:
+    """A lag as an analyst says it: minutes under an hour, hours under two days, then days."""
+    if seconds is None:
+        return unknown
+    sign = "-" if seconds < 0 else ""
+    s = abs(float(seconds))
+    if s < 3600:
+        return f"{sign}{s / 60:.0f}{space}min" if space else f"{sign}{s / 60:.0f}m"
+    if s < 48 * 3600:
+        return f"{sign}{s / 3600:.1f}{space}h"
+    return f"{sign}{s / 86400:.1f}{space}d"

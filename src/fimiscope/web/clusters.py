@@ -15,6 +15,7 @@ from fimiscope.api.app import add_nav
 from fimiscope.api.auth import require
 from fimiscope.api.clusters import cluster_detail, list_page
 from fimiscope.config import Settings
+from fimiscope.core.clock import lag_text
 from fimiscope.store import Store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
@@ -27,17 +28,7 @@ CREDITED_COLOR = "#2f5bd3"
 
 
 def fmt_lag(seconds: float | None) -> str:
-    """A lag as an analyst says it: minutes under an hour, hours under two days, then days."""
-    if seconds is None:
-        return "unknown"
-    s = float(seconds)
-    sign = "-" if s < 0 else ""
-    s = abs(s)
-    if s < 3600:
-        return f"{sign}{s / 60:.0f} min"
-    if s < 48 * 3600:
-        return f"{sign}{s / 3600:.1f} h"
-    return f"{sign}{s / 86400:.1f} d"
+    return lag_text(seconds)
 
 
 def edge_label(e: dict[str, Any]) -> str:
