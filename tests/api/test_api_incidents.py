@@ -398,3 +398,25 @@ def test_form_parser_sees_every_field(client_factory, seeded: Seeded) -> None:
     assert fields["tlp"] == "green" and fields["techniques"] == ["T0049", "T0049.001"]
     assert fields["confidence"] == "likely" and fields["source_reliability"] == "B"
     assert json.dumps(fields)  # plain data
+
+
+def test_hostile_text_is_escaped_on_every_new_page(client_factory, seeded: Seeded) -> None:
+    """Titles, claims and actor names come from imports and partners: markup in them must
+    reach the browser as text on the incident, cluster and claim pages and in the report."""
+    from fimiscope.core.model import Claim
+    from fimiscope.store.claims import add_claim
+
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    ana = client_factory("ana")
+    made = _post(ana, "/api/incidents", {"title": evil, "summary": evil, "narratives": [evil],
+                                          "actors": [{"name": evil, "kind": "threat-actor"}]})
+    assert made.status_code == 201, made.text
+    iid = made.json()["id"]
+    claim = add_claim(seeded.store, Claim(text=f"{evil} secret biolabs produce weapons", title=evil))
+    cluster = make_cluster_and_claim(seeded.store)
+    for path in (f"/incidents/{iid}", "/incidents", f"/reports/incidents/{iid}.html", f"/claims/{claim.id}",
+                 "/claims?q=biolabs", f"/clusters/{cluster.cluster_id}", "/clusters"):
+        page = ana.http.get(path, headers={"Accept": "text/html"})
+        assert page.status_code == 200, path
+        assert "<script>alert" not in page.text and "<img src=x" not in page.text, path
+    assert "&lt;script&gt;alert" in ana.http.get(f"/incidents/{iid}", headers={"Accept": "text/html"}).text
