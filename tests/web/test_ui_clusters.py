@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 from tests.api.cluster_support import MATCHED, make_cluster_and_claim
-from tests.web.ui_support import ARTIFACTS, PASSWORD, Live
+from tests.web.ui_support import ARTIFACTS, Live, login
 
 # Something was painted: some pixel of one of Cytoscape's layered canvases is not transparent.
 CANVAS_PAINTED = """(sel) => Array.from(document.querySelectorAll(sel + ' canvas')).some((c) => {
@@ -19,17 +19,9 @@ CANVAS_PAINTED = """(sel) => Array.from(document.querySelectorAll(sel + ' canvas
 })"""
 
 
-def _login(page: Page, live: Live, user: str = "ana") -> None:
-    page.goto(f"{live.url}/login")
-    page.fill("input[name=name]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/$"))
-
-
 def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> None:
     made = make_cluster_and_claim(live.store)
-    _login(page, live)
+    login(page, live)
 
     # Overview: the cluster trend is drawn.
     expect(page.locator("#chart-cluster-trends svg")).to_be_visible()
@@ -109,7 +101,7 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
 
 
 def test_empty_cluster_and_claim_pages_say_what_to_do(page: Page, live: Live) -> None:
-    _login(page, live, "vic")
+    login(page, live, "vic")
     expect(page.locator("#cluster-trends")).to_contain_text("fimiscope detect laundering")
     page.goto(f"{live.url}/clusters")
     expect(page.locator(".empty")).to_contain_text("No laundering clusters yet")

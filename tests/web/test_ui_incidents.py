@@ -7,19 +7,11 @@ import json
 import re
 
 from playwright.sync_api import Page, expect
-from tests.web.ui_support import ARTIFACTS, PASSWORD, Live
-
-
-def _login(page: Page, live: Live, user: str) -> None:
-    page.goto(f"{live.url}/login")
-    page.fill("input[name=name]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/$"))
+from tests.web.ui_support import ARTIFACTS, Live, login
 
 
 def test_incident_from_a_signal_to_stix(page: Page, live: Live) -> None:
-    _login(page, live, "ana")
+    login(page, live, "ana")
     page.goto(f"{live.url}/incidents")
     expect(page.locator("#incidents-empty")).to_contain_text("No incidents yet")
     page.screenshot(path=str(ARTIFACTS / "incidents-empty.png"), full_page=True)
@@ -105,7 +97,7 @@ def test_incident_from_a_signal_to_stix(page: Page, live: Live) -> None:
 
 
 def test_new_incident_from_the_triage_queue_and_read_only_viewer(page: Page, live: Live) -> None:
-    _login(page, live, "ana")
+    login(page, live, "ana")
     page.goto(f"{live.url}/triage")
     rows = page.locator("#queue-table tbody tr")
     expect(rows).to_have_count(3)
@@ -130,7 +122,7 @@ def test_new_incident_from_the_triage_queue_and_read_only_viewer(page: Page, liv
     expect(page.locator("#new-incident-signals li")).to_have_count(1)
 
     page.click("form[action='/logout'] button")
-    _login(page, live, "vic")
+    login(page, live, "vic")
     page.goto(url)
     expect(page.locator("#read-only-note")).to_be_visible()
     expect(page.locator("#inc-title")).to_be_disabled()

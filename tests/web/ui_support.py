@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fimiscope.store import Store
 
@@ -30,3 +31,17 @@ class Live:
     store: Store
     doc_ids: list[str]
     signal_ids: list[str]
+
+
+def login(page: object, live: Live, user: str = "ana") -> None:
+    """Log in through the form and land on the overview."""
+    import re
+
+    from playwright.sync_api import expect
+
+    pg: Any = page
+    pg.goto(f"{live.url}/login")
+    pg.fill("input[name=name]", user)
+    pg.fill("input[name=password]", PASSWORD)
+    pg.click("button[type=submit]")
+    expect(pg).to_have_url(re.compile(r"/$"))
