@@ -18,7 +18,6 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -247,15 +246,6 @@ def _claim_vectors(
 
 _CACHE: dict[str, tuple[ClaimSet, ClaimMatcher]] = {}
 _CACHE_LOCK = threading.Lock()
-_ENCODERS: dict[str, Encoder | None] = {}
-
-
-def configured_encoder() -> Encoder | None:
-    """The encoder plug-in named by ``FIMISCOPE_ENCODER_PATH``, loaded once per process."""
-    path = os.environ.get("FIMISCOPE_ENCODER_PATH", "")
-    if path not in _ENCODERS:
-        _ENCODERS[path] = encoder_from_env()
-    return _ENCODERS[path]
 
 
 def claim_pair_text(text: str, title: str | None) -> str:
@@ -271,7 +261,7 @@ def matcher_for(
     needs only the BM25 index: it never encodes claims, and takes the full matcher if one is
     already built."""
     current = claim_set(store, conn)
-    encoder = None if lexical_only else configured_encoder()
+    encoder = None if lexical_only else encoder_from_env()
     key = repr(store.engine.url)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)

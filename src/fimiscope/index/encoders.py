@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,10 +66,21 @@ def load_encoder(path: str | Path) -> Encoder:
     return SentenceTransformerEncoder(name=name, model=model)
 
 
+_LOADED: dict[str, Encoder] = {}
+_LOAD_LOCK = threading.Lock()
+
+
 def encoder_from_env() -> Encoder | None:
-    """The encoder named by ``FIMISCOPE_ENCODER_PATH``, or None when it is unset."""
+    """The encoder named by ``FIMISCOPE_ENCODER_PATH``, or None when it is unset. Loaded once
+    per process and path: every detector (and every pipeline run of the server's worker)
+    shares the one model instead of loading it again."""
     path = os.environ.get("FIMISCOPE_ENCODER_PATH")
-    return load_encoder(path) if path else None
+    if not path:
+        return None
+    with _LOAD_LOCK:
+        if path not in _LOADED:
+            _LOADED[path] = load_encoder(path)
+        return _LOADED[path]
 
 
 def encode_cached(encoder: Encoder, texts: Sequence[str], cache_dir: Path) -> NDArray[np.float32]:
