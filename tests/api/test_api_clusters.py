@@ -197,3 +197,17 @@ def test_cluster_report_pdf(client_factory, made: Made) -> None:
     else:
         assert resp.status_code == 200, resp.text
         assert resp.headers["content-type"] == "application/pdf" and resp.content.startswith(b"%PDF")
+
+
+def test_claim_search_never_loads_the_encoder(client_factory, seeded, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Searching the claim database is lexical: a configured encoder (here one that cannot load)
+    # is not touched, so the first search never waits for every claim to be encoded.
+    from fimiscope.core.model import Claim
+    from fimiscope.store.claims import add_claim
+
+    monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(tmp_path / "no-model-here"))
+    add_claim(seeded.store, Claim(text="Secret laboratories near the border produce weapons"))
+    c = client_factory("vic")
+    items = c.http.get("/api/claims", params={"q": "secret laboratories weapons"}).json()["items"]
+    assert [i["text"] for i in items][:1] == ["Secret laboratories near the border produce weapons"]
+    assert c.http.get("/claims", params={"q": "laboratories"}, headers={"Accept": "text/html"}).status_code == 200

@@ -26,7 +26,7 @@ def search_page(store: Store, q: str, *, language: str | None, limit: int, offse
     ``total`` is a lower bound, as for document search: counting every match costs a scan."""
     from fimiscope.detect.claims import matcher_for
 
-    _, matcher = matcher_for(store)
+    _, matcher = matcher_for(store, lexical_only=True)  # a search must never wait for claims to be encoded
     want = offset + limit + 1
     hits = matcher.index.query(q, max(want, FILTERED_CANDIDATES) if language else want)
     found = claim_store.get_claims(store, [cid for cid, _ in hits])
