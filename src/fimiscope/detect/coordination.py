@@ -1,0 +1,472 @@
+"""Coordinated behaviour: accounts and outlets that act in concert, found as groups with the
+co-actions that prove it.
+
+1. **Actions.** Every stored post or article by a source (``platform:account`` or an outlet's
+   domain) becomes actions of four kinds: *link* (each normalised URL it carries), *share*
+   (the item it reshares or forwards, ``shared_from``), *post* (its text, as a near-duplicate
+   class from the MinHash kernel) and *hashtag* (its sequence of two or more hashtags).
+2. **Windows.** Per kind, from the data unless given (``index/coaction.estimate_window``).
+3. **Pairs.** Accounts that co-act on the same item within the window; repeated pairs only,
+   corrected for chance: the item's popularity, both accounts' activity, and repetition in
+   separate episodes (``score_pairs``, ``docs/coordination.md``).
+4. **Groups.** Leiden communities (igraph + leidenalg) of the graph of kept pairs; a group
+   keeps its id across runs while it keeps most of its members.
+5. **Signals.** One per group above the thresholds, with the shared items, each member's
+   time of action and delay as evidence.
+
+The core (``detect``) works on a ``PostTable`` with no store, so ``eval/coordination.py`` and
+``benchmarks/coordination_bench.py`` run exactly what the stage runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fimiscope.index import coaction as k
+
+VERSION = "1"
+KINDS = ("link", "share", "post", "hashtag")
+
+
+@dataclass(slots=True)
+class Params:
+    window: float | None = None  # seconds for every kind; None: estimated per kind from the data
+    windows: dict[str, float] = field(default_factory=dict)  # per-kind override
+    kinds: tuple[str, ...] = KINDS
+    min_repeat: int = 2  # separate episodes a pair needs
+    alpha: float = 0.01  # family-wise: divided by the pairs tested
+    min_weight: float = 1.0  # popularity-weighted repeats a pair needs
+    episode_gap: float = 3600.0  # co-actions closer than this to the pair's previous one are one episode
+    min_group: int = 3
+    min_density: float = 0.3  # share of a group's member pairs that are kept pairs
+    min_score: float = 0.2
+    post_threshold: float = 0.6  # MinHash Jaccard (word 3-shingles) for near-identical texts
+    post_min_tokens: int = 6
+    post_chars: int = 1000  # an article is compared by its title and opening
+    max_item_accounts: int | None = 5000
+    window_cap: float = 3600.0
+    seed: int = 42
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        out["kinds"] = list(self.kinds)
+        return out
+
+
+@dataclass(slots=True)
+class PostTable:
+    """Posts in columns. ``key`` identifies a post for ``shared_from`` look-ups (document key,
+    ``source/external_id`` and URL all resolve); ``ref`` is what evidence cites (document id)."""
+
+    account: list[str]
+    time: NDArray[np.float64]  # epoch seconds
+    links: list[list[str]]
+    shared_from: list[str | None]
+    text: list[str]
+    ref: list[str]
+    keys: list[list[str]] = field(default_factory=list)
+    platform: list[str] = field(default_factory=list)
+    language: list[str | None] = field(default_factory=list)
+    resolved: dict[str, str] = field(default_factory=dict)  # shortener link -> its expansion, when known
+
+    def __len__(self) -> int:
+        return len(self.account)
+
+
+@dataclass(slots=True)
+class Actions:
+    kind: str
+    account: NDArray[np.int64]
+    item: NDArray[np.int64]
+    time: NDArray[np.float64]
+    post: NDArray[np.int64]  # row of the PostTable
+    items: list[str]  # item code -> what an analyst reads (URL, shared post, text, hashtags)
+
+
+def _share_key(shared: str, text: str) -> str:
+    s = shared.strip()
+    if "://" in s or "/" in s or "#" in s:
+        return s
+    # a forward names only the channel it came from (Telegram exports): the item is the
+    # channel plus the forwarded text
+    return f"{s} | {k.post_text(text)[:200]}"
+
+
+def build_actions(
+    posts: PostTable, acc: NDArray[np.int64], kinds: Sequence[str], post_params: Params
+) -> dict[str, Actions]:
+    """Actions of each kind from the posts; ``acc`` is each post's account code."""
+    out: dict[str, Actions] = {}
+    if "link" in kinds:
+        items = k.Codes()
+        rows: list[int] = []
+        codes: list[int] = []
+        memo: dict[str, str | None] = {}
+        for i, links in enumerate(posts.links):
+            seen: set[int] = set()
+            for url in links:
+                norm = memo.get(url, "")
+                if norm == "":
+                    norm = memo[url] = k.normalize_url(url, posts.resolved)
+                if norm is None:
+                    continue
+                c = items.code(norm)
+                if c not in seen:
+                    seen.add(c)
+                    rows.append(i)
+                    codes.append(c)
+        r = np.asarray(rows, dtype=np.int64)
+        out["link"] = Actions("link", acc[r], np.asarray(codes, dtype=np.int64), posts.time[r], r, items.names)
+    if "share" in kinds:
+        where: dict[str, int] = {}
+        for i, keys in enumerate(posts.keys):
+            for key in keys:
+                where.setdefault(key, i)
+        items = k.Codes()
+        rows, codes = [], []
+        seeds: dict[int, int] = {}
+        for i, shared in enumerate(posts.shared_from):
+            if not shared:
+                continue
+            key = _share_key(shared, posts.text[i])
+            c = items.code(key)
+            rows.append(i)
+            codes.append(c)
+            origin = where.get(shared.strip())
+            if origin is not None and origin != i:
+                seeds[c] = origin
+        # the author of the reshared post acted on it too, when it was posted
+        for c, origin in seeds.items():
+            rows.append(origin)
+            codes.append(c)
+        r = np.asarray(rows, dtype=np.int64)
+        out["share"] = Actions("share", acc[r], np.asarray(codes, dtype=np.int64), posts.time[r], r, items.names)
+    if "post" in kinds:
+        texts = [k.post_text(t[: post_params.post_chars]) for t in posts.text]
+        near = k.near_duplicate_items(
+            texts, threshold=post_params.post_threshold, min_tokens=post_params.post_min_tokens
+        )
+        r = np.flatnonzero(near >= 0).astype(np.int64)
+        items_arr = near[r]
+        # show each class by its first text
+        names: dict[int, str] = {}
+        for i, c in zip(r.tolist(), items_arr.tolist(), strict=True):
+            names.setdefault(c, posts.text[i][:280])
+        uniq, dense = np.unique(items_arr, return_inverse=True)
+        labels = [names[int(c)] for c in uniq.tolist()]
+        out["post"] = Actions("post", acc[r], dense.astype(np.int64), posts.time[r], r, labels)
+    if "hashtag" in kinds:
+        items = k.Codes()
+        rows, codes = [], []
+        for i, text in enumerate(posts.text):
+            seq = k.hashtag_sequence(text)
+            if seq:
+                rows.append(i)
+                codes.append(items.code(seq))
+        r = np.asarray(rows, dtype=np.int64)
+        out["hashtag"] = Actions("hashtag", acc[r], np.asarray(codes, dtype=np.int64), posts.time[r], r, items.names)
+    return out
+
+
+@dataclass(slots=True)
+class KindResult:
+    kind: str
+    window: k.WindowEstimate
+    actions: int
+    pairs: int  # pairs with at least one co-action
+    repeated: int  # pairs with at least min_repeat distinct items
+    kept: int
+    scores: k.PairScores
+    details: k.PairCoActions
+    chance_rate: float
+
+
+@dataclass(slots=True)
+class Group:
+    members: list[int]  # account codes
+    score: float
+    density: float
+    edges: list[dict[str, Any]]
+    items: list[dict[str, Any]]  # shared items with each member's action and delay
+    kinds: dict[str, int]
+    fastest_s: float | None
+    median_s: float | None
+    first_at: float | None
+    last_at: float | None
+    hijacked: list[int]
+    platforms: list[str]
+    languages: list[str]
+
+
+@dataclass(slots=True)
+class Detection:
+    accounts: k.Codes
+    kinds: dict[str, KindResult]
+    groups: list[Group]
+    params: Params
+
+    def windows(self) -> dict[str, dict[str, object]]:
+        return {kind: r.window.as_dict() for kind, r in self.kinds.items()}
+
+
+def score_kind(acts: Actions, n_accounts: int, params: Params) -> KindResult:
+    if params.windows.get(acts.kind) is not None:
+        win = k.WindowEstimate(float(params.windows[acts.kind]), 0, 0, "given")
+    elif params.window is not None:
+        win = k.WindowEstimate(float(params.window), 0, 0, "given")
+    else:
+        win = k.estimate_window(acts.item, acts.time, cap=params.window_cap)
+    kw = {"max_item_accounts": params.max_item_accounts}
+    keys, counts = k.pair_counts(acts.account, acts.item, acts.time, win.seconds, n_accounts, **kw)
+    repeated = keys[counts >= params.min_repeat]
+    details = k.pair_details(acts.account, acts.item, acts.time, win.seconds, n_accounts, repeated, **kw)
+    activity = k.account_item_counts(acts.account, acts.item, n_accounts)
+    popularity = k.item_account_counts(acts.account, acts.item)
+    # chance is measured on the pairs that never repeat: a campaign's own co-actions must not
+    # raise the bar it is tested against
+    rate = k.chance_rate(int(counts[counts < params.min_repeat].sum()), activity)
+    active = int(np.count_nonzero(activity))
+    scores = k.score_pairs(
+        details,
+        n_accounts=n_accounts,
+        n_active=max(active, 2),
+        activity=activity,
+        popularity=popularity,
+        chance_rate=rate,
+        episode_gap=max(params.episode_gap, win.seconds),
+        min_repeat=params.min_repeat,
+        alpha=params.alpha,
+        tested=int(keys.size),
+        min_weight=params.min_weight,
+    )
+    return KindResult(
+        acts.kind,
+        win,
+        int(acts.item.size),
+        int(keys.size),
+        int(repeated.size),
+        int(scores.kept.sum()),
+        scores,
+        details,
+        rate,
+    )
+
+
+def detect(posts: PostTable, params: Params | None = None, accounts: k.Codes | None = None) -> Detection:
+    """Groups of coordinated accounts in ``posts``."""
+    params = params or Params()
+    accounts = accounts or k.Codes()
+    acc = accounts.codes(posts.account)
+    acts = build_actions(posts, acc, params.kinds, params)
+    first_seen = np.full(len(accounts), np.inf)
+    np.minimum.at(first_seen, acc, posts.time)
+    return detect_actions(acts, accounts, params, posts, first_seen)
+
+
+def detect_actions(
+    acts: Mapping[str, Actions],
+    accounts: k.Codes,
+    params: Params,
+    posts: PostTable | None = None,
+    first_seen: NDArray[np.float64] | None = None,
+) -> Detection:
+    """Groups from ready-made actions (``first_seen``: each account's first post, for the
+    taken-over check; its first action when not given)."""
+    n = max(len(accounts), 1)
+    results = {kind: score_kind(a, n, params) for kind, a in acts.items() if a.item.size}
+    # one graph: an edge per pair kept in any kind, weighted by its popularity-weighted repeats
+    ek: list[NDArray[np.int64]] = []
+    ew: list[NDArray[np.float64]] = []
+    for r in results.values():
+        ek.append(r.scores.key[r.scores.kept])
+        ew.append(r.scores.weight[r.scores.kept])
+    keys = np.concatenate(ek) if ek else np.empty(0, dtype=np.int64)
+    weights = np.concatenate(ew) if ew else np.empty(0)
+    if keys.size:
+        ukeys, inv = np.unique(keys, return_inverse=True)
+        uw = np.bincount(inv, weights=weights)
+    else:
+        ukeys, uw = keys, weights
+    a, b = ukeys // n, ukeys % n
+    comm = k.communities(n, a, b, uw, seed=params.seed)
+    groups: list[Group] = []
+    edge_set = set(ukeys.tolist())
+    for c in np.unique(comm[comm >= 0]).tolist():
+        members = np.flatnonzero(comm == c)
+        if members.size < params.min_group:
+            continue
+        g = _group(members, edge_set, n, results, acts, params, posts, first_seen)
+        if g is not None:
+            groups.append(g)
+    groups.sort(key=lambda g: (-g.score, -len(g.members), g.members[0]))
+    return Detection(accounts, results, groups, params)
+
+
+def _group(
+    members: NDArray[np.int64],
+    edge_set: set[int],
+    n: int,
+    results: Mapping[str, KindResult],
+    acts: Mapping[str, Actions],
+    params: Params,
+    posts: PostTable | None,
+    first_seen: NDArray[np.float64] | None,
+) -> Group | None:
+    mem = members.tolist()
+    mset = set(mem)
+    possible = len(mem) * (len(mem) - 1) / 2
+    internal = [x * n + y for i, x in enumerate(mem) for y in mem[i + 1 :] if x * n + y in edge_set]
+    density = len(internal) / possible if possible else 0.0
+    if density < params.min_density:
+        return None
+    edges: list[dict[str, Any]] = []
+    episodes: list[int] = []
+    delays: list[float] = []
+    kinds: dict[str, int] = {}
+    internal_arr = np.asarray(internal, dtype=np.int64)
+    for kind, r in results.items():
+        s = r.scores
+        sel = np.flatnonzero(np.isin(s.key, internal_arr) & s.kept)
+        for i in sel.tolist():
+            key = int(s.key[i])
+            edges.append(
+                {
+                    "a": key // n,
+                    "b": key % n,
+                    "kind": kind,
+                    "count": int(s.count[i]),
+                    "episodes": int(s.episodes[i]),
+                    "weight": round(float(s.weight[i]), 4),
+                    "expected": float(s.expected[i]),
+                    "p_value": float(s.p_value[i]),
+                    "fastest_s": round(float(s.fastest[i]), 3),
+                    "median_s": round(float(s.median[i]), 3),
+                }
+            )
+            episodes.append(int(s.episodes[i]))
+        d = r.details
+        rows = np.isin(d.key, s.key[sel])
+        delays.extend(d.delay[rows].tolist())
+        kinds[kind] = int(rows.sum())
+    if not edges:
+        return None
+    med_ep = float(np.median(episodes))
+    score = round(density * (1.0 - float(np.exp(-(med_ep - 1.0) / 2.0))), 4)
+    if score < params.min_score:
+        return None
+    items, first_act = _shared_items(mset, results, acts)
+    times = [x["at"] for it in items for x in it["actions"]]
+    first_at = min(times) if times else None
+    last_at = max(times) if times else None
+    hijacked = _hijacked(mem, first_act, first_at, last_at, acts, first_seen)
+    platforms: set[str] = set()
+    languages: set[str] = set()
+    if posts is not None:
+        for it in items:
+            for x in it["actions"]:
+                p = x["post"]
+                if posts.platform:
+                    platforms.add(posts.platform[p])
+                if posts.language and posts.language[p]:
+                    languages.add(str(posts.language[p]))
+    return Group(
+        members=mem,
+        score=score,
+        density=round(density, 4),
+        edges=edges,
+        items=items,
+        kinds=kinds,
+        fastest_s=round(min(delays), 3) if delays else None,
+        median_s=round(float(np.median(delays)), 3) if delays else None,
+        first_at=first_at,
+        last_at=last_at,
+        hijacked=hijacked,
+        platforms=sorted(platforms),
+        languages=sorted(languages),
+    )
+
+
+def _shared_items(
+    mset: set[int], results: Mapping[str, KindResult], acts: Mapping[str, Actions]
+) -> tuple[list[dict[str, Any]], dict[int, float]]:
+    """Items two or more members co-acted on, with every member's first action on each and its
+    delay after the first member's."""
+    items: list[dict[str, Any]] = []
+    first_act: dict[int, float] = {}
+    mem = np.asarray(sorted(mset), dtype=np.int64)
+    for kind, r in results.items():
+        d = r.details
+        a = acts[kind]
+        kept = r.scores.key[r.scores.kept]
+        rows = np.isin(d.key, kept)
+        item_codes = np.unique(d.item[rows])
+        if item_codes.size == 0:
+            continue
+        sel = np.flatnonzero(np.isin(a.account, mem) & np.isin(a.item, item_codes))
+        order = sel[np.lexsort((a.time[sel], a.item[sel]))]
+        by_item: dict[int, list[int]] = {}
+        for i in order.tolist():
+            by_item.setdefault(int(a.item[i]), []).append(i)
+        for code, idx in by_item.items():
+            seen: dict[int, int] = {}
+            for i in idx:
+                seen.setdefault(int(a.account[i]), i)
+            if len(seen) < 2:
+                continue
+            t0 = min(float(a.time[i]) for i in seen.values())
+            actions = sorted(
+                (
+                    {
+                        "account": acc,
+                        "post": int(a.post[i]),
+                        "at": float(a.time[i]),
+                        "delay_s": round(float(a.time[i]) - t0, 3),
+                    }
+                    for acc, i in seen.items()
+                ),
+                key=lambda x: (x["at"], x["account"]),
+            )
+            for x in actions:
+                first_act[x["account"]] = min(first_act.get(x["account"], x["at"]), x["at"])
+            items.append({"kind": kind, "item": a.items[code], "at": t0, "actions": actions})
+    items.sort(key=lambda x: (x["at"], x["kind"], x["item"]))
+    return items, first_act
+
+
+def _hijacked(
+    mem: list[int],
+    first_act: Mapping[int, float],
+    first_at: float | None,
+    last_at: float | None,
+    acts: Mapping[str, Actions],
+    first_seen: NDArray[np.float64] | None,
+    *,
+    old_days: float = 30.0,
+    late_share: float = 0.25,
+) -> list[int]:
+    """Members that look taken over: seen long before (``old_days``) their first co-action,
+    which came late in the group's life (after ``late_share`` of its active period)."""
+    if first_at is None or last_at is None or last_at <= first_at:
+        return []
+    seen_at: dict[int, float] = {}
+    if first_seen is not None:
+        seen_at = {m: float(first_seen[m]) for m in mem if m < first_seen.size}
+    else:
+        for a in acts.values():
+            sel = np.isin(a.account, np.asarray(mem, dtype=np.int64))
+            for acc, t in zip(a.account[sel].tolist(), a.time[sel].tolist(), strict=True):
+                seen_at[acc] = min(seen_at.get(acc, t), t)
+    out = []
+    span = last_at - first_at
+    for m in mem:
+        joined, seen = first_act.get(m), seen_at.get(m)
+        if joined is None or seen is None:
+            continue
+        if joined - first_at > late_share * span and joined - seen > old_days * 86400:
+            out.append(m)
+    return out
