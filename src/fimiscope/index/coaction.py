@@ -135,6 +135,7 @@ def near_duplicate_items(
     num_perm: int = 64,
     min_tokens: int = 6,
     seed: int = 7,
+    chunk: int = 20_000,
 ) -> NDArray[np.int64]:
     """One item code per text: texts whose word ``k``-shingle Jaccard (MinHash estimate) is at
     least ``threshold`` share a code through connected components of verified LSH candidates.
@@ -159,8 +160,11 @@ def near_duplicate_items(
         return out
     distinct = list(uniq)
     m = len(distinct)
-    flat, counts = shingle_batch(distinct, k)
-    sigs = MinHasher(num_perm, seed, scheme="classic").signatures_flat(flat, counts)
+    hasher = MinHasher(num_perm, seed, scheme="classic")
+    sigs = np.empty((m, num_perm), dtype=np.uint32)
+    for lo in range(0, m, chunk):  # chunks bound the shingle arrays (and the kernel's power tables)
+        flat, counts = shingle_batch(distinct[lo : lo + chunk], k)
+        sigs[lo : lo + chunk] = hasher.signatures_flat(flat, counts)
     bands, rows = optimal_bands(threshold, num_perm)
     keys = band_keys(sigs, bands, rows)
     src: list[NDArray[np.int64]] = []
