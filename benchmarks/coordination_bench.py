@@ -80,7 +80,16 @@ def worker_toolkit(folder: Path, window: float) -> dict[str, Any]:
         os.remove(db)
     t0 = time.perf_counter()
     rows = (
-        (str(i), str(int(a)), "", (f"r{int(s)}" if s >= 0 else None), None, "", int(tm), [_url(int(u))] if u >= 0 else [])
+        (
+            str(i),
+            str(int(a)),
+            "",
+            (f"r{int(s)}" if s >= 0 else None),
+            None,
+            "",
+            int(tm),
+            [_url(int(u))] if u >= 0 else [],
+        )
         for i, (a, tm, u, s) in enumerate(zip(d["account"], d["time"], d["url"], d["share"], strict=True))
     )
     preprocess_data(db, rows)
@@ -106,8 +115,13 @@ def worker_toolkit(folder: Path, window: float) -> dict[str, Any]:
     con.close()
     out = folder / "toolkit_edges.json"
     out.write_text(json.dumps(edges))
-    return {"prepare_s": t1 - t0, "network_s": t2 - t1, "peak_mb": _peak_mb(), "edges": str(out),
-            "db_mb": os.path.getsize(db) / 2**20}
+    return {
+        "prepare_s": t1 - t0,
+        "network_s": t2 - t1,
+        "peak_mb": _peak_mb(),
+        "edges": str(out),
+        "db_mb": os.path.getsize(db) / 2**20,
+    }
 
 
 def _actions(d: dict[str, np.ndarray]) -> tuple[Any, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
@@ -170,8 +184,14 @@ def worker_detect(folder: Path, window: float) -> dict[str, Any]:
     acts = {kind: Actions(kind, a, it, t, np.arange(a.size), []) for kind, (a, it, t) in raw.items()}
     found = detect_actions(acts, accounts, Params(kinds=("link", "share")))
     secs = time.perf_counter() - t0
-    return {"prepare_s": 0.0, "network_s": secs, "peak_mb": _peak_mb(), "groups": len(found.groups),
-            "windows": found.windows(), "kept": {kk: r.kept for kk, r in found.kinds.items()}}
+    return {
+        "prepare_s": 0.0,
+        "network_s": secs,
+        "peak_mb": _peak_mb(),
+        "groups": len(found.groups),
+        "windows": found.windows(),
+        "kept": {kk: r.kept for kk, r in found.kinds.items()},
+    }
 
 
 def worker_post(folder: Path, window: float, n: int) -> dict[str, Any]:
@@ -185,7 +205,7 @@ def worker_post(folder: Path, window: float, n: int) -> dict[str, Any]:
     # a tenth of posts reword one of n/100 templates, the rest are their own text
     templates = [list(vocab[rng.integers(0, vocab.size, size=18)]) for _ in range(max(n // 100, 1))]
     texts = []
-    for i in range(n):
+    for _i in range(n):
         if rng.random() < 0.1:
             words = list(templates[int(rng.zipf(1.5)) % len(templates)])
             if rng.random() < 0.3:
@@ -193,8 +213,14 @@ def worker_post(folder: Path, window: float, n: int) -> dict[str, Any]:
             texts.append(" ".join(words))
         else:
             texts.append(" ".join(vocab[rng.integers(0, vocab.size, size=int(rng.integers(8, 30)))]))
-    posts = PostTable(account=account, time=t, links=[[] for _ in range(n)], shared_from=[None] * n, text=texts,
-                      ref=[str(i) for i in range(n)])
+    posts = PostTable(
+        account=account,
+        time=t,
+        links=[[] for _ in range(n)],
+        shared_from=[None] * n,
+        text=texts,
+        ref=[str(i) for i in range(n)],
+    )
     t0 = time.perf_counter()
     found = detect(posts, Params(kinds=("post",), window=window))
     secs = time.perf_counter() - t0
@@ -202,10 +228,20 @@ def worker_post(folder: Path, window: float, n: int) -> dict[str, Any]:
     return {"prepare_s": 0.0, "network_s": secs, "peak_mb": _peak_mb(), "pairs": r.pairs, "kept": r.kept}
 
 
-def _run(worker: str, folder: Path, window: float, extra: list[str] | None = None,
-         timeout: float | None = None) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", worker, "--folder", str(folder), "--window", str(window),
-           *(extra or [])]
+def _run(
+    worker: str, folder: Path, window: float, extra: list[str] | None = None, timeout: float | None = None
+) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        worker,
+        "--folder",
+        str(folder),
+        "--window",
+        str(window),
+        *(extra or []),
+    ]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -226,7 +262,8 @@ def agreement(ours_path: str, theirs_path: str) -> dict[str, Any]:
     for kind in ("link", "share"):
         o, t = ours[kind], theirs[kind]
         out[kind] = {
-            "edges_ours": len(o), "edges_toolkit": len(t),
+            "edges_ours": len(o),
+            "edges_toolkit": len(t),
             "jaccard_w1": round(_jaccard(set(o), set(t)), 4),
             "jaccard_w2": round(_jaccard({e for e, w in o.items() if w >= 2}, {e for e, w in t.items() if w >= 2}), 4),
         }
@@ -275,13 +312,17 @@ def main(argv: list[str] | None = None) -> int:
                 total = r["prepare_s"] + r["network_s"]
                 r["posts_per_s"] = n / total
                 ratio = f"{tk_total / total:.2f}x" if tk_total else "-"
-                print(f"{n:>11,} {name:22} {r['prepare_s']:10.1f} {r['network_s']:10.1f} {n / total:10,.0f} "
-                      f"{r['peak_mb']:8.0f} {ratio:>10}")
+                print(
+                    f"{n:>11,} {name:22} {r['prepare_s']:10.1f} {r['network_s']:10.1f} {n / total:10,.0f} "
+                    f"{r['peak_mb']:8.0f} {ratio:>10}"
+                )
             if "error" not in tk:
                 run["agreement"] = agreement(run["ours"]["edges"], tk["edges"])
                 for kind, a in run["agreement"].items():
-                    print(f"{'':>11} agreement {kind:6} edges ours {a['edges_ours']:,} toolkit {a['edges_toolkit']:,}; "
-                          f"Jaccard w>=1 {a['jaccard_w1']:.4f}, w>=2 {a['jaccard_w2']:.4f}")
+                    print(
+                        f"{'':>11} agreement {kind:6} edges ours {a['edges_ours']:,} toolkit {a['edges_toolkit']:,}; "
+                        f"Jaccard w>=1 {a['jaccard_w1']:.4f}, w>=2 {a['jaccard_w2']:.4f}"
+                    )
             results["runs"].append(run)
     if args.post_n:
         with tempfile.TemporaryDirectory(prefix="coord-bench-") as tmp:
@@ -290,8 +331,10 @@ def main(argv: list[str] | None = None) -> int:
             if "error" in r:
                 print(f"{args.post_n:>11,} {'ours co-post':22} {r['error']}")
             else:
-                print(f"{args.post_n:>11,} {'ours co-post':22} {0.0:10.1f} {r['network_s']:10.1f} "
-                      f"{args.post_n / r['network_s']:10,.0f} {r['peak_mb']:8.0f} {'-':>10}")
+                print(
+                    f"{args.post_n:>11,} {'ours co-post':22} {0.0:10.1f} {r['network_s']:10.1f} "
+                    f"{args.post_n / r['network_s']:10,.0f} {r['peak_mb']:8.0f} {'-':>10}"
+                )
     print(json.dumps(results))
     return 0
 

@@ -63,8 +63,13 @@ def load_background(folder: Path) -> dict[str, list[Any]]:
         pid = f"ge:{row.post_id}" if isinstance(row.post_id, str) else f"ge:row{len(posts)}"
         p = posts.get(pid)
         if p is None:
-            p = posts[pid] = {"account": str(row.account_id), "time": float(row.timestamp), "links": [], "tags": [],
-                              "text": ""}
+            p = posts[pid] = {
+                "account": str(row.account_id),
+                "time": float(row.timestamp),
+                "links": [],
+                "tags": [],
+                "text": "",
+            }
         if isinstance(row.url_id, str):
             p["links"].append(f"https://u{row.url_id}.example/a")
         if isinstance(row.hashtag_id, str):
@@ -95,8 +100,16 @@ def load_background(folder: Path) -> dict[str, list[Any]]:
     return cols
 
 
-def _add(cols: dict[str, list[Any]], account: str, t: float, *, links: list[str] | None = None,
-         shared: str | None = None, text: str = "", ref: str) -> None:
+def _add(
+    cols: dict[str, list[Any]],
+    account: str,
+    t: float,
+    *,
+    links: list[str] | None = None,
+    shared: str | None = None,
+    text: str = "",
+    ref: str,
+) -> None:
     cols["account"].append(account)
     cols["time"].append(t)
     cols["links"].append(links or [])
@@ -111,7 +124,9 @@ def _reword(template: list[str], rng: random.Random) -> str:
     if rng.random() < 0.3:
         words[rng.randrange(len(words))] = rng.choice(VOCAB)
     prefix = rng.choice(["", "", "RT", "Must read:", "!!"])
-    suffix = rng.choice(["", f"@user{rng.randrange(999)}", "#share #truth", "https://t.co/x" + str(rng.randrange(9999))])
+    suffix = rng.choice(
+        ["", f"@user{rng.randrange(999)}", "#share #truth", "https://t.co/x" + str(rng.randrange(9999))]
+    )
     text = " ".join(words)
     if rng.random() < 0.5:
         text = text.upper()
@@ -174,8 +189,7 @@ def inject(cols: dict[str, list[Any]], seed: int) -> dict[str, Any]:
     for v in range(15):  # viral links: hundreds of heavy sharers over a day
         t0 = rng.uniform(ge_lo, ge_hi - 86400)
         for a in rng.sample(heavy, rng.randint(200, 500)):
-            _add(cols, a, t0 + min(rng.expovariate(1 / 14400), 86400), links=[f"https://viral{v}.example/"],
-                 ref=ref())
+            _add(cols, a, t0 + min(rng.expovariate(1 / 14400), 86400), links=[f"https://viral{v}.example/"], ref=ref())
             decoys.add(a)
     news = [a for a in rng.sample(ge_accounts, 800) if a not in used]
     for e in range(3):  # breaking news: the same five outlet URLs within an hour
@@ -183,10 +197,11 @@ def inject(cols: dict[str, list[Any]], seed: int) -> dict[str, Any]:
         for a in rng.sample(news, rng.randint(300, 400)):
             for u in range(5):
                 if rng.random() < 0.6:
-                    _add(cols, a, t0 + rng.uniform(0, 3600), links=[f"https://outlet{u}.example/breaking-{e}"],
-                         ref=ref())
+                    _add(
+                        cols, a, t0 + rng.uniform(0, 3600), links=[f"https://outlet{u}.example/breaking-{e}"], ref=ref()
+                    )
                     decoys.add(a)
-    for v in range(5):  # viral texts: a quote reposted verbatim by hundreds over a day
+    for _v in range(5):  # viral texts: a quote reposted verbatim by hundreds over a day
         t0 = rng.uniform(ge_lo, ge_hi - 86400)
         quote = " ".join(rng.choice(VOCAB) for _ in range(18))
         for a in rng.sample(heavy, rng.randint(200, 400)):
@@ -205,8 +220,13 @@ def inject(cols: dict[str, list[Any]], seed: int) -> dict[str, Any]:
 
 def table(cols: dict[str, list[Any]]) -> PostTable:
     return PostTable(
-        account=cols["account"], time=np.asarray(cols["time"], dtype=np.float64), links=cols["links"],
-        shared_from=cols["shared_from"], text=cols["text"], ref=cols["ref"], keys=cols["keys"],
+        account=cols["account"],
+        time=np.asarray(cols["time"], dtype=np.float64),
+        links=cols["links"],
+        shared_from=cols["shared_from"],
+        text=cols["text"],
+        ref=cols["ref"],
+        keys=cols["keys"],
     )
 
 
@@ -261,21 +281,28 @@ def score(groups: list[set[str]], truth: dict[str, Any]) -> dict[str, Any]:
         inside.append(max((len(g & ms) / len(ms) for g in groups), default=0.0))
     decoys = truth["decoys"]
     return {
-        "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-        "flagged": len(flagged), "groups": len(groups),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "flagged": len(flagged),
+        "groups": len(groups),
         "background_only_accounts": len(background),
         "precision_without_background_groups": round(tp / max(len(flagged - background), 1), 4),
         "decoy_flagged": round(len(flagged & decoys) / max(len(decoys), 1), 4),
         "decoy_accounts": len(decoys),
-        "campaign_inside_min": round(min(inside), 4), "campaign_inside_mean": round(float(np.mean(inside)), 4),
-        "campaigns_60pct": sum(x >= 0.6 for x in inside), "campaigns": len(inside),
+        "campaign_inside_min": round(min(inside), 4),
+        "campaign_inside_mean": round(float(np.mean(inside)), 4),
+        "campaigns_60pct": sum(x >= 0.6 for x in inside),
+        "campaigns": len(inside),
         "inside": [round(x, 3) for x in inside],
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("data", type=Path, help="folder with cortweet-german_elections.rda and cortweet-russian_coord_tweets.rda")
+    ap.add_argument(
+        "data", type=Path, help="folder with cortweet-german_elections.rda and cortweet-russian_coord_tweets.rda"
+    )
     ap.add_argument("--test", type=Path, help="score once on this folder (same layout) with a held-out seed")
     ap.add_argument("--seed", type=int, default=None, help="injection seed (1 = dev; default 1, or 2 with --test)")
     args = ap.parse_args(argv)
@@ -301,29 +328,48 @@ def main(argv: list[str] | None = None) -> int:
     ours = score(ours_groups, truth)
     base = score(base_groups, truth)
     windows = {kind: r.window.seconds for kind, r in found.kinds.items()}
-    print(f"background posts {n_background:,}, with injections {len(posts):,}; accounts {len(found.accounts):,}; "
-          f"seed {seed}; {len(truth['campaigns'])} campaigns ({sum(len(c['members']) for c in truth['campaigns'])} "
-          f"accounts), {len(truth['decoys']):,} decoy accounts")
+    print(
+        f"background posts {n_background:,}, with injections {len(posts):,}; accounts {len(found.accounts):,}; "
+        f"seed {seed}; {len(truth['campaigns'])} campaigns ({sum(len(c['members']) for c in truth['campaigns'])} "
+        f"accounts), {len(truth['decoys']):,} decoy accounts"
+    )
     print("windows (s): " + ", ".join(f"{kk} {v:g}" for kk, v in windows.items()))
     rows = [("ours (chance-corrected, Leiden)", ours, ours_s), ("naive co-action count (60 s, >=2)", base, base_s)]
     head = f"{'system':36} {'P':>6} {'R':>6} {'F1':>6} {'P*':>6} {'flagged':>8} {'groups':>6} {'decoys':>7} {'camp>=60%':>9} {'min in':>6} {'s':>6}"
     print(head)
     print("-" * len(head))
     for name, s, secs in rows:
-        print(f"{name:36} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} "
-              f"{s['precision_without_background_groups']:6.3f} {s['flagged']:8d} {s['groups']:6d} "
-              f"{s['decoy_flagged']:7.2%} {s['campaigns_60pct']:>4}/{s['campaigns']:<4} {s['campaign_inside_min']:6.2f} "
-              f"{secs:6.1f}")
-    print("P* = precision without the accounts of groups that hold no injected member (the real "
-          "background's own coordination is unlabelled)")
-    print("per campaign (kind, size, share inside best group, ours / baseline): " + "; ".join(
-        f"{c['kind']} {len(c['members'])} {a:.2f}/{b:.2f}"
-        for c, a, b in zip(truth["campaigns"], ours["inside"], base["inside"], strict=True)))
-    print(json.dumps({
-        "eval": "coordination", "seed": seed, "data": str(folder), "posts": len(posts), "windows": windows,
-        "load_s": round(load_s, 1), "ours": {**ours, "seconds": round(ours_s, 1)},
-        "baseline": {**base, "seconds": round(base_s, 1)},
-    }))
+        print(
+            f"{name:36} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} "
+            f"{s['precision_without_background_groups']:6.3f} {s['flagged']:8d} {s['groups']:6d} "
+            f"{s['decoy_flagged']:7.2%} {s['campaigns_60pct']:>4}/{s['campaigns']:<4} {s['campaign_inside_min']:6.2f} "
+            f"{secs:6.1f}"
+        )
+    print(
+        "P* = precision without the accounts of groups that hold no injected member (the real "
+        "background's own coordination is unlabelled)"
+    )
+    print(
+        "per campaign (kind, size, share inside best group, ours / baseline): "
+        + "; ".join(
+            f"{c['kind']} {len(c['members'])} {a:.2f}/{b:.2f}"
+            for c, a, b in zip(truth["campaigns"], ours["inside"], base["inside"], strict=True)
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "eval": "coordination",
+                "seed": seed,
+                "data": str(folder),
+                "posts": len(posts),
+                "windows": windows,
+                "load_s": round(load_s, 1),
+                "ours": {**ours, "seconds": round(ours_s, 1)},
+                "baseline": {**base, "seconds": round(base_s, 1)},
+            }
+        )
+    )
     return 0
 
 

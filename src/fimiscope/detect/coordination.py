@@ -27,7 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fimiscope.core.model import Evidence, Signal
 from fimiscope.index import coaction as k
+from fimiscope.pipeline import Stage, StageReport, register
 
 VERSION = "1"
 KINDS = ("link", "share", "post", "hashtag")
@@ -470,3 +472,258 @@ def _hijacked(
         if joined - first_at > late_share * span and joined - seen > old_days * 86400:
             out.append(m)
     return out
+
+
+# --- the stage --------------------------------------------------------------------------------
+
+
+def _epoch(value: Any) -> float:
+    from fimiscope.core.clock import to_utc
+
+    return to_utc(value).timestamp()
+
+
+def _at(seconds: float | None) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, tz=UTC) if seconds is not None else None
+
+
+def posts_from_store(conn: Any) -> PostTable:
+    """Every stored document with a source and a time, as the detector's columns."""
+    from fimiscope.store import coordination as db
+
+    cols: dict[str, list[Any]] = {
+        x: [] for x in ("account", "time", "links", "shared_from", "text", "ref", "keys", "platform", "language")
+    }
+    resolved: dict[str, str] = {}
+    for r in db.iter_posts(conn):
+        if r["at"] is None:
+            continue
+        cols["account"].append(r["source"])
+        cols["time"].append(_epoch(r["at"]))
+        cols["links"].append([u for u in (r["links"] or []) if isinstance(u, str)])
+        cols["shared_from"].append(r["shared_from"])
+        cols["text"].append(" ".join(x for x in (r["title"], r["text"]) if x))
+        cols["ref"].append(r["id"])
+        keys = [r["key"]]
+        if r["external_id"]:
+            keys.append(f"{r['source']}/{r['external_id']}")
+        if r["url"]:
+            keys.append(r["url"])
+        cols["keys"].append(keys)
+        cols["platform"].append(r["platform"])
+        cols["language"].append(r["language"])
+        # collectors that expand shortened links record them (metadata.resolved_links: {short: long})
+        meta = r["metadata"] or {}
+        expanded = meta.get("resolved_links") if isinstance(meta, dict) else None
+        if isinstance(expanded, dict):
+            resolved.update({str(a): str(b) for a, b in expanded.items() if isinstance(b, str)})
+    return PostTable(
+        account=cols["account"],
+        time=np.asarray(cols["time"], dtype=np.float64),
+        links=cols["links"],
+        shared_from=cols["shared_from"],
+        text=cols["text"],
+        ref=cols["ref"],
+        keys=cols["keys"],
+        platform=cols["platform"],
+        language=cols["language"],
+        resolved=resolved,
+    )
+
+
+_KIND_WORDS = {"link": "co-link", "share": "co-share", "post": "co-post", "hashtag": "co-hashtag"}
+MAX_EVIDENCE = 400  # evidence rows per signal; the group page lists every action
+
+
+@register
+class CoordinationStage(Stage):
+    """Looks at the whole store at once (pairs span any two posts), so it reruns when new
+    documents have arrived since its watermark, and writes every group and signal in one
+    transaction: a killed run leaves the previous run's groups in place."""
+
+    name = "detect.coordination"
+    order = 70
+    description = "Accounts and outlets acting in concert: co-link, co-share, co-post, co-hashtag groups and signals."
+
+    def __init__(self, params: Params | None = None, *, force: bool = False) -> None:
+        self.params = params or Params()
+        self.force = force
+        self.detection: Detection | None = None
+
+    def run(self, store: Any, *, batch_size: int, progress: Any) -> StageReport:
+        from fimiscope.core.ids import new_id
+        from fimiscope.store import coordination as db
+
+        report = StageReport(stage=self.name, watermark=store.watermark(self.name))
+        top = store.max_document_seq()
+        if top <= report.watermark and not self.force:
+            report.details = {"skipped": "no new documents since the last run"}
+            return report
+        with store.transaction() as conn:
+            posts = posts_from_store(conn)
+            progress(0, len(posts))
+            found = detect(posts, self.params)
+            self.detection = found
+            names = found.accounts.names
+            facts = db.source_facts(conn, [names[m] for g in found.groups for m in g.members])
+            member_sets = [{names[m] for m in g.members} for g in found.groups]
+            ids = k.stable_group_ids(member_sets, db.active_groups(conn), lambda: new_id("grp_"))
+            rows = [self._group_row(gid, g, found, posts, facts) for gid, g in zip(ids, found.groups, strict=True)]
+            db.write_groups(conn, rows)
+            signals = [self._signal(row, found) for row in rows]
+            if signals:
+                store.upsert_signals(signals, conn)
+            for row, sig in zip(rows, signals, strict=True):
+                db.set_signal(conn, row["id"], sig.id)
+            db.record_run(
+                conn,
+                {
+                    "posts": len(posts),
+                    "groups": len(rows),
+                    "windows": found.windows(),
+                    "parameters": self.params.as_dict(),
+                    "counts": {
+                        kind: {"actions": r.actions, "pairs": r.pairs, "repeated": r.repeated, "kept": r.kept}
+                        for kind, r in found.kinds.items()
+                    },
+                },
+            )
+            store.set_watermark(self.name, top, conn)
+        report.processed = len(posts)
+        report.signals = len(signals)
+        report.watermark = top
+        report.details = {"groups": [r["id"] for r in rows], "windows": found.windows()}
+        progress(len(posts), len(posts))
+        return report
+
+    @staticmethod
+    def _group_row(gid: str, g: Group, found: Detection, posts: PostTable, facts: Mapping[str, Any]) -> dict[str, Any]:
+        names = found.accounts.names
+        affiliations: dict[str, int] = {}
+        members = []
+        counts: dict[int, int] = {}
+        first: dict[int, float] = {}
+        for it in g.items:
+            for x in it["actions"]:
+                counts[x["account"]] = counts.get(x["account"], 0) + 1
+                first[x["account"]] = min(first.get(x["account"], x["at"]), x["at"])
+        for m in g.members:
+            f = facts.get(names[m], {})
+            tier = f.get("affiliation") or "unknown"
+            affiliations[tier] = affiliations.get(tier, 0) + 1
+            members.append(
+                {
+                    "account": names[m],
+                    "source_id": f.get("id"),
+                    "platform": f.get("platform"),
+                    "affiliation": tier,
+                    "first_action_at": _at(first.get(m)),
+                    "actions": counts.get(m, 0),
+                    "hijacked": m in g.hijacked,
+                }
+            )
+        edges = [
+            {
+                "account_a": min(names[e["a"]], names[e["b"]]),
+                "account_b": max(names[e["a"]], names[e["b"]]),
+                "kind": e["kind"],
+                "count": e["count"],
+                "episodes": e["episodes"],
+                "weight": e["weight"],
+                "expected": e["expected"],
+                "p_value": e["p_value"],
+                "fastest_s": e["fastest_s"],
+                "median_s": e["median_s"],
+            }
+            for e in g.edges
+        ]
+        actions = [
+            {
+                "item_index": i,
+                "account": names[x["account"]],
+                "kind": it["kind"],
+                "item": it["item"],
+                "document_id": posts.ref[x["post"]],
+                "at": _at(x["at"]),
+                "delay_s": x["delay_s"],
+            }
+            for i, it in enumerate(g.items)
+            for x in it["actions"]
+        ]
+        return {
+            "id": gid,
+            "size": len(g.members),
+            "score": g.score,
+            "density": g.density,
+            "kinds": g.kinds,
+            "platforms": g.platforms or sorted({m["platform"] for m in members if m["platform"]}),
+            "languages": g.languages,
+            "affiliations": affiliations,
+            "fastest_s": g.fastest_s,
+            "median_s": g.median_s,
+            "first_at": _at(g.first_at),
+            "last_at": _at(g.last_at),
+            "signal_id": None,
+            "details": {
+                "windows": found.windows(),
+                "parameters": found.params.as_dict(),
+                "hijacked": [names[m] for m in g.hijacked],
+                "items": len(g.items),
+            },
+            "members": members,
+            "edges": edges,
+            "actions": actions,
+        }
+
+    def _signal(self, row: Mapping[str, Any], found: Detection) -> Signal:
+        kinds = ", ".join(f"{n} {_KIND_WORDS.get(kind, kind)}s" for kind, n in sorted(row["kinds"].items()) if n)
+        evidence = [
+            Evidence(
+                document_id=a["document_id"],
+                role="co_action",
+                score=None,
+                details={
+                    "kind": a["kind"],
+                    "item": a["item"],
+                    "account": a["account"],
+                    "at": a["at"].isoformat() if a["at"] else None,
+                    "delay_s": a["delay_s"],
+                    "item_index": a["item_index"],
+                },
+            )
+            for a in row["actions"][:MAX_EVIDENCE]
+        ]
+        fastest = row["fastest_s"]
+        return Signal(
+            type="coordination",
+            title=f"{row['size']} accounts acting in concert ({', '.join(row['platforms']) or 'web'})",
+            summary=(
+                f"{kinds}; {row['details']['items']} shared items; fastest delay "
+                f"{fastest:.0f} s, median {row['median_s']:.0f} s"
+                if fastest is not None
+                else kinds
+            ),
+            score=float(row["score"]),
+            detector=self.name,
+            detector_version=VERSION,
+            parameters={**found.params.as_dict(), "windows": found.windows()},
+            evidence=evidence,
+            key=f"coordination:{row['id']}",
+            details={
+                "group_id": row["id"],
+                "accounts": [m["account"] for m in row["members"]],
+                "kinds": row["kinds"],
+                "fastest_s": row["fastest_s"],
+                "median_s": row["median_s"],
+                "first_at": row["first_at"].isoformat() if row["first_at"] else None,
+                "last_at": row["last_at"].isoformat() if row["last_at"] else None,
+                "platforms": row["platforms"],
+                "languages": row["languages"],
+                "affiliations": row["affiliations"],
+                "hijacked": row["details"]["hijacked"],
+                "density": row["density"],
+                "evidence_truncated": len(row["actions"]) > MAX_EVIDENCE,
+            },
+        )
