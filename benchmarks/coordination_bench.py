@@ -182,7 +182,7 @@ def worker_detect(folder: Path, window: float) -> dict[str, Any]:
     t0 = time.perf_counter()
     accounts, raw = _actions(d)
     acts = {kind: Actions(kind, a, it, t, np.arange(a.size), []) for kind, (a, it, t) in raw.items()}
-    found = detect_actions(acts, accounts, Params(kinds=("link", "share")))
+    found = detect_actions(acts, accounts, Params(kinds=("link", "share"), window=window))
     secs = time.perf_counter() - t0
     return {
         "prepare_s": 0.0,

@@ -232,11 +232,9 @@ def score_kind(acts: Actions, n_accounts: int, params: Params) -> KindResult:
     # chance is measured on the pairs that never repeat: a campaign's own co-actions must not
     # raise the bar it is tested against
     rate = k.chance_rate(int(counts[counts < params.min_repeat].sum()), activity)
-    active = int(np.count_nonzero(activity))
     scores = k.score_pairs(
         details,
         n_accounts=n_accounts,
-        n_active=max(active, 2),
         activity=activity,
         popularity=popularity,
         chance_rate=rate,
@@ -295,7 +293,7 @@ def detect_actions(
     else:
         ukeys, uw = keys, weights
     a, b = ukeys // n, ukeys % n
-    comm = k.communities(n, a, b, uw, seed=params.seed)
+    comm = k.communities(n, a, b, uw, seed=params.seed, dense=params.min_density)
     groups: list[Group] = []
     edge_set = set(ukeys.tolist())
     for c in np.unique(comm[comm >= 0]).tolist():
@@ -609,7 +607,7 @@ class CoordinationStage(Stage):
             for x in it["actions"]:
                 counts[x["account"]] = counts.get(x["account"], 0) + 1
                 first[x["account"]] = min(first.get(x["account"], x["at"]), x["at"])
-        for m in g.members:
+        for m in sorted(g.members, key=lambda m: names[m]):
             f = facts.get(names[m], {})
             tier = f.get("affiliation") or "unknown"
             affiliations[tier] = affiliations.get(tier, 0) + 1

@@ -1,0 +1,81 @@
+"""The coordination stage end to end on a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from tests.detect.coordination_story import BOTS, LATE_BOT, bursts, organic, sources
+
+from fimiscope import pipeline
+from fimiscope.detect.coordination import CoordinationStage, Params
+from fimiscope.store import Store
+from fimiscope.store import coordination as db
+
+
+def _run(store: Store) -> pipeline.StageReport:
+    return pipeline.run(store, only=["detect.coordination"])[0]
+
+
+def _groups(store: Store) -> list[dict]:
+    with store.engine.connect() as c:
+        return [db.get_group(c, g["id"]) for g in db.list_groups(c)]
+
+
+def test_the_planted_group_is_found_with_its_proof_and_nothing_else(store: Store) -> None:
+    store.merge_sources(sources())
+    store.upsert_documents([*bursts(BOTS, range(6)), *organic()])
+    report = _run(store)
+    assert report.signals == 1 and report.details["windows"]["link"]["seconds"] > 0
+    (g,) = _groups(store)
+    assert g["accounts"] == sorted(BOTS)
+    assert g["size"] == 5 and g["status"] == "active" and g["platforms"] == ["telegram"]
+    assert {"link", "share", "post"} <= {k for k, v in g["kinds"].items() if v}
+    assert g["affiliations"] == {"state_aligned": 5}
+    assert 0 < g["fastest_s"] <= g["median_s"] <= 120
+    # every shared item lists each member's action, the first at delay 0
+    links = [i for i in g["items"] if i["kind"] == "link"]
+    assert len(links) == 6 and all(i["item"].startswith("truth-now.example/story-") for i in links)
+    for item in links:
+        assert item["actions"][0]["delay_s"] == 0 and len(item["actions"]) == 5
+        assert all(a["document_id"] for a in item["actions"])
+    assert all(e["episodes"] >= 2 and e["p_value"] < 0.01 for e in g["edges"])
+
+    (sig,) = store.list_signals(type="coordination")
+    full = store.get_signal(sig.id or "")
+    assert full.details["group_id"] == g["id"] and full.details["accounts"] == sorted(BOTS)
+    assert full.evidence and all(e.role == "co_action" and e.document_id for e in full.evidence)
+    assert {e.details["kind"] for e in full.evidence} >= {"link", "share", "post"}
+    assert all("delay_s" in e.details and e.details["account"] in BOTS for e in full.evidence)
+    assert g["signal_id"] == sig.id
+
+
+def test_a_rerun_adds_nothing_and_a_group_that_grows_keeps_its_id(store: Store) -> None:
+    store.merge_sources(sources())
+    store.upsert_documents([*bursts(BOTS, range(6)), *organic()])
+    _run(store)
+    (before,) = _groups(store)
+    again = _run(store)
+    assert again.details == {"skipped": "no new documents since the last run"}
+    assert len(store.list_signals(type="coordination")) == 1
+
+    # a sixth account joins the next pushes
+    store.upsert_documents(bursts([*BOTS, LATE_BOT], range(6, 10), seed=5))
+    _run(store)
+    (after,) = _groups(store)
+    assert after["id"] == before["id"] and after["size"] == 6 and LATE_BOT in after["accounts"]
+    joined = {m["account"]: m["joined_at"] for m in after["members"]}
+    assert all(joined[b] == m["joined_at"] for m in before["members"] for b in [m["account"]])
+    assert joined[LATE_BOT] > max(m["joined_at"] for m in before["members"])
+    signals = store.list_signals(type="coordination")
+    assert len(signals) == 1 and signals[0].details["accounts"] == sorted([*BOTS, LATE_BOT])
+
+
+def test_a_fixed_window_and_min_repeat_are_respected(store: Store) -> None:
+    store.merge_sources(sources())
+    store.upsert_documents([*bursts(BOTS, range(3)), *organic()])
+    stage = CoordinationStage(Params(window=1.0), force=True)
+    report = stage.run(store, batch_size=100, progress=lambda *_: None)
+    assert report.details["windows"]["link"] == {"seconds": 1.0, "items": 0, "quickest": 0, "method": "given"}
+    assert report.signals == 0  # members act 4-25 s apart: nothing co-acts within one second
+    stage = CoordinationStage(Params(window=120.0, min_repeat=4), force=True)
+    assert stage.run(store, batch_size=100, progress=lambda *_: None).signals == 0  # three pushes < 4
+    stage = CoordinationStage(Params(window=120.0, min_repeat=2), force=True)
+    assert stage.run(store, batch_size=100, progress=lambda *_: None).signals == 1
