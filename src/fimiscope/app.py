@@ -36,11 +36,13 @@ log = logging.getLogger("fimiscope.api")
 MOUNTS: tuple[str, ...] = (
     "fimiscope.api.claims",
     "fimiscope.api.clusters",
+    "fimiscope.api.coordination",
     "fimiscope.api.incidents",
     "fimiscope.api.rest",
     "fimiscope.api.taxii",
     "fimiscope.web.claims",
     "fimiscope.web.clusters",
+    "fimiscope.web.coordination",
     "fimiscope.web.incidents",
     "fimiscope.web.pages",
     "fimiscope.web.reports",

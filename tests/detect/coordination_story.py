@@ -38,7 +38,7 @@ def sources() -> list[Source]:
     return out
 
 
-def bursts(members: list[str], pushes: range, seed: int = 1) -> list[Document]:
+def bursts(members: list[str], pushes: range, seed: int = 1, gap: tuple[int, int] = (4, 25)) -> list[Document]:
     rng = random.Random(seed)
     docs: list[Document] = []
     for p in pushes:
@@ -47,7 +47,7 @@ def bursts(members: list[str], pushes: range, seed: int = 1) -> list[Document]:
         when = T0 + timedelta(days=p, hours=rng.randint(0, 10))
         first: str | None = None
         for i, account in enumerate(order):
-            when += timedelta(seconds=rng.randint(4, 25))
+            when += timedelta(seconds=rng.randint(*gap))
             ext = f"p{p}-{account.split('_')[-1]}"
             docs.append(
                 Document(
@@ -108,4 +108,24 @@ def organic(seed: int = 2) -> list[Document]:
                 links=["https://once.example/x"],
             )
         )
+    return docs
+
+
+def crowd(n: int, seed: int = 3) -> list[Document]:
+    """``n`` more organic accounts with three posts each: a store of realistic width, where a
+    50-member group is a small share of the accounts (popularity is relative to all of them)."""
+    rng = random.Random(seed)
+    docs: list[Document] = []
+    for a in range(n):
+        for j in range(3):
+            docs.append(
+                Document(
+                    text=f"Worth reading {j}",
+                    external_id=f"crowd{a}-{j}",
+                    source=f"x:crowd_{a:04d}",
+                    platform="x",
+                    published_at=T0 + timedelta(days=rng.uniform(0, 8)),
+                    links=[f"https://news{rng.randrange(200)}.example/article-{rng.randrange(5)}"],
+                )
+            )
     return docs

@@ -164,12 +164,23 @@ def export(
     group_id: str = typer.Argument(..., help="Group id (grp_...)."),
     gexf: Path = typer.Option(None, "--gexf", help="Write the account network as GEXF (Gephi) here."),
     graphml: Path = typer.Option(None, "--graphml", help="Write the account network as GraphML here."),
+    stix: Path = typer.Option(
+        None, "--stix", help="Write the group as a STIX 2.1 bundle here (intrusion-set + channels)."
+    ),
+    tlp: str = typer.Option(
+        "amber", "--tlp", help="TLP marking of the STIX bundle: clear, green, amber, amber+strict, red."
+    ),
 ) -> None:
-    """The group's account network for Gephi and other graph tools."""
-    from fimiscope.share import network
+    """The group's account network for Gephi and other graph tools, or the group as STIX."""
+    import orjson
 
-    if not gexf and not graphml:
-        raise InvalidInput("name a file: --gexf FILE and/or --graphml FILE")
+    from fimiscope.share import network
+    from fimiscope.share.markings import TLP2_IDS
+
+    if not gexf and not graphml and not stix:
+        raise InvalidInput("name a file: --gexf FILE, --graphml FILE and/or --stix FILE")
+    if tlp not in TLP2_IDS:
+        raise InvalidInput(f"unknown TLP {tlp!r}; use one of {', '.join(TLP2_IDS)}")
     store = settings(ctx).open_store()
     with store.engine.connect() as conn:
         g = db.get_group(conn, group_id)
@@ -177,3 +188,8 @@ def export(
         if path:
             path.write_bytes(data(g))
             stderr.print(f"wrote {path}")
+    if stix:
+        from fimiscope.share.stix import group_bundle
+
+        stix.write_bytes(orjson.dumps(group_bundle(g, tlp), option=orjson.OPT_INDENT_2))
+        stderr.print(f"wrote {stix}")

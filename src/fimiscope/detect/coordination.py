@@ -229,21 +229,34 @@ def score_kind(acts: Actions, n_accounts: int, params: Params) -> KindResult:
     details = k.pair_details(acts.account, acts.item, acts.time, win.seconds, n_accounts, repeated, **kw)
     activity = k.account_item_counts(acts.account, acts.item, n_accounts)
     popularity = k.item_account_counts(acts.account, acts.item)
-    # chance is measured on the pairs that never repeat: a campaign's own co-actions must not
-    # raise the bar it is tested against
-    rate = k.chance_rate(int(counts[counts < params.min_repeat].sum()), activity)
-    scores = k.score_pairs(
-        details,
-        n_accounts=n_accounts,
-        activity=activity,
-        popularity=popularity,
-        chance_rate=rate,
-        episode_gap=max(params.episode_gap, win.seconds),
-        min_repeat=params.min_repeat,
-        alpha=params.alpha,
-        tested=int(keys.size),
-        min_weight=params.min_weight,
-    )
+    # Chance is estimated from every pair's co-actions (the maximum-likelihood rate under
+    # independence), then again without the pairs found beyond chance, until nothing changes:
+    # a campaign's own co-actions must not raise the bar it is tested against.
+    total = int(counts.sum())
+    possible = k.possible_pairs(activity)
+    out_keys = np.empty(0, dtype=np.int64)
+    rate = k.chance_rate(total, activity)
+    for _ in range(8):
+        scores = k.score_pairs(
+            details,
+            n_accounts=n_accounts,
+            activity=activity,
+            popularity=popularity,
+            chance_rate=rate,
+            episode_gap=max(params.episode_gap, win.seconds),
+            min_repeat=params.min_repeat,
+            alpha=params.alpha,
+            tested=int(keys.size),
+            min_weight=params.min_weight,
+        )
+        kept_keys = scores.key[scores.kept]
+        if np.array_equal(kept_keys, out_keys):
+            break
+        out_keys = kept_keys
+        a, b = kept_keys // n_accounts, kept_keys % n_accounts
+        kept_total = int(scores.count[scores.kept].sum())
+        kept_possible = float((activity[a].astype(np.float64) * activity[b]).sum())
+        rate = (total - kept_total) / (possible - kept_possible) if possible > kept_possible else 0.0
     return KindResult(
         acts.kind,
         win,
@@ -329,6 +342,7 @@ def _group(
     delays: list[float] = []
     kinds: dict[str, int] = {}
     internal_arr = np.asarray(internal, dtype=np.int64)
+    member_pairs = np.asarray([x * n + y for i, x in enumerate(mem) for y in mem[i + 1 :]], dtype=np.int64)
     for kind, r in results.items():
         s = r.scores
         sel = np.flatnonzero(np.isin(s.key, internal_arr) & s.kept)
@@ -349,8 +363,10 @@ def _group(
                 }
             )
             episodes.append(int(s.episodes[i]))
+        # the group's co-actions of this kind: every repeated member pair's, whichever kind
+        # made the pair significant (a kind only the group uses has no background to beat)
         d = r.details
-        rows = np.isin(d.key, s.key[sel])
+        rows = np.isin(d.key, member_pairs)
         delays.extend(d.delay[rows].tolist())
         kinds[kind] = int(rows.sum())
     if not edges:
@@ -359,7 +375,7 @@ def _group(
     score = round(density * (1.0 - float(np.exp(-(med_ep - 1.0) / 2.0))), 4)
     if score < params.min_score:
         return None
-    items, first_act = _shared_items(mset, results, acts)
+    items, first_act = _shared_items(mset, member_pairs, results, acts)
     times = [x["at"] for it in items for x in it["actions"]]
     first_at = min(times) if times else None
     last_at = max(times) if times else None
@@ -392,7 +408,7 @@ def _group(
 
 
 def _shared_items(
-    mset: set[int], results: Mapping[str, KindResult], acts: Mapping[str, Actions]
+    mset: set[int], member_pairs: NDArray[np.int64], results: Mapping[str, KindResult], acts: Mapping[str, Actions]
 ) -> tuple[list[dict[str, Any]], dict[int, float]]:
     """Items two or more members co-acted on, with every member's first action on each and its
     delay after the first member's."""
@@ -402,8 +418,7 @@ def _shared_items(
     for kind, r in results.items():
         d = r.details
         a = acts[kind]
-        kept = r.scores.key[r.scores.kept]
-        rows = np.isin(d.key, kept)
+        rows = np.isin(d.key, member_pairs)
         item_codes = np.unique(d.item[rows])
         if item_codes.size == 0:
             continue
@@ -531,7 +546,7 @@ def posts_from_store(conn: Any) -> PostTable:
     )
 
 
-_KIND_WORDS = {"link": "co-link", "share": "co-share", "post": "co-post", "hashtag": "co-hashtag"}
+_ITEM_WORDS = {"link": "links", "share": "reshared posts", "post": "texts", "hashtag": "hashtag sequences"}
 MAX_EVIDENCE = 400  # evidence rows per signal; the group page lists every action
 
 
@@ -676,7 +691,10 @@ class CoordinationStage(Stage):
         }
 
     def _signal(self, row: Mapping[str, Any], found: Detection) -> Signal:
-        kinds = ", ".join(f"{n} {_KIND_WORDS.get(kind, kind)}s" for kind, n in sorted(row["kinds"].items()) if n)
+        shared: dict[str, set[int]] = {}
+        for a in row["actions"]:
+            shared.setdefault(a["kind"], set()).add(a["item_index"])
+        kinds = "shared " + ", ".join(f"{len(v)} {_ITEM_WORDS.get(kind, kind)}" for kind, v in sorted(shared.items()))
         evidence = [
             Evidence(
                 document_id=a["document_id"],
@@ -698,8 +716,7 @@ class CoordinationStage(Stage):
             type="coordination",
             title=f"{row['size']} accounts acting in concert ({', '.join(row['platforms']) or 'web'})",
             summary=(
-                f"{kinds}; {row['details']['items']} shared items; fastest delay "
-                f"{fastest:.0f} s, median {row['median_s']:.0f} s"
+                f"{kinds}; fastest delay {fastest:.0f} s, median {row['median_s']:.0f} s"
                 if fastest is not None
                 else kinds
             ),

@@ -524,11 +524,16 @@ def score_pairs(
     return PairScores(ukey, count, episodes, weight, expected, p_value, fastest, med, kept)
 
 
+def possible_pairs(activity: NDArray[np.int64]) -> float:
+    """Pairs of actions two different accounts could have made: ((sum k)^2 - sum k^2) / 2."""
+    k = activity.astype(np.float64)
+    return float((k.sum() ** 2 - (k * k).sum()) / 2.0)
+
+
 def chance_rate(pair_total: int, activity: NDArray[np.int64]) -> float:
     """Co-actions per pair of actions: the observed (pair, item) co-actions divided by the
-    pairs of actions two different accounts could have made, (sum k)^2 - sum k^2 over 2."""
-    k = activity.astype(np.float64)
-    possible = (k.sum() ** 2 - (k * k).sum()) / 2.0
+    pairs of actions two different accounts could have made."""
+    possible = possible_pairs(activity)
     return float(pair_total / possible) if possible > 0 else 0.0
 
 
