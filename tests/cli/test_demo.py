@@ -16,7 +16,14 @@ def test_demo_runs_end_to_end_and_is_idempotent(cli: Cli) -> None:
     assert first["signals_by_type"].get("laundering", 0) >= 5
     assert first["signals_by_type"].get("claim_match", 0) >= 5
     assert first["loaded"]["claims"] == 6
-    assert {s["type"] for s in first["top_signals"]} == {"laundering", "claim_match"}
+    assert {s["type"] for s in first["top_signals"]} == {"laundering", "claim_match", "coordination"}
+    # the planted coordinated groups are found, each whole, and nothing else is flagged as coordinated
+    from fimiscope.demo.scenario import build_scenario
+
+    planted = sorted(sorted(g) for g in build_scenario(scale=0.2).truth["coordinated_groups"])
+    groups = json.loads(cli("coordination", "groups", "--format", "json").stdout)
+    assert sorted(g["accounts"] for g in groups) == planted
+    assert first["signals_by_type"]["coordination"] == len(planted)
     assert {s["stage"] for s in first["stages"]} >= {"extract.language", "laundering"}
     top = first["top_signals"][0]
     shown = json.loads(cli("signals", "show", top["id"], "--format", "json").stdout)
