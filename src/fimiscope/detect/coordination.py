@@ -300,11 +300,11 @@ def detect_actions(
         ew.append(r.scores.weight[r.scores.kept])
     keys = np.concatenate(ek) if ek else np.empty(0, dtype=np.int64)
     weights = np.concatenate(ew) if ew else np.empty(0)
+    ukeys: NDArray[np.int64] = keys
+    uw: NDArray[np.float64] = weights
     if keys.size:
         ukeys, inv = np.unique(keys, return_inverse=True)
-        uw = np.bincount(inv, weights=weights)
-    else:
-        ukeys, uw = keys, weights
+        uw = np.bincount(inv, weights=weights).astype(np.float64)
     a, b = ukeys // n, ukeys % n
     comm = k.communities(n, a, b, uw, seed=params.seed, dense=params.min_density)
     groups: list[Group] = []
@@ -447,7 +447,8 @@ def _shared_items(
                 key=lambda x: (x["at"], x["account"]),
             )
             for x in actions:
-                first_act[x["account"]] = min(first_act.get(x["account"], x["at"]), x["at"])
+                acc_code, at = int(x["account"]), float(x["at"])
+                first_act[acc_code] = min(first_act.get(acc_code, at), at)
             items.append({"kind": kind, "item": a.items[code], "at": t0, "actions": actions})
     items.sort(key=lambda x: (x["at"], x["kind"], x["item"]))
     return items, first_act

@@ -462,7 +462,8 @@ def popularity_weight(n_accounts_on_item: NDArray[np.int64], n_accounts: int) ->
     the item reaches every account (an inverse document frequency, scaled to [0, 1])."""
     n = np.maximum(n_accounts_on_item.astype(np.float64), 2.0)
     big = max(float(n_accounts), 3.0)
-    return np.clip(np.log(big / n) / np.log(big / 2.0), 0.0, 1.0)
+    out: NDArray[np.float64] = np.clip(np.log(big / n) / np.log(big / 2.0), 0.0, 1.0)
+    return out
 
 
 def score_pairs(
@@ -513,7 +514,7 @@ def score_pairs(
     # the pair each episode belongs to
     ep_pair = np.searchsorted(starts, np.flatnonzero(new_episode), side="right") - 1
     episodes = np.bincount(ep_pair, minlength=ukey.size).astype(I64)
-    weight = np.bincount(ep_pair, weights=best, minlength=ukey.size)
+    weight = np.bincount(ep_pair, weights=best, minlength=ukey.size).astype(np.float64)
     a, b = ukey // n_accounts, ukey % n_accounts
     expected = chance_rate * activity[a].astype(np.float64) * activity[b].astype(np.float64)
     p_value = poisson.sf(episodes - 1, np.maximum(expected, 1e-300))

@@ -71,7 +71,7 @@ def gexf(group: dict[str, Any]) -> bytes:
         for j, (name, _t) in enumerate(_EDGE_ATTRS):
             ET.SubElement(vals, "attvalue", {"for": str(j), "value": _text(e.get(name))})
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 _GRAPHML_TYPES = {"string": "string", "integer": "int", "boolean": "boolean", "double": "double"}
@@ -97,4 +97,4 @@ def graphml(group: dict[str, Any]) -> bytes:
         for name, _t in (*_EDGE_ATTRS, ("weight", "double")):
             ET.SubElement(el, "data", {"key": f"e_{name}"}).text = _text(e.get(name))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))

@@ -129,10 +129,10 @@ def write_groups(conn: Connection, groups: Sequence[Mapping[str, Any]]) -> None:
         members = [{**m, "group_id": gid, "joined_at": joined.get((gid, m["account"]), now)} for m in g["members"]]
         if members:
             conn.execute(coordination_members.insert(), members)
-        for part in chunks([{**e, "group_id": gid} for e in g["edges"]], 2000):
-            conn.execute(coordination_edges.insert(), part)
-        for part in chunks([{**a, "group_id": gid} for a in g["actions"]], 2000):
-            conn.execute(coordination_actions.insert(), part)
+        for rows in chunks([{**e, "group_id": gid} for e in g["edges"]], 2000):
+            conn.execute(coordination_edges.insert(), rows)
+        for rows in chunks([{**a, "group_id": gid} for a in g["actions"]], 2000):
+            conn.execute(coordination_actions.insert(), rows)
 
 
 def set_signal(conn: Connection, group_id: str, signal_id: str | None) -> None:
@@ -150,7 +150,7 @@ def latest_run(conn: Connection) -> dict[str, Any] | None:
     return {**dict(row), "at": _aware(row["at"])}
 
 
-def _group_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+def _group_dict(row: Any) -> dict[str, Any]:
     out = dict(row)
     for k in ("first_at", "last_at", "created_at", "updated_at"):
         out[k] = _aware(out.get(k))
