@@ -79,3 +79,31 @@ def test_a_fixed_window_and_min_repeat_are_respected(store: Store) -> None:
     assert stage.run(store, batch_size=100, progress=lambda *_: None).signals == 0  # three pushes < 4
     stage = CoordinationStage(Params(window=120.0, min_repeat=2), force=True)
     assert stage.run(store, batch_size=100, progress=lambda *_: None).signals == 1
+
+
+def test_an_old_account_that_joins_late_looks_taken_over(store: Store) -> None:
+    from datetime import timedelta
+
+    from tests.detect.coordination_story import T0
+
+    from fimiscope.core.model import Document
+
+    store.merge_sources(sources())
+    old_post = Document(
+        text="Hello, this is my cooking blog",
+        external_id="old-1",
+        source=LATE_BOT,
+        platform="telegram",
+        published_at=T0 - timedelta(days=90),
+    )
+    store.upsert_documents(
+        [old_post, *bursts(BOTS, range(6)), *bursts([*BOTS, LATE_BOT], range(6, 10), seed=5), *organic()]
+    )
+    _run(store)
+    (g,) = _groups(store)
+    assert LATE_BOT in g["accounts"]
+    flags = {m["account"]: m["hijacked"] for m in g["members"]}
+    assert flags[LATE_BOT] and not any(flags[b] for b in BOTS)
+    assert g["details"]["hijacked"] == [LATE_BOT]
+    (sig,) = store.list_signals(type="coordination")
+    assert store.get_signal(sig.id or "").details["hijacked"] == [LATE_BOT]
