@@ -72,6 +72,7 @@ def test_group_list_and_page_with_fifty_members_in_chromium(page: Page, live: Li
     layout = page.evaluate(NODE_LAYOUT)
     assert layout["nodes"] == 50 and layout["edges"] > 100
     assert layout["inside"] and layout["close"] == 0, layout
+    page.locator("#group-graph").screenshot(path=str(ARTIFACTS / "coordination-network-50.png"))
     # The timeline: one lane per member, points by kind.
     expect(page.locator("#group-timeline svg")).to_be_visible()
     expect(page.locator("#group-timeline")).to_contain_text("co-link")

@@ -10,7 +10,7 @@
     const el = document.getElementById("group-graph");
     if (!el || !window.cytoscape) return;
     const g = JSON.parse(el.dataset.graph || "{}");
-    const n = (g.nodes || []).length;
+    const n = (g.nodes || []).length, m = (g.edges || []).length;
     // taller for big groups, so 50 members keep their labels apart
     el.style.height = Math.max(360, Math.min(900, 160 + 14 * n)) + "px";
     const weights = (g.edges || []).map((e) => e.weight);
@@ -26,8 +26,9 @@
           width: n > 30 ? 12 : 18, height: n > 30 ? 12 : 18, "background-color": MEMBER, "text-background-color": "#fff",
           "text-background-opacity": 0.8, "text-background-padding": 1 } },
         { selector: "node[hijacked = 'yes']", style: { "background-color": HIJACKED, shape: "diamond" } },
-        { selector: "edge", style: { width: (e) => 0.5 + 3.5 * e.data("weight") / wmax, "line-color": "#9aa3b5",
-          opacity: n > 30 ? 0.35 : 0.7, "curve-style": "haystack" } },
+        // a dense group is a disc of edges: fade them so the members and labels stay legible
+        { selector: "edge", style: { width: (e) => (m > 300 ? 0.3 : 0.5) + (m > 300 ? 1.2 : 3.5) * e.data("weight") / wmax,
+          "line-color": "#9aa3b5", opacity: m > 300 ? 0.12 : (n > 30 ? 0.35 : 0.7), "curve-style": "haystack" } },
         { selector: "edge:selected, edge.hover", style: { "line-color": "#c8372d", opacity: 1, label: "data(label)",
           "font-size": 9, "text-background-color": "#fff", "text-background-opacity": 0.9 } },
         { selector: "node.hover", style: { "background-color": "#c8372d" } },
