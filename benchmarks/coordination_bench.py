@@ -2,7 +2,7 @@
 coordination-network-toolkit (1.5.2), on the same posts, at the same window.
 
     nice -n 10 python benchmarks/coordination_bench.py --n 1000000 [--n 10000000] [--window 60]
-        [--post-n 1000000] [--skip-toolkit-over N]
+        [--post-n 1000000] [--toolkit-max N] [--toolkit-timeout S]
 
 Synthetic posts (seeded): skewed account activity (one account per 50 posts, the busiest
 with about 0.2 % of posts at 10M), 60 % carry one link (skewed popularity over one URL per 5
@@ -283,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window", type=float, default=60.0)
     ap.add_argument("--post-n", type=int, default=0, help="also time the co-post kind at this many posts")
     ap.add_argument("--toolkit-timeout", type=float, default=3 * 3600)
+    ap.add_argument("--toolkit-max", type=int, default=None, help="run the toolkit only up to this many posts")
     ap.add_argument("--worker")
     ap.add_argument("--folder", type=Path)
     args = ap.parse_args(argv)
@@ -306,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp)
             generate(n, folder)
             run: dict[str, Any] = {"posts": n}
-            run["toolkit"] = _run("toolkit", folder, args.window, timeout=args.toolkit_timeout)
+            if args.toolkit_max is not None and n > args.toolkit_max:
+                run["toolkit"] = {"error": f"not run (--toolkit-max {args.toolkit_max:,})"}
+            else:
+                run["toolkit"] = _run("toolkit", folder, args.window, timeout=args.toolkit_timeout)
             run["ours"] = _run("ours", folder, args.window)
             run["ours_detect"] = _run("detect", folder, args.window)
             tk = run["toolkit"]
