@@ -107,3 +107,20 @@ def test_an_old_account_that_joins_late_looks_taken_over(store: Store) -> None:
     assert g["details"]["hijacked"] == [LATE_BOT]
     (sig,) = store.list_signals(type="coordination")
     assert store.get_signal(sig.id or "").details["hijacked"] == [LATE_BOT]
+
+
+def test_shortened_links_count_as_their_expansion_when_a_collector_recorded_it(store: Store) -> None:
+    store.merge_sources(sources())
+    docs = bursts(BOTS, range(6))
+    for d in docs:
+        d.shared_from = None  # links only
+        d.text = f"link {d.external_id}"
+        if d.source in BOTS[:2]:  # two members post the shortened link, with its expansion recorded
+            short = f"https://bit.ly/{d.external_id}"
+            d.metadata = {"resolved_links": {short: d.links[0]}}
+            d.links = [short]
+    store.upsert_documents([*docs, *organic()])
+    _run(store)
+    (g,) = _groups(store)
+    assert g["accounts"] == sorted(BOTS) and set(g["kinds"]) == {"link"} | ({"post"} & set(g["kinds"]))
+    assert all(i["item"].startswith("truth-now.example/story-") for i in g["items"] if i["kind"] == "link")

@@ -492,9 +492,10 @@ def _hijacked(
 
 
 def _epoch(value: Any) -> float:
-    from fimiscope.core.clock import to_utc
+    from datetime import UTC
 
-    return to_utc(value).timestamp()
+    # naive datetimes from the store are UTC already (SQLite keeps no zone)
+    return float(value.replace(tzinfo=UTC).timestamp() if value.tzinfo is None else value.timestamp())
 
 
 def _at(seconds: float | None) -> Any:
@@ -511,25 +512,38 @@ def posts_from_store(conn: Any) -> PostTable:
         x: [] for x in ("account", "time", "links", "shared_from", "text", "ref", "keys", "platform", "language")
     }
     resolved: dict[str, str] = {}
-    for r in db.iter_posts(conn):
-        if r["at"] is None:
+    for (
+        doc_id,
+        key,
+        url,
+        external_id,
+        platform,
+        language,
+        links,
+        shared_from,
+        title,
+        text,
+        at,
+        meta,
+        source,
+    ) in db.iter_posts(conn):
+        if at is None:
             continue
-        cols["account"].append(r["source"])
-        cols["time"].append(_epoch(r["at"]))
-        cols["links"].append([u for u in (r["links"] or []) if isinstance(u, str)])
-        cols["shared_from"].append(r["shared_from"])
-        cols["text"].append(" ".join(x for x in (r["title"], r["text"]) if x))
-        cols["ref"].append(r["id"])
-        keys = [r["key"]]
-        if r["external_id"]:
-            keys.append(f"{r['source']}/{r['external_id']}")
-        if r["url"]:
-            keys.append(r["url"])
+        cols["account"].append(source)
+        cols["time"].append(_epoch(at))
+        cols["links"].append([u for u in (links or []) if isinstance(u, str)])
+        cols["shared_from"].append(shared_from)
+        cols["text"].append(f"{title} {text}" if title else text)
+        cols["ref"].append(doc_id)
+        keys = [key]
+        if external_id:
+            keys.append(f"{source}/{external_id}")
+        if url:
+            keys.append(url)
         cols["keys"].append(keys)
-        cols["platform"].append(r["platform"])
-        cols["language"].append(r["language"])
+        cols["platform"].append(platform)
+        cols["language"].append(language)
         # collectors that expand shortened links record them (metadata.resolved_links: {short: long})
-        meta = r["metadata"] or {}
         expanded = meta.get("resolved_links") if isinstance(meta, dict) else None
         if isinstance(expanded, dict):
             resolved.update({str(a): str(b) for a, b in expanded.items() if isinstance(b, str)})

@@ -30,13 +30,30 @@ def _aware(value: datetime | None) -> datetime | None:
     return to_utc(value) if value is not None else None
 
 
-def iter_posts(conn: Connection, batch: int = 20_000) -> Iterator[dict[str, Any]]:
-    """Every document that has a source and a time, oldest-stored first: what the detector
-    reads (text cut to its first 2,000 characters)."""
+POST_COLUMNS = (
+    "id",
+    "key",
+    "url",
+    "external_id",
+    "platform",
+    "language",
+    "links",
+    "shared_from",
+    "title",
+    "text",
+    "at",
+    "metadata",
+    "source",
+)
+
+
+def iter_posts(conn: Connection, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
+    """Every document that has a source and a time, oldest-stored first, as tuples in the
+    order of ``POST_COLUMNS`` (text cut to its first 2,000 characters): what the detector
+    reads. Tuples, not mappings: at a million posts the per-row cost is the stage's read time."""
     when = sa.func.coalesce(documents.c.published_at, documents.c.collected_at)
     q = (
         sa.select(
-            documents.c.pk,
             documents.c.id,
             documents.c.key,
             documents.c.url,
@@ -50,18 +67,19 @@ def iter_posts(conn: Connection, batch: int = 20_000) -> Iterator[dict[str, Any]
             when.label("at"),
             documents.c.metadata,
             sources.c.name.label("source"),
+            documents.c.pk,
         )
         .join(sources, sources.c.id == documents.c.source_id)
         .order_by(documents.c.pk)
     )
     last = 0
     while True:
-        rows = conn.execute(q.where(documents.c.pk > last).limit(batch)).mappings().all()
+        rows = conn.execute(q.where(documents.c.pk > last).limit(batch)).all()
         if not rows:
             return
         for r in rows:
-            yield dict(r)
-        last = int(rows[-1]["pk"])
+            yield tuple(r)[:-1]
+        last = int(rows[-1][-1])
 
 
 def source_facts(conn: Connection, names: Sequence[str]) -> dict[str, dict[str, Any]]:
