@@ -326,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--post-n", type=int, default=0, help="also time the co-post kind at this many posts")
     ap.add_argument("--stage-n", type=int, default=0, help="also time the whole stage on a SQLite store this big")
     ap.add_argument("--toolkit-timeout", type=float, default=3 * 3600)
+    ap.add_argument("--skip-detect", action="store_true", help="time the raw networks only")
     ap.add_argument("--toolkit-max", type=int, default=None, help="run the toolkit only up to this many posts")
     ap.add_argument("--worker")
     ap.add_argument("--folder", type=Path)
@@ -357,7 +358,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 run["toolkit"] = _run("toolkit", folder, args.window, timeout=args.toolkit_timeout)
             run["ours"] = _run("ours", folder, args.window)
-            run["ours_detect"] = _run("detect", folder, args.window)
+            run["ours_detect"] = (
+                {"error": "not run (--skip-detect)"} if args.skip_detect else _run("detect", folder, args.window)
+            )
             tk = run["toolkit"]
             tk_total = tk["prepare_s"] + tk["network_s"] if "error" not in tk else None
             for name in ("toolkit", "ours", "ours_detect"):
