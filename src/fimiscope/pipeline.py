@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy.engine import Connection
 
+from fimiscope.config import Settings
 from fimiscope.core.model import Document
 from fimiscope.store import Store
 
@@ -38,6 +39,11 @@ class Stage:
     name: ClassVar[str]
     order: ClassVar[int] = 50  # extract stages < 50 <= detectors
     description: ClassVar[str] = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Stage:
+        """The stage as configured by ``settings``; override to take what it needs from them."""
+        return cls()
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         raise NotImplementedError
@@ -92,10 +98,15 @@ def run(
     store: Store,
     *,
     only: Sequence[str] | None = None,
-    batch_size: int = 500,
+    settings: Settings | None = None,
+    batch_size: int | None = None,
     on_stage: Callable[[type[Stage]], Callable[[int, int], None]] | None = None,
 ) -> list[StageReport]:
-    """Run every registered stage (or ``only`` those), in order."""
+    """Run every registered stage (or ``only`` those), in order, each built with
+    ``from_settings(settings)`` (``Settings()`` when not given); ``batch_size`` overrides the
+    setting."""
+    settings = settings if settings is not None else Settings()
+    batch_size = batch_size or settings.batch_size
     chosen = stages()
     if only:
         unknown = set(only) - {s.name for s in chosen}
@@ -108,7 +119,7 @@ def run(
     reports = []
     for cls in chosen:
         progress = on_stage(cls) if on_stage else (lambda _done, _total: None)
-        reports.append(cls().run(store, batch_size=batch_size, progress=progress))
+        reports.append(cls.from_settings(settings).run(store, batch_size=batch_size, progress=progress))
     return reports
 
 

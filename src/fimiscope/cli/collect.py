@@ -9,9 +9,10 @@ from typing import Any
 
 import typer
 
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store, settings
 from fimiscope.cli.output import check_format, emit_list, plain, stderr
 from fimiscope.cli.sources import sources_app
+from fimiscope.store import Store
 
 
 def _report_json(r: Any) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def collect_cmd(
 
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = Store.from_settings(cfg)
     stop = _install_stop()
     if watch:
 
@@ -92,7 +93,7 @@ def status(
     from fimiscope.store.collect import statuses
 
     check_format(fmt)
-    rows = statuses(settings(ctx).open_store(), days=days)
+    rows = statuses(open_store(ctx), days=days)
     emit_list(
         rows,
         fmt,

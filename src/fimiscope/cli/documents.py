@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_record, plain
 
 documents_app = typer.Typer(help="Look at stored documents.", no_args_is_help=True)
@@ -19,7 +19,7 @@ def show(
 ) -> None:
     """Show a document: metadata, text and earlier versions."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     doc = store.get_document(doc_id)
     data = plain(doc)
     data.pop("raw", None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from fimiscope import pipeline
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
+from fimiscope.store import Store
 
 
 @app.command("run")
@@ -19,16 +20,16 @@ def run(
     """Run every stage on what is new since its last run. Safe to interrupt and re-run."""
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = Store.from_settings(cfg)
     reports = []
     for cls in pipeline.stages():
         if stage and cls.name not in stage:
             continue
         with progress(cls.name) as update:
-            size = batch_size or cfg.batch_size
-            reports.extend(pipeline.run(store, only=[cls.name], batch_size=size, on_stage=lambda _c: update))
+            reports.extend(pipeline.run(store, only=[cls.name], settings=cfg, batch_size=batch_size,
+                                        on_stage=lambda _c: update))
     if stage and not reports:
-        pipeline.run(store, only=stage)  # raises the clear "unknown stage" error
+        pipeline.run(store, only=stage, settings=cfg)  # raises the clear "unknown stage" error
     if fmt == "json":
         emit_json(reports)
         return
@@ -52,7 +53,7 @@ def stats(
 ) -> None:
     """Counts of what the store holds."""
     check_format(fmt)
-    data = settings(ctx).open_store().stats()
+    data = open_store(ctx).stats()
     if fmt == "json":
         emit_json(data)
     else:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_list
 from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
@@ -39,7 +39,7 @@ def search(
 ) -> None:
     """Search documents by words in their title and text, best match first."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     hits = store.search(
         query, language=lang, source=source, since=_when(since, "since"), until=_when(until, "until"), limit=limit
     )

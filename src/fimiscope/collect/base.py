@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from fimiscope.config import Settings
 from fimiscope.core.model import Document, Source
 
 
@@ -45,7 +46,7 @@ class CollectContext:
     """What a connector may use. ``state`` is persisted per source between runs (ETags,
     cursors, seen URLs); a connector updates it in place as items are yielded."""
 
-    settings: Any  # fimiscope.config.Settings (kept untyped: collect imports only core)
+    settings: Settings
     state: dict[str, Any] = field(default_factory=dict)
     fetcher: Any = None  # fimiscope.collect.fetch.Fetcher for web connectors
     log: Callable[[str], None] = lambda _msg: None

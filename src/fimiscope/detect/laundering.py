@@ -31,9 +31,10 @@ from typing import Any, ClassVar
 import numpy as np
 from sqlalchemy.engine import Connection
 
+from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
 from fimiscope.index import anchors as anchor_kernel
-from fimiscope.index.encoders import encoder_from_env
+from fimiscope.index.encoders import encoder_from_settings
 from fimiscope.index.minhash import (
     MinHasher,
     band_keys,
@@ -179,8 +180,12 @@ class LaunderingStage(DocumentStage):
         self.params = params or Params()
         self.hasher = MinHasher(self.params.num_perm, self.params.seed, scheme=self.params.scheme)
         self.bands, self.rows = optimal_bands(self.params.lsh_threshold, self.params.num_perm)
-        self.encoder = encoder if encoder is not None else encoder_from_env()
+        self.encoder = encoder  # None: no translation matching (the lexical paths still run)
         self._vectors: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LaunderingStage:
+        return cls(encoder=encoder_from_settings(settings))
 
     # -- matching ------------------------------------------------------------------------------
 

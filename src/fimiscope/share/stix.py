@@ -13,7 +13,6 @@ exported again.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from stix2.properties import ListProperty, StringProperty
 from fimiscope.cases import disarm
 from fimiscope.cases.confidence import estimative_to_stix, stix_to_estimative
 from fimiscope.cases.tlp import TLP_RANK
+from fimiscope.config import Settings
 from fimiscope.core.clock import parse_time, utcnow
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Actor, Channel, Incident
@@ -71,8 +71,9 @@ class NarrativeSDO:
     """OpenCTI's Narrative."""
 
 
-def organisation_name() -> str:
-    return os.environ.get("FIMISCOPE_ORGANISATION", "fimiscope")
+def organisation_name(settings: Settings | None = None) -> str:
+    """Our organisation (setting ``organisation``, ``FIMISCOPE_ORGANISATION``)."""
+    return (settings if settings is not None else Settings()).organisation
 
 
 def organisation_identity(name: str | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
+from fimiscope.config import Settings
 from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import InvalidInput, NotFound, Unavailable
 from fimiscope.core.ids import new_id
@@ -104,6 +105,11 @@ class Store:
         if upgrade:
             migrate(engine)
         return cls(engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store the settings name: ``database_url``, else SQLite in ``data_dir``."""
+        return cls.open(settings.database_url, settings.data_dir)
 
     @property
     def dialect(self) -> str:
