@@ -94,7 +94,7 @@ def make_cluster_and_claim(store: Store, now: datetime | None = None) -> Made:
     article = Document(text=ARTICLE, url="https://daily-news.example/vinnitsa", source="daily-news.example",
                        title="Vinnitsa depot", language="en", published_at=t0 + timedelta(hours=8))
     article_id = store.upsert_documents([article]).ids[0]
-    pipeline.run(store, only=["laundering", "detect.claims"])
+    pipeline.run(store, only=["detect.laundering", "detect.claims"])
 
     with store.engine.connect() as c:
         cluster_id = db.clusters_of(c, [ids[0]])[ids[0]]

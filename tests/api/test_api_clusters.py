@@ -36,7 +36,7 @@ def _second_cluster(seeded: Seeded) -> None:
                  published_at=t + timedelta(hours=i))
         for i, s in enumerate(("farm-a.example", "farm-b.example"))
     ])
-    pipeline.run(seeded.store, only=["laundering"])
+    pipeline.run(seeded.store, only=["laundering"])  # a stage may be named by its last part
 
 
 def test_cluster_list_filters_and_pages(client_factory, seeded: Seeded, made: Made) -> None:

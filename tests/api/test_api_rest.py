@@ -109,7 +109,7 @@ def test_signal_report_is_self_contained(client_factory, seeded: Seeded) -> None
 
 
 def test_sources_page_shows_collection_health(client_factory, seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from fimiscope import pipeline
+    from fimiscope.collect import runner
     from fimiscope.config import Settings
     from fimiscope.core.model import Source
 
@@ -118,7 +118,7 @@ def test_sources_page_shows_collection_health(client_factory, seeded, tmp_path) 
     store = seeded.store
     store.add_source(Source(name="good-feed", kind="jsonl", location=str(good)))
     store.add_source(Source(name="broken-feed", kind="jsonl", location=str(tmp_path / "missing.jsonl")))
-    pipeline.collect(store, Settings(data_dir=tmp_path), ["good-feed", "broken-feed"])
+    runner.collect(store, Settings(data_dir=tmp_path), ["good-feed", "broken-feed"])
 
     page = client_factory("vic").http.get("/sources", headers={"Accept": "text/html"}).text
     row = {name: page.split(f'<tr id="{name}">', 1)[1].split("</tr>", 1)[0] for name in ("good-feed", "broken-feed")}

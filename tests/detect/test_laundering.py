@@ -87,7 +87,7 @@ def _flag(store: Store, name: str, display: str | None = None) -> None:
 
 
 def _run(store: Store) -> pipeline.StageReport:
-    return pipeline.run(store, only=["laundering"])[0]
+    return pipeline.run(store, only=["detect.laundering"])[0]
 
 
 def _clusters(store: Store) -> list[dict]:
@@ -206,7 +206,7 @@ def test_incremental_second_batch_matches_first_and_rerun_adds_nothing(store: St
     # re-running with nothing new adds nothing; re-running from scratch adds nothing twice
     assert _run(store).processed == 0
     with store.transaction() as conn:
-        store.set_watermark("laundering", 0, conn)
+        store.set_watermark("detect.laundering", 0, conn)
     _run(store)
     assert len(store.list_signals()) == n_signals
     (cl,) = _clusters(store)

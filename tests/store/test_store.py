@@ -201,3 +201,21 @@ def test_migrations_are_repeatable(database_url: str) -> None:
     migrate(s.engine)  # second time: no-op
     assert current_revision(s.engine) is not None
     s.close()
+
+
+def test_stage_rename_keeps_the_watermark_and_the_signals_detector(database_url: str) -> None:
+    """0004 renames the laundering stage to detect.laundering: a store from before the rename
+    keeps its position (the detector does not start again from document 0)."""
+    s = Store.open(database_url, upgrade=False)
+    migrate(s.engine, "0003")
+    with s.transaction() as c:
+        c.execute(sa.text("INSERT INTO watermarks (stage, position, updated_at) VALUES ('laundering', 41, :t)"),
+                  {"t": datetime(2024, 1, 1, tzinfo=UTC)})
+        c.execute(sa.text("INSERT INTO signals (id, key, type, title, summary, score, status, detector, "
+                          "detector_version, parameters, details, created_at, updated_at) VALUES ('sig_1', 'k', "
+                          "'laundering', 't', '', 0.5, 'new', 'laundering', '1', '{}', '{}', :t, :t)"),
+                     {"t": datetime(2024, 1, 1, tzinfo=UTC)})
+    migrate(s.engine)
+    assert s.watermark("detect.laundering") == 41 and s.watermark("laundering") == 0
+    assert s.get_signal("sig_1").detector == "detect.laundering"
+    s.close()

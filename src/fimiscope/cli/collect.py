@@ -46,7 +46,7 @@ def collect_cmd(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Collect from sources (feeds, sitemaps, pages, crawls, files) into the store."""
-    from fimiscope import pipeline
+    from fimiscope.collect import runner
 
     check_format(fmt)
     cfg = settings(ctx)
@@ -62,10 +62,10 @@ def collect_cmd(
                 msg = f"{r.source}: {r.status}, {r.items} items ({r.new} new)"
                 stderr.print(msg + (f" — {r.error}" if r.error else ""))
 
-        pipeline.watch(store, cfg, source or None, stop=stop, on_report=on_report)
+        runner.watch(store, cfg, source or None, stop=stop, on_report=on_report)
         stderr.print("stopped")
         return
-    reports = pipeline.collect(store, cfg, source or None, stop=stop)
+    reports = runner.collect(store, cfg, source or None, stop=stop)
     emit_list(
         reports,
         fmt,

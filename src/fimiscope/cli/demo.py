@@ -12,6 +12,7 @@ import typer
 from fimiscope import pipeline
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, progress, stderr, stdout
+from fimiscope.collect import runner
 from fimiscope.config import Settings, is_set
 from fimiscope.store import Store
 
@@ -50,8 +51,6 @@ def load_scenario(store: Store, seed: int, scale: float, settings: Settings | No
                               "documents_unchanged": report.unchanged + collected["unchanged"],
                               "collected_over_http": collected["items"], "collect_errors": collected["errors"],
                               "claims": load_claims(store, scenario.claims)}
-    for hook in pipeline.demo_hooks():
-        loaded.update(hook(store, scenario))
     return loaded
 
 
@@ -86,7 +85,7 @@ def collect_over_loopback(
             src.kind, src.location = "rss", server.feed_url(domain)
             src.metadata = {**src.metadata, "served_by": "fimiscope demo (loopback, only while it runs)"}
             store.add_source(src, replace=True)
-        for rep in pipeline.collect(store, cfg, domains):
+        for rep in runner.collect(store, cfg, domains):
             totals["items"] += rep.items
             totals["new"] += rep.new
             totals["unchanged"] += rep.unchanged

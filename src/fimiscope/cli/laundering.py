@@ -31,7 +31,7 @@ def detect_laundering(
     store = Store.from_settings(cfg)
     with progress("laundering") as update:
         (report,) = pipeline.run(
-            store, only=["laundering"], settings=cfg, batch_size=batch_size, on_stage=lambda _c: update
+            store, only=["detect.laundering"], settings=cfg, batch_size=batch_size, on_stage=lambda _c: update
         )
     if fmt == "json":
         emit_json(report)

@@ -13,23 +13,24 @@ from fimiscope.store import Store
 @app.command("run")
 def run(
     ctx: typer.Context,
-    stage: list[str] = typer.Option([], "--stage", help="Run only this stage (repeatable)."),
+    stage: list[str] = typer.Option(
+        [], "--stage", help="Run only this stage (repeatable): detect.laundering, or laundering for short."
+    ),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Documents per committed batch."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Run every stage on what is new since its last run. Safe to interrupt and re-run."""
     check_format(fmt)
+    chosen = set(pipeline.stage_names(stage)) if stage else None  # an unknown name fails before any work
     cfg = settings(ctx)
     store = Store.from_settings(cfg)
     reports = []
     for cls in pipeline.stages():
-        if stage and cls.name not in stage:
+        if chosen is not None and cls.name not in chosen:
             continue
         with progress(cls.name) as update:
             reports.extend(pipeline.run(store, only=[cls.name], settings=cfg, batch_size=batch_size,
                                         on_stage=lambda _c: update))
-    if stage and not reports:
-        pipeline.run(store, only=stage, settings=cfg)  # raises the clear "unknown stage" error
     if fmt == "json":
         emit_json(reports)
         return

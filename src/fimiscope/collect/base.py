@@ -1,7 +1,7 @@
 """What every connector shares: the items it yields and how it registers.
 
 A connector turns one source into items and nothing more: it never writes to the store.
-The runner (``fimiscope.pipeline.collect``) extracts pages, stores documents, records
+The runner (``fimiscope.collect.runner``) extracts pages, stores documents, records
 errors against the source and persists the connector's state between runs.
 """
 

@@ -172,7 +172,7 @@ def credit(copier: db.DocInfo, copied: db.DocInfo) -> str | None:
 
 @register
 class LaunderingStage(DocumentStage):
-    name: ClassVar[str] = "laundering"
+    name: ClassVar[str] = "detect.laundering"
     order: ClassVar[int] = 60
     description: ClassVar[str] = "Near-duplicate, partial and translated republication; clusters, chains, signals."
 
