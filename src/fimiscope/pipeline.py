@@ -33,6 +33,8 @@ from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Document
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import watermarks as watermark_store
 
 # Every module that defines built-in stages. A new detector adds one line.
 STAGE_MODULES: tuple[str, ...] = (
@@ -77,17 +79,18 @@ class DocumentStage(Stage):
         raise NotImplementedError
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
-        report = StageReport(stage=self.name, watermark=store.watermark(self.name))
-        total = max(store.max_document_seq() - report.watermark, 0)
+        with store.connect() as conn:
+            report = StageReport(stage=self.name, watermark=watermark_store.watermark(conn, self.name))
+            total = max(document_store.max_document_seq(conn) - report.watermark, 0)
         while True:
             with store.transaction() as conn:
-                start = store.watermark(self.name, conn)
-                docs = store.documents_after(start, batch_size, conn)
+                start = watermark_store.watermark(conn, self.name)
+                docs = document_store.documents_after(conn, start, batch_size)
                 if not docs:
                     break
                 report.signals += self.process(store, docs, conn)
                 report.watermark = int(docs[-1].metadata["_seq"])
-                store.set_watermark(self.name, report.watermark, conn)
+                watermark_store.set_watermark(conn, self.name, report.watermark)
             report.processed += len(docs)
             progress(report.processed, max(total, report.processed))
         return report
@@ -181,7 +184,7 @@ def ingest(
     batch: list[Document] = []
 
     def flush() -> None:
-        result = store.upsert_documents(batch)
+        result = store.write(document_store.upsert_documents, batch)
         report.new += result.new
         report.updated += result.updated
         report.unchanged += result.unchanged

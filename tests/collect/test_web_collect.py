@@ -15,6 +15,8 @@ from fimiscope.collect import runner
 from fimiscope.config import Settings
 from fimiscope.core.model import Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import sources as source_store
 from fimiscope.store.tables import documents
 
 
@@ -26,11 +28,11 @@ def _fast_fetcher(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def add(store: Store, name: str, kind: str, location: str, **metadata: Any) -> Source:
-    return store.add_source(Source(name=name, kind=kind, location=location, metadata=metadata))
+    return store.write(source_store.add_source, Source(name=name, kind=kind, location=location, metadata=metadata))
 
 
 def docs(store: Store) -> dict[str, dict[str, Any]]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return {r["url"]: dict(r) for r in c.execute(sa.select(documents)).mappings()}
 
 
@@ -68,7 +70,7 @@ def test_rss_fetches_articles_with_hints_and_remembers_entries(
     d = stored[urls[2]]
     assert "Story number 2" in d["text"] and d["published_at"] is not None
     assert d["raw_hash"]  # raw bytes kept for re-extraction
-    assert store.get_raw(d["raw_hash"]).startswith(b"<!doctype html>")
+    assert store.read(document_store.get_raw, d["raw_hash"]).startswith(b"<!doctype html>")
     before = len(site.hits)
     [again] = runner.collect(store, web_settings)
     assert again.items == 0 and again.status == "ok"

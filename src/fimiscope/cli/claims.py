@@ -14,6 +14,7 @@ from fimiscope.collect.claims_import import FORMATS, ImportedClaim, read_claims
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Claim, Provenance
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store.claims import ClaimRecord, add_claim, get_claim, list_claims, upsert_claims
 
 claims_app = typer.Typer(help="The database of debunked claims that documents are matched against.",
@@ -167,7 +168,7 @@ def _judged_pairs(store: Any, statuses: list[str]) -> list[dict[str, Any]]:
     for st in statuses:
         offset = 0
         while True:
-            batch = store.list_signals(type="claim_match", status=st, limit=1000, offset=offset)
+            batch = store.read(signal_store.list_signals, type="claim_match", status=st, limit=1000, offset=offset)
             if not batch:
                 break
             offset += len(batch)

@@ -15,6 +15,9 @@ from fimiscope.cli.output import check_format, emit_json, progress, stderr, stdo
 from fimiscope.collect import runner
 from fimiscope.config import Settings, is_set
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
+from fimiscope.store import stats as stats_store
 
 DEMO_DIR = Path("fimiscope-demo")
 
@@ -39,7 +42,7 @@ def load_scenario(store: Store, seed: int, scale: float, settings: Settings | No
     from fimiscope.demo.scenario import NETWORK_SITES, STATE_OUTLETS, build_scenario
 
     scenario = build_scenario(seed=seed, scale=scale)
-    created, _updated = store.merge_sources(scenario.sources)
+    created, _updated = store.write(source_store.merge_sources, scenario.sources)
     # The state outlets and the network that launders them are collected the way an analyst
     # would collect them: RSS feeds and article pages over HTTP (on loopback). The rest of the
     # scenario (independent outlets, social accounts) is imported as a dump would be.
@@ -81,10 +84,10 @@ def collect_over_loopback(
     totals = {"items": 0, "new": 0, "unchanged": 0, "errors": 0}
     with ScenarioServer(sources, docs) as server:
         for domain in domains:
-            src = store.get_source(domain)
+            src = store.read(source_store.get_source, domain)
             src.kind, src.location = "rss", server.feed_url(domain)
             src.metadata = {**src.metadata, "served_by": "fimiscope demo (loopback, only while it runs)"}
-            store.add_source(src, replace=True)
+            store.write(source_store.add_source, src, replace=True)
         for rep in runner.collect(store, cfg, domains):
             totals["items"] += rep.items
             totals["new"] += rep.new
@@ -94,9 +97,9 @@ def collect_over_loopback(
 
 
 def summary(store: Store) -> dict[str, Any]:
-    stats = store.stats()
+    stats = store.read(stats_store.stats)
     by_type = Counter(stats["signals_by_type"])
-    top = [sig for kind in sorted(by_type) for sig in store.list_signals(type=kind, limit=3)]
+    top = [sig for kind in sorted(by_type) for sig in store.read(signal_store.list_signals, type=kind, limit=3)]
     return {
         "database": stats["database"],
         "documents": stats["documents"],

@@ -49,7 +49,7 @@ def list_(
     """Clusters, most recently updated first."""
     check_format(fmt)
     store = open_store(ctx)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         rows = db.list_clusters(conn, limit=limit, min_size=min_size)
     emit_list(
         rows,
@@ -77,7 +77,7 @@ def show(
     """A cluster: its members (origin first) and its chain edges copier -> copied."""
     check_format(fmt)
     store = open_store(ctx)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         data = db.get_cluster(conn, cluster_id)
     if fmt == "json":
         emit_json(data)
@@ -129,7 +129,7 @@ def sources_stats(
     """Per source: copies, copies of flagged-origin content, stripped attribution, median lag."""
     check_format(fmt)
     store = open_store(ctx)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         rows = db.source_stats(conn)
     emit_list(
         rows,

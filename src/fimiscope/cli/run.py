@@ -8,6 +8,7 @@ from fimiscope import pipeline
 from fimiscope.cli.app import app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
 from fimiscope.store import Store
+from fimiscope.store import stats as stats_store
 
 
 @app.command("run")
@@ -54,7 +55,7 @@ def stats(
 ) -> None:
     """Counts of what the store holds."""
     check_format(fmt)
-    data = open_store(ctx).stats()
+    data = open_store(ctx).read(stats_store.stats)
     if fmt == "json":
         emit_json(data)
     else:

@@ -10,6 +10,7 @@ from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_list
 from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
+from fimiscope.store import search as search_store
 
 
 def _when(value: str | None, name: str) -> datetime | None:
@@ -40,8 +41,9 @@ def search(
     """Search documents by words in their title and text, best match first."""
     check_format(fmt)
     store = open_store(ctx)
-    hits = store.search(
-        query, language=lang, source=source, since=_when(since, "since"), until=_when(until, "until"), limit=limit
+    hits = store.read(
+        search_store.search, query, language=lang, source=source, since=_when(since, "since"),
+        until=_when(until, "until"), limit=limit,
     )
     emit_list(
         hits,

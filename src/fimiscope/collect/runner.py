@@ -27,6 +27,8 @@ from fimiscope.core.model import Document, Source
 from fimiscope.extract.html import extract
 from fimiscope.store import Store
 from fimiscope.store import collect as collect_store
+from fimiscope.store import documents as document_store
+from fimiscope.store import sources as source_store
 
 DEFAULT_INTERVAL_S = 3600  # a source without --interval is polled hourly by --watch
 MAX_BACKOFF_S = 24 * 3600
@@ -115,7 +117,7 @@ def collect_source(
     def flush() -> None:
         docs = list(batch.values())
         with store.transaction() as conn:
-            result = store.upsert_documents(docs, conn)
+            result = document_store.upsert_documents(conn, docs)
             collect_store.save_state(conn, source_id, state, items=len(docs))
             collect_store.update_run(
                 conn, run_id, items=report.items + len(docs), new=report.new + result.new,
@@ -208,12 +210,12 @@ def collect(
     A failing source is recorded and the next one runs. ``stop`` ends the run after the batch
     in hand is committed."""
     if source_names:
-        chosen = [store.get_source(n) for n in source_names]
+        chosen = [store.read(source_store.get_source, n) for n in source_names]
         missing = [s.name for s in chosen if not s.kind]
         if missing:
             raise InvalidInput(f"source(s) {', '.join(missing)} have no --kind: nothing to collect them with")
     else:
-        chosen = store.list_sources(collected_only=True)
+        chosen = store.read(source_store.list_sources, collected_only=True)
     if due_only:
         due = collect_store.next_runs(store)
         now = utcnow()

@@ -47,6 +47,8 @@ from fimiscope.index.bm25 import (
 from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import watermarks as watermark_store
 from fimiscope.store.claims import ClaimSet, claim_set, get_claims, iter_claim_texts
 
 __all__ = ["ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "matcher_for", "split_sentences"]
@@ -344,11 +346,11 @@ class ClaimStage(DocumentStage):
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         current = claim_set(store)
         with store.transaction() as conn:
-            seen = store.watermark(_CLAIM_STATE, conn)
+            seen = watermark_store.watermark(conn, _CLAIM_STATE)
             if current.max_pk != seen:
                 # New claims: every document must be matched again (signals are keyed, so idempotent).
-                store.set_watermark(self.name, 0, conn)
-                store.set_watermark(_CLAIM_STATE, current.max_pk, conn)
+                watermark_store.set_watermark(conn, self.name, 0)
+                watermark_store.set_watermark(conn, _CLAIM_STATE, current.max_pk)
         matcher_for(store, encoder=self.encoder)  # build (or reuse) the index outside the write transactions
         report = super().run(store, batch_size=batch_size, progress=progress)
         report.details["claims"] = current.count
@@ -366,7 +368,7 @@ class ClaimStage(DocumentStage):
         claims = get_claims(store, [m.claim_id for _, m in found])
         encoder = matcher.encoder.name if matcher.encoder is not None else None
         sigs = [_signal(doc, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
-        new, _updated = store.upsert_signals(sigs, conn)
+        new, _updated = signal_store.upsert_signals(conn, sigs)
         return new
 
 

@@ -50,6 +50,7 @@ from fimiscope.index.minhash import (
 from fimiscope.pipeline import DocumentStage, register
 from fimiscope.store import Store
 from fimiscope.store import laundering as db
+from fimiscope.store import signals as signal_store
 
 VERSION = "1"
 _PARA_SPLIT = re.compile(r"\n\s*\n|\n")
@@ -703,5 +704,5 @@ class LaunderingStage(DocumentStage):
         cluster_ids = self._recluster(touched, conn)
         sigs = self._signals(cluster_ids, conn)
         if sigs:
-            store.upsert_signals(sigs, conn)
+            signal_store.upsert_signals(conn, sigs)
         return len(sigs)

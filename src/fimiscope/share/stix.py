@@ -34,6 +34,7 @@ from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Actor, Channel, Incident
 from fimiscope.share.markings import TLP2_IDS, is_official_tlp, object_tlp, tlp_marking_definition
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store.cases import IncidentStore
 from fimiscope.store.share import RAW, ShareStore
 
@@ -339,7 +340,7 @@ def export_bundle(store: Store, incident_id: str | None = None) -> dict[str, Any
     objects: dict[str, Any] = {org["id"]: org}
     levels: set[str] = {"clear"}  # our identity is TLP:CLEAR
     for inc in chosen:
-        sigs = [store.get_signal(s) for s in inc.signal_ids]
+        sigs = [store.read(signal_store.get_signal, s) for s in inc.signal_ids]
         for oid, obj in incident_objects(inc, tax, org, sigs).items():
             objects[oid] = json.loads(obj.serialize())
         levels.add(inc.tlp)
