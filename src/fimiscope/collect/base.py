@@ -69,12 +69,22 @@ def connector(cls: type[Connector]) -> type[Connector]:
     return cls
 
 
+# Every module that defines connectors. A new kind of source adds one line.
+CONNECTOR_MODULES: tuple[str, ...] = (
+    "fimiscope.collect.crawl",
+    "fimiscope.collect.files",
+    "fimiscope.collect.page",
+    "fimiscope.collect.rss",
+    "fimiscope.collect.sitemap",
+    "fimiscope.collect.telegram",
+    "fimiscope.collect.warc",
+)
+
+
 def connectors() -> dict[str, type[Connector]]:
+    """Every connector by kind (the modules of ``CONNECTOR_MODULES`` are imported by name)."""
     import importlib
-    import pkgutil
 
-    import fimiscope.collect as pkg
-
-    for info in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"fimiscope.collect.{info.name}")
+    for module in CONNECTOR_MODULES:
+        importlib.import_module(module)
     return dict(sorted(_CONNECTORS.items()))
