@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from fimiscope.core.clock import utcnow
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.ids import new_id
-from fimiscope.core.model import Affiliation, Document, Provenance, Reliability, Source
+from fimiscope.core.model import AFFILIATION_SEVERITY, Affiliation, Document, Provenance, Reliability, Source
 from fimiscope.store.sql import chunks, insert_ignore
 from fimiscope.store.tables import sources
 
@@ -193,7 +193,7 @@ def _merge_source(old: Source, new: Source) -> Source | None:
             prov.append(p)
     aff = old.affiliation
     if new.affiliation != Affiliation.UNKNOWN and (
-        aff == Affiliation.UNKNOWN or _TIER_ORDER.index(new.affiliation) < _TIER_ORDER.index(aff)
+        aff == Affiliation.UNKNOWN or AFFILIATION_SEVERITY.index(new.affiliation) < AFFILIATION_SEVERITY.index(aff)
     ):
         aff = new.affiliation
     merged = Source(
@@ -227,12 +227,3 @@ def _merge_source(old: Source, new: Source) -> Source | None:
     )
     return None if same else merged
 
-
-_TIER_ORDER = [
-    Affiliation.OFFICIAL_STATE,
-    Affiliation.STATE_CONTROLLED,
-    Affiliation.STATE_LINKED,
-    Affiliation.STATE_ALIGNED,
-    Affiliation.INDEPENDENT,
-    Affiliation.UNKNOWN,
-]
