@@ -24,7 +24,9 @@ def test_demo_runs_end_to_end_and_is_idempotent(cli: Cli) -> None:
     groups = json.loads(cli("coordination", "groups", "--format", "json").stdout)
     assert sorted(g["accounts"] for g in groups) == planted
     assert first["signals_by_type"]["coordination"] == len(planted)
-    assert {s["stage"] for s in first["stages"]} >= {"extract.language", "laundering"}
+    assert {s["stage"] for s in first["stages"]} >= {
+        "extract.language", "detect.laundering", "detect.claims", "detect.coordination"
+    }
     top = first["top_signals"][0]
     shown = json.loads(cli("signals", "show", top["id"], "--format", "json").stdout)
     assert shown["evidence"]
