@@ -245,6 +245,7 @@ def worker_stage(folder: Path, window: float, n: int) -> dict[str, Any]:
     from fimiscope.core.model import Document
     from fimiscope.detect.coordination import CoordinationStage, Params
     from fimiscope.store import Store
+    from fimiscope.store import documents as document_store
 
     generate(n, folder)
     d = _load(folder)
@@ -266,10 +267,10 @@ def worker_stage(folder: Path, window: float, n: int) -> dict[str, Any]:
             )
         )
         if len(batch) == 20_000:
-            store.upsert_documents(batch)
+            store.write(document_store.upsert_documents, batch)
             batch = []
     if batch:
-        store.upsert_documents(batch)
+        store.write(document_store.upsert_documents, batch)
     t0 = time.perf_counter()
     report = CoordinationStage(Params(window=window), force=True).run(store, batch_size=500, progress=lambda *_: None)
     secs = time.perf_counter() - t0

@@ -41,6 +41,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "fimiscope.extract.language",
     "fimiscope.detect.laundering",
     "fimiscope.detect.claims",
+    "fimiscope.detect.coordination",
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 

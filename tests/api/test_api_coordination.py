@@ -11,12 +11,14 @@ from tests.api.api_support import Seeded
 from tests.detect.coordination_story import BOTS, bursts, organic, sources
 
 from fimiscope import pipeline
+from fimiscope.store import documents as document_store
+from fimiscope.store import sources as source_store
 
 
 @pytest.fixture
 def group_id(seeded: Seeded) -> str:
-    seeded.store.merge_sources(sources())
-    seeded.store.upsert_documents([*bursts(BOTS, range(6)), *organic()])
+    seeded.store.write(source_store.merge_sources, sources())
+    seeded.store.write(document_store.upsert_documents, [*bursts(BOTS, range(6)), *organic()])
     (report,) = pipeline.run(seeded.store, only=["detect.coordination"])
     (gid,) = report.details["groups"]
     return str(gid)
@@ -27,9 +29,17 @@ def test_group_endpoints_and_pages(client_factory, group_id: str, tmp_path) -> N
     page = c.http.get("/api/coordination/groups").json()
     assert page["total"] == 1 and page["items"][0]["id"] == group_id
     assert page["items"][0]["accounts"] == sorted(BOTS)
-    for query, total in (("min_size=6", 0), ("min_size=5", 1), ("kind=share", 1), ("kind=hashtag", 0),
-                         ("platform=telegram", 1), ("platform=x", 0), ("affiliation=state_aligned", 1),
-                         ("affiliation=independent", 0), ("status=dissolved", 0)):
+    for query, total in (
+        ("min_size=6", 0),
+        ("min_size=5", 1),
+        ("kind=share", 1),
+        ("kind=hashtag", 0),
+        ("platform=telegram", 1),
+        ("platform=x", 0),
+        ("affiliation=state_aligned", 1),
+        ("affiliation=independent", 0),
+        ("status=dissolved", 0),
+    ):
         assert c.http.get(f"/api/coordination/groups?{query}").json()["total"] == total, query
     bad = c.http.get("/api/coordination/groups?kind=telepathy")
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
@@ -70,12 +80,18 @@ def test_group_endpoints_need_a_login(client_factory, group_id: str) -> None:  #
     assert anon.http.get(f"/coordination/{group_id}").status_code in (303, 401)
 
 
-def test_an_incident_with_the_group_signal_exports_the_group(client_factory, seeded: Seeded,  # type: ignore[no-untyped-def]
-                                                             group_id: str) -> None:
+def test_an_incident_with_the_group_signal_exports_the_group(
+    client_factory,
+    seeded: Seeded,  # type: ignore[no-untyped-def]
+    group_id: str,
+) -> None:
     c = client_factory("ana")
     sig = c.http.get(f"/api/coordination/groups/{group_id}").json()["signals"][0]["id"]
-    made = c.http.post("/api/incidents", json={"title": "Telegram amplification network", "tlp": "amber",
-                                                "signal_ids": [sig]}, headers={"X-CSRF-Token": c.csrf})
+    made = c.http.post(
+        "/api/incidents",
+        json={"title": "Telegram amplification network", "tlp": "amber", "signal_ids": [sig]},
+        headers={"X-CSRF-Token": c.csrf},
+    )
     assert made.status_code in (200, 201), made.text
     bundle = c.http.get(f"/api/incidents/{made.json()['id']}/stix").json()
     assert validate_instance(bundle, ValidationOptions(version="2.1")).is_valid

@@ -16,6 +16,8 @@ from stix2validator import ValidationOptions, validate_instance
 from tests.detect.coordination_story import BOTS, bursts, organic, sources
 
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import sources as source_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,8 +38,8 @@ def _fimiscope(url: str, *args: str, ok: bool = True) -> subprocess.CompletedPro
 
 def test_detect_list_show_and_export_from_the_command_line(database_url: str, tmp_path: Path) -> None:
     store = Store.open(database_url)
-    store.merge_sources(sources())
-    store.upsert_documents([*bursts(BOTS, range(6)), *organic()])
+    store.write(source_store.merge_sources, sources())
+    store.write(document_store.upsert_documents, [*bursts(BOTS, range(6)), *organic()])
     store.close()
 
     report = json.loads(_fimiscope(database_url, "detect", "coordination", "--format", "json").stdout)

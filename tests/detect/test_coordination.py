@@ -8,6 +8,9 @@ from fimiscope import pipeline
 from fimiscope.detect.coordination import CoordinationStage, Params
 from fimiscope.store import Store
 from fimiscope.store import coordination as db
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
 
 
 def _run(store: Store) -> pipeline.StageReport:
@@ -15,13 +18,13 @@ def _run(store: Store) -> pipeline.StageReport:
 
 
 def _groups(store: Store) -> list[dict]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return [db.get_group(c, g["id"]) for g in db.list_groups(c)]
 
 
 def test_the_planted_group_is_found_with_its_proof_and_nothing_else(store: Store) -> None:
-    store.merge_sources(sources())
-    store.upsert_documents([*bursts(BOTS, range(6)), *organic()])
+    store.write(source_store.merge_sources, sources())
+    store.write(document_store.upsert_documents, [*bursts(BOTS, range(6)), *organic()])
     report = _run(store)
     assert report.signals == 1 and report.details["windows"]["link"]["seconds"] > 0
     (g,) = _groups(store)
@@ -38,8 +41,8 @@ def test_the_planted_group_is_found_with_its_proof_and_nothing_else(store: Store
         assert all(a["document_id"] for a in item["actions"])
     assert all(e["episodes"] >= 2 and e["p_value"] < 0.01 for e in g["edges"])
 
-    (sig,) = store.list_signals(type="coordination")
-    full = store.get_signal(sig.id or "")
+    (sig,) = store.read(signal_store.list_signals, type="coordination")
+    full = store.read(signal_store.get_signal, sig.id or "")
     assert full.details["group_id"] == g["id"] and full.details["accounts"] == sorted(BOTS)
     assert full.evidence and all(e.role == "co_action" and e.document_id for e in full.evidence)
     assert {e.details["kind"] for e in full.evidence} >= {"link", "share", "post"}
@@ -48,29 +51,29 @@ def test_the_planted_group_is_found_with_its_proof_and_nothing_else(store: Store
 
 
 def test_a_rerun_adds_nothing_and_a_group_that_grows_keeps_its_id(store: Store) -> None:
-    store.merge_sources(sources())
-    store.upsert_documents([*bursts(BOTS, range(6)), *organic()])
+    store.write(source_store.merge_sources, sources())
+    store.write(document_store.upsert_documents, [*bursts(BOTS, range(6)), *organic()])
     _run(store)
     (before,) = _groups(store)
     again = _run(store)
     assert again.details == {"skipped": "no new documents since the last run"}
-    assert len(store.list_signals(type="coordination")) == 1
+    assert len(store.read(signal_store.list_signals, type="coordination")) == 1
 
     # a sixth account joins the next pushes
-    store.upsert_documents(bursts([*BOTS, LATE_BOT], range(6, 10), seed=5))
+    store.write(document_store.upsert_documents, bursts([*BOTS, LATE_BOT], range(6, 10), seed=5))
     _run(store)
     (after,) = _groups(store)
     assert after["id"] == before["id"] and after["size"] == 6 and LATE_BOT in after["accounts"]
     joined = {m["account"]: m["joined_at"] for m in after["members"]}
     assert all(joined[b] == m["joined_at"] for m in before["members"] for b in [m["account"]])
     assert joined[LATE_BOT] > max(m["joined_at"] for m in before["members"])
-    signals = store.list_signals(type="coordination")
+    signals = store.read(signal_store.list_signals, type="coordination")
     assert len(signals) == 1 and signals[0].details["accounts"] == sorted([*BOTS, LATE_BOT])
 
 
 def test_a_fixed_window_and_min_repeat_are_respected(store: Store) -> None:
-    store.merge_sources(sources())
-    store.upsert_documents([*bursts(BOTS, range(3)), *organic()])
+    store.write(source_store.merge_sources, sources())
+    store.write(document_store.upsert_documents, [*bursts(BOTS, range(3)), *organic()])
     stage = CoordinationStage(Params(window=1.0), force=True)
     report = stage.run(store, batch_size=100, progress=lambda *_: None)
     assert report.details["windows"]["link"] == {"seconds": 1.0, "items": 0, "quickest": 0, "method": "given"}
@@ -88,7 +91,7 @@ def test_an_old_account_that_joins_late_looks_taken_over(store: Store) -> None:
 
     from fimiscope.core.model import Document
 
-    store.merge_sources(sources())
+    store.write(source_store.merge_sources, sources())
     old_post = Document(
         text="Hello, this is my cooking blog",
         external_id="old-1",
@@ -96,8 +99,9 @@ def test_an_old_account_that_joins_late_looks_taken_over(store: Store) -> None:
         platform="telegram",
         published_at=T0 - timedelta(days=90),
     )
-    store.upsert_documents(
-        [old_post, *bursts(BOTS, range(6)), *bursts([*BOTS, LATE_BOT], range(6, 10), seed=5), *organic()]
+    store.write(
+        document_store.upsert_documents,
+        [old_post, *bursts(BOTS, range(6)), *bursts([*BOTS, LATE_BOT], range(6, 10), seed=5), *organic()],
     )
     _run(store)
     (g,) = _groups(store)
@@ -105,12 +109,12 @@ def test_an_old_account_that_joins_late_looks_taken_over(store: Store) -> None:
     flags = {m["account"]: m["hijacked"] for m in g["members"]}
     assert flags[LATE_BOT] and not any(flags[b] for b in BOTS)
     assert g["details"]["hijacked"] == [LATE_BOT]
-    (sig,) = store.list_signals(type="coordination")
-    assert store.get_signal(sig.id or "").details["hijacked"] == [LATE_BOT]
+    (sig,) = store.read(signal_store.list_signals, type="coordination")
+    assert store.read(signal_store.get_signal, sig.id or "").details["hijacked"] == [LATE_BOT]
 
 
 def test_shortened_links_count_as_their_expansion_when_a_collector_recorded_it(store: Store) -> None:
-    store.merge_sources(sources())
+    store.write(source_store.merge_sources, sources())
     docs = bursts(BOTS, range(6))
     for d in docs:
         d.shared_from = None  # links only
@@ -119,8 +123,17 @@ def test_shortened_links_count_as_their_expansion_when_a_collector_recorded_it(s
             short = f"https://bit.ly/{d.external_id}"
             d.metadata = {"resolved_links": {short: d.links[0]}}
             d.links = [short]
-    store.upsert_documents([*docs, *organic()])
+    store.write(document_store.upsert_documents, [*docs, *organic()])
     _run(store)
     (g,) = _groups(store)
     assert g["accounts"] == sorted(BOTS) and set(g["kinds"]) == {"link"} | ({"post"} & set(g["kinds"]))
     assert all(i["item"].startswith("truth-now.example/story-") for i in g["items"] if i["kind"] == "link")
+
+
+def test_the_stage_takes_its_window_and_repeats_from_the_settings() -> None:
+    from fimiscope.config import Settings
+
+    estimated = CoordinationStage.from_settings(Settings(coordination_window_s=0.0)).params
+    assert estimated.window is None and estimated.min_repeat == 2
+    fixed = CoordinationStage.from_settings(Settings(coordination_window_s=30.0, coordination_min_repeat=3)).params
+    assert fixed.window == 30.0 and fixed.min_repeat == 3

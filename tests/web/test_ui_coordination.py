@@ -13,6 +13,8 @@ from tests.web.ui_support import ARTIFACTS, Live, login
 
 from fimiscope import pipeline
 from fimiscope.store import coordination as db
+from fimiscope.store import documents as document_store
+from fimiscope.store import sources as source_store
 
 MEMBERS = [f"telegram:patriot_voice_{i}" for i in range(1, 51)]
 
@@ -40,10 +42,12 @@ NODE_LAYOUT = """() => {
 
 
 def test_group_list_and_page_with_fifty_members_in_chromium(page: Page, live: Live) -> None:
-    live.store.merge_sources(sources())
-    live.store.upsert_documents([*bursts(MEMBERS, range(6), gap=(1, 3)), *organic(), *crowd(1000)])
+    live.store.write(source_store.merge_sources, sources())
+    live.store.write(
+        document_store.upsert_documents, [*bursts(MEMBERS, range(6), gap=(1, 3)), *organic(), *crowd(1000)]
+    )
     (report,) = pipeline.run(live.store, only=["detect.coordination"])
-    with live.store.engine.connect() as conn:
+    with live.store.connect() as conn:
         (group,) = db.list_groups(conn)
     assert group["size"] == 50 and report.signals == 1
     login(page, live)

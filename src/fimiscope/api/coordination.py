@@ -37,7 +37,7 @@ def list_page(
         raise InvalidInput(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     if status not in ("active", "dissolved"):
         raise InvalidInput("status is active or dissolved")
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         rows = db.list_groups(
             conn, min_size=min_size, kind=kind, platform=platform, affiliation=affiliation, status=status, limit=100_000
         )
@@ -45,7 +45,7 @@ def list_page(
 
 
 def group_detail(store: Store, group_id: str) -> dict[str, Any]:
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         g = db.get_group(conn, group_id)
     g["signals"] = signal_brief(store, [g["signal_id"]] if g["signal_id"] else [])
     return g

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from fimiscope.cli.app import app, detect_app, settings
+from fimiscope.cli.app import app, detect_app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stderr, stdout
 from fimiscope.core.errors import InvalidInput
 from fimiscope.store import coordination as db
@@ -22,7 +22,9 @@ def detect_coordination(
     window: float = typer.Option(
         None, "--window", min=0.001, help="Co-action window in seconds for every kind (default: estimated per kind)."
     ),
-    min_repeat: int = typer.Option(2, "--min-repeat", min=1, help="Separate episodes a pair needs to count."),
+    min_repeat: int = typer.Option(
+        None, "--min-repeat", min=1, help="Separate episodes a pair needs to count (default 2)."
+    ),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Find groups of accounts that co-link, co-share, co-post or co-hashtag repeatedly and
@@ -31,8 +33,13 @@ def detect_coordination(
 
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
-    stage = CoordinationStage(Params(window=window, min_repeat=min_repeat), force=True)
+    store = open_store(ctx)
+    configured = CoordinationStage.from_settings(cfg).params
+    params = Params(
+        window=window if window is not None else configured.window,
+        min_repeat=min_repeat if min_repeat is not None else configured.min_repeat,
+    )
+    stage = CoordinationStage(params, force=True)
     with progress("coordination") as update:
         report = stage.run(store, batch_size=cfg.batch_size, progress=update)
     if fmt == "json":
@@ -67,8 +74,8 @@ def groups(
     check_format(fmt)
     if kind and kind not in ("link", "share", "post", "hashtag"):
         raise InvalidInput(f"unknown kind {kind!r}; use link, share, post or hashtag")
-    store = settings(ctx).open_store()
-    with store.engine.connect() as conn:
+    store = open_store(ctx)
+    with store.connect() as conn:
         rows = db.list_groups(
             conn,
             min_size=min_size,
@@ -103,8 +110,8 @@ def show(
 ) -> None:
     """A group: members, the pairs that tie them, and the shared items with each member's delay."""
     check_format(fmt)
-    store = settings(ctx).open_store()
-    with store.engine.connect() as conn:
+    store = open_store(ctx)
+    with store.connect() as conn:
         g = db.get_group(conn, group_id)
     if fmt == "json":
         emit_json(g)
@@ -181,8 +188,8 @@ def export(
         raise InvalidInput("name a file: --gexf FILE, --graphml FILE and/or --stix FILE")
     if tlp not in TLP2_IDS:
         raise InvalidInput(f"unknown TLP {tlp!r}; use one of {', '.join(TLP2_IDS)}")
-    store = settings(ctx).open_store()
-    with store.engine.connect() as conn:
+    store = open_store(ctx)
+    with store.connect() as conn:
         g = db.get_group(conn, group_id)
     for path, data in ((gexf, network.gexf), (graphml, network.graphml)):
         if path:

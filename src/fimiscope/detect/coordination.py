@@ -27,9 +27,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fimiscope.config import Settings
 from fimiscope.core.model import Evidence, Signal
 from fimiscope.index import coaction as k
 from fimiscope.pipeline import Stage, StageReport, register
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import watermarks as watermark_store
 
 VERSION = "1"
 KINDS = ("link", "share", "post", "hashtag")
@@ -580,12 +584,18 @@ class CoordinationStage(Stage):
         self.force = force
         self.detection: Detection | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CoordinationStage:
+        window = settings.coordination_window_s or None
+        return cls(Params(window=window, min_repeat=settings.coordination_min_repeat))
+
     def run(self, store: Any, *, batch_size: int, progress: Any) -> StageReport:
         from fimiscope.core.ids import new_id
         from fimiscope.store import coordination as db
 
-        report = StageReport(stage=self.name, watermark=store.watermark(self.name))
-        top = store.max_document_seq()
+        with store.connect() as conn:
+            report = StageReport(stage=self.name, watermark=watermark_store.watermark(conn, self.name))
+            top = document_store.max_document_seq(conn)
         if top <= report.watermark and not self.force:
             report.details = {"skipped": "no new documents since the last run"}
             return report
@@ -602,7 +612,7 @@ class CoordinationStage(Stage):
             db.write_groups(conn, rows)
             signals = [self._signal(row, found) for row in rows]
             if signals:
-                store.upsert_signals(signals, conn)
+                signal_store.upsert_signals(conn, signals)
             for row, sig in zip(rows, signals, strict=True):
                 db.set_signal(conn, row["id"], sig.id)
             db.record_run(
@@ -618,7 +628,7 @@ class CoordinationStage(Stage):
                     },
                 },
             )
-            store.set_watermark(self.name, top, conn)
+            watermark_store.set_watermark(conn, self.name, top)
         report.processed = len(posts)
         report.signals = len(signals)
         report.watermark = top

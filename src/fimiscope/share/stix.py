@@ -613,7 +613,7 @@ def _incident_groups(store: Store, inc: Incident, sigs: list[Any], org: dict[str
     out: dict[str, Any] = {}
     if not ids or not inc.stix_id:
         return out
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         groups = [coordination_db.get_group(conn, gid) for gid in ids]
     b = _Builder(org=org, tlp=inc.tlp, created=_ts(inc.created_at), modified=_ts(inc.updated_at))
     for g in groups:
