@@ -137,3 +137,21 @@ def test_the_stage_takes_its_window_and_repeats_from_the_settings() -> None:
     assert estimated.window is None and estimated.min_repeat == 2
     fixed = CoordinationStage.from_settings(Settings(coordination_window_s=30.0, coordination_min_repeat=3)).params
     assert fixed.window == 30.0 and fixed.min_repeat == 3
+
+
+def test_the_same_hashtag_sequence_posted_in_bursts_is_a_co_hashtag_group(store: Store) -> None:
+    docs = bursts(BOTS, range(6))
+    for i, d in enumerate(docs):  # own words and no link or reshare: only the hashtags tie them
+        d.text = f"note {i} #StopTheLies #Truth{int(d.external_id[1])} #ShareNow"
+        d.links, d.shared_from = [], None
+    # readers tag their posts too (chance needs a background to be measured against)
+    background = organic()
+    tags = ["#news", "#politics", "#today", "#europe", "#breaking", "#economy"]
+    for j, d in enumerate(background):
+        d.text += f" {tags[j % 6]} {tags[(j // 6) % 6]}"
+    store.write(source_store.merge_sources, sources())
+    store.write(document_store.upsert_documents, [*docs, *background])
+    _run(store)
+    (g,) = _groups(store)
+    assert g["accounts"] == sorted(BOTS) and g["kinds"]["hashtag"] > 0
+    assert {i["item"] for i in g["items"]} == {f"#stopthelies #truth{p} #sharenow" for p in range(6)}
