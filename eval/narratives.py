@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from fimiscope.index.narratives import (  # noqa: E402
+from fimiscope.index.narratives import (
     AssignParams,
     NarrativeAssigner,
     NarrativeDefinition,
