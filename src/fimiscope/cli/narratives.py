@@ -4,6 +4,7 @@ narratives`: which stories are pushed, where they start, when they surge (docs/n
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -48,7 +49,7 @@ def detect_narratives(
     )
 
 
-def _surge(r: dict) -> str:
+def _surge(r: dict[str, Any]) -> str:
     if r.get("new_this_week"):
         return "new"
     return "" if r.get("surge") is None else f"{r['surge']:.1f}x"
@@ -165,7 +166,7 @@ def import_(
 ) -> None:
     """Import a narrative list. Names already stored are left alone, so importing again adds nothing."""
     from fimiscope.collect.generic import Rejection
-    from fimiscope.collect.narratives_import import read_euvsdisinfo, read_semeval, store_imported
+    from fimiscope.collect.narratives_import import ImportedNarrative, read_euvsdisinfo, read_semeval, store_imported
 
     check_format(fmt)
     if kind == "semeval":
@@ -175,10 +176,10 @@ def import_(
     else:
         raise InvalidInput(f"unknown narrative list {kind!r}; use semeval or euvsdisinfo")
     rejected = [x for x in items if isinstance(x, Rejection)]
-    good = [x for x in items if not isinstance(x, Rejection)]
+    good = [x for x in items if isinstance(x, ImportedNarrative)]
     store = settings(ctx).open_store()
     with store.transaction() as conn:
-        counts = store_imported(conn, good)  # type: ignore[arg-type]
+        counts = store_imported(conn, good)
     result = {**counts, "rejected": len(rejected),
               "rejections": [{"line": r.line, "field": r.field, "reason": r.reason} for r in rejected]}
     if fmt == "json":

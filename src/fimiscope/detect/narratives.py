@@ -90,7 +90,8 @@ class Settings:
 def _pack_df(tv: TermVectors) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.concatenate([[tv.n_docs], tv.df]).astype(np.int64), allow_pickle=False)
-    return zstandard.ZstdCompressor(level=3).compress(buf.getvalue())
+    packed = bytes(zstandard.ZstdCompressor(level=3).compress(buf.getvalue()))
+    return packed
 
 
 def _unpack_df(data: bytes | None) -> TermVectors:
@@ -103,7 +104,8 @@ def _unpack_df(data: bytes | None) -> TermVectors:
 def _pack_row(row: Any) -> bytes:
     if sparse.issparse(row):
         r = row.tocsr()
-        return b"S" + r.indices.astype(np.int32).tobytes() + r.data.astype(np.float16).tobytes()
+        body: bytes = r.indices.astype(np.int32).tobytes() + r.data.astype(np.float16).tobytes()
+        return b"S" + body
     return b"D" + np.asarray(row, dtype=np.float16).ravel().tobytes()
 
 
@@ -316,9 +318,7 @@ class NarrativeStage(DocumentStage):
                     db.move_assignments(conn, [], x.parent, x.child)
                     db.upsert_candidate(conn, x.parent, {"name": x.parent, "labels": {}, "representatives": []})
                     db.update(conn, x.parent, status="merged")
-                    conn.execute(
-                        db.narratives.update().where(db.narratives.c.id == x.parent).values(merged_into=x.child)
-                    )
+                    db.mark_merged(conn, x.parent, x.child)
                     touched.discard(x.parent)
                     touched.add(x.child)
                 else:
@@ -394,7 +394,9 @@ SURGE_RECENT_DAYS = 1  # a burst ending this many days before the newest day sti
 class NarrativeSignalStage(Stage):
     name: ClassVar[str] = "detect.narrative_signals"
     order: ClassVar[int] = 66
-    description: ClassVar[str] = "Surging narratives, state-origin narratives reaching independents, debunked ones in a new language."
+    description: ClassVar[str] = (
+        "Surging narratives, state-origin narratives reaching independents, debunked ones in a new language."
+    )
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         report = StageReport(stage=self.name)

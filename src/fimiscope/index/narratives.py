@@ -98,7 +98,8 @@ class TermVectors:
         return uniq, tf.astype(np.float32)
 
     def idf(self, cols: NDArray[np.int64]) -> NDArray[np.float32]:
-        return (np.log((1.0 + self.n_docs) / (1.0 + self.df[cols])) + 1.0).astype(np.float32)
+        out: NDArray[np.float32] = (np.log((1.0 + self.n_docs) / (1.0 + self.df[cols])) + 1.0).astype(np.float32)
+        return out
 
     def vectors(self, texts: Sequence[str], *, learn: bool = False) -> sparse.csr_matrix:
         """One L2-normalised row per text. With ``learn`` each text's frequencies are added after
@@ -134,7 +135,8 @@ class TermVectors:
 
 def _normalise_rows(m: NDArray[np.float32]) -> NDArray[np.float32]:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return (m / np.maximum(norms, 1e-12)).astype(np.float32)
+    out: NDArray[np.float32] = (m / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 def _sparse_normalise_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -277,7 +279,11 @@ class NarrativeAssigner:
         return self._mix(emb @ self._dense_centroids.T, emb @ self._dense_examples.T)
 
     def scores(
-        self, texts: Sequence[str], *, rows: sparse.csr_matrix | None = None, embeddings: NDArray[np.float32] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        rows: sparse.csr_matrix | None = None,
+        embeddings: NDArray[np.float32] | None = None,
     ) -> tuple[NDArray[np.float32], dict[str, NDArray[np.float32]]]:
         """(documents x narratives) scores and their parts (``lexical``, ``encoder``)."""
         rows = rows if rows is not None else self.vectors.vectors(texts)

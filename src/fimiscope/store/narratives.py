@@ -67,7 +67,8 @@ def create(
         raise InvalidInput("a narrative's name is at most 300 characters")
     if kind not in KINDS:
         raise InvalidInput(f"unknown narrative kind {kind!r}; use one of: {', '.join(KINDS)}")
-    if kind == "known" and not (description.strip() or any(k.strip() for k in keywords) or any(e.strip() for e in examples)):
+    matchable = description.strip() or any(k.strip() for k in keywords) or any(e.strip() for e in examples)
+    if kind == "known" and not matchable:
         raise InvalidInput(f"narrative {name!r} needs a description, keywords or an example to be recognised")
     if parent_id is not None:
         get_row(conn, parent_id)
@@ -229,15 +230,15 @@ def replace_assignments(conn: Connection, method: str, doc_ids: Sequence[str], r
             }
         )
     # a document already assigned to the same narrative by the other method keeps that row
-    existing = set()
+    existing: set[tuple[str, str]] = set()
     for part in chunks(sorted({r["document_id"] for r in full}), _CHUNK):
         q = sa.select(narrative_assignments.c.narrative_id, narrative_assignments.c.document_id).where(
             narrative_assignments.c.document_id.in_(part)
         )
         existing.update((a, b) for a, b in conn.execute(q))
     full = [r for r in full if (r["narrative_id"], r["document_id"]) not in existing]
-    for part in chunks(full, 2000):
-        conn.execute(narrative_assignments.insert(), part)
+    for rows_part in chunks(full, 2000):
+        conn.execute(narrative_assignments.insert(), rows_part)
 
 
 def move_assignments(conn: Connection, doc_ids: Sequence[str], old: str, new: str) -> None:
@@ -502,7 +503,8 @@ def volumes(conn: Connection, narrative_id: str) -> dict[str, Any]:
     day_tier: dict[str, dict[str, int]] = {}
     day_lang: dict[str, dict[str, int]] = {}
     for when, lang, tier in conn.execute(q):
-        day = _aware(when).date().isoformat() if when else "undated"
+        at = _aware(when)
+        day = at.date().isoformat() if at else "undated"
         lang = lang or "und"
         tier = tier or Affiliation.UNKNOWN.value
         by_day[day] = by_day.get(day, 0) + 1
@@ -582,7 +584,7 @@ def assigned_documents(
     out = []
     for r in conn.execute(q.limit(limit)).mappings():
         text = r["text"] or ""
-        spans = [[int(s[0]), int(s[1]), float(s[2])] for s in (r["sentences"] or []) if len(s) >= 2]
+        spans = [(int(s[0]), int(s[1]), float(s[2])) for s in (r["sentences"] or []) if len(s) >= 3]
         out.append(
             {
                 "document_id": r["document_id"],
@@ -685,7 +687,7 @@ def promote(conn: Connection, narrative_id: str, *, name: str | None = None, by:
     if row["status"] != "active":
         raise InvalidInput(f"narrative {narrative_id} is {row['status']}; only an active candidate can be promoted")
     reps = list(row["representatives"] or [])[:examples_from_documents]
-    texts = []
+    texts: list[Any] = []
     for part in chunks(reps, _CHUNK):
         texts.extend(
             conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(part))).all()
@@ -740,6 +742,11 @@ def merge(conn: Connection, source_id: str, target_id: str, *, by: str = "analys
     touch(conn, target_id)
     refresh_stats(conn, [target_id])
     return n
+
+
+def mark_merged(conn: Connection, narrative_id: str, into: str) -> None:
+    conn.execute(narratives.update().where(narratives.c.id == narrative_id).values(
+        status="merged", merged_into=into, updated_at=utcnow()))
 
 
 def dismiss(conn: Connection, narrative_id: str, *, by: str = "analyst") -> None:

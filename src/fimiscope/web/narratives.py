@@ -72,7 +72,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     @app.post("/narratives", include_in_schema=False)
     async def narrative_create(request: Request, user: User = analyst) -> Response:
         f = await request.form()
-        values = {k: str(f.get(k) or "") for k in ("name", "description", "keywords", "examples")}
+        values: dict[str, Any] = {k: str(f.get(k) or "") for k in ("name", "description", "keywords", "examples")}
         values["debunked"] = bool(f.get("debunked"))
         try:
             body = NarrativeNew(name=values["name"].strip() or " ", description=values["description"],
@@ -106,7 +106,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     async def narrative_save(request: Request, narrative_id: str, user: User = analyst) -> Response:
         data = narrative_detail(store, narrative_id, documents=0)
         f = await request.form()
-        values = {k: str(f.get(k) or "") for k in ("name", "description", "keywords", "examples")}
+        values: dict[str, Any] = {k: str(f.get(k) or "") for k in ("name", "description", "keywords", "examples")}
         values["debunked"] = bool(f.get("debunked"))
         try:
             body = NarrativeChange(name=values["name"].strip() or None, description=values["description"],
