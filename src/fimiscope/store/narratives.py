@@ -404,7 +404,7 @@ def _row_out(r: Any) -> dict[str, Any]:
         "keywords": list(r["keywords"] or []),
         "parent_id": r["parent_id"],
         "debunked": bool(r["debunked"]),
-        "origin": r["origin"],
+        "defined_by": r["origin"],
         "merged_into": r["merged_into"],
         "labels": dict(r["labels"] or {}),
         "representatives": list(r["representatives"] or []),
