@@ -97,3 +97,14 @@ def test_narrative_pages_in_chromium(page: Page, narrative_live: Live) -> None:
     expect(page).to_have_url(re.compile(f"/narratives/{made['surging']}\\?saved=1$"))
     expect(page.locator("#narrative-name")).to_have_text("Western weapons resold (promoted)")
     expect(page.locator("#narrative-lineage")).to_contain_text("promoted")
+
+    # Link the known narrative to an incident: the incident names it (and its STIX export carries it).
+    from fimiscope.core.model import Incident
+    from fimiscope.store.cases import IncidentStore
+
+    inc = IncidentStore(live.store).create(Incident(title="Sanctions campaign", tlp="amber"), "ana")
+    page.goto(f"{live.url}/narratives/{made['known']}")
+    page.select_option("#narrative-link select[name=incident]", inc.id)
+    page.click("#narrative-link button")
+    expect(page).to_have_url(re.compile(f"/narratives/{made['known']}\\?saved=1$"))
+    assert IncidentStore(live.store).get(inc.id or "").narratives == ["Sanctions hurt Europe more than Russia"]

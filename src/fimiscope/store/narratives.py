@@ -669,6 +669,23 @@ def get(conn: Connection, narrative_id: str, *, documents_limit: int = 20) -> di
     return out
 
 
+def stix_facts(conn: Connection, names_or_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """What an OpenCTI narrative object says of the stored narratives an incident names (by
+    name or id): the name, description, keywords as aliases, and its kind as the type."""
+    wanted = sorted({n for n in names_or_ids if n})
+    out: dict[str, dict[str, Any]] = {}
+    for part in chunks(wanted, _CHUNK):
+        q = sa.select(narratives).where(sa.or_(narratives.c.id.in_(part), narratives.c.name.in_(part)))
+        for r in conn.execute(q).mappings():
+            kinds = ["emerging" if r["kind"] == "candidate" else "known"] + (["debunked"] if r["debunked"] else [])
+            facts = {"name": r["name"], "description": r["description"] or None,
+                     "aliases": [k for k in (r["keywords"] or []) if k != r["name"]] or None, "types": kinds}
+            for key in (r["id"], r["name"]):
+                if key in part:
+                    out[key] = facts
+    return out
+
+
 def count(conn: Connection) -> dict[str, int]:
     q = sa.select(narratives.c.kind, sa.func.count()).where(narratives.c.status == "active").group_by(narratives.c.kind)
     return {str(k): int(n) for k, n in conn.execute(q)}

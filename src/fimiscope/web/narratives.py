@@ -38,6 +38,22 @@ def carrying(text: str, sentences: list[dict[str, Any]]) -> Markup:
                              for s in sentences))
 
 
+def link_incident(store: Store, incident_id: str, name: str, who: str) -> None:
+    """Add the narrative (by name, as incidents name narratives) to an incident; audited."""
+    from fimiscope.api.incidents import update_incident
+    from fimiscope.store.cases import IncidentStore
+
+    current = IncidentStore(store).get(incident_id)
+    if name not in current.narratives:
+        update_incident(store, incident_id, {"narratives": [*current.narratives, name]}, who)
+
+
+def incidents_to_link(store: Store) -> list[Any]:
+    from fimiscope.store.cases import IncidentStore
+
+    return [i for i in IncidentStore(store).list(limit=100) if i.status not in ("closed", "dismissed")]
+
+
 def _lines(value: str) -> list[str]:
     return [x.strip() for x in (value or "").splitlines() if x.strip()]
 
@@ -92,7 +108,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             return RedirectResponse(f"/narratives/{data['id']}", status_code=303)
         with store.engine.connect() as conn:
             others = [r for r in db.list_narratives(conn, limit=500) if r["id"] != data["id"]]
-        return render(request, "narrative.html", n=data, others=others,
+        return render(request, "narrative.html", n=data, others=others, incidents=incidents_to_link(store),
                       saved=request.query_params.get("saved") == "1")
 
     @app.get("/narratives/{narrative_id}/edit", response_class=HTMLResponse, include_in_schema=False)
@@ -125,6 +141,14 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         action = str(f.get("action") or "")
         target = narrative_id
         try:
+            if action == "link":  # the incident's own transaction and audit, not ours
+                incident = str(f.get("incident") or "").strip()
+                if not incident:
+                    raise InvalidInput("choose the incident to link this narrative to")
+                with store.engine.connect() as conn:
+                    name = db.get_row(conn, narrative_id)["name"]
+                link_incident(store, incident, name, user.name)
+                return RedirectResponse(f"/narratives/{narrative_id}?saved=1", status_code=303)
             with store.transaction() as conn:
                 if action == "promote":
                     db.promote(conn, narrative_id, name=str(f.get("name") or "").strip() or None, by=user.name)
@@ -141,5 +165,6 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             data = narrative_detail(store, narrative_id)
             with store.engine.connect() as conn:
                 others = [r for r in db.list_narratives(conn, limit=500) if r["id"] != data["id"]]
-            return render(request, "narrative.html", 422, n=data, others=others, error=str(exc), saved=False)
+            return render(request, "narrative.html", 422, n=data, others=others, error=str(exc), saved=False,
+                          incidents=incidents_to_link(store))
         return RedirectResponse(f"/narratives/{target}?saved=1", status_code=303)
