@@ -37,11 +37,13 @@ MOUNTS: tuple[str, ...] = (
     "fimiscope.api.claims",
     "fimiscope.api.clusters",
     "fimiscope.api.incidents",
+    "fimiscope.api.narratives",
     "fimiscope.api.rest",
     "fimiscope.api.taxii",
     "fimiscope.web.claims",
     "fimiscope.web.clusters",
     "fimiscope.web.incidents",
+    "fimiscope.web.narratives",
     "fimiscope.web.pages",
     "fimiscope.web.reports",
 )

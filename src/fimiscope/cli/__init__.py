@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "fimiscope.cli.imports",
     "fimiscope.cli.incidents",
     "fimiscope.cli.laundering",
+    "fimiscope.cli.narratives",
     "fimiscope.cli.partners",
     "fimiscope.cli.run",
     "fimiscope.cli.search",

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from fimiscope.api.app import add_nav
 from fimiscope.api.auth import require
 from fimiscope.api.narratives import (
     NarrativeChange,
@@ -26,6 +25,7 @@ from fimiscope.core.errors import InvalidInput
 from fimiscope.store import Store
 from fimiscope.store import narratives as db
 from fimiscope.store.users import User
+from fimiscope.web.nav import add_nav
 
 PAGE_SIZE = 50
 
