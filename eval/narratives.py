@@ -150,11 +150,15 @@ def definitions(train: list[dict], level: str) -> list[NarrativeDefinition]:
 
 
 class Ours:
-    def __init__(self, embed_cache: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, embed_cache: dict[str, np.ndarray] | None = None, encode=None) -> None:  # type: ignore[no-untyped-def]
         self.cache = embed_cache
+        self.encode = encode
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         assert self.cache is not None
+        missing = sorted({t for t in texts if t not in self.cache})
+        if missing:  # label names (the definition text): a handful, encoded once
+            self.cache.update(zip(missing, embed_documents(self.encode, missing), strict=True))
         return np.stack([self.cache[t] for t in texts])
 
     def fit(self, train: list[dict], level: str, params: AssignParams) -> NarrativeAssigner:
@@ -250,7 +254,7 @@ def tune_baseline(train: list[dict], level: str) -> float:
 # -- encoder ----------------------------------------------------------------------------------
 
 
-def encoder_cache(path: Path | None, docs: list[dict], cache_dir: Path) -> tuple[str, dict[str, np.ndarray]] | None:
+def encoder_cache(path: Path | None, docs: list[dict], cache_dir: Path):  # type: ignore[no-untyped-def]
     from fimiscope.index.encoders import encode_cached, load_encoder
 
     if path is None:
@@ -265,7 +269,7 @@ def encoder_cache(path: Path | None, docs: list[dict], cache_dir: Path) -> tuple
     t0 = time.perf_counter()
     vecs = embed_documents(lambda pieces: encode_cached(enc, list(pieces), cache_dir), texts)
     print(f"encoder {enc.name}: {len(texts)} documents in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-    return enc.name, dict(zip(texts, vecs, strict=True))
+    return enc.name, dict(zip(texts, vecs, strict=True)), enc.encode
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -301,7 +305,7 @@ def main() -> None:
 
         variants = [("ours", Ours(None))]
         if enc is not None:
-            variants.append(("ours+encoder", Ours(enc[1])))
+            variants.append(("ours+encoder", Ours(enc[1], enc[2])))
         for name, ours in variants:
             t0 = time.perf_counter()
             params = tune_ours(ours, train, level, ours.cache is not None)

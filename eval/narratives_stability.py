@@ -37,8 +37,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from fimiscope.detect.narratives import ENCODER_CLUSTERS, LEXICAL_CLUSTERS  # noqa: E402
-from fimiscope.index.narratives import EmergingClusters, TermVectors, embed_documents  # noqa: E402
+from fimiscope.detect.narratives import ENCODER_CLUSTERS, LEXICAL_CLUSTERS
+from fimiscope.index.narratives import EmergingClusters, TermVectors, embed_documents
 
 csv.field_size_limit(10**8)
 DEFAULT = Path("/work/shared/data/claims/euvsdisinfo/euvsdisinfo-cases-2015-2017.csv")
