@@ -26,7 +26,7 @@ def list_(
     """List signals, strongest first."""
     check_format(fmt, FORMATS_JSONL)
     if status:
-        SignalStatus(status)
+        status = SignalStatus.parse(status).value
     rows = settings(ctx).open_store().list_signals(
         type=type_, status=status, min_score=min_score, limit=limit, offset=offset, order=sort
     )
@@ -82,7 +82,7 @@ def set_status(
 ) -> None:
     """Record an analyst's verdict on one or more signals."""
     check_format(fmt)
-    value = SignalStatus(status).value
+    value = SignalStatus.parse(status).value
     changed = settings(ctx).open_store().set_signal_status(signal_ids, value)
     if fmt == "json":
         emit_json({"status": value, "changed": changed})

@@ -85,6 +85,15 @@ class SignalStatus(StrEnum):
     DISMISSED = "dismissed"
     ESCALATED = "escalated"
 
+    @classmethod
+    def parse(cls, value: str) -> SignalStatus:
+        """The status an analyst typed; InvalidInput naming the choices when it is not one."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(s.value for s in cls)
+            raise InvalidInput(f"unknown status {value!r}; use one of: {allowed}") from None
+
 
 @dataclass(slots=True)
 class Provenance:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from fimiscope.core.clock import to_utc, utcnow
-from fimiscope.core.errors import InvalidInput, NotFound
+from fimiscope.core.errors import InvalidInput, NotFound, Unavailable
 from fimiscope.core.ids import new_id
 from fimiscope.core.model import (
     Affiliation,
@@ -94,7 +94,11 @@ class Store:
         if database_url is None:
             if data_dir is None:
                 raise InvalidInput("give a data folder or a database URL")
-            data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise Unavailable(f"cannot create the data folder {data_dir} ({exc.strerror}): check the path and "
+                                  "its permissions (--data-dir / FIMISCOPE_DATA_DIR)") from exc
             database_url = sqlite_url(data_dir)
         engine = create_engine(database_url, schema=schema)
         if upgrade:
@@ -675,7 +679,7 @@ class Store:
         if type:
             q = q.where(signals.c.type == type)
         if status:
-            q = q.where(signals.c.status == SignalStatus(status).value)
+            q = q.where(signals.c.status == SignalStatus.parse(status).value)
         if min_score is not None:
             q = q.where(signals.c.score >= min_score)
         q = q.order_by(signals.c.score.desc() if order == "score" else signals.c.created_at.desc(), signals.c.id)
@@ -704,7 +708,7 @@ class Store:
         return self._signal_from(row, ev)
 
     def set_signal_status(self, signal_ids: Sequence[str], status: str) -> int:
-        value = SignalStatus(status).value
+        value = SignalStatus.parse(status).value
         with self.transaction() as c:
             res = c.execute(
                 signals.update()

@@ -115,7 +115,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.post("/triage/status", include_in_schema=False)
     def triage_status(ids: list[str] = Form(...), status: str = Form(...), _u: User = analyst) -> dict[str, Any]:
-        value = SignalStatus(status).value
+        value = SignalStatus.parse(status).value
         changed = store.set_signal_status(ids, value)
         return {"status": value, "changed": changed, "ids": ids}
 

@@ -15,10 +15,9 @@ from markupsafe import Markup, escape
 
 from fimiscope import __version__
 from fimiscope.api.auth import require
-from fimiscope.api.problems import problem
 from fimiscope.config import Settings
 from fimiscope.core.clock import utcnow
-from fimiscope.core.errors import FimiscopeError
+from fimiscope.core.errors import Unavailable
 from fimiscope.core.model import Signal
 from fimiscope.store import Store
 from fimiscope.store import workbench as wb
@@ -29,8 +28,11 @@ CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-
 PDF_TIMEOUT_S = 60
 
 
-class NoConverter(FimiscopeError):
-    exit_code = 5
+class NoConverter(Unavailable):
+    """No program here turns HTML into PDF; the HTML report still works."""
+
+    http_status = 501
+    title = "No PDF converter"
 
 
 def bar_chart_svg(
@@ -91,10 +93,7 @@ def render_report(request: Request, template_name: str, **context: Any) -> str:
 
 def pdf_response(request: Request, html: str, filename: str) -> Response:
     """The report printed to PDF, or 501 problem+json saying no converter is installed."""
-    try:
-        pdf = html_to_pdf(html)
-    except NoConverter as exc:
-        return problem(501, str(exc), title="No PDF converter", instance=request.url.path)
+    pdf = html_to_pdf(html)  # NoConverter becomes 501 problem+json in the app's error handler
     disposition = {"Content-Disposition": f'inline; filename="{filename}"'}
     return Response(pdf, media_type="application/pdf", headers=disposition)
 
