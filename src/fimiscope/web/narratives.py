@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
+from pydantic import ValidationError
 
 from fimiscope.api.auth import require
 from fimiscope.api.narratives import (
@@ -97,7 +98,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             nid = create_narrative(store, body, user.name)
         except InvalidInput as exc:
             return form(request, values, None, str(exc), 422)
-        except ValueError as exc:  # pydantic's bounds on the fields
+        except ValidationError as exc:  # the bounds on the fields
             return form(request, values, None, str(exc).splitlines()[0], 422)
         return RedirectResponse(f"/narratives/{nid}?saved=1", status_code=303)
 
@@ -131,7 +132,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             change_narrative(store, narrative_id, body, user.name)
         except InvalidInput as exc:
             return form(request, values, data, str(exc), 422)
-        except ValueError as exc:
+        except ValidationError as exc:
             return form(request, values, data, str(exc).splitlines()[0], 422)
         return RedirectResponse(f"/narratives/{narrative_id}?saved=1", status_code=303)
 
