@@ -42,7 +42,7 @@ from scipy import sparse
 from sqlalchemy.engine import Connection
 
 from fimiscope.core.model import Affiliation, Document, Evidence, Signal
-from fimiscope.detect.claims import split_sentences
+from fimiscope.extract.sentences import split_sentences
 from fimiscope.index.bm25 import _STOPWORDS
 from fimiscope.index.encoders import Encoder, encoder_from_env
 from fimiscope.index.narratives import (
