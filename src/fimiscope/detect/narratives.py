@@ -289,6 +289,8 @@ class NarrativeStage(DocumentStage):
         rest = [i for i, d in enumerate(docs) if d.id not in fits]
         ids = [docs[i].id or "" for i in rest]
         db.forget_vectors(conn, [d.id or "" for d in docs])
+        # a new version that now fits a known narrative leaves its emerging one
+        db.replace_assignments(conn, "emerging", [d.id or "" for d in docs if d.id in fits], [])
         touched: set[str] = set()
         if rest:
             if run.encoder is not None and run.embed is not None:
