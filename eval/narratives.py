@@ -208,11 +208,12 @@ def tune_ours(ours: Ours, train: list[dict], level: str, encoder: bool) -> Assig
                 s = ours.predict_scores(model, va)
                 for t in grid_t:
                     for r in grid_r:
-                        q = AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, relative=r)
+                        q = AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t,
+                                         relative=r)
                         pred = decide(model, s, q, level)
                         results.setdefault((w, b, t, r), []).append(scores(gold, pred)["samples_f1"])
     (w, b, t, r), _ = max(results.items(), key=lambda kv: (np.mean(kv[1]), -kv[0][2]))
-    return AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, relative=r)
+    return AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t, relative=r)
 
 
 # -- baseline ---------------------------------------------------------------------------------

@@ -238,6 +238,7 @@ class AssignParams:
     centroid_weight: float = 0.25  # centroid cosine vs nearest-example cosine
     encoder_weight: float = 0.5  # share of the encoder's score when an encoder is on
     threshold: float = 0.15
+    encoder_threshold: float = 0.4  # the same with an encoder on: its cosines run higher
     relative: float = 0.9  # a label also needs this share of the document's best score
     max_labels: int = 5
     sentences: int = 3  # carrying sentences kept per label
@@ -344,13 +345,14 @@ class NarrativeAssigner:
     def decide(self, scores: NDArray[np.float32]) -> list[list[int]]:
         """Chosen narrative columns per row, best first."""
         p = self.params
+        floor = p.encoder_threshold if self._dense_examples is not None else p.threshold
         out: list[list[int]] = []
         for row in scores:
             if not len(row):
                 out.append([])
                 continue
             top = float(row.max())
-            cut = max(p.threshold, p.relative * top)
+            cut = max(floor, p.relative * top)
             chosen = np.flatnonzero(row >= cut)
             chosen = chosen[np.argsort(-row[chosen], kind="stable")][: p.max_labels]
             out.append([int(i) for i in chosen])
