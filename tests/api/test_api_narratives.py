@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from fimiscope import pipeline
 from fimiscope.core.model import Document
+from fimiscope.store import documents as document_store
 
 
 def _docs() -> list[Document]:
@@ -20,7 +21,7 @@ def _docs() -> list[Document]:
 
 def test_narratives_api(seeded, client_factory) -> None:  # type: ignore[no-untyped-def]
     store = seeded.store
-    store.upsert_documents(_docs())
+    store.write(document_store.upsert_documents, _docs())
     pipeline.run(store, only=["detect.narratives", "detect.narrative_signals"])
     viewer, analyst = client_factory("vic"), client_factory("ana")
 

@@ -20,7 +20,8 @@ def test_demo_runs_end_to_end_and_is_idempotent(cli: Cli) -> None:
     # the planted narratives: a surge, a state origin reaching independents, a new language
     assert {"narrative_surge", "narrative_reach", "narrative_new_language"} <= set(first["signals_by_type"])
     assert first["loaded"]["narratives"] == 1
-    assert {s["stage"] for s in first["stages"]} >= {"extract.language", "laundering"}
+    assert {s["stage"] for s in first["stages"]} >= {"extract.language", "detect.laundering", "detect.claims",
+                                                     "detect.narratives", "detect.narrative_signals"}
     top = first["top_signals"][0]
     shown = json.loads(cli("signals", "show", top["id"], "--format", "json").stdout)
     assert shown["evidence"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from fimiscope.demo.scenario import build_scenario
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import sources as source_store
 
 
 def _run(database_url: str, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
@@ -41,8 +43,8 @@ def test_narratives_cli_end_to_end(database_url: str, tmp_path: Path) -> None:
     store = Store.open(database_url)
     s = build_scenario(seed=7, scale=0.05)
     for src in s.sources:
-        store.add_source(src, replace=True)
-    store.upsert_documents(s.documents)
+        store.write(source_store.add_source, src, replace=True)
+    store.write(document_store.upsert_documents, s.documents)
     store.close()
 
     imported = json.loads(_run(database_url, "narratives", "import", "semeval", str(_semeval_folder(tmp_path)),

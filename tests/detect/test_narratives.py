@@ -13,25 +13,26 @@ from fimiscope import pipeline
 from fimiscope.core.model import Affiliation, Document, Source
 from fimiscope.demo.scenario import build_scenario
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 from fimiscope.store import narratives as db
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
 from fimiscope.store.tables import documents, signals
 
 STAGES = ["detect.narratives", "detect.narrative_signals"]
 
 
 def _load_demo(store: Store, scale: float = 0.05):  # type: ignore[no-untyped-def]
-    from fimiscope.detect.narratives import _demo_narratives
-
     s = build_scenario(seed=7, scale=scale)
     for src in s.sources:
-        store.add_source(src, replace=True)
-    store.upsert_documents(s.documents)
-    _demo_narratives(store, s)
+        store.write(source_store.add_source, src, replace=True)
+    store.write(document_store.upsert_documents, s.documents)
+    store.write(db.define_known, s.truth["narratives"]["known"], origin="demo")
     return s
 
 
 def _ids_by_key(store: Store) -> dict[str, str]:
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         return {k: i for k, i in conn.execute(sa.select(documents.c.key, documents.c.id))}
 
 
@@ -39,7 +40,7 @@ def _assigned(store: Store) -> dict[str, set[str]]:
     from fimiscope.store.tables_narratives import narrative_assignments as a
 
     out: dict[str, set[str]] = {}
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         for n, d in conn.execute(sa.select(a.c.narrative_id, a.c.document_id)):
             out.setdefault(d, set()).add(n)
     return out
@@ -50,7 +51,7 @@ def test_demo_narratives_and_surge_are_found(store: Store) -> None:
     reports = pipeline.run(store, only=STAGES)
     assert reports[0].processed == len(s.documents)
     ids, assigned = _ids_by_key(store), _assigned(store)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         known = {r["name"]: r for r in db.list_narratives(conn, kind="known")}
         sanctions = known["Sanctions hurt Europe more than Russia"]
     planted = s.truth["narratives"]["documents"]
@@ -63,7 +64,7 @@ def test_demo_narratives_and_surge_are_found(store: Store) -> None:
     weapons = Counter(n for k in planted["weapons"] for n in assigned.get(ids[k], ()))
     top = [n for n, c in weapons.most_common(3)]
     assert sum(weapons[n] for n in top) / len(planted["weapons"]) >= 0.8
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         rows = {r["id"]: r for r in db.list_narratives(conn, kind="candidate")}
         for n in top:
             assert rows[n]["size"] >= 5 and rows[n]["labels"]
@@ -77,7 +78,7 @@ def test_demo_narratives_and_surge_are_found(store: Store) -> None:
     assert types["narrative_reach"] >= 1  # ministry-press origin reached independent outlets
     assert types["narrative_new_language"] >= 1  # a debunked narrative appears in another language
     # the list puts this week's surges first (after narratives that are new this week)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         head = db.list_narratives(conn, limit=8)
     ranked = [r for r in head if not r["new_this_week"]]
     assert ranked[0]["id"] in top and ranked[0]["recent"] >= 5 and ranked[0]["surge"] > 5
@@ -87,11 +88,11 @@ def test_rerun_adds_nothing_and_ids_stay(store: Store) -> None:
     _load_demo(store)
     pipeline.run(store, only=STAGES)
     before = _assigned(store)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         n_sig = conn.execute(sa.select(sa.func.count()).select_from(signals)).scalar_one()
     pipeline.run(store, only=STAGES)
     assert _assigned(store) == before
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(signals)).scalar_one() == n_sig
 
 
@@ -115,11 +116,11 @@ def _stream_docs(n_days: int = 10) -> list[Document]:
 def test_daily_increments_keep_the_narrative_ids_of_one_big_run(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     docs = _stream_docs()
     for day in range(10):
-        store.upsert_documents(docs[day * 9 : (day + 1) * 9])
+        store.write(document_store.upsert_documents, docs[day * 9 : (day + 1) * 9])
         pipeline.run(store, only=["detect.narratives"])
     daily = _assigned(store)
     once = Store.open(data_dir=tmp_path / "once")
-    once.upsert_documents(_stream_docs())
+    once.write(document_store.upsert_documents, _stream_docs())
     pipeline.run(once, only=["detect.narratives"], batch_size=1000)
     at_once = _assigned(once)
     # compare by document key: the stores gave different ids to the same documents
@@ -136,14 +137,14 @@ def test_daily_increments_keep_the_narrative_ids_of_one_big_run(store: Store, tm
 
 
 def test_adding_a_known_narrative_reassigns_stored_documents(store: Store) -> None:
-    store.upsert_documents(_stream_docs(3))
+    store.write(document_store.upsert_documents, _stream_docs(3))
     pipeline.run(store, only=["detect.narratives"])
     assert not any(m == "known" for m in _methods(store))
     with store.transaction() as conn:
         nid = db.create(conn, name="Aid weapons are resold", description="Donated rifles resold on the black market",
                         keywords=["smugglers", "black market"], examples=["Smugglers resell donated rifles."])
     pipeline.run(store, only=["detect.narratives"])
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         row = db.get(conn, nid)
     assert row["size"] == 9
     assert all(d["sentences"] and "rifles" in d["sentences"][0]["text"] for d in row["documents"])
@@ -152,14 +153,14 @@ def test_adding_a_known_narrative_reassigns_stored_documents(store: Store) -> No
 def _methods(store: Store) -> list[str]:
     from fimiscope.store.tables_narratives import narrative_assignments as a
 
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         return [m for (m,) in conn.execute(sa.select(a.c.method))]
 
 
 def test_promote_merge_dismiss_keep_lineage(store: Store) -> None:
-    store.upsert_documents(_stream_docs(4))
+    store.write(document_store.upsert_documents, _stream_docs(4))
     pipeline.run(store, only=["detect.narratives"])
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         cands = db.list_narratives(conn, kind="candidate")
     assert len(cands) == 3
     a, b, c = (x["id"] for x in cands)
@@ -168,7 +169,7 @@ def test_promote_merge_dismiss_keep_lineage(store: Store) -> None:
         moved = db.merge(conn, b, a)
         db.dismiss(conn, c)
     assert moved == 12
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         got = db.get(conn, a)
         assert db.resolve(conn, b) == a
         assert [x["kind"] for x in got["lineage"]] == ["promoted", "merged"]
@@ -178,27 +179,28 @@ def test_promote_merge_dismiss_keep_lineage(store: Store) -> None:
     with pytest.raises(Exception, match="already merged"), store.transaction() as conn:
         db.merge(conn, b, c)
     # new documents of the promoted narrative now come through the known path
-    store.upsert_documents([Document(text="Sanctions ruin European families and gas bills soar while Russia grows.",
-                                     url="https://new.example/1", language="en")])
+    fresh = Document(text="Sanctions ruin European families and gas bills soar while Russia grows.",
+                     url="https://new.example/1", language="en")
+    store.write(document_store.upsert_documents, [fresh])
     pipeline.run(store, only=["detect.narratives"])
     assert "known" in _methods(store)
 
 
 def test_state_origin_reaching_independents_is_a_signal_with_evidence(store: Store) -> None:
-    store.add_source(Source(name="state.example", affiliation=Affiliation.STATE_CONTROLLED))
-    store.add_source(Source(name="indie.example", affiliation=Affiliation.INDEPENDENT))
+    store.write(source_store.add_source, Source(name="state.example", affiliation=Affiliation.STATE_CONTROLLED))
+    store.write(source_store.add_source, Source(name="indie.example", affiliation=Affiliation.INDEPENDENT))
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     text = "Sanctions are ruining European families while the Russian economy keeps growing."
     docs = [Document(text=f"Intro {i}. {text} More {i}.", url=f"https://{src}/{i}", source=src, language="en",
                      published_at=t0 + timedelta(days=i))
             for i, src in enumerate(["state.example", "state.example", "indie.example", "indie.example"])]
-    store.upsert_documents(docs)
+    store.write(document_store.upsert_documents, docs)
     with store.transaction() as conn:
         db.create(conn, name="Sanctions hurt Europe", examples=[text], debunked=True)
     pipeline.run(store, only=STAGES)
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         sid = conn.execute(sa.select(signals.c.id).where(signals.c.type == "narrative_reach")).scalar_one()
-    sig = store.get_signal(sid)
+    sig = store.read(signal_store.get_signal, sid)
     roles = Counter(e.role for e in sig.evidence)
     assert roles["origin"] == 1 and roles["independent"] == 2 and roles["carrying_sentence"] >= 3
     spans = [e for e in sig.evidence if e.role == "carrying_sentence"]

@@ -17,7 +17,9 @@ from tests.web.ui_support import ARTIFACTS, PASSWORD, Live, login
 from fimiscope import pipeline
 from fimiscope.demo.scenario import build_scenario
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 from fimiscope.store import narratives as db
+from fimiscope.store import sources as source_store
 from fimiscope.store import users as user_store
 
 
@@ -34,15 +36,13 @@ def narrative_live(tmp_path: Path) -> Iterator[Live]:
 
 
 def _plant(live: Live) -> dict[str, str]:
-    from fimiscope.detect.narratives import _demo_narratives
-
     s = build_scenario(seed=7, scale=0.05)
     for src in s.sources:
-        live.store.add_source(src, replace=True)
-    live.store.upsert_documents(s.documents)
-    _demo_narratives(live.store, s)
+        live.store.write(source_store.add_source, src, replace=True)
+    live.store.write(document_store.upsert_documents, s.documents)
+    live.store.write(db.define_known, s.truth["narratives"]["known"], origin="demo")
     pipeline.run(live.store, only=["detect.narratives", "detect.narrative_signals"])
-    with live.store.engine.connect() as conn:
+    with live.store.connect() as conn:
         known = db.list_narratives(conn, kind="known")[0]
         surging = [r for r in db.list_narratives(conn, kind="candidate") if r["surge"] and r["surge"] > 5]
     return {"known": known["id"], "surging": surging[0]["id"]}

@@ -53,19 +53,19 @@ class Merge(_Strict):
 
 
 def list_page(store: Store, *, kind: str | None, status: str | None, days: int, limit: int, offset: int) -> wb.Page:
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         every = db.list_narratives(conn, kind=kind, status=status, days=days, limit=100_000)
     return wb.Page(every[offset : offset + limit], len(every), limit, offset)
 
 
 def narrative_signal_ids(store: Store, narrative_id: str) -> list[str]:
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         q = sa.select(signals.c.id, signals.c.details).where(signals.c.type.in_(SIGNAL_TYPES))
         return [str(i) for i, d in conn.execute(q) if (d or {}).get("narrative_id") == narrative_id]
 
 
 def narrative_detail(store: Store, narrative_id: str, *, documents: int = 20) -> dict[str, Any]:
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         data = db.get(conn, db.resolve(conn, narrative_id), documents_limit=documents)
         if data["parent_id"]:
             parent = db.get_row(conn, data["parent_id"])

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from fimiscope import __version__
 from fimiscope.config import Settings
 from fimiscope.core.errors import FimiscopeError, from_os_error
+from fimiscope.store import Store
 
 
 class _Root(TyperGroup):
@@ -82,5 +83,11 @@ def _root(
 
 
 def settings(ctx: typer.Context) -> Settings:
+    """The settings of this invocation: environment, then the global options."""
     obj: Any = ctx.find_root().obj
     return obj if isinstance(obj, Settings) else Settings()
+
+
+def open_store(ctx: typer.Context) -> Store:
+    """The store this invocation names (``--data-dir`` / ``--database-url``), migrated."""
+    return Store.from_settings(settings(ctx))

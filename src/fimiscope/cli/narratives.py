@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, settings
+from fimiscope.cli.app import app, detect_app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stderr, stdout
 from fimiscope.core.errors import InvalidInput
 from fimiscope.store import narratives as db
@@ -32,11 +32,11 @@ def detect_narratives(
     surge, reach and new-language signals."""
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = open_store(ctx)
     reports = []
     for name in _STAGES:
         with progress(name) as update:
-            reports.extend(pipeline.run(store, only=[name], batch_size=batch_size or cfg.batch_size,
+            reports.extend(pipeline.run(store, only=[name], batch_size=batch_size, settings=cfg,
                                         on_stage=lambda _c: update))
     if fmt == "json":
         emit_json(reports)
@@ -66,8 +66,8 @@ def list_(
 ) -> None:
     """Narratives active in the last days first, by surge (recent daily volume over earlier)."""
     check_format(fmt)
-    store = settings(ctx).open_store()
-    with store.engine.connect() as conn:
+    store = open_store(ctx)
+    with store.connect() as conn:
         rows = db.list_narratives(conn, kind=kind, status=status, days=days, limit=limit)
     emit_list(
         rows,
@@ -97,8 +97,8 @@ def show(
     """A narrative: volumes by day, language and tier, origin, top documents with the sentences
     that carry it, lineage and related laundering clusters."""
     check_format(fmt)
-    store = settings(ctx).open_store()
-    with store.engine.connect() as conn:
+    store = open_store(ctx)
+    with store.connect() as conn:
         data = db.get(conn, db.resolve(conn, narrative_id), documents_limit=limit)
     if fmt == "json":
         emit_json(data)
@@ -142,7 +142,7 @@ def add(
         if not p.is_file():
             raise InvalidInput(f"{p} is not a file")
         texts.append(p.read_text(encoding="utf-8", errors="replace")[:20_000])
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     with store.transaction() as conn:
         if db.find_by_name(conn, name) is not None:
             raise InvalidInput(f"a narrative named {name!r} exists already (see `fimiscope narratives list`)")
@@ -177,7 +177,7 @@ def import_(
         raise InvalidInput(f"unknown narrative list {kind!r}; use semeval or euvsdisinfo")
     rejected = [x for x in items if isinstance(x, Rejection)]
     good = [x for x in items if isinstance(x, ImportedNarrative)]
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     with store.transaction() as conn:
         counts = store_imported(conn, good)
     result = {**counts, "rejected": len(rejected),
@@ -203,7 +203,7 @@ def promote(
     """Make an emerging narrative a known one (same id); its representative documents become
     its examples."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     with store.transaction() as conn:
         db.promote(conn, narrative_id, name=name, by="cli")
         row = db.get_row(conn, narrative_id)
@@ -222,7 +222,7 @@ def merge(
 ) -> None:
     """Fold one narrative into another; the lineage records it."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     with store.transaction() as conn:
         moved = db.merge(conn, source, target, by="cli")
     if fmt == "json":
@@ -235,7 +235,7 @@ def merge(
 def dismiss(ctx: typer.Context, narrative_id: str = typer.Argument(...), fmt: str = _FMT) -> None:
     """Hide a narrative that is noise (it stays in the store, status dismissed)."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     with store.transaction() as conn:
         db.dismiss(conn, narrative_id, by="cli")
     if fmt == "json":
@@ -257,7 +257,7 @@ def edit(
     """Rename a narrative, change its description, add examples."""
     check_format(fmt)
     fields = {k: v for k, v in (("name", name), ("description", description), ("debunked", debunked)) if v is not None}
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     with store.transaction() as conn:
         if fields:
             db.update(conn, narrative_id, **fields)

@@ -48,6 +48,16 @@ FLAGGED_AFFILIATIONS = frozenset(
     }
 )
 
+# Most severe first: when two lists disagree about a source, the more severe tier wins.
+AFFILIATION_SEVERITY = (
+    Affiliation.OFFICIAL_STATE,
+    Affiliation.STATE_CONTROLLED,
+    Affiliation.STATE_LINKED,
+    Affiliation.STATE_ALIGNED,
+    Affiliation.INDEPENDENT,
+    Affiliation.UNKNOWN,
+)
+
 
 class Reliability(StrEnum):
     """Admiralty (NATO) source reliability grade."""

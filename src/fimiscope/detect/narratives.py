@@ -41,10 +41,11 @@ import zstandard
 from scipy import sparse
 from sqlalchemy.engine import Connection
 
+from fimiscope.config import Settings as AppSettings
 from fimiscope.core.model import Affiliation, Document, Evidence, Signal
 from fimiscope.extract.sentences import split_sentences
 from fimiscope.index.bm25 import _STOPWORDS
-from fimiscope.index.encoders import Encoder, encoder_from_env
+from fimiscope.index.encoders import Encoder, encoder_from_settings
 from fimiscope.index.narratives import (
     AssignParams,
     ClusterParams,
@@ -55,9 +56,12 @@ from fimiscope.index.narratives import (
     bursts,
     embed_documents,
 )
-from fimiscope.pipeline import DocumentStage, Stage, StageReport, demo_hook, register
+from fimiscope.pipeline import DocumentStage, Stage, StageReport, register
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 from fimiscope.store import narratives as db
+from fimiscope.store import signals as signal_store
+from fimiscope.store import watermarks as watermark_store
 
 VERSION = "1"
 MAX_SENTENCES = 300
@@ -179,7 +183,7 @@ class _Run:
         )
         self.space = f"encoder:{encoder.name}" if encoder is not None else "lexical"
         params = settings.encoder_clusters if encoder is not None else settings.lexical_clusters
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             self.tv = _unpack_df(db.get_state(conn, _DF_KEY))
             self.known = db.known(conn)
             pool = db.recent_vectors(conn, self.space, params.window)
@@ -211,17 +215,22 @@ class NarrativeStage(DocumentStage):
 
     def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None) -> None:
         self.settings = settings or Settings.default()
-        self.encoder = encoder if encoder is not None else encoder_from_env()
+        self.encoder = encoder  # None: model-free (the default); set by from_settings when configured
         self._run: _Run | None = None
+
+    @classmethod
+    def from_settings(cls, settings: AppSettings) -> NarrativeStage:
+        return cls(encoder=encoder_from_settings(settings))
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         self._run = _Run(store, self.settings, self.encoder)
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             fingerprint = db.known_fingerprint(conn)
             seen = db.get_state(conn, _KNOWN_KEY)
+            upto = watermark_store.watermark(conn, self.name)
         reassigned = 0
         if seen is not None and seen.decode() != fingerprint:
-            reassigned = self._reassign(store, batch_size, store.watermark(self.name))
+            reassigned = self._reassign(store, batch_size, upto)
         with store.transaction() as conn:
             db.set_state(conn, _KNOWN_KEY, fingerprint.encode())
         report = super().run(store, batch_size=batch_size, progress=progress)
@@ -238,7 +247,8 @@ class NarrativeStage(DocumentStage):
         done, seq = 0, 0
         while seq < upto:
             with store.transaction() as conn:
-                docs = [d for d in store.documents_after(seq, batch_size, conn) if int(d.metadata["_seq"]) <= upto]
+                docs = [d for d in document_store.documents_after(conn, seq, batch_size)
+                        if int(d.metadata["_seq"]) <= upto]
                 if not docs:
                     break
                 seq = int(docs[-1].metadata["_seq"])
@@ -402,13 +412,13 @@ class NarrativeSignalStage(Stage):
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         report = StageReport(stage=self.name)
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             rows = db.list_narratives(conn, limit=100_000)
             rows = [r for r in rows if r["size"] >= 2]
             sigs = self._surges(conn, rows) + self._reach(conn, rows) + self._new_language(conn, rows)
         if sigs:
             with store.transaction() as conn:
-                store.upsert_signals(sigs, conn)
+                signal_store.upsert_signals(conn, sigs)
         report.processed = len(rows)
         report.signals = len(sigs)
         progress(len(rows), len(rows))
@@ -528,20 +538,3 @@ class NarrativeSignalStage(Stage):
                     )
                 )
         return out
-
-
-# -- demo ----------------------------------------------------------------------------------------
-
-
-@demo_hook
-def _demo_narratives(store: Store, scenario: Any) -> dict[str, Any]:
-    """The demo's known narratives, defined as an analyst would (once: a re-run adds nothing)."""
-    planted = (getattr(scenario, "truth", None) or {}).get("narratives") or {}
-    added = 0
-    with store.transaction() as conn:
-        for n in planted.get("known", []):
-            if db.find_by_name(conn, n["name"]) is None:
-                db.create(conn, name=n["name"], description=n["description"], keywords=n["keywords"],
-                          examples=n["examples"], debunked=n.get("debunked", False), origin="demo")
-                added += 1
-    return {"narratives": added}

@@ -1,18 +1,22 @@
-"""Engine creation and migrations. One code path for SQLite and PostgreSQL."""
+"""The ``Store`` (connections and transactions), engine creation, migrations, and the
+translation of database failures into operator errors. One code path for SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, ExceptionContext
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext
 
-from fimiscope.core.errors import ConfigError, FimiscopeError, Unavailable
+from fimiscope.config import Settings
+from fimiscope.core.errors import ConfigError, FimiscopeError, InvalidInput, Unavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 CONNECT_TIMEOUT_S = 10
@@ -99,6 +103,91 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         heads = MigrationContext.configure(conn).get_current_heads()
     return ",".join(sorted(heads)) or None
+
+
+# -- the store: connections and transactions --------------------------------------------------
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Store:
+    """The one way into the database: it opens connections and transactions; the store
+    modules' functions do the work. Cheap to create; thread-safe through its engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = engine.execution_options(fimiscope_write=True)
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        database_url: str | None = None,
+        data_dir: Path | None = None,
+        *,
+        schema: str | None = None,
+        upgrade: bool = True,
+    ) -> Store:
+        """Open (and migrate) the store: ``database_url`` if given, else SQLite in ``data_dir``."""
+        if database_url is None:
+            if data_dir is None:
+                raise InvalidInput("give a data folder or a database URL")
+            try:
+                data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise Unavailable(f"cannot create the data folder {data_dir} ({exc.strerror}): check the path and "
+                                  "its permissions (--data-dir / FIMISCOPE_DATA_DIR)") from exc
+            database_url = sqlite_url(data_dir)
+        engine = create_engine(database_url, schema=schema)
+        if upgrade:
+            migrate(engine)
+        return cls(engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store the settings name: ``database_url``, else SQLite in ``data_dir``."""
+        return cls.open(settings.database_url, settings.data_dir)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- connections ---------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """One atomic unit: everything written through the connection commits together or not
+        at all. Given the connection of a transaction already open, joins it instead."""
+        if conn is not None:
+            yield conn
+            return
+        with self._writer.begin() as own:
+            yield own
+
+    @contextmanager
+    def connect(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """A connection for reading (given one, that one). Under SQLite's WAL, readers never
+        block the writer."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.connect() as own:
+            yield own
+
+    def read(self, fn: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(conn, *args, **kwargs)`` on a reading connection: one store function, one call."""
+        with self.connect() as conn:
+            return fn(conn, *args, **kwargs)
+
+    def write(self, fn: Callable[Concatenate[Connection, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(conn, *args, **kwargs)`` in a transaction of its own."""
+        with self.transaction() as conn:
+            return fn(conn, *args, **kwargs)
 
 
 # -- the database's failures, in the operator's words ------------------------------------------

@@ -85,6 +85,18 @@ def create(
     return nid
 
 
+def define_known(conn: Connection, items: Iterable[dict[str, Any]], *, origin: str = "analyst") -> int:
+    """Create the known narratives (name, description, keywords, examples, debunked) whose
+    names are not stored yet; returns how many were created."""
+    created = 0
+    for n in items:
+        if find_by_name(conn, n["name"]) is None:
+            create(conn, name=n["name"], description=n.get("description", ""), keywords=n.get("keywords", ()),
+                   examples=n.get("examples", ()), debunked=bool(n.get("debunked")), origin=origin)
+            created += 1
+    return created
+
+
 def add_examples(
     conn: Connection, narrative_id: str, texts: Iterable[str], *, document_id: str | None = None,
     language: str | None = None,

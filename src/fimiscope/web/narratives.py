@@ -107,7 +107,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         data = narrative_detail(store, narrative_id)
         if data["id"] != narrative_id:  # merged: its documents live in the survivor
             return RedirectResponse(f"/narratives/{data['id']}", status_code=303)
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             others = [r for r in db.list_narratives(conn, limit=500) if r["id"] != data["id"]]
         return render(request, "narrative.html", n=data, others=others, incidents=incidents_to_link(store),
                       saved=request.query_params.get("saved") == "1")
@@ -146,7 +146,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
                 incident = str(f.get("incident") or "").strip()
                 if not incident:
                     raise InvalidInput("choose the incident to link this narrative to")
-                with store.engine.connect() as conn:
+                with store.connect() as conn:
                     name = db.get_row(conn, narrative_id)["name"]
                 link_incident(store, incident, name, user.name)
                 return RedirectResponse(f"/narratives/{narrative_id}?saved=1", status_code=303)
@@ -164,7 +164,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
                     raise InvalidInput(f"unknown action {action!r}: promote, merge or dismiss")
         except InvalidInput as exc:
             data = narrative_detail(store, narrative_id)
-            with store.engine.connect() as conn:
+            with store.connect() as conn:
                 others = [r for r in db.list_narratives(conn, limit=500) if r["id"] != data["id"]]
             return render(request, "narrative.html", 422, n=data, others=others, error=str(exc), saved=False,
                           incidents=incidents_to_link(store))

@@ -20,6 +20,7 @@ from fimiscope.core.clock import utcnow
 from fimiscope.core.errors import Unavailable
 from fimiscope.core.model import Signal
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
 from fimiscope.web.render import STATIC_DIR, snippet
@@ -130,11 +131,11 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     @app.get("/reports/signals/{signal_id}.html", tags=["reports"], summary="Self-contained HTML report of a signal",
              response_class=HTMLResponse)
     def signal_report(request: Request, signal_id: str, download: bool = False, _u: User = viewer) -> Response:
-        html = signal_report_html(request, store, store.get_signal(signal_id))
+        html = signal_report_html(request, store, store.read(signal_store.get_signal, signal_id))
         headers = {"Content-Disposition": f'attachment; filename="signal-{signal_id}.html"'} if download else {}
         return HTMLResponse(html, headers=headers)
 
     @app.get("/reports/signals/{signal_id}.pdf", tags=["reports"], summary="PDF report (needs Chromium)")
     def signal_report_pdf(request: Request, signal_id: str, _u: User = viewer) -> Response:
-        return pdf_response(request, signal_report_html(request, store, store.get_signal(signal_id)),
-                            f"signal-{signal_id}.pdf")
+        sig = store.read(signal_store.get_signal, signal_id)
+        return pdf_response(request, signal_report_html(request, store, sig), f"signal-{signal_id}.pdf")
