@@ -166,7 +166,7 @@ def import_(
 ) -> None:
     """Import a narrative list. Names already stored are left alone, so importing again adds nothing."""
     from fimiscope.collect.generic import Rejection
-    from fimiscope.collect.narratives_import import ImportedNarrative, read_euvsdisinfo, read_semeval, store_imported
+    from fimiscope.collect.narratives_import import ImportedNarrative, read_euvsdisinfo, read_semeval
 
     check_format(fmt)
     if kind == "semeval":
@@ -178,8 +178,7 @@ def import_(
     rejected = [x for x in items if isinstance(x, Rejection)]
     good = [x for x in items if isinstance(x, ImportedNarrative)]
     store = open_store(ctx)
-    with store.transaction() as conn:
-        counts = store_imported(conn, good)
+    counts = store.write(db.store_imported, good)
     result = {**counts, "rejected": len(rejected),
               "rejections": [{"line": r.line, "field": r.field, "reason": r.reason} for r in rejected]}
     if fmt == "json":

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from fimiscope.collect.generic import Rejection
 from fimiscope.core.errors import InvalidInput
@@ -182,26 +181,3 @@ def read_euvsdisinfo(
             description=f"Disinformation cases EUvsDisinfo tagged {keyword!r} ({len(found)} cases in this file).",
             keywords=[keyword], examples=newest, debunked=True, origin="euvsdisinfo",
         )
-
-
-def store_imported(conn: Any, items: list[ImportedNarrative]) -> dict[str, int]:
-    """Create the narratives not already stored (by name); parents before children."""
-    from fimiscope.store import narratives as db
-
-    created = existing = 0
-    ids: dict[str, str] = {}
-    for item in sorted(items, key=lambda x: (x.parent is not None, x.name)):
-        have = db.find_by_name(conn, item.name)
-        if have is not None:
-            ids[item.name] = have
-            existing += 1
-            continue
-        parent = ids.get(item.parent) if item.parent else None
-        if item.parent and parent is None:
-            parent = db.find_by_name(conn, item.parent)
-        ids[item.name] = db.create(
-            conn, name=item.name, description=item.description, keywords=item.keywords, examples=item.examples,
-            parent_id=parent, debunked=item.debunked, origin=item.origin,
-        )
-        created += 1
-    return {"created": created, "existing": existing}

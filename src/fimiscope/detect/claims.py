@@ -29,7 +29,6 @@ from sqlalchemy.engine import Connection
 
 from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
-from fimiscope.extract.sentences import Sentence, split_sentences  # shared with narratives; re-exported
 from fimiscope.index.bm25 import (
     CALIBRATION,
     CALIBRATION_PROVENANCE,
@@ -45,6 +44,7 @@ from fimiscope.index.bm25 import (
     reciprocal_rank_fusion,
 )
 from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings
+from fimiscope.index.sentences import Sentence, split_sentences  # shared with narratives; re-exported
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store import signals as signal_store

@@ -43,7 +43,6 @@ from sqlalchemy.engine import Connection
 
 from fimiscope.config import Settings as AppSettings
 from fimiscope.core.model import Affiliation, Document, Evidence, Signal
-from fimiscope.extract.sentences import split_sentences
 from fimiscope.index.bm25 import _STOPWORDS
 from fimiscope.index.encoders import Encoder, encoder_from_settings
 from fimiscope.index.narratives import (
@@ -56,6 +55,7 @@ from fimiscope.index.narratives import (
     bursts,
     embed_documents,
 )
+from fimiscope.index.sentences import split_sentences
 from fimiscope.pipeline import DocumentStage, Stage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store import documents as document_store

@@ -97,6 +97,29 @@ def define_known(conn: Connection, items: Iterable[dict[str, Any]], *, origin: s
     return created
 
 
+def store_imported(conn: Connection, items: Sequence[Any]) -> dict[str, int]:
+    """Create imported narratives (``collect.narratives_import.ImportedNarrative``: name,
+    description, parent name, keywords, examples, debunked, origin) not already stored by name;
+    parents before children."""
+    created = existing = 0
+    ids: dict[str, str] = {}
+    for item in sorted(items, key=lambda x: (x.parent is not None, x.name)):
+        have = find_by_name(conn, item.name)
+        if have is not None:
+            ids[item.name] = have
+            existing += 1
+            continue
+        parent = ids.get(item.parent) if item.parent else None
+        if item.parent and parent is None:
+            parent = find_by_name(conn, item.parent)
+        ids[item.name] = create(
+            conn, name=item.name, description=item.description, keywords=item.keywords, examples=item.examples,
+            parent_id=parent, debunked=item.debunked, origin=item.origin,
+        )
+        created += 1
+    return {"created": created, "existing": existing}
+
+
 def add_examples(
     conn: Connection, narrative_id: str, texts: Iterable[str], *, document_id: str | None = None,
     language: str | None = None,

@@ -1,4 +1,5 @@
-"""Sentences with their character spans: the unit claims and narratives are matched on.
+"""Sentences with their character spans: the unit claims and narratives are matched on (a
+kernel free of storage, shared by the claims and narratives detectors).
 
 Handles abbreviations (Dr., např., т.е.) and initials (A. Babiš) in English, Czech and Russian;
 not a full segmenter. Paragraph breaks and list bullets always end a sentence.
