@@ -99,10 +99,9 @@ def test_narrative_pages_in_chromium(page: Page, narrative_live: Live) -> None:
     expect(page.locator("#narrative-lineage")).to_contain_text("promoted")
 
     # Link the known narrative to an incident: the incident names it (and its STIX export carries it).
+    from fimiscope.cases import disarm
     from fimiscope.core.model import Incident
     from fimiscope.store.cases import IncidentStore
-
-    from fimiscope.cases import disarm
 
     inc = IncidentStore(live.store).create(Incident(title="Sanctions campaign", tlp="amber"), "ana")
     disarm.taxonomy(live.store)  # loaded once per process: not inside the click's 30 s on a busy machine
