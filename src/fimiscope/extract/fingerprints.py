@@ -205,7 +205,10 @@ def registrable(host: str) -> str:
     from tld import get_fld
 
     fld = get_fld(host, fix_protocol=True, fail_silently=True)
-    return str(fld) if fld else host
+    if fld:
+        return str(fld)
+    # Not under a public suffix (.example, .test, .local, a typo): the last two labels.
+    return ".".join(host.rsplit(".", 2)[-2:])
 
 
 def _is_ip(host: str) -> bool:
