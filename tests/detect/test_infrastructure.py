@@ -58,7 +58,7 @@ def test_asset_link_and_same_name_are_derived():
 
 def test_css_class_sets_link_one_template():
     theme = [f"tdx-{w}" for w in "alpha beta gamma delta eps zeta eta theta iota kappa".split()]
-    classes = {"a.example": theme + ["own-a"], "b.example": theme + ["own-b"], "c.example": ["x-1", "x-2"]}
+    classes = {"a.example": [*theme, "own-a"], "b.example": [*theme, "own-b"], "c.example": ["x-1", "x-2"]}
     links, _ = link_sites([], classes=classes)
     assert [lk.pair for lk in links] == [("a.example", "b.example")]
     assert links[0].shared[0]["kind"] == "css_classes" and links[0].shared[0]["details"]["jaccard"] > 0.8

@@ -13,6 +13,7 @@ from fimiscope.extract.html import nesting_depth
 
 ICON = b"\x00\x00\x01\x00\x01\x00\x10\x10" + bytes(range(200))
 
+CFEMAIL = "42" + bytes(b ^ 0x42 for b in b"ops@netmail.example").hex()
 PAGE = f"""<!doctype html><html><head>
 <meta charset="utf-8"><title>Daily Truth</title>
 <meta name="generator" content="WordPress 6.4.2">
@@ -50,7 +51,7 @@ or 0x52908400098527886E0F7030069857D2E4169EE7. Not a wallet: 1d1ffcb3b1fc38c54e2
 </article></main>
 <footer>Contact: <a href="mailto:editor@daily-truth.example">editor</a>, tips@protonmail.com,
 <a href="tel:+420 123 456 789">call</a>, logo@2x.png
-<a href="/cdn-cgi/l/email-protection" data-cfemail="{'42' + bytes(b ^ 0x42 for b in b'ops@netmail.example').hex()}">x</a>
+<a href="/cdn-cgi/l/email-protection" data-cfemail="{CFEMAIL}">x</a>
 <a href="https://www.youtube.com/@dailytruthtv">YouTube</a></footer>
 </body></html>"""
 
