@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
+from fimiscope.core.indicators import KINDS, VERIFICATION_META, WALLET_PATTERNS, normalize, valid_wallet
 from fimiscope.extract.html import MAX_DEPTH, decode, iter_tags, nesting_depth
+
+__all__ = ["KINDS", "Fingerprint", "Limits", "PageFingerprints", "favicon_hash", "fingerprint_page", "normalize",
+           "registrable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,32 +71,6 @@ class PageFingerprints:
         return [f for f in self.fingerprints if f.kind == kind]
 
 
-# What each kind is, in the analyst's words. Network look-ups and imports add ip, subnet, ns,
-# mx, spf, tls_cert, tls_san, tls_issuer, whois_* and domain_name (see detect/infrastructure.py).
-KINDS: dict[str, str] = {
-    "ga": "Google Analytics (Universal) account",
-    "ga4": "Google Analytics 4 measurement id",
-    "gtm": "Google Tag Manager container",
-    "google_ads": "Google Ads conversion id",
-    "adsense": "Google AdSense publisher id",
-    "yandex_metrica": "Yandex Metrica counter",
-    "mailru_top": "Mail.ru Top counter",
-    "facebook_pixel": "Facebook pixel",
-    "facebook_app": "Facebook app id",
-    "adobe": "Adobe Analytics / Launch property",
-    "matomo": "Matomo site (tracker host / site id)",
-    "verification": "site-verification token",
-    "wallet": "crypto wallet address",
-    "asset_host": "embedded CDN / asset host",
-    "cms": "CMS (generator)",
-    "theme": "CMS theme or template",
-    "favicon": "favicon (mmh3 hash, as Shodan computes it)",
-    "social": "social media handle",
-    "email": "contact e-mail",
-    "phone": "contact phone",
-    "outbound": "outbound link domain",
-}
-
 # -- ids in scripts, URLs and attributes ---------------------------------------------------------
 # Every pattern is linear: bounded repetitions, no nested quantifiers.
 _IDS: list[tuple[str, re.Pattern[str]]] = [
@@ -119,23 +96,6 @@ _MATOMO_SITE = re.compile(r"""setSiteId['"]\s{0,5},\s{0,5}['"]?(\d{1,6})""")
 _MATOMO_URL = re.compile(r"""(?:setTrackerUrl['"]\s{0,5},\s{0,5}|var\s{1,5}u\s{0,5}=\s{0,5})['"]([^'"\s]{3,300})['"]""")
 _MATOMO_IMG = re.compile(r"([\w.-]{1,200})/(?:matomo|piwik)\.php\?idsite=(\d{1,6})")
 
-_VERIFICATION_META = {
-    "google-site-verification": "google",
-    "yandex-verification": "yandex",
-    "msvalidate.01": "bing",
-    "facebook-domain-verification": "facebook",
-    "p:domain_verify": "pinterest",
-    "wmail-verification": "mailru",
-    "pmail-verification": "mailru-pulse",
-    "alexaverifyid": "alexa",
-    "baidu-site-verification": "baidu",
-    "norton-safeweb-site-verification": "norton",
-    "ahrefs-site-verification": "ahrefs",
-    "seznam-wmt": "seznam",
-}
-# Laundromat's own names for the same tokens map onto ours (collect/indicators.py uses this).
-VERIFICATION_VENDORS = dict(_VERIFICATION_META)
-
 _THEME = [
     ("wordpress", re.compile(r"/wp-content/themes/([\w.-]{1,80})/")),
     ("bitrix", re.compile(r"/bitrix/templates/([\w.-]{1,80})/")),
@@ -146,17 +106,6 @@ _THEME = [
 _CMS_PATH = [("wordpress", "/wp-content/"), ("wordpress", "/wp-includes/"), ("bitrix", "/bitrix/"),
              ("drupal", "/sites/default/files/"), ("joomla", "/media/jui/"), ("ghost", "/ghost/")]
 
-# -- wallets ---------------------------------------------------------------------------------------
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(_B58)}
-_WALLETS = [
-    ("btc", re.compile(r"(?<![\w])([13][1-9A-HJ-NP-Za-km-z]{25,34})(?![\w])")),
-    ("ltc", re.compile(r"(?<![\w])([LM][1-9A-HJ-NP-Za-km-z]{26,33})(?![\w])")),
-    ("trx", re.compile(r"(?<![\w])(T[1-9A-HJ-NP-Za-km-z]{33})(?![\w])")),
-    ("btc", re.compile(r"(?<![\w])(bc1[ac-hj-np-z02-9]{11,71})(?![\w])")),
-    ("eth", re.compile(r"(?<![\w])(0x[0-9a-fA-F]{40})(?![\w])")),
-    ("xmr", re.compile(r"(?<![\w])(4[0-9AB][1-9A-HJ-NP-Za-km-z]{93})(?![\w])")),
-]
 _EMAIL = re.compile(
     r"(?<![\w.%+-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24})"
 )
@@ -221,37 +170,6 @@ def favicon_hash(data: bytes) -> int:
     import mmh3
 
     return int(mmh3.hash(base64.encodebytes(data)))
-
-
-def normalize(kind: str, value: str) -> str | None:
-    """The comparable form of a ``kind``'s value, or None when it is not one (shared with the
-    importers so that an imported ``UA-1234`` and a page's ``UA-1234-5`` compare equal)."""
-    v = value.strip()
-    if not v:
-        return None
-    if kind == "ga":
-        m = re.match(r"(?i)^(?:UA-)?(\d{4,10})(?:-\d{1,4})?$", v)
-        return f"UA-{m.group(1)}" if m else None
-    if kind in ("ga4", "gtm", "google_ads"):
-        prefix = {"ga4": "G-", "gtm": "GTM-", "google_ads": "AW-"}[kind]
-        v = v.upper()
-        return v if v.startswith(prefix) else prefix + v
-    if kind == "adsense":
-        m = re.search(r"(\d{16})", v)
-        return f"pub-{m.group(1)}" if m else None
-    if kind in ("yandex_metrica", "mailru_top", "facebook_pixel", "facebook_app"):
-        m = re.search(r"(\d{3,20})", v)
-        return m.group(1) if m else None
-    if kind in ("asset_host", "outbound", "ns", "mx", "tls_san", "domain_name"):
-        return v.lower().strip(".").removeprefix("www.") or None
-    if kind == "verification":  # tokens are case-sensitive; the vendor is not
-        vendor, _, token = v.partition(":")
-        return f"{vendor.lower()}:{token.strip()}" if token.strip() else None
-    if kind in ("email", "social", "theme", "cms", "matomo", "spf"):
-        return v.lower()
-    if kind == "tls_cert":
-        return v.lower().replace(":", "")
-    return v
 
 
 class _Collector:
@@ -362,8 +280,8 @@ class _Collector:
         if not name or not content:
             return
         where = f"meta[{'name' if attrs.get('name') else 'property'}={name}]"
-        if name in _VERIFICATION_META:
-            self.add("verification", f"{_VERIFICATION_META[name]}:{content}", where, content)
+        if name in VERIFICATION_META:
+            self.add("verification", f"{VERIFICATION_META[name]}:{content}", where, content)
         elif name == "generator":
             family = re.split(r"[\s/;,]", content.lower(), maxsplit=1)[0]
             self.add("cms", family, where, content)
@@ -443,10 +361,10 @@ class _Collector:
                 return
 
     def wallets(self, text: str, where: str) -> None:
-        for coin, rx in _WALLETS:
+        for coin, rx in WALLET_PATTERNS:
             for m in rx.finditer(text):
                 addr = m.group(1)
-                if _valid_wallet(coin, addr):
+                if valid_wallet(coin, addr):
                     self.add("wallet", f"{coin}:{addr}", where, text[max(m.start() - 40, 0) : m.end() + 20])
 
     def text(self, text: str, where: str = "text") -> None:
@@ -503,66 +421,6 @@ class _Collector:
             favicon_url=self.favicon_url,
             notes=self.notes,
         )
-
-
-def _b58decode(s: str) -> bytes | None:
-    n = 0
-    for ch in s:
-        i = _B58_INDEX.get(ch)
-        if i is None:
-            return None
-        n = n * 58 + i
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    pad = len(s) - len(s.lstrip("1"))
-    return b"\x00" * pad + body
-
-
-def _b58check(s: str) -> bytes | None:
-    raw = _b58decode(s)
-    if raw is None or len(raw) < 5:
-        return None
-    payload, check = raw[:-4], raw[-4:]
-    if hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != check:
-        return None
-    return payload
-
-
-_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
-
-def _bech32_ok(addr: str) -> bool:
-    hrp, _, data = addr.lower().rpartition("1")
-    if not hrp or len(data) < 7:
-        return False
-    values = [_BECH32.find(c) for c in data]
-    if -1 in values:
-        return False
-    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-    chk = 1
-    for v in [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp] + values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            chk ^= gen[i] if ((top >> i) & 1) else 0
-    return chk in (1, 0x2BC830A3)  # bech32, bech32m
-
-
-def _valid_wallet(coin: str, addr: str) -> bool:
-    """Checksums where the format has one, so that hashes and ids are not taken for wallets."""
-    if coin == "btc" and addr.lower().startswith("bc1"):
-        return _bech32_ok(addr)
-    if coin in ("btc", "ltc"):
-        payload = _b58check(addr)
-        return payload is not None and len(payload) == 21
-    if coin == "trx":
-        payload = _b58check(addr)
-        return payload is not None and len(payload) == 21 and payload[0] == 0x41
-    if coin == "eth":
-        hexpart = addr[2:]
-        return not (hexpart.isdigit() or len(set(hexpart.lower())) < 6)  # not 0x000…0 or a number
-    if coin == "xmr":
-        return _b58decode(addr[:11]) is not None
-    return False
 
 
 def fingerprint_page(
