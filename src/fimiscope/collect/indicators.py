@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from fimiscope.core.errors import InvalidInput
-from fimiscope.core.indicators import KINDS, VERIFICATION_META, WALLET_PATTERNS, normalize, valid_wallet
+from fimiscope.core.indicators import (
+    KINDS,
+    SHARED_CERT_NAMES,
+    VERIFICATION_META,
+    WALLET_PATTERNS,
+    normalize,
+    valid_wallet,
+)
 
 FORMATS = ("laundromat", "csv", "pdns", "whois")
 MAX_FIELD = 1 << 24  # a certificate or WHOIS blob fits; a runaway field does not
@@ -200,8 +207,8 @@ def _laundromat_row(out: list[ImportedIndicator], rej: list[IndicatorRejection],
         value = f"{name.split(':', 1)[0].strip().lower()}:{handle}"
     elif typ == "cert-domain":
         host = value.lstrip("*.").lower().removeprefix("www.")
-        if host == domain or host.endswith("." + domain):
-            return  # the certificate names the site itself: nothing shared
+        if host == domain or host.endswith("." + domain) or SHARED_CERT_NAMES.search(host):
+            return  # the site itself, or a CDN's certificate shared by its customers
         value = host
     elif typ == "ga_tag_id" and not re.fullmatch(r"[A-Z0-9]{8,12}", value):
         kind, details["note"] = "uuid", "not shaped like a GA4 id: kept as an embedded id"
@@ -284,6 +291,8 @@ def certificate_parts(cert: dict[str, Any], domain: str) -> list[tuple[str, str]
     parts = [("tls_cert", cert["sha256"]), ("tls_issuer", cert["issuer"])]
     for name in cert.get("names", []):
         host = name.lstrip("*.").lower().removeprefix("www.")
+        if SHARED_CERT_NAMES.search(host):
+            continue  # a CDN's certificate shared by its customers
         if host and host != domain and not host.endswith("." + domain) and not domain.endswith("." + host):
             parts.append(("tls_san", host))  # another domain on the same certificate
     return parts

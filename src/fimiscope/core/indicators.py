@@ -164,3 +164,9 @@ def normalize(kind: str, value: str) -> str | None:
     if kind == "tls_cert":
         return v.lower().replace(":", "")
     return v
+
+
+# Names on certificates that CDNs and hosts issue for many customers at once (Cloudflare's
+# shared SNI certificates and the like): a name there says who serves the site, not who runs it.
+SHARED_CERT_NAMES = re.compile(r"(^|\.)(cloudflaressl\.com|cloudflare\.com|herokuapp\.com|azurewebsites\.net|"
+                               r"wpengine\.com|github\.io|netlify\.app|vercel\.app|fastly\.net|akamaized\.net)$")
