@@ -20,6 +20,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from fimiscope.core.indicators import KINDS, VERIFICATION_META, WALLET_PATTERNS, normalize, valid_wallet
@@ -106,6 +107,9 @@ _THEME = [
 _CMS_PATH = [("wordpress", "/wp-content/"), ("wordpress", "/wp-includes/"), ("bitrix", "/bitrix/"),
              ("drupal", "/sites/default/files/"), ("joomla", "/media/jui/"), ("ghost", "/ghost/")]
 
+_WALLET_CANDIDATE = re.compile(
+    r"(?<![\w])(?:[13LMT4][1-9A-HJ-NP-Za-km-z]{25}|bc1[ac-hj-np-z02-9]{11}|0x[0-9a-fA-F]{40})"
+)
 _EMAIL = re.compile(
     r"(?<![\w.%+-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24})"
 )
@@ -142,10 +146,12 @@ _CLASS_OK = re.compile(r"^[a-zA-Z_-][\w-]{2,60}$")
 
 _SCRIPT_HINTS = ("UA-", "G-", "GTM-", "AW-", "pub-", "ym(", "yandex", "Metrika", "yaCounter", "_tmr", "mail.ru",
                  "fbq", "facebook.com/tr", "adobedtm", "s_account", "_paq", "matomo", "piwik")
+_SCRIPT_HINT = re.compile("|".join(re.escape(h) for h in _SCRIPT_HINTS))
 _URL_ATTRS = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src", "embed": "src"}
 _NAV_TAGS = frozenset({"header", "footer", "nav"})
 
 
+@lru_cache(maxsize=65_536)  # pages repeat the same few hosts; the suffix lookup is the costly part
 def registrable(host: str) -> str:
     """The registrable domain of ``host`` (public-suffix aware): ``static.rt.com`` -> ``rt.com``."""
     host = host.lower().strip(".").removeprefix("www.")
@@ -158,6 +164,20 @@ def registrable(host: str) -> str:
         return str(fld)
     # Not under a public suffix (.example, .test, .local, a typo): the last two labels.
     return ".".join(host.rsplit(".", 2)[-2:])
+
+
+def _host(url: str) -> str:
+    """The host of an absolute URL, lower-cased, without urlsplit's cost on the hot path."""
+    rest = url.split("//", 1)[1] if "//" in url[:12] else url
+    end = len(rest)
+    for sep in "/?#":
+        i = rest.find(sep, 0, end)
+        if i >= 0:
+            end = i
+    host = rest[:end].rsplit("@", 1)[-1]
+    if host.startswith("["):
+        return host[1 : host.find("]")].lower() if "]" in host else ""
+    return host.split(":", 1)[0].lower().strip(".")
 
 
 def _is_ip(host: str) -> bool:
@@ -216,7 +236,7 @@ class _Collector:
     # -- element handlers ------------------------------------------------------------------------
 
     def scan_ids(self, text: str, where: str) -> None:
-        if not any(h in text for h in _SCRIPT_HINTS):
+        if not _SCRIPT_HINT.search(text):
             return  # most scripts carry no id: skip the regex set
         for kind, rx in _IDS:
             for m in rx.finditer(text):
@@ -243,12 +263,16 @@ class _Collector:
         where = f"{tag}[{_URL_ATTRS[tag]}]"
         self.scan_ids(url, where)
         self.theme(url, where)
-        absolute = urljoin(self.url, url) if self.url else url
-        host = (urlsplit(absolute).hostname or "").lower() if "//" in absolute else ""
-        if host and not self.own(host) and tag != "iframe":
+        if not url.startswith(("http://", "https://", "//")) or tag == "iframe":
+            return  # a relative URL is the site's own; an iframe is embedded content, not an asset
+        host = _host(url)
+        if host and not self.own(host):
             self.add("asset_host", host, where, url)
 
     def theme(self, url: str, where: str) -> None:
+        if "/wp-" not in url and "/bitrix/" not in url and "/themes/" not in url and "/templates/" not in url \
+                and "/sites/" not in url and "/media/" not in url and "/ghost/" not in url:
+            return  # most URLs: no CMS path at all
         path = urlsplit(url).path if "//" in url else url
         for cms, prefix in _CMS_PATH:
             if prefix in path:
@@ -274,7 +298,7 @@ class _Collector:
         if self.favicon_url is None:
             self.favicon_url = urljoin(self.url, url) if self.url else url
 
-    def meta(self, attrs: dict[str, str]) -> None:
+    def meta(self, attrs: dict[str, str | None]) -> None:
         name = (attrs.get("name") or attrs.get("property") or "").strip().lower()[:100]
         content = (attrs.get("content") or "").strip()[: self.limits.max_attr_chars]
         if not name or not content:
@@ -316,8 +340,8 @@ class _Collector:
             return
         if "//" not in href:
             return
-        absolute = urljoin(self.url, href) if self.url and href.startswith("//") else href
-        host = (urlsplit(absolute).hostname or "").lower()
+        absolute = "https:" + href if href.startswith("//") else href
+        host = _host(absolute)
         if not host:
             return
         if not self.own(host):
@@ -361,6 +385,8 @@ class _Collector:
                 return
 
     def wallets(self, text: str, where: str) -> None:
+        if not _WALLET_CANDIDATE.search(text):
+            return  # one pass over the text instead of one per coin
         for coin, rx in WALLET_PATTERNS:
             for m in rx.finditer(text):
                 addr = m.group(1)
@@ -438,7 +464,7 @@ def fingerprint_page(
             col.note(f"page cut at {lim.max_bytes:,} characters")
         text = html[: lim.max_bytes]
     deadline = time.monotonic() + lim.deadline_s
-    if nesting_depth(text) > MAX_DEPTH:
+    if text.count("<") > MAX_DEPTH and nesting_depth(text) > MAX_DEPTH:  # fewer tags cannot nest deeper
         # A tree parser's time grows with the square of the depth; a flat scan's does not.
         col.note(f"nested deeper than {MAX_DEPTH} levels: read with a flat tag scan, not a tree")
         _walk_flat(text, col, deadline)
@@ -447,7 +473,7 @@ def fingerprint_page(
     return col.result()
 
 
-def _handle(col: _Collector, tag: str, attrs: dict[str, str], in_nav: bool) -> None:
+def _handle(col: _Collector, tag: str, attrs: dict[str, str | None], in_nav: bool) -> None:
     cls = attrs.get("class")
     if cls:
         col.classes_of(cls)
@@ -490,7 +516,7 @@ def _walk_tree(text: str, col: _Collector, deadline: float) -> None:
         if not tag or tag.startswith("-"):
             continue
         try:
-            attrs = {k: (v or "") for k, v in node.attributes.items()}
+            attrs = node.attributes
         except (UnicodeDecodeError, ValueError):
             col.note("undecodable attribute skipped")
             continue
@@ -500,7 +526,7 @@ def _walk_tree(text: str, col: _Collector, deadline: float) -> None:
         elif tag == "noscript":
             col.inline_script(node.text(deep=True) or "", "noscript")
         in_nav = False
-        if tag == "a" and _maybe_social(attrs.get("href", "")):
+        if tag == "a" and _maybe_social(attrs.get("href") or ""):
             in_nav = _inside_nav(node)
         _handle(col, tag, attrs, in_nav)
     body = tree.body
@@ -556,7 +582,7 @@ def _walk_flat(text: str, col: _Collector, deadline: float) -> None:
         if seen % 512 == 0 and time.monotonic() > deadline:
             col.note(f"stopped after {col.limits.deadline_s:g}s (extraction deadline)")
             break
-        attrs: dict[str, str] = {}
+        attrs: dict[str, str | None] = {}
         for am in _FLAT_ATTR.finditer(attr_text[: col.limits.max_attr_chars * 2]):
             name = am.group(1).lower()
             if name not in attrs:
