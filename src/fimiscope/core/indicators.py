@@ -5,6 +5,7 @@ them compares equal. Pure functions: no I/O."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 
@@ -170,3 +171,11 @@ def normalize(kind: str, value: str) -> str | None:
 # shared SNI certificates and the like): a name there says who serves the site, not who runs it.
 SHARED_CERT_NAMES = re.compile(r"(^|\.)(cloudflaressl\.com|cloudflare\.com|herokuapp\.com|azurewebsites\.net|"
                                r"wpengine\.com|github\.io|netlify\.app|vercel\.app|fastly\.net|akamaized\.net)$")
+
+
+def favicon_hash(data: bytes) -> int:
+    """The favicon hash Shodan and other tools use: MurmurHash3 (x86, 32-bit, signed) of the
+    base64 text of the icon, with a newline every 76 characters and one at the end."""
+    import mmh3
+
+    return int(mmh3.hash(base64.encodebytes(data)))

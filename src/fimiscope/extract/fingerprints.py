@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
-from fimiscope.core.indicators import KINDS, VERIFICATION_META, WALLET_PATTERNS, normalize, valid_wallet
+from fimiscope.core.indicators import KINDS, VERIFICATION_META, WALLET_PATTERNS, favicon_hash, normalize, valid_wallet
 from fimiscope.extract.html import MAX_DEPTH, decode, iter_tags, nesting_depth
 
 __all__ = ["KINDS", "Fingerprint", "Limits", "PageFingerprints", "favicon_hash", "fingerprint_page", "normalize",
@@ -182,14 +182,6 @@ def _host(url: str) -> str:
 
 def _is_ip(host: str) -> bool:
     return bool(re.fullmatch(r"[\d.]+|\[?[0-9a-fA-F:]+\]?", host))
-
-
-def favicon_hash(data: bytes) -> int:
-    """The favicon hash Shodan and other tools use: MurmurHash3 (x86, 32-bit, signed) of the
-    base64 text of the icon, with a newline every 76 characters and one at the end."""
-    import mmh3
-
-    return int(mmh3.hash(base64.encodebytes(data)))
 
 
 class _Collector:
