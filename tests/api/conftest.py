@@ -11,7 +11,7 @@ import httpx
 import pytest
 from tests.api.api_support import PASSWORD, ASGIClient, Seeded, seed
 
-from fimiscope.api.app import WebSettings, create_app
+from fimiscope.app import WebSettings, create_app
 from fimiscope.config import Settings
 from fimiscope.store import Store
 from fimiscope.store import users as user_store

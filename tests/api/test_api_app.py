@@ -1,4 +1,4 @@
-"""App assembly: mount discovery, navigation registry, empty states, PDF reports."""
+"""App assembly: the mount list, navigation registry, empty states, PDF reports."""
 
 from __future__ import annotations
 
@@ -9,16 +9,31 @@ from fastapi import FastAPI
 from tests.api.api_support import PASSWORD, ASGIClient, Seeded
 
 from fimiscope.api import rest
-from fimiscope.api.app import add_nav, create_app, discover_mounts
+from fimiscope.app import MOUNTS, create_app, mounts
 from fimiscope.config import Settings
 from fimiscope.store import Store
 from fimiscope.store import users as user_store
 from fimiscope.web import pages, reports
+from fimiscope.web.nav import add_nav
 
 
-def test_mounts_are_discovered_and_nav_is_data_driven(app: FastAPI) -> None:
-    found = discover_mounts()
+def test_every_area_is_mounted_and_nav_is_data_driven(app: FastAPI) -> None:
+    found = mounts()
     assert {rest.mount, pages.mount, reports.mount} <= set(found)
+    # the list is explicit: every module of the HTTP face that defines mount() is in it
+    import importlib
+    import pkgutil
+
+    import fimiscope.api
+    import fimiscope.web
+
+    defined = {
+        f"{pkg.__name__}.{info.name}"
+        for pkg in (fimiscope.api, fimiscope.web)
+        for info in pkgutil.iter_modules(pkg.__path__)
+        if callable(getattr(importlib.import_module(f"{pkg.__name__}.{info.name}"), "mount", None))
+    }
+    assert defined == set(MOUNTS)
     labels = [n.label for n in app.state.nav]
     # the areas' own entries (clusters, claims, …) sit between the built-in ones by their order
     assert [x for x in labels if x in {"Overview", "Triage", "Search", "Sources"}] == [

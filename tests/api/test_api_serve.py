@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fimiscope.api.app import PipelineWorker
+from fimiscope.app import PipelineWorker
 from fimiscope.config import Settings
 from fimiscope.core.model import Document
 from fimiscope.store import Store

@@ -70,7 +70,7 @@ def serving(store: Store, data_dir: Path) -> Iterator[str]:
     """The real app over ``store`` on a free loopback port (uvicorn in a thread); yields its URL."""
     import uvicorn
 
-    from fimiscope.api.app import create_app
+    from fimiscope.app import create_app
     from fimiscope.config import Settings
 
     app = create_app(Settings(data_dir=data_dir), store=store, worker=False)

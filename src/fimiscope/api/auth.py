@@ -24,6 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fimiscope.api.problems import problem
 from fimiscope.store import Store
 from fimiscope.store import users as user_store
 from fimiscope.store.users import User
@@ -168,8 +169,6 @@ def _token_from(authz: str) -> tuple[str | None, str] | None:
 
 
 def _problem(status: int, detail: str, path: str, headers: dict[str, str] | None = None) -> Response:
-    from fimiscope.api.app import problem
-
     return problem(status, detail, instance=path, headers=headers)
 
 

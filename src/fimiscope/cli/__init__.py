@@ -1,21 +1,41 @@
-"""The command line. Each module here adds its commands to ``app`` when imported."""
+"""The command line. Each module in ``COMMANDS`` adds its commands to ``app`` when imported;
+``main`` is the one place that turns an error into a line on stderr and an exit code."""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
 
 from fimiscope.cli.app import app
 from fimiscope.core.errors import FimiscopeError
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
+
+
+# Every command module, in the order ``fimiscope --help`` lists their commands. A new command
+# group adds one line here.
+COMMANDS: tuple[str, ...] = (
+    "fimiscope.cli.claims",
+    "fimiscope.cli.collect",
+    "fimiscope.cli.demo",
+    "fimiscope.cli.documents",
+    "fimiscope.cli.imports",
+    "fimiscope.cli.incidents",
+    "fimiscope.cli.laundering",
+    "fimiscope.cli.partners",
+    "fimiscope.cli.run",
+    "fimiscope.cli.search",
+    "fimiscope.cli.serve",
+    "fimiscope.cli.sharing",
+    "fimiscope.cli.signals",
+    "fimiscope.cli.sources",
+    "fimiscope.cli.users",
+)
 
 
 def _load_commands() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        if info.name not in {"app", "output"} and not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+    for name in COMMANDS:
+        importlib.import_module(name)
 
 
 _load_commands()

@@ -12,7 +12,7 @@ def serve(
     settings: Settings, host: str = "127.0.0.1", port: int = 8000, worker: bool = True, workers: int = 1
 ) -> None:
     """Serve the workbench until interrupted (the demo's ``--serve`` calls this)."""
-    from fimiscope.api.app import serve as run_server
+    from fimiscope.app import serve as run_server
 
     run_server(settings, host=host, port=port, worker=worker, workers=workers)
 

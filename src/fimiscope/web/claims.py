@@ -7,12 +7,12 @@ from __future__ import annotations
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from fimiscope.api.app import add_nav
 from fimiscope.api.auth import require
 from fimiscope.api.claims import claim_detail, list_page, search_page
 from fimiscope.config import Settings
 from fimiscope.store import Store
 from fimiscope.store.users import User
+from fimiscope.web.nav import add_nav
 from fimiscope.web.render import snippet
 
 

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 
-from fimiscope.api.app import add_nav
 from fimiscope.api.auth import require
 from fimiscope.api.clusters import cluster_detail, list_page
 from fimiscope.config import Settings
@@ -19,6 +18,7 @@ from fimiscope.core.clock import lag_text
 from fimiscope.store import Store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
+from fimiscope.web.nav import add_nav
 from fimiscope.web.reports import pdf_response, render_report
 
 CACHE_TTL_S = 30.0

@@ -10,7 +10,6 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from fimiscope.api.app import add_nav
 from fimiscope.api.auth import require
 from fimiscope.api.incidents import check_signals, create_incident, update_incident
 from fimiscope.cases import disarm
@@ -24,6 +23,7 @@ from fimiscope.store import Store
 from fimiscope.store import workbench as wb
 from fimiscope.store.cases import IncidentStore
 from fimiscope.store.users import User
+from fimiscope.web.nav import add_nav
 from fimiscope.web.reports import bar_chart_svg, pdf_response, render_report
 
 # What each TLP 2.0 label means, in FIRST's words, shown beside the picker and in reports.

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from fimiscope.api.app import add_nav
 from fimiscope.api.auth import require
 from fimiscope.api.clusters import trends as cluster_trends
 from fimiscope.api.rest import document_json, signal_json, source_json
@@ -19,6 +18,7 @@ from fimiscope.store import Store
 from fimiscope.store import workbench as wb
 from fimiscope.store.collect import statuses as collect_statuses
 from fimiscope.store.users import User
+from fimiscope.web.nav import add_nav
 from fimiscope.web.render import highlight, snippet
 
 # The volume charts and the filter choices (languages, types, sources) scan whole tables; a

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from fimiscope import __version__
 from fimiscope.api.auth import require
+from fimiscope.api.problems import problem
 from fimiscope.config import Settings
 from fimiscope.core.clock import utcnow
 from fimiscope.core.errors import FimiscopeError
@@ -93,8 +94,6 @@ def pdf_response(request: Request, html: str, filename: str) -> Response:
     try:
         pdf = html_to_pdf(html)
     except NoConverter as exc:
-        from fimiscope.api.app import problem
-
         return problem(501, str(exc), title="No PDF converter", instance=request.url.path)
     disposition = {"Content-Disposition": f'inline; filename="{filename}"'}
     return Response(pdf, media_type="application/pdf", headers=disposition)

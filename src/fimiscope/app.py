@@ -1,9 +1,10 @@
-"""The HTTP application: REST API, the analyst's web UI and every mounted area.
+"""The composition root: builds the HTTP face (REST API, TAXII, the analyst's web UI) and
+serves it. Nothing in fimiscope imports this module; it imports the areas it mounts.
 
-``create_app`` builds one FastAPI app over one ``Store``. Areas plug in without editing this
-file: every module of ``fimiscope.api`` (and ``fimiscope.web``) that defines
-``mount(app, store, settings)`` is imported and its ``mount`` called; a mount may add routes
-and register navigation entries with ``add_nav`` so its pages appear in the menu.
+``create_app`` makes one FastAPI app over one ``Store``: error handlers and the menu registry
+come from leaf modules (``fimiscope.api.problems``, ``fimiscope.web.nav``), the login layer
+from ``fimiscope.api.auth``, then every module named in ``MOUNTS`` gets its
+``mount(app, store, settings)`` called, in that order. A new area adds one line to ``MOUNTS``.
 """
 
 from __future__ import annotations
@@ -12,30 +13,38 @@ import contextlib
 import importlib
 import logging
 import os
-import pkgutil
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fimiscope import __version__
+from fimiscope.api import auth
+from fimiscope.api.problems import install_error_handlers
 from fimiscope.config import Settings
-from fimiscope.core.errors import ConfigError, FimiscopeError, InvalidInput, NotFound, Refused
+from fimiscope.core.errors import ConfigError
 from fimiscope.store import Store
+from fimiscope.web.render import STATIC_DIR, make_templates
 
 log = logging.getLogger("fimiscope.api")
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
-MOUNT_PACKAGES = ("fimiscope.api", "fimiscope.web")
-_NOT_MOUNTS = {"app", "auth", "problems"}
+# Every area of the HTTP face, mounted in this order (a route added earlier wins a clash).
+# Each module defines ``mount(app: FastAPI, store: Store, settings: Settings) -> None``.
+MOUNTS: tuple[str, ...] = (
+    "fimiscope.api.claims",
+    "fimiscope.api.clusters",
+    "fimiscope.api.incidents",
+    "fimiscope.api.rest",
+    "fimiscope.api.taxii",
+    "fimiscope.web.claims",
+    "fimiscope.web.clusters",
+    "fimiscope.web.incidents",
+    "fimiscope.web.pages",
+    "fimiscope.web.reports",
+)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -61,118 +70,6 @@ class WebSettings:
     def __post_init__(self) -> None:
         if self.cookie_secure not in {"auto", "always", "never"}:
             raise ConfigError("FIMISCOPE_COOKIE_SECURE must be auto, always or never")
-
-
-@dataclass(slots=True)
-class NavEntry:
-    label: str
-    href: str
-    order: int = 50
-    role: str = "viewer"  # least role that sees the entry
-
-
-def add_nav(app: FastAPI, label: str, href: str, *, order: int = 50, role: str = "viewer") -> None:
-    """Register a menu entry (called from a module's ``mount``)."""
-    nav: list[NavEntry] = app.state.nav
-    nav[:] = [n for n in nav if n.href != href]
-    nav.append(NavEntry(label=label, href=href, order=order, role=role))
-    nav.sort(key=lambda n: (n.order, n.label))
-
-
-# -- errors: RFC 9457 problem details ----------------------------------------------------------
-
-PROBLEM = "application/problem+json"
-_STATUS_TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    422: "Invalid input",
-    429: "Too many requests",
-    500: "Internal server error",
-}
-
-
-def problem(
-    status: int,
-    detail: str,
-    *,
-    title: str | None = None,
-    instance: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title or _STATUS_TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
-
-
-def _wants_html(request: Request) -> bool:
-    path = request.url.path
-    if path.startswith("/api/") or path.startswith("/taxii"):
-        return False
-    return "text/html" in request.headers.get("accept", "") and "HX-Request" not in request.headers
-
-
-def error_response(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
-    """problem+json; a browser navigating to a page gets the same facts as an HTML page."""
-    if _wants_html(request) and hasattr(request.app.state, "templates"):
-        resp: Response = request.app.state.templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": status, "title": _STATUS_TITLES.get(status, "Error"), "detail": detail},
-            status_code=status,
-            headers=headers,
-        )
-        return resp
-    return problem(status, detail, instance=request.url.path, headers=headers)
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        detail = exc.detail if isinstance(exc.detail, str) else _STATUS_TITLES.get(exc.status_code, "Error")
-        return error_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")} for e in exc.errors()
-        ]
-        detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors) or "invalid request"
-        return problem(422, detail, instance=request.url.path, errors=errors)
-
-    @app.exception_handler(FimiscopeError)
-    async def _ours(request: Request, exc: FimiscopeError) -> Response:
-        status = 500
-        if isinstance(exc, NotFound):
-            status = 404
-        elif isinstance(exc, InvalidInput | ConfigError):
-            status = 422
-        elif isinstance(exc, Refused):
-            status = 403
-        return error_response(request, status, str(exc))
-
-    @app.exception_handler(ValueError)
-    async def _value(request: Request, exc: ValueError) -> Response:
-        return error_response(request, 422, str(exc))
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s", request.url.path)
-        return error_response(request, 500, "the server failed; the log has the details")
-
-
-# -- the pipeline worker -----------------------------------------------------------------------
 
 
 class PipelineWorker:
@@ -215,21 +112,9 @@ class PipelineWorker:
         return self._thread is not None and self._thread.is_alive()
 
 
-# -- assembling the app ------------------------------------------------------------------------
-
-
-def discover_mounts() -> list[Callable[[FastAPI, Store, Settings], None]]:
-    mounts = []
-    for package in MOUNT_PACKAGES:
-        pkg = importlib.import_module(package)
-        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-            if info.name in _NOT_MOUNTS or info.name.startswith("_"):
-                continue
-            module = importlib.import_module(f"{package}.{info.name}")
-            mount = getattr(module, "mount", None)
-            if callable(mount):
-                mounts.append(mount)
-    return mounts
+def mounts() -> list[Callable[[FastAPI, Store, Settings], None]]:
+    """The ``mount`` functions of ``MOUNTS``, in order."""
+    return [importlib.import_module(name).mount for name in MOUNTS]
 
 
 def create_app(
@@ -240,8 +125,6 @@ def create_app(
     worker: bool | None = None,
 ) -> FastAPI:
     """The whole HTTP face over ``store`` (opened from ``settings`` when not given)."""
-    from fimiscope.api import auth
-
     settings = settings or Settings()
     web = web or WebSettings()
     if store is None:
@@ -274,13 +157,11 @@ def create_app(
     app.state.web = web
     app.state.nav = []
     app.state.worker = None
-    from fimiscope.web.render import make_templates
-
     app.state.templates = make_templates()
-    _install_error_handlers(app)
+    install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     auth.install(app, store, web)
-    for mount in discover_mounts():
+    for mount in mounts():
         mount(app, store, settings)
     return app
 
@@ -314,10 +195,13 @@ def serve(
     try:
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.run(
-                "fimiscope.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                "fimiscope.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True,
             )
     finally:
         if pipeline_worker is not None:
             pipeline_worker.stop()
         store.close()
+
+
+__all__ = ["MOUNTS", "PipelineWorker", "WebSettings", "create_app", "mounts", "serve"]
