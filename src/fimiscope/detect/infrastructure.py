@@ -467,3 +467,20 @@ def name_groups(groups: Sequence[SiteGroup], known: Mapping[str, Iterable[str]])
 
 def pair_tiers(links: Sequence[SiteLink]) -> dict[tuple[str, str], str]:
     return {lk.pair: lk.tier for lk in links}
+
+
+# -- the pipeline stage ----------------------------------------------------------------------------
+
+OPERATION_LIST_PREFIXES = ("dima:", "laundromat:viginum", "laundromat:rt-mirror")
+NOT_OPERATIONS = frozenset({"dima:laundromat"})  # DIMA's list of reposters, not one operation
+
+
+def is_operation_list(name: str) -> bool:
+    """Registry lists that document one operation (DIMA's per-operation files, VIGINUM's
+    Portal Kombat list), as opposed to lists of outlets of concern."""
+    return name.startswith(OPERATION_LIST_PREFIXES) and name not in NOT_OPERATIONS
+
+
+def operation_label(list_name: str) -> str:
+    room, _, rest = list_name.partition(":")
+    return f"{'DIMA' if room == 'dima' else room.capitalize()}: {rest}"
