@@ -92,6 +92,8 @@ def read_indicators(path: Path, fmt: str | None = None) -> tuple[list[ImportedIn
 
 
 def guess_format(path: Path) -> str:
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
     with path.open(encoding="utf-8-sig", errors="replace") as f:
         head = f.read(4096)
     first = head.lstrip()[:1]
