@@ -69,6 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--sites", type=int, nargs="*", default=[1_000, 10_000], help="store sizes for the linking kernel")
     args = ap.parse_args()
 
     import lxml.html
@@ -115,9 +116,44 @@ def main() -> None:
         took = time.perf_counter() - start
         hostile[name] = round(took, 3)
         print(f"| {name} | {len(html) / 1e6:.1f} MB | {took:.2f} | {'; '.join(got.notes)[:90]} |")
+    scale = bench_linking(args.sites)
     print(json.dumps({"bench": "infrastructure", "pages": len(pages), "kb": round(kb, 1),
                       "rows": [{"system": n, "pages_per_s": round(p, 1)} for n, p in rows],
-                      "hostile_s": hostile}))
+                      "hostile_s": hostile, "linking": scale}))
+
+
+def bench_linking(sizes: list[int]) -> list[dict[str, float]]:
+    """The detector's kernel (links + groups) on synthetic stores of N sites: 40 fingerprints a
+    site, operations of 5-20 sites sharing ids, common CDNs and CMSs, 150 CSS classes a site."""
+    from fimiscope.detect.infrastructure import Observation, Params, group_sites, link_sites
+
+    out = []
+    print("\n| sites | observations | link_sites s | group_sites s | links | groups |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        rng = random.Random(n)
+        obs, classes = [], {}
+        ops = [rng.sample(range(n), rng.randint(5, 20)) for _ in range(n // 40)]
+        op_of = {s: i for i, members in enumerate(ops) for s in members}
+        for s in range(n):
+            site = f"site{s}.example"
+            obs += [Observation(site, "asset_host", rng.choice(HOSTS)) for _ in range(12)]
+            obs += [Observation(site, "cms", rng.choice(["wordpress", "bitrix", "drupal", "joomla"]))]
+            obs += [Observation(site, "ga", f"UA-{rng.randint(1, 10**8)}") for _ in range(2)]
+            obs += [Observation(site, "outbound", f"d{rng.randint(1, 5000)}.example") for _ in range(20)]
+            if s in op_of:
+                obs += [Observation(site, "ga", f"UA-op{op_of[s]}"), Observation(site, "theme", f"t{op_of[s]}")]
+            classes[site] = [f"c{rng.randint(1, 50_000)}" for _ in range(150)]
+        start = time.perf_counter()
+        links, _ = link_sites(obs, Params(), classes=classes)
+        mid = time.perf_counter()
+        groups = group_sites(links, Params())
+        end = time.perf_counter()
+        row = {"sites": n, "observations": len(obs), "link_s": round(mid - start, 2), "group_s": round(end - mid, 2),
+               "links": len(links), "groups": len(groups)}
+        out.append(row)
+        print(f"| {n:,} | {len(obs):,} | {row['link_s']} | {row['group_s']} | {len(links):,} | {len(groups):,} |")
+    return out
 
 
 if __name__ == "__main__":

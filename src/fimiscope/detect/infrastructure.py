@@ -125,6 +125,8 @@ class Params:
     common_share: float = 0.05
     rare_sites: int = 3  # associative/tertiary weigh less past this many sites
     link_threshold: float = 0.5  # pairs at or over it are graph edges (eval/infrastructure.py fits it)
+    min_pair_weight: float = 0.02  # lighter indicators only add to pairs that stronger ones made
+    max_pair_sites: int = 200  # an indicator on more sites never makes pairs by itself
     css_min_jaccard: float = 0.5
     css_min_shared: int = 8
     outbound_min_cosine: float = 0.8
@@ -232,11 +234,18 @@ def link_sites(
     obs = list(observations) + _derived(observations)
     found = indicators(obs, p)
     shared: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    # Indicators that weigh enough make pairs; weaker ones (a tertiary value on dozens of sites)
+    # are only added to pairs that exist already, so a subnet or CDN shared by 40 sites does not
+    # build 780 pairs of near-zero weight (at 10,000 sites such values made millions of pairs).
+    weak_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for ind in found:
         entry = {"kind": ind.kind, "value": ind.value, "tier": ind.tier, "weight": ind.weight, "reason": ind.reason,
                  "sites": len(ind.sites), "common": ind.common}
         sites = ind.sites
-        if len(sites) > 200:  # common anyway (weight 0); never build its 20k pairs
+        if ind.weight < p.min_pair_weight or len(sites) > p.max_pair_sites:
+            if len(sites) <= p.max_pair_sites * (1 if ind.common else 10):  # common: shown, weighing 0
+                for s in sites:
+                    weak_of[s].append(entry)
             continue
         for i, a in enumerate(sites):
             for b in sites[i + 1 :]:
@@ -247,6 +256,10 @@ def link_sites(
     if outbound:
         for (a, b), entry in _similar_profiles(outbound, p).items():
             shared[(a, b)].append(entry)
+    for (a, b), entries in shared.items():
+        if a in weak_of and b in weak_of:
+            mine = {(e["kind"], e["value"]) for e in weak_of[a]}
+            entries.extend(e for e in weak_of[b] if (e["kind"], e["value"]) in mine)
     links = []
     for (a, b), entries in shared.items():
         counted = [e for e in entries if e["weight"] > 0]
@@ -306,25 +319,36 @@ def _document_frequency(sets: Mapping[str, Iterable[str]]) -> tuple[dict[str, se
 
 def _similar_sets(sets: Mapping[str, Iterable[str]], p: Params, kind: str) -> dict[tuple[str, str], dict[str, Any]]:
     """Site pairs whose sets (minus items common across sites) have Jaccard >= css_min_jaccard.
-    All-pairs through an inverted index over the rare items only."""
+    Candidates come from MinHash LSH (index/minhash.py), then the exact Jaccard decides, so the
+    cost grows with the sites, not with the pairs that share some class."""
+    import hashlib
+
+    import numpy as np
+
+    from fimiscope.index.minhash import LSHIndex, MinHasher
+
     clean, df = _document_frequency(sets)
     cap = max(p.common_sites, int(p.common_share * len(clean)))
     rare = {s: {c for c in v if df[c] <= cap} for s, v in clean.items()}
-    postings: dict[str, list[str]] = defaultdict(list)
-    for s, v in rare.items():
-        for c in v:
-            postings[c].append(s)
-    overlap: Counter[tuple[str, str]] = Counter()
-    for members in postings.values():
-        if len(members) < 2:
-            continue
-        members.sort()
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                overlap[(a, b)] += 1
+    names = sorted(s for s, v in rare.items() if len(v) >= p.css_min_shared)
+    if len(names) < 2:
+        return {}
+
+    def h64(item: str) -> int:
+        return int.from_bytes(hashlib.blake2b(item.encode("utf-8"), digest_size=8).digest(), "little")
+
+    hashes = [np.fromiter(sorted({h64(c) for c in rare[s]}), dtype=np.uint64) for s in names]
+    sigs = MinHasher(num_perm=64, seed=p.seed, scheme="classic").signatures(hashes)
+    lsh = LSHIndex(threshold=max(p.css_min_jaccard - 0.1, 0.2), num_perm=64)
+    lsh.add(np.arange(len(names)), sigs)
+    rows, found = lsh.query_pairs(sigs)
     out = {}
     pol = policy(kind)
-    for (a, b), n in overlap.items():
+    for i, j in zip(rows.tolist(), found.tolist(), strict=True):
+        if i >= j:
+            continue
+        a, b = names[i], names[j]
+        n = len(rare[a] & rare[b])
         if n < p.css_min_shared:
             continue
         jac = n / len(rare[a] | rare[b])
@@ -341,7 +365,9 @@ def _similar_profiles(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Site pairs whose outbound link profiles (common domains left out) have cosine >= the threshold."""
     _clean, df = _document_frequency({s: v.keys() for s, v in profiles.items()})
-    cap = max(p.common_sites, int(p.common_share * len(profiles)))
+    # Domains most sites link to say little about who runs a site, and their postings would
+    # make most of the pairs: only domains on at most 50 sites (or the common cap) count.
+    cap = min(max(p.common_sites, int(p.common_share * len(profiles))), 50)
     vecs = {s: {d: float(n) for d, n in v.items() if df[d] <= cap} for s, v in profiles.items()}
     norms = {s: math.sqrt(sum(x * x for x in v.values())) for s, v in vecs.items()}
     postings: dict[str, list[str]] = defaultdict(list)
