@@ -29,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import random
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,19 @@ SHARED_FRONTENDS = tuple(
         "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
         "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
     )
+)
+
+
+# Name servers that registrars, hosts and DNS/CDN providers give all their customers: sharing
+# them says where two sites are registered or hosted, not who runs them (tertiary, not
+# associative). Seen among the Laundromat's real sites: reg.ru, nic.ru, airee.ru, majordomo.ru.
+PROVIDER_NS = re.compile(
+    r"(^|\.)(cloudflare\.com|domaincontrol\.com|registrar-servers\.com|awsdns-[\w-]+\.\w+|googledomains\.com|"
+    r"google\.com|azure-dns\.\w+|nsone\.net|ultradns\.\w+|dnsmadeeasy\.com|ovh\.net|hetzner\.com|"
+    r"digitalocean\.com|linode\.com|hostinger\.com|bluehost\.com|hostgator\.com|dreamhost\.com|"
+    r"wordpress\.com|wixdns\.net|squarespacedns\.com|name-services\.com|reg\.ru|nic\.ru|timeweb\.(ru|org)|"
+    r"beget\.(com|ru|pro)|airee\.ru|majordomo\.ru|sprinthost\.ru|masterhost\.ru|jino\.ru|yandex\.net|"
+    r"selectel\.(org|ru)|ddos-guard\.net|nethouse\.ru|hc\.ru|ihc\.ru|r01\.ru)$"
 )
 
 
@@ -214,10 +228,13 @@ def weigh(kind: str, value: str, sites: Sequence[str], sites_with_kind: int, p: 
     if n > cap:
         return Indicator(kind, value, list(sites), pol.tier, 0.0,
                          f"on {n} sites (more than {cap}): too common to link anything", common=True)
-    weight = p.tier_weights[pol.tier]
-    if pol.tier != CONCLUSIVE and n > p.rare_sites:
+    tier, reason = pol.tier, pol.reason
+    if kind == "ns" and PROVIDER_NS.search(value):
+        tier, reason = TERTIARY, "name servers of a registrar, host or DNS provider: shared by its customers"
+    weight = p.tier_weights[tier]
+    if tier != CONCLUSIVE and n > p.rare_sites:
         weight *= p.rare_sites / n  # the more sites share it, the less it says about any two
-    return Indicator(kind, value, list(sites), pol.tier, round(weight, 4), pol.reason)
+    return Indicator(kind, value, list(sites), tier, round(weight, 4), reason)
 
 
 def link_sites(
