@@ -96,3 +96,29 @@ def test_lookup_runs_dns_then_tls_on_the_answer(tmp_path):
     assert [r.lookup for r in records] == ["dns", "tls"] and all(r.ok for r in records)
     assert records[1].raw["address"] == "127.0.0.1"
     assert ("tls_cert", hashlib.sha256(der).hexdigest()) in records[1].found
+
+
+def test_cli_lookup_records_history_and_links_sites(cli, monkeypatch):
+    """`fimiscope infrastructure lookup` with the resolver set in the environment: each look-up
+    is stored with its time; two sites on the same address are linked after detection."""
+    import json
+
+    zone = {("alpha.test", "A"): ["198.51.100.7"], ("beta.test", "A"): ["198.51.100.7"],
+            ("alpha.test", "TXT"): ['"google-site-verification=SameToken123"'],
+            ("beta.test", "TXT"): ['"google-site-verification=SameToken123"']}
+    with dns_server(zone) as port:
+        monkeypatch.setenv("FIMISCOPE_DNS_RESOLVER", f"127.0.0.1:{port}")
+        monkeypatch.setenv("FIMISCOPE_FETCH_DELAY", "0")
+        out = json.loads(cli("infrastructure", "lookup", "alpha.test", "beta.test", "--lookup", "dns",
+                             "--format", "json").stdout)
+        assert [(r["site"], r["lookup"], r["ok"]) for r in out] == [("alpha.test", "dns", True),
+                                                                    ("beta.test", "dns", True)]
+        cli("infrastructure", "lookup", "alpha.test", "--lookup", "dns")  # again: history grows
+    cli("detect", "infrastructure")
+    site = json.loads(cli("infrastructure", "show", "alpha.test", "--format", "json").stdout)
+    assert len(site["lookups"]) == 2 and site["lookups"][0]["at"] >= site["lookups"][1]["at"]
+    fps = {(f["kind"], f["value"]): f for f in site["fingerprints"]}
+    assert fps[("ip", "198.51.100.7")]["origin"] == "dns" and fps[("ip", "198.51.100.7")]["times"] == 2
+    assert [(s["site"], s["tier"]) for s in site["shared_with"]] == [("beta.test", "conclusive")]
+    bad = cli("infrastructure", "lookup", "--lookup", "dns", ok=False)
+    assert bad.exit_code == 2
