@@ -34,6 +34,21 @@ def test_groups_group_site_and_gexf(seeded, client_factory):
         assert resp.status_code == 200 and text in resp.text, path
 
 
+def test_infrastructure_signal_in_triage_signal_page_and_report(seeded, client_factory):
+    _detect(seeded.store)
+    c = client_factory("vic")
+    items = c.http.get("/api/signals", params={"type": "infrastructure"}).json()["items"]
+    assert len(items) == 3
+    sig = c.http.get(f"/api/signals/{items[0]['id']}").json()
+    ev = next(e for e in sig["evidence"] if e["details"]["kind"] == "ga")
+    assert ev["document"]["url"].startswith("https://") and ev["details"]["tier"] == "conclusive"
+    assert c.http.get("/triage").status_code == 200
+    page = c.http.get(f"/signals/{items[0]['id']}")
+    assert page.status_code == 200 and "UA-7654321" in page.text
+    report = c.http.get(f"/reports/signals/{items[0]['id']}.html")
+    assert report.status_code == 200 and "state-tv.example" in report.text
+
+
 def test_not_found_and_login_required(seeded, client_factory):
     _detect(seeded.store)
     anon = client_factory()
