@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from functools import lru_cache
 
 # What each kind is, in the analyst's words. How much each counts is detect/infrastructure.py's call.
 KINDS: dict[str, str] = {
@@ -179,3 +180,24 @@ def favicon_hash(data: bytes) -> int:
     import mmh3
 
     return int(mmh3.hash(base64.encodebytes(data)))
+
+
+@lru_cache(maxsize=65_536)  # pages repeat the same few hosts; the suffix lookup is the costly part
+def registrable(host: str) -> str:
+    """The registrable domain of ``host`` (public-suffix aware): ``static.rt.com`` -> ``rt.com``.
+    The suffix list is the one the ``tld`` package ships (read from the package once; nothing
+    is fetched)."""
+    host = host.lower().strip(".").removeprefix("www.")
+    if not host or _is_ip(host):
+        return host
+    from tld import get_fld
+
+    fld = get_fld(host, fix_protocol=True, fail_silently=True)
+    if fld:
+        return str(fld)
+    # Not under a public suffix (.example, .test, .local, a typo): the last two labels.
+    return ".".join(host.rsplit(".", 2)[-2:])
+
+
+def _is_ip(host: str) -> bool:
+    return bool(re.fullmatch(r"[\d.]+|\[?[0-9a-fA-F:]+\]?", host))

@@ -293,7 +293,7 @@ def link_sites(
 def _derived(observations: Sequence[Observation]) -> list[Observation]:
     """Indicators that come from comparing sites, not from one page: the same name under
     another suffix, and one site loading assets from (or a certificate naming) another."""
-    from fimiscope.extract.fingerprints import registrable
+    from fimiscope.core.indicators import registrable
 
     sites = {ob.site for ob in observations}
     by_registrable: dict[str, set[str]] = defaultdict(set)
@@ -498,7 +498,7 @@ def _assign_ids(groups: list[SiteGroup], previous: Mapping[str, Iterable[str]], 
 def name_groups(groups: Sequence[SiteGroup], known: Mapping[str, Iterable[str]]) -> None:
     """Name each group after the known operations (operation -> its documented domains) whose
     domains are among its members, most members first: "DIMA: Doppelganger (3 of 5 sites)"."""
-    from fimiscope.extract.fingerprints import registrable
+    from fimiscope.core.indicators import registrable
 
     ops = {op: {registrable(d) for d in doms} for op, doms in known.items()}
     for g in groups:

@@ -20,10 +20,17 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
-from fimiscope.core.indicators import KINDS, VERIFICATION_META, WALLET_PATTERNS, favicon_hash, normalize, valid_wallet
+from fimiscope.core.indicators import (
+    KINDS,
+    VERIFICATION_META,
+    WALLET_PATTERNS,
+    favicon_hash,
+    normalize,
+    registrable,
+    valid_wallet,
+)
 from fimiscope.extract.html import MAX_DEPTH, decode, iter_tags, nesting_depth
 
 __all__ = ["KINDS", "Fingerprint", "Limits", "PageFingerprints", "favicon_hash", "fingerprint_page", "normalize",
@@ -151,21 +158,6 @@ _URL_ATTRS = {"script": "src", "link": "href", "img": "src", "iframe": "src", "s
 _NAV_TAGS = frozenset({"header", "footer", "nav"})
 
 
-@lru_cache(maxsize=65_536)  # pages repeat the same few hosts; the suffix lookup is the costly part
-def registrable(host: str) -> str:
-    """The registrable domain of ``host`` (public-suffix aware): ``static.rt.com`` -> ``rt.com``."""
-    host = host.lower().strip(".").removeprefix("www.")
-    if not host or _is_ip(host):
-        return host
-    from tld import get_fld
-
-    fld = get_fld(host, fix_protocol=True, fail_silently=True)
-    if fld:
-        return str(fld)
-    # Not under a public suffix (.example, .test, .local, a typo): the last two labels.
-    return ".".join(host.rsplit(".", 2)[-2:])
-
-
 def _host(url: str) -> str:
     """The host of an absolute URL, lower-cased, without urlsplit's cost on the hot path."""
     rest = url.split("//", 1)[1] if "//" in url[:12] else url
@@ -178,10 +170,6 @@ def _host(url: str) -> str:
     if host.startswith("["):
         return host[1 : host.find("]")].lower() if "]" in host else ""
     return host.split(":", 1)[0].lower().strip(".")
-
-
-def _is_ip(host: str) -> bool:
-    return bool(re.fullmatch(r"[\d.]+|\[?[0-9a-fA-F:]+\]?", host))
 
 
 class _Collector:
