@@ -22,7 +22,10 @@ def test_served_pages_carry_the_planted_infrastructure():
     assert "ga(" not in infrastructure_head("prague-morning.example")
 
 
-def test_demo_groups_the_network(cli: Cli) -> None:
+def test_demo_groups_the_network(tmp_path) -> None:
+    # SQLite only: `fimiscope demo` on PostgreSQL is tests/cli/test_demo.py's; this checks the
+    # planted infrastructure, which does not depend on the backend (and a demo run costs seconds).
+    cli = Cli(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     out = json.loads(cli("demo", "--scale", "0.05", "--format", "json").stdout)
     assert "detect.infrastructure" in {s["stage"] for s in out["stages"]}
     groups = json.loads(cli("infrastructure", "groups", "--format", "json").stdout)
