@@ -32,6 +32,9 @@ import httpx
 
 from fimiscope.core.model import Affiliation, Document, Evidence, Signal, Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
 from fimiscope.store import users as user_store
 
 TOPICS = (
@@ -55,10 +58,10 @@ PASSWORD = "bench-password"
 def load(store: Store, n: int, batch: int = 5000) -> tuple[list[str], list[str]]:
     rng = random.Random(7)
     n_sources = max(10, min(500, n // 1000))
-    store.merge_sources(
+    store.write(source_store.merge_sources, [
         Source(name=f"site{i}.example", affiliation=AFFS[i % len(AFFS)], language=LANGS[i % len(LANGS)])
         for i in range(n_sources)
-    )
+    ])
     now = datetime.now(UTC)
     doc_ids: list[str] = []
     sig_ids: list[str] = []
@@ -72,7 +75,7 @@ def load(store: Store, n: int, batch: int = 5000) -> tuple[list[str], list[str]]
                 title=" ".join(rng.choices(VOCAB, WEIGHTS, k=6)).capitalize(), language=LANGS[i % len(LANGS)],
                 published_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 60)),
             ))
-        ids = store.upsert_documents(docs).ids
+        ids = store.write(document_store.upsert_documents, docs).ids
         doc_ids.extend(ids[:10] if len(doc_ids) < 1000 else [])
         sigs = []
         for j in range(0, len(ids), 20):
@@ -85,7 +88,7 @@ def load(store: Store, n: int, batch: int = 5000) -> tuple[list[str], list[str]]
                 evidence=[Evidence(document_id=d, role="match", span_start=0, span_end=20, score=rng.random())
                           for d in ev_docs],
             ))
-        store.upsert_signals(sigs)
+        store.write(signal_store.upsert_signals, sigs)
         sig_ids.extend(s.id for s in sigs[:5] if s.id and len(sig_ids) < 500)
         done = min(n, start + batch)
         rate = done / (time.perf_counter() - t0)
@@ -190,7 +193,7 @@ def seed_incidents(store: Store, n: int = 1_000) -> None:
     from fimiscope.store.cases import IncidentStore
     from fimiscope.store.tables_cases import incidents
 
-    with store.engine.connect() as c:
+    with store.connect() as c:
         if c.execute(sa.select(sa.func.count()).select_from(incidents)).scalar_one():
             return
         sig_ids = [r[0] for r in c.exec_driver_sql(f"SELECT id FROM signals ORDER BY random() LIMIT {2 * n}")]
@@ -227,7 +230,7 @@ def main() -> None:
 
     data = args.data_dir or Path(tempfile.mkdtemp(prefix="fimiscope-webbench-"))
     store = Store.open(None, data)
-    if store.max_document_seq() == 0:
+    if store.read(document_store.max_document_seq) == 0:
         t0 = time.perf_counter()
         load(store, args.n)
         print(f"load: {args.n:,} documents in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -236,7 +239,7 @@ def main() -> None:
     seed_incidents(store)
     import sqlalchemy as sa
 
-    with store.engine.connect() as c:
+    with store.connect() as c:
         n_docs = c.exec_driver_sql("SELECT count(*) FROM documents").scalar_one()
         n_sigs = c.exec_driver_sql("SELECT count(*) FROM signals").scalar_one()
         doc_ids = [r[0] for r in c.exec_driver_sql("SELECT id FROM documents ORDER BY random() LIMIT 50")]

@@ -46,6 +46,7 @@ from fimiscope.core.model import Document
 from fimiscope.detect.laundering import LaunderingStage, Params
 from fimiscope.index.minhash import jaccard, normalize, shingle_hashes
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 from fimiscope.store import laundering as db
 
 T0 = datetime(2020, 4, 1, 8, 0, tzinfo=UTC)
@@ -260,10 +261,10 @@ def run_stage(docs: list[Document], encoder: Any = None, params: Params | None =
     """Ingest into a fresh SQLite store, run the stage; external id -> cluster id."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(None, Path(tmp))
-        store.upsert_documents(docs)
+        store.write(document_store.upsert_documents, docs)
         stage = LaunderingStage(params or Params(), encoder=encoder)
         stage.run(store, batch_size=500, progress=lambda _d, _t: None)
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             import sqlalchemy as sa
 
             from fimiscope.store.tables import documents

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 
 from fimiscope.core.model import Document
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import watermarks as watermark_store
 
 STAGE = "extract.language"
 SENTENCES = [
@@ -22,7 +24,7 @@ SENTENCES = [
 
 
 def _languages_done(store: Store, up_to: int) -> tuple[int, int]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         done = c.execute(
             sa.text("SELECT count(*) FROM documents WHERE seq <= :w AND language IS NOT NULL"), {"w": up_to}
         ).scalar_one()
@@ -34,9 +36,8 @@ def _languages_done(store: Store, up_to: int) -> tuple[int, int]:
 def test_sigkill_mid_run_loses_nothing_and_resumes(database_url: str) -> None:
     store = Store.open(database_url)
     n = 12_000
-    store.upsert_documents(
-        [Document(text=f"{SENTENCES[i % 3]} ({i})", url=f"https://k.example/{i}") for i in range(n)]
-    )
+    store.write(document_store.upsert_documents,
+                [Document(text=f"{SENTENCES[i % 3]} ({i})", url=f"https://k.example/{i}") for i in range(n)])
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "fimiscope", "--database-url", database_url, "run", "--stage", STAGE,
            "--batch-size", "25", "--format", "json"]
@@ -44,7 +45,7 @@ def test_sigkill_mid_run_loses_nothing_and_resumes(database_url: str) -> None:
     deadline = time.monotonic() + 60
     mark = 0
     while time.monotonic() < deadline and proc.poll() is None:
-        mark = store.watermark(STAGE)
+        mark = store.read(watermark_store.watermark, STAGE)
         if mark >= 1_000:
             break
         time.sleep(0.02)
@@ -53,11 +54,11 @@ def test_sigkill_mid_run_loses_nothing_and_resumes(database_url: str) -> None:
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
 
-    killed_at = store.watermark(STAGE)
+    killed_at = store.read(watermark_store.watermark, STAGE)
     assert 0 < killed_at < n
     done, total = _languages_done(store, killed_at)
     assert done == total == killed_at  # every committed batch is complete
-    with store.engine.connect() as c:
+    with store.connect() as c:
         after = c.execute(
             sa.text("SELECT count(*) FROM documents WHERE seq > :w AND language IS NOT NULL"), {"w": killed_at}
         ).scalar_one()

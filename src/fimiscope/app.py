@@ -10,13 +10,13 @@ from ``fimiscope.api.auth``, then every module named in ``MOUNTS`` gets its
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -25,7 +25,6 @@ from fimiscope import __version__
 from fimiscope.api import auth
 from fimiscope.api.problems import install_error_handlers
 from fimiscope.config import Settings
-from fimiscope.core.errors import ConfigError
 from fimiscope.store import Store
 from fimiscope.web.render import STATIC_DIR, make_templates
 
@@ -49,31 +48,6 @@ MOUNTS: tuple[str, ...] = (
 )
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-@dataclass(slots=True)
-class WebSettings:
-    """Settings of the HTTP face (environment ``FIMISCOPE_*``), apart from the store's."""
-
-    # "auto": cookies get the Secure flag when the request came over https (behind a proxy,
-    # run uvicorn with --proxy-headers); "always" / "never" force it.
-    cookie_secure: str = field(default_factory=lambda: os.environ.get("FIMISCOPE_COOKIE_SECURE", "auto"))
-    session_hours: float = field(default_factory=lambda: float(os.environ.get("FIMISCOPE_SESSION_HOURS", "12")))
-    login_attempts: int = field(default_factory=lambda: int(os.environ.get("FIMISCOPE_LOGIN_ATTEMPTS", "5")))
-    login_window_s: float = field(default_factory=lambda: float(os.environ.get("FIMISCOPE_LOGIN_WINDOW_S", "300")))
-    worker: bool = field(default_factory=lambda: _env_bool("FIMISCOPE_WORKER", True))
-    worker_interval_s: float = field(
-        default_factory=lambda: float(os.environ.get("FIMISCOPE_WORKER_INTERVAL_S", "300"))
-    )
-
-    def __post_init__(self) -> None:
-        if self.cookie_secure not in {"auto", "always", "never"}:
-            raise ConfigError("FIMISCOPE_COOKIE_SECURE must be auto, always or never")
-
-
 class PipelineWorker:
     """Runs ``fimiscope.pipeline.run`` every ``interval`` seconds in a thread until stopped."""
 
@@ -95,7 +69,7 @@ class PipelineWorker:
 
         while not self._stop.is_set():
             try:
-                pipeline.run(self.store, batch_size=self.settings.batch_size)
+                pipeline.run(self.store, settings=self.settings)
                 self.last_error = None
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
@@ -123,20 +97,19 @@ def create_app(
     settings: Settings | None = None,
     *,
     store: Store | None = None,
-    web: WebSettings | None = None,
     worker: bool | None = None,
 ) -> FastAPI:
-    """The whole HTTP face over ``store`` (opened from ``settings`` when not given)."""
+    """The whole HTTP face over ``store`` (opened from ``settings`` when not given; ``Settings()``,
+    the environment's, when those are not given either). ``worker`` overrides the setting."""
     settings = settings or Settings()
-    web = web or WebSettings()
     if store is None:
-        store = Store.open(settings.database_url, settings.data_dir)
-    run_worker = web.worker if worker is None else worker
+        store = Store.from_settings(settings)
+    run_worker = settings.worker if worker is None else worker
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_worker:
-            app.state.worker = PipelineWorker(store, settings, web.worker_interval_s)
+            app.state.worker = PipelineWorker(store, settings, settings.worker_interval_s)
             app.state.worker.start()
         try:
             yield
@@ -156,13 +129,12 @@ def create_app(
     )
     app.state.store = store
     app.state.settings = settings
-    app.state.web = web
     app.state.nav = []
     app.state.worker = None
     app.state.templates = make_templates()
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    auth.install(app, store, web)
+    auth.install(app, store, settings)
     for mount in mounts():
         mount(app, store, settings)
     return app
@@ -185,13 +157,11 @@ def serve(
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run()
         return
-    # Child processes build the app from the environment (Settings() reads FIMISCOPE_*).
-    os.environ["FIMISCOPE_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url:
-        os.environ["FIMISCOPE_DATABASE_URL"] = settings.database_url
-    os.environ["FIMISCOPE_WORKER"] = "0"
-    store = Store.open(settings.database_url, settings.data_dir)  # migrates once, before the children
-    pipeline_worker = PipelineWorker(store, settings, WebSettings().worker_interval_s) if worker else None
+    # Child processes build the app from the environment (Settings() reads FIMISCOPE_*): hand
+    # them every setting, with the worker off (it runs once, here).
+    os.environ.update(dataclasses.replace(settings, worker=False).as_env())
+    store = Store.from_settings(settings)  # migrates once, before the children
+    pipeline_worker = PipelineWorker(store, settings, settings.worker_interval_s) if worker else None
     if pipeline_worker is not None:
         pipeline_worker.start()
     try:
@@ -206,4 +176,4 @@ def serve(
         store.close()
 
 
-__all__ = ["MOUNTS", "PipelineWorker", "WebSettings", "create_app", "mounts", "serve"]
+__all__ = ["MOUNTS", "PipelineWorker", "create_app", "mounts", "serve"]

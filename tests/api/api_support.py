@@ -13,6 +13,9 @@ from anyio.from_thread import start_blocking_portal
 
 from fimiscope.core.model import Affiliation, Document, Evidence, Provenance, Reliability, Signal, Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
 
 PASSWORD = "correct horse battery"
 TEXT = (
@@ -30,8 +33,7 @@ class Seeded:
 
 
 def seed(store: Store) -> Seeded:
-    store.add_source(
-        Source(
+    store.write(source_store.add_source, Source(
             name="rt.com",
             display_name="RT",
             country="RU",
@@ -40,9 +42,8 @@ def seed(store: Store) -> Seeded:
             reliability=Reliability.E,
             provenance=[Provenance(by="EEAS", where="https://euvsdisinfo.eu", when="2024-01-01")],
             lists=["eeas-fimi"],
-        )
-    )
-    store.add_source(Source(name="example-news.org", affiliation=Affiliation.INDEPENDENT))
+        ))
+    store.write(source_store.add_source, Source(name="example-news.org", affiliation=Affiliation.INDEPENDENT))
     docs = [
         Document(text=TEXT, url="https://rt.com/news/1", source="rt.com", title="Biolabs in Ukraine", language="en",
                  published_at=datetime(2026, 11, 1, 9, tzinfo=UTC)),
@@ -53,7 +54,7 @@ def seed(store: Store) -> Seeded:
                  source="example-news.org", title="Weather", language="en",
                  published_at=datetime(2026, 11, 3, 9, tzinfo=UTC)),
     ]
-    res = store.upsert_documents(docs)
+    res = store.write(document_store.upsert_documents, docs)
     ids = res.ids
     sigs = [
         Signal(type="laundering", title="RT biolab story copied without attribution", score=0.91, detector="test",
@@ -65,7 +66,7 @@ def seed(store: Store) -> Seeded:
         Signal(type="claim", title="Weak match on weather", score=0.12, detector="test", detector_version="1",
                key="s3", evidence=[Evidence(document_id=ids[2], role="match")]),
     ]
-    store.upsert_signals(sigs)
+    store.write(signal_store.upsert_signals, sigs)
     return Seeded(store=store, doc_ids=ids, signal_ids=[s.id for s in sigs if s.id])
 
 

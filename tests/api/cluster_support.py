@@ -13,7 +13,10 @@ from tests.detect.test_laundering import STORY, STORY_RU
 from fimiscope import pipeline
 from fimiscope.core.model import Affiliation, Claim, Document, Provenance, Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 from fimiscope.store import laundering as db
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
 from fimiscope.store.claims import add_claim
 
 FILLER = [
@@ -72,19 +75,20 @@ class Made:
 def make_cluster_and_claim(store: Store, now: datetime | None = None) -> Made:
     now = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
     t0 = now - timedelta(days=2)
-    store.add_source(
-        Source(name="rt.example", domain="rt.example", display_name="RT", affiliation=Affiliation.STATE_CONTROLLED,
-               provenance=[Provenance(by="test list")]),
-        replace=True,
-    )
-    store.add_source(Source(name="daily-news.example", affiliation=Affiliation.INDEPENDENT), replace=True)
-    store.add_source(Source(name="novosti.example", affiliation=Affiliation.UNKNOWN), replace=True)
+    with store.transaction() as c:
+        source_store.add_source(
+            c, Source(name="rt.example", domain="rt.example", display_name="RT",
+                      affiliation=Affiliation.STATE_CONTROLLED, provenance=[Provenance(by="test list")]),
+            replace=True,
+        )
+        source_store.add_source(c, Source(name="daily-news.example", affiliation=Affiliation.INDEPENDENT), replace=True)
+        source_store.add_source(c, Source(name="novosti.example", affiliation=Affiliation.UNKNOWN), replace=True)
 
     def doc(source: str, ext: str, paras: list[str], hours: float, lang: str = "en", title: str = "") -> Document:
         return Document(text="\n\n".join(paras), source=source, external_id=ext, url=f"https://{source}/{ext}",
                         title=title, language=lang, published_at=t0 + timedelta(hours=hours))
 
-    ids = store.upsert_documents([
+    ids = store.write(document_store.upsert_documents, [
         doc("rt.example", "a1", ["Moscow, 1 March.", *STORY], 0, title="Troops to join border exercise"),
         doc("daily-news.example", "b1", ["BREAKING", *STORY, "Share this article."], 3, title="Troops mass at border"),
         doc("novosti.example", "r1", STORY_RU, 6, lang="ru", title="Учения у границы"),
@@ -93,14 +97,14 @@ def make_cluster_and_claim(store: Store, now: datetime | None = None) -> Made:
     claim = add_claim(store, CLAIM)
     article = Document(text=ARTICLE, url="https://daily-news.example/vinnitsa", source="daily-news.example",
                        title="Vinnitsa depot", language="en", published_at=t0 + timedelta(hours=8))
-    article_id = store.upsert_documents([article]).ids[0]
-    pipeline.run(store, only=["laundering", "detect.claims"])
+    article_id = store.write(document_store.upsert_documents, [article]).ids[0]
+    pipeline.run(store, only=["detect.laundering", "detect.claims"])
 
-    with store.engine.connect() as c:
+    with store.connect() as c:
         cluster_id = db.clusters_of(c, [ids[0]])[ids[0]]
         assert db.get_cluster(c, cluster_id)["origin_document_id"] == ids[0]
-    launder = {s.key: s.id for s in store.list_signals(type="laundering", limit=1000)}
-    claim_sig = {s.key: s.id for s in store.list_signals(type="claim_match", limit=1000)}
+    launder = {s.key: s.id for s in store.read(signal_store.list_signals, type="laundering", limit=1000)}
+    claim_sig = {s.key: s.id for s in store.read(signal_store.list_signals, type="claim_match", limit=1000)}
     return Made(
         cluster_id=cluster_id, origin_id=ids[0], copy_id=ids[1], translation_id=ids[2],
         laundering_signal_id=str(launder[f"laundering:{ids[1]}"]), claim_id=claim.id,

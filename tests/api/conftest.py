@@ -11,7 +11,7 @@ import httpx
 import pytest
 from tests.api.api_support import PASSWORD, ASGIClient, Seeded, seed
 
-from fimiscope.app import WebSettings, create_app
+from fimiscope.app import create_app
 from fimiscope.config import Settings
 from fimiscope.store import Store
 from fimiscope.store import users as user_store
@@ -26,9 +26,7 @@ def seeded(store: Store) -> Seeded:
 
 @pytest.fixture
 def app(seeded: Seeded, tmp_path: Path):  # type: ignore[no-untyped-def]
-    return create_app(
-        Settings(data_dir=tmp_path), store=seeded.store, web=WebSettings(login_attempts=3), worker=False
-    )
+    return create_app(Settings(data_dir=tmp_path, login_attempts=3), store=seeded.store, worker=False)
 
 
 class Client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.api.api_support import Seeded
 
+from fimiscope.store import signals as signal_store
 from fimiscope.store import users as user_store
 
 
@@ -56,7 +57,7 @@ def test_csrf_is_required_on_session_posts(client_factory, seeded: Seeded) -> No
     assert form.status_code == 403
     ok = c.http.post("/triage/status", data={"ids": seeded.signal_ids[0], "status": "confirmed", "csrf_token": c.csrf})
     assert ok.status_code == 200 and ok.json()["changed"] == 1
-    assert seeded.store.get_signal(seeded.signal_ids[0]).status.value == "confirmed"
+    assert seeded.store.read(signal_store.get_signal, seeded.signal_ids[0]).status.value == "confirmed"
     assert c.http.post("/logout", data={"csrf_token": "no"}).status_code == 403
     assert c.http.post("/logout", data={"csrf_token": c.csrf}).status_code == 303
     assert c.http.get("/api/signals").status_code == 401  # the session is gone server-side
@@ -68,14 +69,15 @@ def test_viewer_cannot_change_status(client_factory, seeded: Seeded) -> None:
         "/api/signals/status", json={"ids": seeded.signal_ids, "status": "dismissed"}, headers={"X-CSRF-Token": c.csrf}
     )
     assert resp.status_code == 403 and "analyst" in resp.json()["detail"]
-    assert seeded.store.get_signal(seeded.signal_ids[0]).status.value == "new"
+    assert seeded.store.read(signal_store.get_signal, seeded.signal_ids[0]).status.value == "new"
     assert c.http.get("/api/signals").status_code == 200
 
 
 def test_bearer_token(client_factory, seeded: Seeded) -> None:
     c = client_factory()
     _id, token = user_store.create_token(seeded.store, "ana")
-    stored = seeded.store.engine.connect().exec_driver_sql("SELECT token_hash FROM api_tokens").scalar()
+    with seeded.store.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT token_hash FROM api_tokens").scalar()
     assert stored and token not in stored  # only a hash is kept
     auth = {"Authorization": f"Bearer {token}"}
     assert c.http.get("/api/me", headers=auth).json()["name"] == "ana"

@@ -13,6 +13,7 @@ from tests.api.cluster_support import MATCHED, Made, make_cluster_and_claim
 
 from fimiscope import pipeline
 from fimiscope.core.model import Document
+from fimiscope.store import documents as document_store
 from fimiscope.web.reports import find_chromium
 
 SECOND = [
@@ -31,12 +32,12 @@ def made(seeded: Seeded) -> Made:
 def _second_cluster(seeded: Seeded) -> None:
     """Two independent sites carrying the same farming story: a cluster with no flagged origin."""
     t = datetime.now(UTC) - timedelta(days=1)
-    seeded.store.upsert_documents([
+    seeded.store.write(document_store.upsert_documents, [
         Document(text="\n\n".join(SECOND), url=f"https://{s}/drought", source=s, title="Drought", language="de",
                  published_at=t + timedelta(hours=i))
         for i, s in enumerate(("farm-a.example", "farm-b.example"))
     ])
-    pipeline.run(seeded.store, only=["laundering"])
+    pipeline.run(seeded.store, only=["laundering"])  # a stage may be named by its last part
 
 
 def test_cluster_list_filters_and_pages(client_factory, seeded: Seeded, made: Made) -> None:

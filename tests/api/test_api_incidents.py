@@ -12,6 +12,7 @@ from tests.api.api_support import Seeded
 from tests.api.cluster_support import make_cluster_and_claim
 
 from fimiscope.share.markings import TLP2_IDS
+from fimiscope.store import signals as signal_store
 from fimiscope.store import users as user_store
 
 FULL = {
@@ -63,7 +64,7 @@ def test_create_from_signals_read_list_and_audit(client_factory, seeded: Seeded)
     assert rybar["amplifies"] == ["outlet:rt.com"]
     assert inc["first_seen"].startswith("2026-11-01") and "DISARM" in inc["disarm_version"]
     # Linking escalates the signals, as on the command line.
-    assert seeded.store.get_signal(seeded.signal_ids[0]).status.value == "escalated"
+    assert seeded.store.read(signal_store.get_signal, seeded.signal_ids[0]).status.value == "escalated"
 
     vic = client_factory("vic")
     assert vic.http.get(f"/api/incidents/{inc['id']}").json() == inc

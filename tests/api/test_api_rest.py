@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tests.api.api_support import SPAN, Seeded
 
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
+
 
 def test_lists_share_one_page_shape(client_factory, seeded: Seeded) -> None:
     c = client_factory("vic")
@@ -83,7 +86,7 @@ def test_signal_show_and_bulk_status(client_factory, seeded: Seeded) -> None:
     assert [s["id"] for s in c.http.get("/api/signals?status=dismissed").json()["items"]] == seeded.signal_ids[:2]
     one = c.http.post(f"/api/signals/{sid}/status", json={"status": "escalated"}, headers={"X-CSRF-Token": c.csrf})
     assert one.json()["status"] == "escalated"
-    assert seeded.store.get_signal(sid).status.value == "escalated"
+    assert seeded.store.read(signal_store.get_signal, sid).status.value == "escalated"
     missing = c.http.get("/api/signals/sig_nope")
     assert missing.status_code == 404 and missing.json()["title"] == "Not found"
 
@@ -109,16 +112,17 @@ def test_signal_report_is_self_contained(client_factory, seeded: Seeded) -> None
 
 
 def test_sources_page_shows_collection_health(client_factory, seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from fimiscope import pipeline
+    from fimiscope.collect import runner
     from fimiscope.config import Settings
     from fimiscope.core.model import Source
 
     good = tmp_path / "posts.jsonl"
     good.write_text('{"text": "A post about the harbour strike.", "url": "https://feed.example/1"}\n')
     store = seeded.store
-    store.add_source(Source(name="good-feed", kind="jsonl", location=str(good)))
-    store.add_source(Source(name="broken-feed", kind="jsonl", location=str(tmp_path / "missing.jsonl")))
-    pipeline.collect(store, Settings(data_dir=tmp_path), ["good-feed", "broken-feed"])
+    store.write(source_store.add_source, Source(name="good-feed", kind="jsonl", location=str(good)))
+    store.write(source_store.add_source,
+                Source(name="broken-feed", kind="jsonl", location=str(tmp_path / "missing.jsonl")))
+    runner.collect(store, Settings(data_dir=tmp_path), ["good-feed", "broken-feed"])
 
     page = client_factory("vic").http.get("/sources", headers={"Accept": "text/html"}).text
     row = {name: page.split(f'<tr id="{name}">', 1)[1].split("</tr>", 1)[0] for name in ("good-feed", "broken-feed")}

@@ -18,6 +18,7 @@ from fimiscope.app import PipelineWorker
 from fimiscope.config import Settings
 from fimiscope.core.model import Document
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 
 
 def test_users_cli(cli) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +87,7 @@ def test_serve_runs_uvicorn_and_stops_cleanly(tmp_path: Path, workers: int) -> N
 
 
 def test_pipeline_worker_runs_periodically_and_stops(sqlite_store: Store) -> None:
-    sqlite_store.upsert_documents([Document(text="hello world", url="https://example.org/1")])
+    sqlite_store.write(document_store.upsert_documents, [Document(text="hello world", url="https://example.org/1")])
     worker = PipelineWorker(sqlite_store, Settings(), interval=0.05)
     worker.start()
     deadline = time.monotonic() + 10

@@ -11,6 +11,7 @@ import pytest
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Incident
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store.cases import IncidentStore
 
 
@@ -148,7 +149,7 @@ def test_create_update_audit_link(cli: Any, database_url: str) -> None:
     assert ("bob", "update", "status", "open", "confirmed") in audit
     assert ("bob", "update", "techniques", ["T0049"], ["T0049", "T0049.001"]) in audit
     assert [a for a in audit if a[1] == "link-signal"] == [("carol", "link-signal", "signals", None, sid)]
-    assert store.get_signal(sid).status.value == "escalated"
+    assert store.read(signal_store.get_signal, sid).status.value == "escalated"
     listed = json.loads(cli("incidents", "list", "--format", "json").stdout)
     assert [i["id"] for i in listed] == [inc["id"]]
     tlp = inc["tlp"]

@@ -7,6 +7,8 @@ from tests.conftest import Cli
 
 from fimiscope.core.model import Document, Evidence, Signal
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
 
 SOURCE_KEYS = {
     "id", "name", "platform", "domain", "handle", "display_name", "country", "language", "affiliation",
@@ -75,8 +77,8 @@ def test_sources_import_registry_is_idempotent_and_rejects_bad_rows(cli: Cli, tm
 
 def test_signals_list_show_set_status(cli: Cli, database_url: str) -> None:
     store = Store.open(database_url)
-    doc_id = store.upsert_documents([Document(text="Some text", url="https://s.example/1")]).ids[0]
-    store.upsert_signals([
+    doc_id = store.write(document_store.upsert_documents, [Document(text="Some text", url="https://s.example/1")]).ids[0]
+    store.write(signal_store.upsert_signals, [
         Signal(type="laundering", title="strong", score=0.9, detector="t", detector_version="1", key="a",
                evidence=[Evidence(document_id=doc_id, span_start=0, span_end=4, score=0.9)]),
         Signal(type="claim_match", title="weak", score=0.2, detector="t", detector_version="1", key="b"),

@@ -17,6 +17,7 @@ from fimiscope.core.model import Document, Source
 from fimiscope.extract.html import extract
 from fimiscope.pipeline import ingest
 from fimiscope.store import Store
+from fimiscope.store import search as search_store
 
 ARTICLE = (
     "<html><head><title>{title}</title></head><body><nav>Home | World | Sport</nav><article><h1>{title}</h1>"
@@ -176,9 +177,9 @@ def test_file_items_round_trip_into_the_store(store: Store, tmp_path: Path) -> N
     tg_items, _ = run("telegram", tg)
     report = ingest(store, docs + tg_items)
     assert report.new == 4
-    hit = store.search("Report number 1")[0][0]
+    hit = store.read(search_store.search, "Report number 1")[0][0]
     assert hit.title == "Story 1" and "capital" in hit.text
-    assert store.search("выборах")[0][0].source == "telegram:c"
+    assert store.read(search_store.search, "выборах")[0][0].source == "telegram:c"
 
 
 @pytest.mark.parametrize("engine", ["trafilatura", "resiliparse"])

@@ -18,6 +18,7 @@ from tests.collect.webserver import LOREM, Site, article, site  # noqa: F401 - f
 
 from fimiscope.core.model import Source
 from fimiscope.store import Store
+from fimiscope.store import sources as source_store
 from fimiscope.store.tables import documents
 
 N_PAGES = 12
@@ -35,7 +36,7 @@ def _env() -> dict[str, str]:
 
 
 def _count(store: Store) -> int:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return int(c.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one())
 
 
@@ -64,7 +65,7 @@ def test_watch_stops_cleanly_and_resumes(tmp_path: Path, site: Site, signum: int
     for i in range(N_PAGES):
         site[f"/w/{i}"] = _slow_page(i)
     urls = " ".join(site.url(f"/w/{i}") for i in range(N_PAGES))
-    store.add_source(Source(name="watched", kind="page", location=urls, interval_s=3600))
+    store.write(source_store.add_source, Source(name="watched", kind="page", location=urls, interval_s=3600))
     cmd = [sys.executable, "-m", "fimiscope.cli", "--database-url", db, "collect", "--watch", "--format", "json"]
     code = "import sys; from fimiscope.cli import main; sys.argv[0] = 'fimiscope'; main()"
     proc = subprocess.Popen([sys.executable, "-c", code, *cmd[3:]], env=_env(), stdout=subprocess.PIPE,

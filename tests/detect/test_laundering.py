@@ -9,7 +9,11 @@ import pytest
 from fimiscope import pipeline
 from fimiscope.core.model import Affiliation, Document, Provenance, Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 from fimiscope.store import laundering as db
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
+from fimiscope.store import watermarks as watermark_store
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -74,24 +78,22 @@ def _doc(
 
 
 def _flag(store: Store, name: str, display: str | None = None) -> None:
-    store.add_source(
-        Source(
+    store.write(source_store.add_source, Source(
             name=name,
             domain=name,
             display_name=display,
             affiliation=Affiliation.STATE_CONTROLLED,
             provenance=[Provenance(by="test list")],
         ),
-        replace=True,
-    )
+        replace=True)
 
 
 def _run(store: Store) -> pipeline.StageReport:
-    return pipeline.run(store, only=["laundering"])[0]
+    return pipeline.run(store, only=["detect.laundering"])[0]
 
 
 def _clusters(store: Store) -> list[dict]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return [db.get_cluster(c, x["id"]) for x in db.list_clusters(c, limit=100)]
 
 
@@ -106,7 +108,7 @@ def test_same_language_copy_with_boilerplate_found_and_signalled(store: Store) -
         title="Troops mass at border",
     )
     unrelated = _doc("bakery.example", "c1", UNRELATED, hours=1)
-    store.upsert_documents([origin, copy, unrelated])
+    store.write(document_store.upsert_documents, [origin, copy, unrelated])
     report = _run(store)
     assert report.signals == 1
     clusters = _clusters(store)
@@ -119,24 +121,18 @@ def test_same_language_copy_with_boilerplate_found_and_signalled(store: Store) -
     assert edge["method"] == "near_duplicate"
     assert edge["lag_s"] == pytest.approx(3 * 3600)
     assert edge["attribution"] == "stripped"
-    (sig,) = store.list_signals(type="laundering") if _has_type_filter(store) else store.list_signals()
-    full = store.get_signal(sig.id)
+    (sig,) = store.read(signal_store.list_signals, type="laundering")
+    full = store.read(signal_store.get_signal, sig.id)
     assert full.details["attribution_stripped"] is True
     assert full.details["origin_document_id"] == cl["origin_document_id"]
     assert {e.role for e in full.evidence} >= {"origin", "copy"}
-
-
-def _has_type_filter(store: Store) -> bool:
-    import inspect
-
-    return "type" in inspect.signature(store.list_signals).parameters
 
 
 def test_partial_reuse_names_the_paragraph_and_credit_is_seen(store: Store) -> None:
     _flag(store, "rt.example", "RT")
     origin = _doc("rt.example", "a1", STORY, hours=0)
     mixed = _doc("blog.example", "m1", [OTHER_ARTICLE[0], STORY[2], OTHER_ARTICLE[1], "Source: RT"], hours=5)
-    store.upsert_documents([origin, mixed])
+    store.write(document_store.upsert_documents, [origin, mixed])
     _run(store)
     (cl,) = _clusters(store)
     (edge,) = cl["edges"]
@@ -147,8 +143,8 @@ def test_partial_reuse_names_the_paragraph_and_credit_is_seen(store: Store) -> N
     assert mixed.text[start:end] == STORY[2]
     assert edge["attribution"] == "credited"
     assert edge["details"]["credit"] == "RT"
-    (sig,) = store.list_signals()
-    full = store.get_signal(sig.id)
+    (sig,) = store.read(signal_store.list_signals)
+    full = store.read(signal_store.get_signal, sig.id)
     assert full.details["attribution_stripped"] is False
     spans = [(e.span_start, e.span_end) for e in full.evidence if e.role == "matched_paragraph"]
     assert spans == [(start, end)]
@@ -161,7 +157,7 @@ def test_translation_found_by_anchors_without_a_model(store: Store) -> None:
         _doc("bakery.example", f"u{i}", [text], hours=i, lang="en")
         for i, text in enumerate([*UNRELATED, *OTHER_ARTICLE])
     ]
-    store.upsert_documents([en, ru, *filler])
+    store.write(document_store.upsert_documents, [en, ru, *filler])
     _run(store)
     (cl,) = _clusters(store)
     assert {m["language"] for m in cl["members"]} == {"en", "ru"}
@@ -171,24 +167,22 @@ def test_translation_found_by_anchors_without_a_model(store: Store) -> None:
 
 
 def test_unrelated_articles_are_not_clustered(store: Store) -> None:
-    store.upsert_documents(
-        [
+    store.write(document_store.upsert_documents, [
             _doc("a.example", "1", STORY, hours=0),
             _doc("b.example", "2", UNRELATED, hours=1),
             _doc("c.example", "3", OTHER_ARTICLE, hours=2),
-        ]
-    )
+        ])
     _run(store)
     assert _clusters(store) == []
 
 
 def test_incremental_second_batch_matches_first_and_rerun_adds_nothing(store: Store) -> None:
     _flag(store, "rt.example")
-    store.upsert_documents([_doc("rt.example", "a1", STORY, hours=None)])
+    store.write(document_store.upsert_documents, [_doc("rt.example", "a1", STORY, hours=None)])
     _run(store)
     assert _clusters(store) == []
     # a copy arrives later; neither has a publication date: origin = first collected
-    store.upsert_documents([_doc("copy.example", "b1", STORY[:3], hours=None)])
+    store.write(document_store.upsert_documents, [_doc("copy.example", "b1", STORY[:3], hours=None)])
     report = _run(store)
     assert report.processed == 1 and report.signals == 1
     (cl,) = _clusters(store)
@@ -197,18 +191,18 @@ def test_incremental_second_batch_matches_first_and_rerun_adds_nothing(store: St
     assert "first collected" in cl["origin_reason"]
     assert cl["edges"][0]["lag_s"] is None
     # a third copy joins the same cluster, whose id stays
-    store.upsert_documents([_doc("third.example", "c1", STORY, hours=None)])
+    store.write(document_store.upsert_documents, [_doc("third.example", "c1", STORY, hours=None)])
     _run(store)
     (cl,) = _clusters(store)
     assert cl["id"] == first_id and cl["size"] == 3
-    n_signals = len(store.list_signals())
+    n_signals = len(store.read(signal_store.list_signals))
     assert n_signals == 2
     # re-running with nothing new adds nothing; re-running from scratch adds nothing twice
     assert _run(store).processed == 0
     with store.transaction() as conn:
-        store.set_watermark("laundering", 0, conn)
+        watermark_store.set_watermark(conn, "detect.laundering", 0)
     _run(store)
-    assert len(store.list_signals()) == n_signals
+    assert len(store.read(signal_store.list_signals)) == n_signals
     (cl,) = _clusters(store)
     assert cl["id"] == first_id
 
@@ -216,25 +210,21 @@ def test_incremental_second_batch_matches_first_and_rerun_adds_nothing(store: St
 def test_signal_only_when_origin_flagged_and_copy_not(store: Store) -> None:
     _flag(store, "rt.example")
     _flag(store, "mirror.example")
-    store.upsert_documents(
-        [
+    store.write(document_store.upsert_documents, [
             _doc("independent.example", "x", STORY, hours=0),  # origin not flagged
             _doc("rt.example", "y", STORY, hours=1),  # flagged copy of an unflagged origin
-        ]
-    )
+        ])
     _run(store)
-    assert store.list_signals() == []
-    store.upsert_documents(
-        [
+    assert store.read(signal_store.list_signals) == []
+    store.write(document_store.upsert_documents, [
             _doc("rt.example", "o2", OTHER_ARTICLE, hours=0),
             _doc("mirror.example", "m2", OTHER_ARTICLE, hours=1),  # flagged to flagged: no signal
             _doc("portal.example", "p2", OTHER_ARTICLE, hours=2),  # flagged to unflagged: signal
-        ]
-    )
+        ])
     _run(store)
-    sigs = store.list_signals()
+    sigs = store.read(signal_store.list_signals)
     assert len(sigs) == 1
-    assert store.get_signal(sigs[0].id).details["members"]
+    assert store.read(signal_store.get_signal, sigs[0].id).details["members"]
     stats = {s["source"]: s for s in _stats(store)}
     assert stats["portal.example"]["copies_of_flagged"] == 1
     assert stats["portal.example"]["median_lag_s"] == pytest.approx(7200)
@@ -242,7 +232,7 @@ def test_signal_only_when_origin_flagged_and_copy_not(store: Store) -> None:
 
 
 def _stats(store: Store) -> list[dict]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return db.source_stats(c)
 
 
@@ -252,7 +242,8 @@ def test_cli_detect_and_clusters(cli) -> None:  # type: ignore[no-untyped-def]
     store = Store.open(cli.database_url)
     try:
         _flag(store, "rt.example", "RT")
-        store.upsert_documents([_doc("rt.example", "a1", STORY, hours=0), _doc("copy.example", "b1", STORY, hours=2)])
+        store.write(document_store.upsert_documents,
+                    [_doc("rt.example", "a1", STORY, hours=0), _doc("copy.example", "b1", STORY, hours=2)])
     finally:
         store.close()
     out = json.loads(cli("detect", "laundering", "--format", "json").stdout)
@@ -285,7 +276,7 @@ def test_excerpt_cutting_across_paragraphs_is_found(store: Store) -> None:
     # the excerpt: the last two sentences of the first paragraph and the first of the second
     excerpt = " ".join([p1.split(". ", 1)[1], p2.split(". ")[0] + "."])
     host = _doc("host.example", "h", [UNRELATED[0], excerpt, UNRELATED[1]], hours=4)
-    store.upsert_documents([origin, host])
+    store.write(document_store.upsert_documents, [origin, host])
     _run(store)
     (cl,) = _clusters(store)
     (edge,) = cl["edges"]

@@ -80,11 +80,14 @@ def test_encode_cached_encodes_once_per_model_and_texts(tmp_path) -> None:  # ty
     assert not list(tmp_path.glob("*.tmp.npy"))
 
 
-def test_encoder_from_env(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from fimiscope.index.encoders import encoder_from_env
+def test_encoder_from_settings(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fimiscope.config import Settings
+    from fimiscope.index.encoders import encoder_from_settings
 
     monkeypatch.delenv("FIMISCOPE_ENCODER_PATH", raising=False)
-    assert encoder_from_env() is None
-    monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(tmp_path / "missing"))
+    assert encoder_from_settings(Settings()) is None
     with pytest.raises(ConfigError):
-        encoder_from_env()
+        encoder_from_settings(Settings(encoder_path=str(tmp_path / "missing")))
+    monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(tmp_path / "missing"))  # the same through the environment
+    with pytest.raises(ConfigError):
+        encoder_from_settings(Settings())

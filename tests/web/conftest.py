@@ -19,15 +19,22 @@ from tests.web.ui_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, P
 
 from fimiscope.core.model import Affiliation, Document, Evidence, Provenance, Reliability, Signal, Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
 from fimiscope.store import users as user_store
 
 
 def _seed(store: Store) -> tuple[list[str], list[str]]:
-    store.add_source(Source(name="rt.com", display_name="RT", country="RU", language="en",
-                            affiliation=Affiliation.STATE_CONTROLLED, reliability=Reliability.E,
-                            provenance=[Provenance(by="EEAS FIMI report", when="2024")], lists=["eeas-fimi"]))
-    store.add_source(Source(name="news-front.info", affiliation=Affiliation.STATE_LINKED, reliability=Reliability.D))
-    store.add_source(Source(name="daily-example.org", affiliation=Affiliation.INDEPENDENT, reliability=Reliability.B))
+    with store.transaction() as c:
+        source_store.add_source(c, Source(name="rt.com", display_name="RT", country="RU", language="en",
+                                          affiliation=Affiliation.STATE_CONTROLLED, reliability=Reliability.E,
+                                          provenance=[Provenance(by="EEAS FIMI report", when="2024")],
+                                          lists=["eeas-fimi"]))
+        source_store.add_source(c, Source(name="news-front.info", affiliation=Affiliation.STATE_LINKED,
+                                          reliability=Reliability.D))
+        source_store.add_source(c, Source(name="daily-example.org", affiliation=Affiliation.INDEPENDENT,
+                                          reliability=Reliability.B))
     now = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
     docs = [Document(text=TEXT, url="https://rt.com/news/1", source="rt.com", title="Biolabs in Ukraine",
                      language="en", published_at=now - timedelta(days=3))]
@@ -38,7 +45,7 @@ def _seed(store: Store) -> tuple[list[str], list[str]]:
             text=f"Report {i}: regional news about harbours, elections and the weather. " * 3,
             url=f"https://{srcs[i % 3]}/story/{i}", source=srcs[i % 3], title=f"Regional story {i}",
             language=langs[i % len(langs)], published_at=now - timedelta(days=i % 12)))
-    ids = store.upsert_documents(docs).ids
+    ids = store.write(document_store.upsert_documents, docs).ids
     start = TEXT.index(PHRASE)
     sigs = [
         Signal(type="laundering", title="RT biolab story republished without attribution", score=0.93,
@@ -55,7 +62,7 @@ def _seed(store: Store) -> tuple[list[str], list[str]]:
                detector="coordination", detector_version="1", key="ui-3",
                evidence=[Evidence(document_id=ids[2], role="member")]),
     ]
-    store.upsert_signals(sigs)
+    store.write(signal_store.upsert_signals, sigs)
     return ids, [s.id for s in sigs if s.id]
 
 

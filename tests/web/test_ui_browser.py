@@ -7,6 +7,8 @@ import re
 from playwright.sync_api import Page, expect
 from tests.web.ui_support import ARTIFACTS, PASSWORD, PHRASE, Live
 
+from fimiscope.store import signals as signal_store
+
 
 def _login(page: Page, live: Live, user: str = "ana") -> None:
     page.goto(f"{live.url}/triage")
@@ -44,8 +46,8 @@ def test_workbench_in_chromium(page: Page, live: Live) -> None:
     page.keyboard.press("d")
     expect(rows.nth(0).locator(".st")).to_have_text("dismissed")
     page.screenshot(path=str(ARTIFACTS / "triage.png"), full_page=True)
-    assert live.store.get_signal(live.signal_ids[1]).status.value == "confirmed"
-    assert live.store.get_signal(live.signal_ids[0]).status.value == "dismissed"
+    assert live.store.read(signal_store.get_signal, live.signal_ids[1]).status.value == "confirmed"
+    assert live.store.read(signal_store.get_signal, live.signal_ids[0]).status.value == "dismissed"
 
     # Bulk: select the remaining one with its checkbox, escalate.
     page.goto(f"{live.url}/triage")
@@ -53,7 +55,7 @@ def test_workbench_in_chromium(page: Page, live: Live) -> None:
     page.locator("#queue-table .pick").first.check()
     page.click("button[data-bulk=escalated]")
     expect(page.locator("#queue-table tbody tr .st").first).to_have_text("escalated")
-    assert live.store.get_signal(live.signal_ids[2]).status.value == "escalated"
+    assert live.store.read(signal_store.get_signal, live.signal_ids[2]).status.value == "escalated"
 
     # Document view: the evidence span is highlighted and links to the signals citing it.
     page.goto(f"{live.url}/documents/{live.doc_ids[0]}")
@@ -91,6 +93,6 @@ def test_viewer_reads_but_cannot_triage(page: Page, live: Live) -> None:
     expect(page.locator(".bulk")).to_be_hidden()
     page.keyboard.press("c")
     expect(page.locator(".toast")).to_contain_text("may not")
-    assert live.store.get_signal(live.signal_ids[0]).status.value == "new"
+    assert live.store.read(signal_store.get_signal, live.signal_ids[0]).status.value == "new"
     page.goto(f"{live.url}/signals/{live.signal_ids[0]}")
     expect(page.locator(".statusbtns")).to_have_count(0)

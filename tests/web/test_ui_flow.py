@@ -11,6 +11,8 @@ from playwright.sync_api import Page, expect
 from stix2validator import ValidationOptions, validate_instance
 from tests.web.ui_support import ARTIFACTS, PASSWORD, Live
 
+from fimiscope.store import signals as signal_store
+
 
 def test_from_a_demo_signal_to_a_shared_incident(page: Page, demo_live: Live) -> None:
     url = demo_live.url
@@ -33,7 +35,7 @@ def test_from_a_demo_signal_to_a_shared_incident(page: Page, demo_live: Live) ->
     page.keyboard.press("k")
     page.keyboard.press("c")
     expect(rows.first.locator(".st")).to_have_text("confirmed")
-    assert demo_live.store.get_signal(signal_id).status.value == "confirmed"
+    assert demo_live.store.read(signal_store.get_signal, signal_id).status.value == "confirmed"
     page.screenshot(path=str(ARTIFACTS / "flow-1-triage.png"), full_page=True)
 
     # The signal (c moved the cursor on; k comes back), then its laundering cluster: timeline
@@ -81,5 +83,5 @@ def test_from_a_demo_signal_to_a_shared_incident(page: Page, demo_live: Live) ->
     assert [p["external_references"][0]["external_id"] for p in objects if p["type"] == "attack-pattern"] == ["T0015"]
     amber = [o["id"] for o in objects if o["type"] == "marking-definition" and "amber" in json.dumps(o).lower()]
     assert amber and set(amber) & set(incident.get("object_marking_refs", []))
-    assert demo_live.store.get_signal(signal_id).status.value in {"confirmed", "escalated"}
+    assert demo_live.store.read(signal_store.get_signal, signal_id).status.value in {"confirmed", "escalated"}
     assert incident_id

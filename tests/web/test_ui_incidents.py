@@ -9,6 +9,8 @@ import re
 from playwright.sync_api import Page, expect
 from tests.web.ui_support import ARTIFACTS, Live, login
 
+from fimiscope.store import signals as signal_store
+
 
 def test_incident_from_a_signal_to_stix(page: Page, live: Live) -> None:
     login(page, live, "ana")
@@ -59,7 +61,7 @@ def test_incident_from_a_signal_to_stix(page: Page, live: Live) -> None:
     expect(audit.locator("tr[data-field='tlp']")).to_contain_text("green")
     expect(audit.locator("tr[data-field='tlp']")).to_contain_text("ana")
     page.screenshot(path=str(ARTIFACTS / "incident-editor.png"), full_page=True)
-    stored = live.store.get_signal(sid)
+    stored = live.store.read(signal_store.get_signal, sid)
     assert stored.status.value == "escalated"
 
     # Remove a technique again.

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fimiscope.api.problems import problem
+from fimiscope.config import Settings
 from fimiscope.store import Store
 from fimiscope.store import users as user_store
 from fimiscope.store.users import User
@@ -81,7 +82,7 @@ def _client_ip(scope: Scope) -> str:
 
 
 def cookie_secure(request: Request) -> bool:
-    mode = request.app.state.web.cookie_secure
+    mode = request.app.state.settings.cookie_secure
     return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
 
@@ -235,11 +236,11 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-def install(app: FastAPI, store: Store, web: Any) -> None:
-    limiter = LoginLimiter(web.login_attempts, web.login_window_s)
+def install(app: FastAPI, store: Store, settings: Settings) -> None:
+    limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
     app.state.login_limiter = limiter
     app.add_middleware(AuthMiddleware, store=store)
-    lifetime = timedelta(hours=web.session_hours)
+    lifetime = timedelta(hours=settings.session_hours)
 
     def login_page(request: Request, next_: str, error: str | None = None, status: int = 200) -> Response:
         token = secrets.token_urlsafe(24)

@@ -41,7 +41,7 @@ def list_page(
     offset: int = 0,
 ) -> wb.Page:
     kw: dict[str, Any] = {"min_size": min_size, "language": language, "origin_source": origin_source}
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         items = db.list_clusters(conn, limit=limit, offset=offset, **kw)
         total = db.count_clusters(conn, **kw)
     return wb.Page(items, total, limit, offset)
@@ -51,7 +51,7 @@ def cluster_detail(store: Store, cluster_id: str) -> dict[str, Any]:
     """The cluster as ``get_cluster`` gives it, with what an analyst reads off a chain spelled
     out: each member's lag behind the origin, each edge's stripped-attribution and
     language-change flags and the credit line found, and the signals raised on the copies."""
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         data = db.get_cluster(conn, cluster_id)
         signal_ids = db.cluster_signal_ids(conn, data)
     by_id = {m["document_id"]: m for m in data["members"]}
@@ -80,7 +80,7 @@ def _time(value: str | None) -> datetime | None:
 
 def trends(store: Store, days: int = 30) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
-        with store.engine.connect() as conn:
+        with store.connect() as conn:
             return {"days": days, **db.cluster_trends(conn, days=days)}
 
     data: dict[str, Any] = wb.cached(store, f"clusters:trends-{days}", compute, TRENDS_TTL_S)

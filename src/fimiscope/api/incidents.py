@@ -22,6 +22,7 @@ from fimiscope.core.model import Incident
 from fimiscope.core.serialize import plain
 from fimiscope.share.stix import export_bundle
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.cases import DisarmEntry, IncidentStore
 from fimiscope.store.users import User
@@ -85,7 +86,7 @@ def check_signals(store: Store, ids: Sequence[str]) -> list[str]:
     out = list(dict.fromkeys(s.strip() for s in ids if s.strip()))
     for sid in out:
         try:
-            store.get_signal(sid)
+            store.read(signal_store.get_signal, sid)
         except NotFound:
             raise InvalidInput(f"no signal {sid!r} to link (see /api/signals)") from None
     return out

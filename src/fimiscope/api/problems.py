@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fimiscope.core.errors import ConfigError, FimiscopeError, InvalidInput, NotFound, Refused
+from fimiscope.core.errors import FimiscopeError
 
 log = logging.getLogger("fimiscope.api")
 
@@ -83,7 +83,12 @@ def error_response(
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves the app as problem+json (or the HTML error page): one place decides."""
+    """The one place where errors become responses: problem+json, or the HTML error page.
+
+    A ``FimiscopeError`` carries its status (``http_status``); anything else is a bug and
+    answers 500 without details. There is deliberately no ``ValueError`` handler: parse user
+    input where it arrives and raise ``InvalidInput``.
+    """
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -100,20 +105,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(FimiscopeError)
     async def _ours(request: Request, exc: FimiscopeError) -> Response:
-        status = 500
-        if isinstance(exc, NotFound):
-            status = 404
-        elif isinstance(exc, InvalidInput | ConfigError):
-            status = 422
-        elif isinstance(exc, Refused):
-            status = 403
-        return error_response(request, status, str(exc))
-
-    @app.exception_handler(ValueError)
-    async def _value(request: Request, exc: ValueError) -> Response:
-        return error_response(request, 422, str(exc))
+        # The class knows its status (fimiscope.core.errors); a server-side failure is logged.
+        if exc.http_status >= 500:
+            log.warning("%s on %s: %s", type(exc).__name__, request.url.path, exc, exc_info=exc.__cause__)
+        return error_response(request, exc.http_status, str(exc), title=exc.title)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
+        # Not one of ours: a bug. Its traceback goes to the log, never to the client.
         log.exception("unhandled error on %s", request.url.path)
         return error_response(request, 500, "the server failed; the log has the details")

@@ -14,6 +14,10 @@ from fimiscope.config import Settings
 from fimiscope.core.model import Document, Signal, SignalStatus, Source
 from fimiscope.core.serialize import plain
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
+from fimiscope.store import stats as stats_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
 
@@ -92,7 +96,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @router.get("/sources/{name_or_id}", tags=["sources"], summary="One source")
     def sources_show(name_or_id: str, _u: User = viewer) -> dict[str, Any]:
-        src = store.get_source(name_or_id)
+        src = store.read(source_store.get_source, name_or_id)
         return source_json(src, wb.source_document_count(store, src))
 
     @router.get("/documents", tags=["documents"], summary="Search (q) or browse documents, newest first")
@@ -120,7 +124,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @router.get("/documents/{doc_id}", tags=["documents"], summary="One document with the evidence citing it")
     def documents_show(doc_id: str, _u: User = viewer) -> dict[str, Any]:
-        doc = store.get_document(doc_id)
+        doc = store.read(document_store.get_document, doc_id)
         data = document_json(doc)
         data["evidence"] = [plain(e) for e in wb.evidence_for_document(store, doc_id)]
         return data
@@ -155,7 +159,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @router.get("/signals/{signal_id}", tags=["signals"], summary="One signal with its evidence")
     def signals_show(signal_id: str, _u: User = viewer) -> dict[str, Any]:
-        sig = store.get_signal(signal_id)
+        sig = store.read(signal_store.get_signal, signal_id)
         data = signal_json(sig, evidence=True)
         docs = wb.documents_titles(store, [e.document_id for e in sig.evidence if e.document_id])
         for ev in data["evidence"]:
@@ -164,18 +168,18 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @router.post("/signals/status", tags=["signals"], summary="Change the status of many signals (analyst)")
     def signals_status(body: StatusChange, _u: User = analyst) -> dict[str, Any]:
-        changed = store.set_signal_status(body.ids, body.status.value)
+        changed = store.write(signal_store.set_signal_status, body.ids, body.status.value)
         return {"status": body.status.value, "changed": changed}
 
     @router.post("/signals/{signal_id}/status", tags=["signals"], summary="Change one signal's status (analyst)")
     def signal_status(signal_id: str, body: OneStatus, _u: User = analyst) -> dict[str, Any]:
-        store.get_signal(signal_id)  # 404 when unknown
-        store.set_signal_status([signal_id], body.status.value)
-        return signal_json(store.get_signal(signal_id))
+        store.read(signal_store.get_signal, signal_id)  # 404 when unknown
+        store.write(signal_store.set_signal_status, [signal_id], body.status.value)
+        return signal_json(store.read(signal_store.get_signal, signal_id))
 
     @router.get("/stats", tags=["stats"], summary="Counts of what the store holds (refreshed every 30 s)")
     def stats(_u: User = viewer) -> dict[str, Any]:
-        stats: dict[str, Any] = cached("stats", lambda: plain(store.stats()))
+        stats: dict[str, Any] = cached("stats", lambda: plain(store.read(stats_store.stats)))
         return stats
 
     @router.get("/overview", tags=["stats"], summary="Volumes by affiliation, language and day")

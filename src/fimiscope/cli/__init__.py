@@ -1,13 +1,11 @@
 """The command line. Each module in ``COMMANDS`` adds its commands to ``app`` when imported;
-``main`` is the one place that turns an error into a line on stderr and an exit code."""
+``fimiscope.cli.app`` turns errors into one line on stderr and an exit code."""
 
 from __future__ import annotations
 
 import importlib
-import sys
 
 from fimiscope.cli.app import app
-from fimiscope.core.errors import FimiscopeError
 
 __all__ = ["COMMANDS", "app", "main"]
 
@@ -43,11 +41,5 @@ _load_commands()
 
 
 def main() -> None:
-    try:
-        app()
-    except FimiscopeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    """The ``fimiscope`` console script (errors are translated in ``fimiscope.cli.app``)."""
+    app()

@@ -10,23 +10,33 @@ from typer.core import TyperGroup
 
 from fimiscope import __version__
 from fimiscope.config import Settings
-from fimiscope.core.errors import FimiscopeError
+from fimiscope.core.errors import FimiscopeError, from_os_error
+from fimiscope.store import Store
 
 
 class _Root(TyperGroup):
-    """Turns our errors into one line on stderr and a meaningful exit code (docs/cli.md)."""
+    """The one place where the command line turns an error into one line on stderr and an exit
+    code (docs/cli.md): a ``FimiscopeError`` knows its ``exit_code``; an OS error the command
+    did not expect (a full disk, a file it may not write) is translated here; anything else is
+    a bug and keeps its traceback."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except FimiscopeError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except ValueError as exc:  # e.g. an enum given a value it does not know
-            if type(exc) is not ValueError:
-                raise
-            typer.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
+            _fail(ctx, exc)
+        except OSError as exc:
+            _fail(ctx, from_os_error(exc))
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+def _fail(ctx: Any, exc: FimiscopeError) -> None:
+    # One line, whatever the message holds (a driver's message can span several).
+    line = " ".join(str(exc).split())
+    typer.echo(f"error: {line}", err=True)
+    ctx.exit(exc.exit_code)
 
 
 app = typer.Typer(
@@ -73,5 +83,11 @@ def _root(
 
 
 def settings(ctx: typer.Context) -> Settings:
+    """The settings of this invocation: environment, then the global options."""
     obj: Any = ctx.find_root().obj
     return obj if isinstance(obj, Settings) else Settings()
+
+
+def open_store(ctx: typer.Context) -> Store:
+    """The store this invocation names (``--data-dir`` / ``--database-url``), migrated."""
+    return Store.from_settings(settings(ctx))

@@ -8,11 +8,13 @@ from typing import Any
 import typer
 
 from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, settings
+from fimiscope.cli.app import app, detect_app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, progress, stdout
 from fimiscope.collect.claims_import import FORMATS, ImportedClaim, read_claims
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Claim, Provenance
+from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store.claims import ClaimRecord, add_claim, get_claim, list_claims, upsert_claims
 
 claims_app = typer.Typer(help="The database of debunked claims that documents are matched against.",
@@ -47,7 +49,7 @@ def import_(
             good.append(item)
         else:
             rejections.append(item)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     with progress("claims", len(good)):
         result = upsert_claims(store, [(g.claim, g.extras()) for g in good])
     if fmt == "json":
@@ -91,7 +93,7 @@ def add(
     if debunk_url and not debunk_url.lower().startswith(("http://", "https://")):
         raise InvalidInput(f"--debunk-url {debunk_url!r} is not an http(s) URL")
     rec = add_claim(
-        settings(ctx).open_store(),
+        open_store(ctx),
         Claim(
             text=text,
             title=title,
@@ -118,7 +120,7 @@ def list_(
 ) -> None:
     """List claims, most recently added first."""
     check_format(fmt)
-    rows = list_claims(settings(ctx).open_store(), language=language, limit=limit, offset=offset)
+    rows = list_claims(open_store(ctx), language=language, limit=limit, offset=offset)
     emit_list(rows, fmt, _COLUMNS, empty="No claims yet. Import some with `fimiscope claims import`.",
               to_json=ClaimRecord.as_dict)
 
@@ -131,7 +133,7 @@ def show(
 ) -> None:
     """Show one claim with its debunk and provenance."""
     check_format(fmt)
-    rec = get_claim(settings(ctx).open_store(), claim_id)
+    rec = get_claim(open_store(ctx), claim_id)
     emit_record(rec.as_dict(), fmt, title=rec.claim.title or rec.id)
 
 
@@ -147,7 +149,7 @@ def search(
     from fimiscope.detect.claims import matcher_for
     from fimiscope.store.claims import get_claims
 
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     _, matcher = matcher_for(store, lexical_only=True)
     hits = matcher.index.query(query, limit)
     found = get_claims(store, [h[0] for h in hits])
@@ -166,7 +168,7 @@ def _judged_pairs(store: Any, statuses: list[str]) -> list[dict[str, Any]]:
     for st in statuses:
         offset = 0
         while True:
-            batch = store.list_signals(type="claim_match", status=st, limit=1000, offset=offset)
+            batch = store.read(signal_store.list_signals, type="claim_match", status=st, limit=1000, offset=offset)
             if not batch:
                 break
             offset += len(batch)
@@ -195,7 +197,7 @@ def pairs(
 ) -> None:
     """Export analyst-judged (sentence, claim, verdict) pairs for evaluation."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     rows = _judged_pairs(store, status)
     emit_list(
         rows,
@@ -223,7 +225,7 @@ def eval_(
     from fimiscope.detect.claims import THRESHOLD, verdict_report
 
     threshold = THRESHOLD if threshold is None else threshold
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     report = verdict_report(_judged_pairs(store, ["confirmed", "dismissed"]), threshold=threshold,
                             target_precision=target)
     if fmt == "json":
@@ -254,10 +256,9 @@ def detect_claims(
     """Match new documents (all of them after new claims arrive) against the claim database."""
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = Store.from_settings(cfg)
     with progress("detect.claims") as update:
-        reports = pipeline.run(store, only=["detect.claims"], batch_size=cfg.batch_size,
-                               on_stage=lambda _c: update)
+        reports = pipeline.run(store, only=["detect.claims"], settings=cfg, on_stage=lambda _c: update)
     report = reports[0]
     if fmt == "json":
         emit_json(report)

@@ -9,9 +9,10 @@ from typing import Any
 
 import typer
 
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store, settings
 from fimiscope.cli.output import check_format, emit_list, plain, stderr
 from fimiscope.cli.sources import sources_app
+from fimiscope.store import Store
 
 
 def _report_json(r: Any) -> dict[str, Any]:
@@ -45,11 +46,11 @@ def collect_cmd(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Collect from sources (feeds, sitemaps, pages, crawls, files) into the store."""
-    from fimiscope import pipeline
+    from fimiscope.collect import runner
 
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = Store.from_settings(cfg)
     stop = _install_stop()
     if watch:
 
@@ -61,10 +62,10 @@ def collect_cmd(
                 msg = f"{r.source}: {r.status}, {r.items} items ({r.new} new)"
                 stderr.print(msg + (f" — {r.error}" if r.error else ""))
 
-        pipeline.watch(store, cfg, source or None, stop=stop, on_report=on_report)
+        runner.watch(store, cfg, source or None, stop=stop, on_report=on_report)
         stderr.print("stopped")
         return
-    reports = pipeline.collect(store, cfg, source or None, stop=stop)
+    reports = runner.collect(store, cfg, source or None, stop=stop)
     emit_list(
         reports,
         fmt,
@@ -92,7 +93,7 @@ def status(
     from fimiscope.store.collect import statuses
 
     check_format(fmt)
-    rows = statuses(settings(ctx).open_store(), days=days)
+    rows = statuses(open_store(ctx), days=days)
     emit_list(
         rows,
         fmt,

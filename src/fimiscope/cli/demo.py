@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,12 @@ import typer
 from fimiscope import pipeline
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, progress, stderr, stdout
-from fimiscope.config import Settings
+from fimiscope.collect import runner
+from fimiscope.config import Settings, is_set
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
+from fimiscope.store import stats as stats_store
 
 DEMO_DIR = Path("fimiscope-demo")
 
@@ -25,33 +29,31 @@ def _demo_settings(ctx: typer.Context) -> Settings:
     named = (
         root.params.get("data_dir") is not None
         or bool(root.params.get("database_url"))
-        or "FIMISCOPE_DATA_DIR" in os.environ
-        or "FIMISCOPE_DATABASE_URL" in os.environ
+        or is_set("FIMISCOPE_DATA_DIR")
+        or is_set("FIMISCOPE_DATABASE_URL")
     )
     if not named:
         cfg.data_dir = DEMO_DIR
     return cfg
 
 
-def load_scenario(store: Store, seed: int, scale: float) -> dict[str, Any]:
+def load_scenario(store: Store, seed: int, scale: float, settings: Settings | None = None) -> dict[str, Any]:
     """Store the scenario's sources, documents and (when the claims room is present) claims."""
     from fimiscope.demo.scenario import NETWORK_SITES, STATE_OUTLETS, build_scenario
 
     scenario = build_scenario(seed=seed, scale=scale)
-    created, _updated = store.merge_sources(scenario.sources)
+    created, _updated = store.write(source_store.merge_sources, scenario.sources)
     # The state outlets and the network that launders them are collected the way an analyst
     # would collect them: RSS feeds and article pages over HTTP (on loopback). The rest of the
     # scenario (independent outlets, social accounts) is imported as a dump would be.
     web = {d for d, *_ in STATE_OUTLETS} | {d for d, _ in NETWORK_SITES}
     served = [d for d in scenario.documents if d.url and d.source in web]
     report = pipeline.ingest(store, (d for d in scenario.documents if not (d.url and d.source in web)))
-    collected = collect_over_loopback(store, scenario.sources, served, sorted(web))
+    collected = collect_over_loopback(store, scenario.sources, served, sorted(web), settings or Settings())
     loaded: dict[str, Any] = {"sources_created": created, "documents_new": report.new + collected["new"],
                               "documents_unchanged": report.unchanged + collected["unchanged"],
                               "collected_over_http": collected["items"], "collect_errors": collected["errors"],
                               "claims": load_claims(store, scenario.claims)}
-    for hook in pipeline.demo_hooks():
-        loaded.update(hook(store, scenario))
     return loaded
 
 
@@ -72,40 +74,32 @@ def load_claims(store: Store, rows: list[dict[str, Any]]) -> int:
 
 
 def collect_over_loopback(
-    store: Store, sources: list[Any], docs: list[Any], domains: list[str]
+    store: Store, sources: list[Any], docs: list[Any], domains: list[str], settings: Settings
 ) -> dict[str, int]:
     """Serve ``docs`` as feeds + pages on 127.0.0.1 and collect them with the rss connector."""
     from fimiscope.demo.server import ScenarioServer
 
-    cfg = Settings()
-    cfg.allow_private_networks = True  # the demo's own loopback server, nothing else
-    saved_delay = os.environ.get("FIMISCOPE_FETCH_DELAY")
-    os.environ["FIMISCOPE_FETCH_DELAY"] = "0"  # no politeness pause towards ourselves
+    # The demo's own loopback server, nothing else: private addresses allowed, no politeness pause.
+    cfg = dataclasses.replace(settings, allow_private_networks=True, fetch_delay=0.0)
     totals = {"items": 0, "new": 0, "unchanged": 0, "errors": 0}
-    try:
-        with ScenarioServer(sources, docs) as server:
-            for domain in domains:
-                src = store.get_source(domain)
-                src.kind, src.location = "rss", server.feed_url(domain)
-                src.metadata = {**src.metadata, "served_by": "fimiscope demo (loopback, only while it runs)"}
-                store.add_source(src, replace=True)
-            for rep in pipeline.collect(store, cfg, domains):
-                totals["items"] += rep.items
-                totals["new"] += rep.new
-                totals["unchanged"] += rep.unchanged
-                totals["errors"] += len(rep.item_errors) + (1 if rep.error else 0)
-    finally:
-        if saved_delay is None:
-            os.environ.pop("FIMISCOPE_FETCH_DELAY", None)
-        else:
-            os.environ["FIMISCOPE_FETCH_DELAY"] = saved_delay
+    with ScenarioServer(sources, docs) as server:
+        for domain in domains:
+            src = store.read(source_store.get_source, domain)
+            src.kind, src.location = "rss", server.feed_url(domain)
+            src.metadata = {**src.metadata, "served_by": "fimiscope demo (loopback, only while it runs)"}
+            store.write(source_store.add_source, src, replace=True)
+        for rep in runner.collect(store, cfg, domains):
+            totals["items"] += rep.items
+            totals["new"] += rep.new
+            totals["unchanged"] += rep.unchanged
+            totals["errors"] += len(rep.item_errors) + (1 if rep.error else 0)
     return totals
 
 
 def summary(store: Store) -> dict[str, Any]:
-    stats = store.stats()
+    stats = store.read(stats_store.stats)
     by_type = Counter(stats["signals_by_type"])
-    top = [sig for kind in sorted(by_type) for sig in store.list_signals(type=kind, limit=3)]
+    top = [sig for kind in sorted(by_type) for sig in store.read(signal_store.list_signals, type=kind, limit=3)]
     return {
         "database": stats["database"],
         "documents": stats["documents"],
@@ -131,16 +125,16 @@ def demo(
     """Build a FICTIONAL scenario, store it, run every stage and summarise what was found."""
     check_format(fmt)
     cfg = _demo_settings(ctx)
-    store = cfg.open_store()
+    store = Store.from_settings(cfg)
     where = cfg.database_url or str(cfg.data_dir.resolve())
     stderr.print(f"fimiscope demo: fictional scenario (seed {seed}) into {where}")
     with progress("building and storing the scenario") as update:
-        loaded = load_scenario(store, seed, scale)
+        loaded = load_scenario(store, seed, scale, cfg)
         update(1, 1)
     reports = []
     for cls in pipeline.stages():
         with progress(cls.name) as update:
-            reports.extend(pipeline.run(store, only=[cls.name], batch_size=cfg.batch_size, on_stage=lambda _c: update))
+            reports.extend(pipeline.run(store, only=[cls.name], settings=cfg, on_stage=lambda _c: update))
     result = {"data": where, "loaded": loaded, "stages": [{"stage": r.stage, "processed": r.processed,
                                                            "signals": r.signals} for r in reports]}
     result.update(summary(store))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_record, plain
+from fimiscope.store import documents as document_store
 
 documents_app = typer.Typer(help="Look at stored documents.", no_args_is_help=True)
 app.add_typer(documents_app, name="documents")
@@ -19,8 +20,8 @@ def show(
 ) -> None:
     """Show a document: metadata, text and earlier versions."""
     check_format(fmt)
-    store = settings(ctx).open_store()
-    doc = store.get_document(doc_id)
+    store = open_store(ctx)
+    doc = store.read(document_store.get_document, doc_id)
     data = plain(doc)
     data.pop("raw", None)
     meta = data.pop("metadata")
@@ -29,6 +30,6 @@ def show(
     data["metadata"] = meta
     data["earlier_versions"] = [
         {"version": v["version"], "title": v["title"], "recorded_at": v["recorded_at"]}
-        for v in store.document_versions(doc_id)
+        for v in store.read(document_store.document_versions, doc_id)
     ]
     emit_record(plain(data), fmt, title=doc.title or doc.id)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fimiscope.cli.app import import_app, settings
+from fimiscope.cli.app import import_app, open_store
 from fimiscope.cli.output import check_format, emit_json, progress, stderr, stdout
 from fimiscope.collect.generic import ReadStats, open_input, parse_mapping, read_csv, read_jsonl
 from fimiscope.pipeline import IngestReport, ingest
@@ -41,7 +41,7 @@ def _report(report: IngestReport, fmt: str, path: Path) -> None:
 
 def _run(ctx: typer.Context, path: Path, items_for, fmt: str) -> None:  # type: ignore[no-untyped-def]
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     size = path.stat().st_size if path.exists() else 0
     stats = ReadStats()
     with open_input(path) as stream, progress(f"importing {path.name}", total=size or None) as update:

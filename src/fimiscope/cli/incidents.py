@@ -13,7 +13,7 @@ from fimiscope.cases import disarm
 from fimiscope.cases.confidence import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY, admiralty
 from fimiscope.cases.incidents import STATUSES, collect_changes, incident_json
 from fimiscope.cases.tlp import parse_tlp
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stdout
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Incident
@@ -151,7 +151,7 @@ def create(
 ) -> None:
     """Open an incident (from one or more signals)."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     tax = disarm.taxonomy(store)
     ch = collect_changes(
         tax,
@@ -192,7 +192,7 @@ def list_(
 ) -> None:
     """List incidents, most recently changed first."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     tax = disarm.taxonomy(store)
     rows = IncidentStore(store).list(status=status, tlp=parse_tlp(tlp) if tlp else None, limit=limit)
     emit_list(
@@ -221,7 +221,7 @@ def show(
 ) -> None:
     """One incident with its audit log."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     incs = IncidentStore(store)
     _show(incs.get(incident_id), fmt, disarm.taxonomy(store), incs.audit(incident_id))
 
@@ -255,7 +255,7 @@ def update(
 ) -> None:
     """Change an incident. List options add to what is there; every change is audited."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     tax = disarm.taxonomy(store)
     incs = IncidentStore(store)
     current = incs.get(incident_id)
@@ -299,7 +299,7 @@ def link_signal(
 ) -> None:
     """Link signals to an incident."""
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     inc = IncidentStore(store).link_signals(incident_id, signal_ids, who or default_analyst())
     _show(inc, fmt, disarm.taxonomy(store))
 
@@ -328,7 +328,7 @@ def disarm_list(
 ) -> None:
     """List techniques (or another kind) of the DISARM release in use."""
     check_format(fmt)
-    tax = disarm.taxonomy(settings(ctx).open_store())
+    tax = disarm.taxonomy(open_store(ctx))
     rows = tax.list(kind=kind, tactic=tactic)
     emit_list(rows, fmt, _ENTRY_COLUMNS, title=tax.version, to_json=lambda e: _entry_json(e, tax.version))
 
@@ -337,7 +337,7 @@ def disarm_list(
 def disarm_show(ctx: typer.Context, external_id: str = typer.Argument(...), fmt: str = _FMT) -> None:
     """One DISARM entry by id (T0049, T0049.001, TA05, C00006…)."""
     check_format(fmt)
-    tax = disarm.taxonomy(settings(ctx).open_store())
+    tax = disarm.taxonomy(open_store(ctx))
     e = tax.get(external_id)
     emit_record(_entry_json(e, tax.version), fmt, title=tax.version)
 
@@ -346,7 +346,7 @@ def disarm_show(ctx: typer.Context, external_id: str = typer.Argument(...), fmt:
 def disarm_search(ctx: typer.Context, words: list[str] = typer.Argument(...), fmt: str = _FMT) -> None:
     """Entries whose id, name or description hold all the words."""
     check_format(fmt)
-    tax = disarm.taxonomy(settings(ctx).open_store())
+    tax = disarm.taxonomy(open_store(ctx))
     rows = tax.search(" ".join(words))
     emit_list(
         rows,
@@ -365,5 +365,5 @@ def disarm_import(
     version: str = typer.Option(None, "--version", help="Release name, e.g. v1.7 (default: from the file name)."),
 ) -> None:
     """Load a DISARM release from its STIX bundle and use it from now on."""
-    used, count = disarm.import_release(settings(ctx).open_store(), path, version)
+    used, count = disarm.import_release(open_store(ctx), path, version)
     stdout.print(f"{used}: {count} entries imported; now in use.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, settings
+from fimiscope.cli.app import app, detect_app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
 from fimiscope.core.clock import lag_text
+from fimiscope.store import Store
 from fimiscope.store import laundering as db
 
 clusters_app = typer.Typer(help="Clusters of republished content and their chains.", no_args_is_help=True)
@@ -27,10 +28,10 @@ def detect_laundering(
     """Find republished and translated copies of new documents, update clusters, write signals."""
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = Store.from_settings(cfg)
     with progress("laundering") as update:
         (report,) = pipeline.run(
-            store, only=["laundering"], batch_size=batch_size or cfg.batch_size, on_stage=lambda _c: update
+            store, only=["detect.laundering"], settings=cfg, batch_size=batch_size, on_stage=lambda _c: update
         )
     if fmt == "json":
         emit_json(report)
@@ -47,8 +48,8 @@ def list_(
 ) -> None:
     """Clusters, most recently updated first."""
     check_format(fmt)
-    store = settings(ctx).open_store()
-    with store.engine.connect() as conn:
+    store = open_store(ctx)
+    with store.connect() as conn:
         rows = db.list_clusters(conn, limit=limit, min_size=min_size)
     emit_list(
         rows,
@@ -75,8 +76,8 @@ def show(
 ) -> None:
     """A cluster: its members (origin first) and its chain edges copier -> copied."""
     check_format(fmt)
-    store = settings(ctx).open_store()
-    with store.engine.connect() as conn:
+    store = open_store(ctx)
+    with store.connect() as conn:
         data = db.get_cluster(conn, cluster_id)
     if fmt == "json":
         emit_json(data)
@@ -127,8 +128,8 @@ def sources_stats(
 ) -> None:
     """Per source: copies, copies of flagged-origin content, stripped attribution, median lag."""
     check_format(fmt)
-    store = settings(ctx).open_store()
-    with store.engine.connect() as conn:
+    store = open_store(ctx)
+    with store.connect() as conn:
         rows = db.source_stats(conn)
     emit_list(
         rows,

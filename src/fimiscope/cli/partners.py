@@ -9,10 +9,11 @@ from typing import Any
 import typer
 
 from fimiscope.cases.tlp import TLP_LEVELS, parse_tlp
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store, settings
 from fimiscope.cli.incidents import default_analyst
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stderr, stdout
 from fimiscope.core.errors import InvalidInput
+from fimiscope.store import Store
 from fimiscope.store.share import Partner, ShareStore
 
 partners_app = typer.Typer(help="Partner organisations: TAXII credentials, grants, pulling.", no_args_is_help=True)
@@ -55,7 +56,7 @@ def add(
     from fimiscope.share import stix
 
     check_format(fmt)
-    shares = ShareStore(settings(ctx).open_store())
+    shares = ShareStore(open_store(ctx))
     known = {c["id"] for c in shares.collections()}
     reads, writes = _split(read), _split(write)
     missing = [c for c in [*reads, *writes] if c not in known]
@@ -92,7 +93,7 @@ def add(
 def list_(ctx: typer.Context, fmt: str = _FMT) -> None:
     """Partners and what each may see."""
     check_format(fmt)
-    rows = ShareStore(settings(ctx).open_store()).partners()
+    rows = ShareStore(open_store(ctx)).partners()
     emit_list(
         rows,
         fmt,
@@ -113,7 +114,7 @@ def list_(ctx: typer.Context, fmt: str = _FMT) -> None:
 @partners_app.command("show")
 def show(ctx: typer.Context, name: str = typer.Argument(...), fmt: str = _FMT) -> None:
     check_format(fmt)
-    emit_record(partner_json(ShareStore(settings(ctx).open_store()).partner(name)), fmt, title=f"Partner {name}")
+    emit_record(partner_json(ShareStore(open_store(ctx)).partner(name)), fmt, title=f"Partner {name}")
 
 
 @partners_app.command("update")
@@ -130,7 +131,7 @@ def update(
 ) -> None:
     """Change a partner's grants or the TAXII server we pull from."""
     check_format(fmt)
-    shares = ShareStore(settings(ctx).open_store())
+    shares = ShareStore(open_store(ctx))
     values: dict[str, Any] = {}
     known = {c["id"] for c in shares.collections()}
     for key, given in (("read_collections", read), ("write_collections", write)):
@@ -157,7 +158,7 @@ def update(
 def revoke(ctx: typer.Context, name: str = typer.Argument(...), fmt: str = _FMT) -> None:
     """Revoke a partner's credential at once."""
     check_format(fmt)
-    p = ShareStore(settings(ctx).open_store()).revoke(name)
+    p = ShareStore(open_store(ctx)).revoke(name)
     emit_record(partner_json(p), fmt, title=f"Partner {name} revoked")
 
 
@@ -167,7 +168,7 @@ def review(ctx: typer.Context, name: str = typer.Argument(None), fmt: str = _FMT
     from fimiscope.share import taxii_server
 
     check_format(fmt)
-    rows = taxii_server.quarantined(settings(ctx).open_store(), name)
+    rows = taxii_server.quarantined(open_store(ctx), name)
     emit_list(
         rows,
         fmt,
@@ -193,7 +194,7 @@ def accept(
     """Move reviewed writes from quarantine into the collection they were written to."""
     from fimiscope.share import taxii_server
 
-    n = taxii_server.accept(settings(ctx).open_store(), pks or None, name)
+    n = taxii_server.accept(open_store(ctx), pks or None, name)
     stdout.print(f"{n} objects accepted")
 
 
@@ -209,7 +210,9 @@ def pull(
 
     check_format(fmt)
     s = settings(ctx)
-    res = taxii_client.pull(s.open_store(), name, who or default_analyst(), allow_private=s.allow_private_networks)
+    res = taxii_client.pull(
+        Store.from_settings(s), name, who or default_analyst(), allow_private=s.allow_private_networks
+    )
     emit_list(
         res,
         fmt,
@@ -234,14 +237,14 @@ def collection_add(
     description: str = typer.Option("", "--description"),
 ) -> None:
     """Create a TAXII collection."""
-    ShareStore(settings(ctx).open_store()).add_collection(collection_id, title or collection_id, description)
+    ShareStore(open_store(ctx)).add_collection(collection_id, title or collection_id, description)
     stdout.print(f"collection {collection_id} ready")
 
 
 @collection_app.command("list")
 def collection_list(ctx: typer.Context, fmt: str = _FMT) -> None:
     check_format(fmt)
-    rows = ShareStore(settings(ctx).open_store()).collections()
+    rows = ShareStore(open_store(ctx)).collections()
     emit_list(rows, fmt, [("id", lambda c: c["id"]), ("title", lambda c: c["title"])], title="TAXII collections")
 
 
@@ -254,7 +257,7 @@ def publish(
     """Offer incidents in a collection; each partner sees only what its TLP and grants allow."""
     from fimiscope.share import stix, taxii_server
 
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     bundle = stix.export_bundle(store, incident)
     new, known = taxii_server.publish(store, collection_id, bundle["objects"])
     stdout.print(f"{collection_id}: {new} objects added, {known} already there")

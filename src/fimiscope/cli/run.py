@@ -5,30 +5,33 @@ from __future__ import annotations
 import typer
 
 from fimiscope import pipeline
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
+from fimiscope.store import Store
+from fimiscope.store import stats as stats_store
 
 
 @app.command("run")
 def run(
     ctx: typer.Context,
-    stage: list[str] = typer.Option([], "--stage", help="Run only this stage (repeatable)."),
+    stage: list[str] = typer.Option(
+        [], "--stage", help="Run only this stage (repeatable): detect.laundering, or laundering for short."
+    ),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Documents per committed batch."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Run every stage on what is new since its last run. Safe to interrupt and re-run."""
     check_format(fmt)
+    chosen = set(pipeline.stage_names(stage)) if stage else None  # an unknown name fails before any work
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = Store.from_settings(cfg)
     reports = []
     for cls in pipeline.stages():
-        if stage and cls.name not in stage:
+        if chosen is not None and cls.name not in chosen:
             continue
         with progress(cls.name) as update:
-            size = batch_size or cfg.batch_size
-            reports.extend(pipeline.run(store, only=[cls.name], batch_size=size, on_stage=lambda _c: update))
-    if stage and not reports:
-        pipeline.run(store, only=stage)  # raises the clear "unknown stage" error
+            reports.extend(pipeline.run(store, only=[cls.name], settings=cfg, batch_size=batch_size,
+                                        on_stage=lambda _c: update))
     if fmt == "json":
         emit_json(reports)
         return
@@ -52,7 +55,7 @@ def stats(
 ) -> None:
     """Counts of what the store holds."""
     check_format(fmt)
-    data = settings(ctx).open_store().stats()
+    data = open_store(ctx).read(stats_store.stats)
     if fmt == "json":
         emit_json(data)
     else:

@@ -6,10 +6,11 @@ from datetime import datetime
 
 import typer
 
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_list
 from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
+from fimiscope.store import search as search_store
 
 
 def _when(value: str | None, name: str) -> datetime | None:
@@ -39,9 +40,10 @@ def search(
 ) -> None:
     """Search documents by words in their title and text, best match first."""
     check_format(fmt)
-    store = settings(ctx).open_store()
-    hits = store.search(
-        query, language=lang, source=source, since=_when(since, "since"), until=_when(until, "until"), limit=limit
+    store = open_store(ctx)
+    hits = store.read(
+        search_store.search, query, language=lang, source=source, since=_when(since, "since"),
+        until=_when(until, "until"), limit=limit,
     )
     emit_list(
         hits,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from fimiscope.cli.app import export_app, import_app, settings
+from fimiscope.cli.app import export_app, import_app, open_store
 from fimiscope.cli.incidents import default_analyst
 from fimiscope.cli.output import check_format, emit_json, stdout
 from fimiscope.core.errors import InvalidInput
@@ -23,7 +23,7 @@ def export_stix(
     """Export incidents as a STIX 2.1 bundle (OpenCTI-compatible)."""
     from fimiscope.share import stix  # stix2 is slow to import: only when used
 
-    bundle = stix.export_bundle(settings(ctx).open_store(), incident)
+    bundle = stix.export_bundle(open_store(ctx), incident)
     text = json.dumps(bundle, indent=2, ensure_ascii=False)
     if output is None:
         sys.stdout.write(text + "\n")
@@ -50,7 +50,7 @@ def import_stix(
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
     objects = stix.parse_bundle(data)
-    res = stix.import_objects(settings(ctx).open_store(), objects, f"import:{path.name}", who or default_analyst())
+    res = stix.import_objects(open_store(ctx), objects, f"import:{path.name}", who or default_analyst())
     if fmt == "json":
         emit_json(res)
         return

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import FORMATS_JSONL, check_format, emit_json, emit_list, emit_record, plain, stdout
 from fimiscope.core.model import SignalStatus
+from fimiscope.store import signals as signal_store
 
 signals_app = typer.Typer(help="Signals found by the detectors.", no_args_is_help=True)
 app.add_typer(signals_app, name="signals")
@@ -26,9 +27,10 @@ def list_(
     """List signals, strongest first."""
     check_format(fmt, FORMATS_JSONL)
     if status:
-        SignalStatus(status)
-    rows = settings(ctx).open_store().list_signals(
-        type=type_, status=status, min_score=min_score, limit=limit, offset=offset, order=sort
+        status = SignalStatus.parse(status).value
+    rows = open_store(ctx).read(
+        signal_store.list_signals, type=type_, status=status, min_score=min_score, limit=limit, offset=offset,
+        order=sort,
     )
     emit_list(
         rows,
@@ -52,7 +54,7 @@ def show(
 ) -> None:
     """Show one signal with its evidence."""
     check_format(fmt, FORMATS_JSONL)
-    sig = settings(ctx).open_store().get_signal(signal_id)
+    sig = open_store(ctx).read(signal_store.get_signal, signal_id)
     if fmt in ("json", "jsonl"):
         emit_json(sig) if fmt == "json" else stdout.print_json(data=plain(sig), indent=None)
         return
@@ -82,8 +84,8 @@ def set_status(
 ) -> None:
     """Record an analyst's verdict on one or more signals."""
     check_format(fmt)
-    value = SignalStatus(status).value
-    changed = settings(ctx).open_store().set_signal_status(signal_ids, value)
+    value = SignalStatus.parse(status).value
+    changed = open_store(ctx).write(signal_store.set_signal_status, signal_ids, value)
     if fmt == "json":
         emit_json({"status": value, "changed": changed})
     else:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import typer
 
-from fimiscope.cli.app import app, settings
+from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stdout
 from fimiscope.collect.registry import read_registry
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import RELIABILITY_LABELS, Affiliation, Provenance, Reliability, Source
+from fimiscope.store import sources as source_store
 
 sources_app = typer.Typer(help="The source registry: outlets, accounts, channels.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -114,7 +115,7 @@ def add(
         interval_s=parse_interval(interval),
         metadata=metadata,
     )
-    saved = settings(ctx).open_store().add_source(src, replace=replace)
+    saved = open_store(ctx).write(source_store.add_source, src, replace=replace)
     if fmt == "json":
         emit_json(source_json(saved))
     else:
@@ -131,7 +132,7 @@ def list_(
 ) -> None:
     """List sources with their affiliation and reliability."""
     check_format(fmt)
-    rows = settings(ctx).open_store().list_sources(affiliation=affiliation, limit=None if flagged else limit)
+    rows = open_store(ctx).read(source_store.list_sources, affiliation=affiliation, limit=None if flagged else limit)
     if flagged:
         rows = [s for s in rows if s.affiliation.flagged][:limit]
     emit_list(
@@ -159,7 +160,7 @@ def show(
 ) -> None:
     """Show one source with its provenance."""
     check_format(fmt)
-    src = settings(ctx).open_store().get_source(name)
+    src = open_store(ctx).read(source_store.get_source, name)
     data = source_json(src)
     if fmt != "json":
         data["reliability"] = f"{src.reliability.value} ({RELIABILITY_LABELS[src.reliability]})"
@@ -174,7 +175,7 @@ def remove(
 ) -> None:
     """Remove a source from the registry. Its documents stay, detached from it."""
     check_format(fmt)
-    src = settings(ctx).open_store().remove_source(name)
+    src = open_store(ctx).write(source_store.remove_source, name)
     if fmt == "json":
         emit_json({"removed": src.name, "id": src.id})
     else:
@@ -193,7 +194,7 @@ def import_(
     """Import a source registry with affiliations and provenance. Re-importing changes nothing."""
     check_format(fmt)
     items, rejections = read_registry(path, registry_format)
-    created, updated = settings(ctx).open_store().merge_sources(items)
+    created, updated = open_store(ctx).write(source_store.merge_sources, items)
     if fmt == "json":
         emit_json(
             {

@@ -1,7 +1,7 @@
 """What every connector shares: the items it yields and how it registers.
 
 A connector turns one source into items and nothing more: it never writes to the store.
-The runner (``fimiscope.pipeline.collect``) extracts pages, stores documents, records
+The runner (``fimiscope.collect.runner``) extracts pages, stores documents, records
 errors against the source and persists the connector's state between runs.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from fimiscope.config import Settings
 from fimiscope.core.model import Document, Source
 
 
@@ -45,7 +46,7 @@ class CollectContext:
     """What a connector may use. ``state`` is persisted per source between runs (ETags,
     cursors, seen URLs); a connector updates it in place as items are yielded."""
 
-    settings: Any  # fimiscope.config.Settings (kept untyped: collect imports only core)
+    settings: Settings
     state: dict[str, Any] = field(default_factory=dict)
     fetcher: Any = None  # fimiscope.collect.fetch.Fetcher for web connectors
     log: Callable[[str], None] = lambda _msg: None
@@ -68,12 +69,22 @@ def connector(cls: type[Connector]) -> type[Connector]:
     return cls
 
 
+# Every module that defines connectors. A new kind of source adds one line.
+CONNECTOR_MODULES: tuple[str, ...] = (
+    "fimiscope.collect.crawl",
+    "fimiscope.collect.files",
+    "fimiscope.collect.page",
+    "fimiscope.collect.rss",
+    "fimiscope.collect.sitemap",
+    "fimiscope.collect.telegram",
+    "fimiscope.collect.warc",
+)
+
+
 def connectors() -> dict[str, type[Connector]]:
+    """Every connector by kind (the modules of ``CONNECTOR_MODULES`` are imported by name)."""
     import importlib
-    import pkgutil
 
-    import fimiscope.collect as pkg
-
-    for info in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"fimiscope.collect.{info.name}")
+    for module in CONNECTOR_MODULES:
+        importlib.import_module(module)
     return dict(sorted(_CONNECTORS.items()))

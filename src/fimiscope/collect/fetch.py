@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import codecs
 import ipaddress
-import os
 import random
 import re
 import socket
@@ -38,8 +37,9 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from fimiscope.config import Settings
 from fimiscope.core.clock import utcnow
-from fimiscope.core.errors import ConfigError, FimiscopeError, Refused
+from fimiscope.core.errors import FimiscopeError, Refused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -77,7 +77,7 @@ class FetchError(FimiscopeError):
 
 @dataclass(slots=True)
 class FetchPolicy:
-    """Limits and safety rules. ``from_settings`` reads them from Settings and FIMISCOPE_* env."""
+    """Limits and safety rules; ``from_settings`` takes them from the settings table."""
 
     user_agent: str = "fimiscope/0.1"
     allow_private_networks: bool = False
@@ -99,44 +99,32 @@ class FetchPolicy:
     verify: Any = True  # TLS verification: True (certifi), an ssl.SSLContext, or a CA bundle path
 
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> FetchPolicy:
+    def from_settings(cls, settings: Settings, **overrides: Any) -> FetchPolicy:
+        """The policy of ``settings`` (the ``FIMISCOPE_FETCH_*`` rows of the settings table)."""
         hosts: set[str] = set()
         nets: list[IPNetwork] = []
-        allow = getattr(settings, "network_allowlist", None) or os.environ.get("FIMISCOPE_NETWORK_ALLOWLIST", "")
-        items = allow if isinstance(allow, list | tuple | set | frozenset) else str(allow).replace(",", " ").split()
-        for item in items:
+        for item in settings.network_allowlist.replace(",", " ").split():
             try:
                 nets.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
                 hosts.add(item.lower().rstrip("."))
         policy = cls(
-            user_agent=str(getattr(settings, "user_agent", None) or "fimiscope/0.1"),
-            allow_private_networks=bool(getattr(settings, "allow_private_networks", False)),
+            user_agent=settings.user_agent,
+            allow_private_networks=settings.allow_private_networks,
             allow_hosts=frozenset(hosts),
             allow_networks=tuple(nets),
-            obey_robots=os.environ.get("FIMISCOPE_OBEY_ROBOTS", "1").strip().lower() not in {"0", "false", "no", "off"},
+            obey_robots=settings.obey_robots,
+            per_host_delay=settings.fetch_delay,
+            per_host_concurrency=settings.fetch_concurrency,
+            deadline=settings.fetch_deadline,
+            read_timeout=settings.fetch_read_timeout,
+            max_bytes=settings.fetch_max_bytes,
+            retries=settings.fetch_retries,
+            backoff_base=settings.fetch_backoff,
         )
-        for env, name, kind in _ENV_KNOBS:
-            raw = os.environ.get(env)
-            if raw:
-                try:
-                    setattr(policy, name, kind(raw))
-                except ValueError:
-                    raise ConfigError(f"{env}={raw!r} is not a number") from None
         for name, value in overrides.items():
             setattr(policy, name, value)
         return policy
-
-
-_ENV_KNOBS: tuple[tuple[str, str, type], ...] = (
-    ("FIMISCOPE_FETCH_DELAY", "per_host_delay", float),
-    ("FIMISCOPE_FETCH_CONCURRENCY", "per_host_concurrency", int),
-    ("FIMISCOPE_FETCH_DEADLINE", "deadline", float),
-    ("FIMISCOPE_FETCH_READ_TIMEOUT", "read_timeout", float),
-    ("FIMISCOPE_FETCH_MAX_BYTES", "max_bytes", int),
-    ("FIMISCOPE_FETCH_RETRIES", "retries", int),
-    ("FIMISCOPE_FETCH_BACKOFF", "backoff_base", float),
-)
 
 
 def address_refusal(addr: IPAddress) -> str | None:
@@ -351,7 +339,9 @@ class Fetcher:
         self.requests = 0  # HTTP requests sent (for tests and benchmarks)
 
     @classmethod
-    def from_settings(cls, settings: Any, validators: dict[str, dict[str, str]] | None = None, **kw: Any) -> Fetcher:
+    def from_settings(
+        cls, settings: Settings, validators: dict[str, dict[str, str]] | None = None, **kw: Any
+    ) -> Fetcher:
         return cls(FetchPolicy.from_settings(settings, **kw), validators=validators)
 
     def close(self) -> None:

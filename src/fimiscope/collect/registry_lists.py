@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fimiscope.collect.registry import RegistryRejection, registry_detector, registry_format
-from fimiscope.core.model import Affiliation, Provenance, Source
+from fimiscope.core.model import AFFILIATION_SEVERITY, Affiliation, Provenance, Source
 
 LAUNDROMAT_REPO = "https://github.com/ASD-at-GMF/disinfo-laundromat"
 DIMA_REPO = "https://github.com/M82-project/DIMA_Plugin_Chrome"
@@ -83,16 +83,6 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-_SEVERITY = [
-    Affiliation.OFFICIAL_STATE,
-    Affiliation.STATE_CONTROLLED,
-    Affiliation.STATE_LINKED,
-    Affiliation.STATE_ALIGNED,
-    Affiliation.INDEPENDENT,
-    Affiliation.UNKNOWN,
-]
-
-
 def _add(
     items: dict[str, Source],
     domain: str,
@@ -104,7 +94,7 @@ def _add(
     src = items.get(domain)
     if src is None:
         src = items[domain] = Source(name=domain, domain=domain)
-    if _SEVERITY.index(aff) < _SEVERITY.index(src.affiliation):
+    if AFFILIATION_SEVERITY.index(aff) < AFFILIATION_SEVERITY.index(src.affiliation):
         src.affiliation = aff
     if prov not in src.provenance:
         src.provenance.append(prov)

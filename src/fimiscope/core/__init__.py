@@ -1,6 +1,6 @@
 """Domain types, ids, clocks and errors. No I/O; imports nothing else of ours."""
 
-from fimiscope.core.errors import ConfigError, FimiscopeError, InvalidInput, NotFound, Refused
+from fimiscope.core.errors import ConfigError, FimiscopeError, InvalidInput, NotFound, Refused, Unavailable
 from fimiscope.core.ids import new_id
 from fimiscope.core.model import (
     Actor,
@@ -35,5 +35,6 @@ __all__ = [
     "Signal",
     "SignalStatus",
     "Source",
+    "Unavailable",
     "new_id",
 ]

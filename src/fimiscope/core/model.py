@@ -48,6 +48,16 @@ FLAGGED_AFFILIATIONS = frozenset(
     }
 )
 
+# Most severe first: when two lists disagree about a source, the more severe tier wins.
+AFFILIATION_SEVERITY = (
+    Affiliation.OFFICIAL_STATE,
+    Affiliation.STATE_CONTROLLED,
+    Affiliation.STATE_LINKED,
+    Affiliation.STATE_ALIGNED,
+    Affiliation.INDEPENDENT,
+    Affiliation.UNKNOWN,
+)
+
 
 class Reliability(StrEnum):
     """Admiralty (NATO) source reliability grade."""
@@ -84,6 +94,15 @@ class SignalStatus(StrEnum):
     CONFIRMED = "confirmed"
     DISMISSED = "dismissed"
     ESCALATED = "escalated"
+
+    @classmethod
+    def parse(cls, value: str) -> SignalStatus:
+        """The status an analyst typed; InvalidInput naming the choices when it is not one."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            allowed = ", ".join(s.value for s in cls)
+            raise InvalidInput(f"unknown status {value!r}; use one of: {allowed}") from None
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ all stored claims; each candidate gets a calibrated probability from its score c
 (``fimiscope.index.bm25.calibrated``); the best unit per claim above the threshold becomes a
 ``claim_match`` signal naming the sentence span(s), the claim and the debunk.
 
-With an encoder plug-in (``FIMISCOPE_ENCODER_PATH``, ``fimiscope.index.encoders``) every unit
+With an encoder plug-in (setting ``encoder_path``, ``fimiscope.index.encoders``) every unit
 also retrieves its nearest claims by cosine; the two candidate lists are fused (reciprocal
 rank fusion) and each candidate is scored by a calibration that adds the cosine. Claims are
 encoded once per claim set (new claims only, when claims are added); sentences per document.
@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.engine import Connection
 
+from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
 from fimiscope.index.bm25 import (
     CALIBRATION,
@@ -43,9 +44,11 @@ from fimiscope.index.bm25 import (
     features,
     reciprocal_rank_fusion,
 )
-from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_env
+from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import watermarks as watermark_store
 from fimiscope.store.claims import ClaimSet, claim_set, get_claims, iter_claim_texts
 
 __all__ = ["ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "matcher_for", "split_sentences"]
@@ -254,14 +257,14 @@ def claim_pair_text(text: str, title: str | None) -> str:
 
 
 def matcher_for(
-    store: Store, conn: Connection | None = None, *, lexical_only: bool = False
+    store: Store, conn: Connection | None = None, *, encoder: Encoder | None = None, lexical_only: bool = False
 ) -> tuple[ClaimSet, ClaimMatcher]:
-    """The process-wide matcher for this store, rebuilt when the claim set or the configured
-    encoder changed; claim vectors already computed are reused. ``lexical_only`` (claim search)
-    needs only the BM25 index: it never encodes claims, and takes the full matcher if one is
+    """The process-wide matcher for this store, rebuilt when the claim set or the ``encoder``
+    changed; claim vectors already computed are reused. ``lexical_only`` (claim search) needs
+    only the BM25 index: it never encodes claims, and takes the full matcher if one is
     already built."""
     current = claim_set(store, conn)
-    encoder = None if lexical_only else encoder_from_env()
+    encoder = None if lexical_only else encoder
     key = repr(store.engine.url)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
@@ -333,21 +336,28 @@ class ClaimStage(DocumentStage):
     order = 60
     description = "Match document sentences against the database of debunked claims."
 
+    def __init__(self, encoder: Encoder | None = None) -> None:
+        self.encoder = encoder  # None: lexical matching only
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClaimStage:
+        return cls(encoder=encoder_from_settings(settings))
+
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         current = claim_set(store)
         with store.transaction() as conn:
-            seen = store.watermark(_CLAIM_STATE, conn)
+            seen = watermark_store.watermark(conn, _CLAIM_STATE)
             if current.max_pk != seen:
                 # New claims: every document must be matched again (signals are keyed, so idempotent).
-                store.set_watermark(self.name, 0, conn)
-                store.set_watermark(_CLAIM_STATE, current.max_pk, conn)
-        matcher_for(store)  # build (or reuse) the index outside the write transactions
+                watermark_store.set_watermark(conn, self.name, 0)
+                watermark_store.set_watermark(conn, _CLAIM_STATE, current.max_pk)
+        matcher_for(store, encoder=self.encoder)  # build (or reuse) the index outside the write transactions
         report = super().run(store, batch_size=batch_size, progress=progress)
         report.details["claims"] = current.count
         return report
 
     def process(self, store: Store, docs: Sequence[Document], conn: Connection) -> int:
-        current, matcher = matcher_for(store, conn)
+        current, matcher = matcher_for(store, conn, encoder=self.encoder)
         if not current.count:
             return 0
         found: list[tuple[Document, Match]] = []
@@ -358,7 +368,7 @@ class ClaimStage(DocumentStage):
         claims = get_claims(store, [m.claim_id for _, m in found])
         encoder = matcher.encoder.name if matcher.encoder is not None else None
         sigs = [_signal(doc, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
-        new, _updated = store.upsert_signals(sigs, conn)
+        new, _updated = signal_store.upsert_signals(conn, sigs)
         return new
 
 

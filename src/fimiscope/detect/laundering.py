@@ -31,9 +31,10 @@ from typing import Any, ClassVar
 import numpy as np
 from sqlalchemy.engine import Connection
 
+from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
 from fimiscope.index import anchors as anchor_kernel
-from fimiscope.index.encoders import encoder_from_env
+from fimiscope.index.encoders import encoder_from_settings
 from fimiscope.index.minhash import (
     MinHasher,
     band_keys,
@@ -49,6 +50,7 @@ from fimiscope.index.minhash import (
 from fimiscope.pipeline import DocumentStage, register
 from fimiscope.store import Store
 from fimiscope.store import laundering as db
+from fimiscope.store import signals as signal_store
 
 VERSION = "1"
 _PARA_SPLIT = re.compile(r"\n\s*\n|\n")
@@ -171,7 +173,7 @@ def credit(copier: db.DocInfo, copied: db.DocInfo) -> str | None:
 
 @register
 class LaunderingStage(DocumentStage):
-    name: ClassVar[str] = "laundering"
+    name: ClassVar[str] = "detect.laundering"
     order: ClassVar[int] = 60
     description: ClassVar[str] = "Near-duplicate, partial and translated republication; clusters, chains, signals."
 
@@ -179,8 +181,12 @@ class LaunderingStage(DocumentStage):
         self.params = params or Params()
         self.hasher = MinHasher(self.params.num_perm, self.params.seed, scheme=self.params.scheme)
         self.bands, self.rows = optimal_bands(self.params.lsh_threshold, self.params.num_perm)
-        self.encoder = encoder if encoder is not None else encoder_from_env()
+        self.encoder = encoder  # None: no translation matching (the lexical paths still run)
         self._vectors: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LaunderingStage:
+        return cls(encoder=encoder_from_settings(settings))
 
     # -- matching ------------------------------------------------------------------------------
 
@@ -698,5 +704,5 @@ class LaunderingStage(DocumentStage):
         cluster_ids = self._recluster(touched, conn)
         sigs = self._signals(cluster_ids, conn)
         if sigs:
-            store.upsert_signals(sigs, conn)
+            signal_store.upsert_signals(conn, sigs)
         return len(sigs)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from fimiscope.core.model import Document
 from fimiscope.pipeline import DocumentStage, register
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 
 _MIN_CHARS = 20  # below this a guess is noise; leave the language unknown
 
@@ -36,5 +37,5 @@ class LanguageStage(DocumentStage):
                 continue
             lang = identify(f"{doc.title or ''}\n{doc.text}")
             if lang and doc.id:
-                store.update_document_fields(doc.id, conn, language=lang)
+                document_store.update_document_fields(conn, doc.id, language=lang)
         return 0

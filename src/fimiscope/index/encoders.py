@@ -1,7 +1,7 @@
 """Optional text encoders (a plug-in) and nearest-neighbour search over their vectors.
 
 Nothing is downloaded: an encoder is a sentence-transformers model loaded from a local folder
-the user names (``FIMISCOPE_ENCODER_PATH`` or ``load_encoder(path)``), with the hub switched
+the user names (setting ``encoder_path``, ``FIMISCOPE_ENCODER_PATH``, or ``load_encoder(path)``), with the hub switched
 off. Without one, detectors that can use an encoder skip that step.
 
 ``VectorIndex`` is exact cosine search in NumPy (normalised vectors, one matrix product per
@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+
+from fimiscope.config import Settings
 
 
 class Encoder(Protocol):
@@ -70,11 +72,11 @@ _LOADED: dict[str, Encoder] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def encoder_from_env() -> Encoder | None:
-    """The encoder named by ``FIMISCOPE_ENCODER_PATH``, or None when it is unset. Loaded once
-    per process and path: every detector (and every pipeline run of the server's worker)
-    shares the one model instead of loading it again."""
-    path = os.environ.get("FIMISCOPE_ENCODER_PATH")
+def encoder_from_settings(settings: Settings) -> Encoder | None:
+    """The encoder of ``settings.encoder_path`` (``FIMISCOPE_ENCODER_PATH``), or None when it is
+    unset. Loaded once per process and path: every detector (and every pipeline run of the
+    server's worker) shares the one model instead of loading it again."""
+    path = settings.encoder_path
     if not path:
         return None
     with _LOAD_LOCK:

@@ -13,7 +13,6 @@ exported again.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -29,11 +28,13 @@ from stix2.properties import ListProperty, StringProperty
 from fimiscope.cases import disarm
 from fimiscope.cases.confidence import estimative_to_stix, stix_to_estimative
 from fimiscope.cases.tlp import TLP_RANK
+from fimiscope.config import Settings
 from fimiscope.core.clock import parse_time, utcnow
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Actor, Channel, Incident
 from fimiscope.share.markings import TLP2_IDS, is_official_tlp, object_tlp, tlp_marking_definition
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store.cases import IncidentStore
 from fimiscope.store.share import RAW, ShareStore
 
@@ -71,8 +72,9 @@ class NarrativeSDO:
     """OpenCTI's Narrative."""
 
 
-def organisation_name() -> str:
-    return os.environ.get("FIMISCOPE_ORGANISATION", "fimiscope")
+def organisation_name(settings: Settings | None = None) -> str:
+    """Our organisation (setting ``organisation``, ``FIMISCOPE_ORGANISATION``)."""
+    return (settings if settings is not None else Settings()).organisation
 
 
 def organisation_identity(name: str | None = None) -> dict[str, Any]:
@@ -404,7 +406,7 @@ def export_bundle(store: Store, incident_id: str | None = None) -> dict[str, Any
     objects: dict[str, Any] = {org["id"]: org}
     levels: set[str] = {"clear"}  # our identity is TLP:CLEAR
     for inc in chosen:
-        sigs = [store.get_signal(s) for s in inc.signal_ids]
+        sigs = [store.read(signal_store.get_signal, s) for s in inc.signal_ids]
         for oid, obj in incident_objects(inc, tax, org, sigs).items():
             objects[oid] = json.loads(obj.serialize())
         levels.add(inc.tlp)

@@ -127,7 +127,7 @@ class IncidentStore:
         inc.id = inc.id or new_id("inc_")
         inc.stix_id = inc.stix_id or f"incident--{uuid.uuid4()}"
         inc.created_by = who
-        with self.store._conn(conn) as c:
+        with self.store.transaction(conn) as c:
             c.execute(
                 incidents.insert().values(
                     id=inc.id,
@@ -165,7 +165,7 @@ class IncidentStore:
         if conn is not None:
             yield conn
         else:
-            with self.store.engine.connect() as c:
+            with self.store.connect() as c:
                 yield c
 
     def find_by_stix_id(self, stix_id: str, conn: Connection) -> Incident | None:
@@ -182,7 +182,7 @@ class IncidentStore:
 
     def count(self, *, status: str | None = None, tlp: str | None = None) -> int:
         q = self._filtered(sa.select(sa.func.count()).select_from(incidents), status, tlp)
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             return int(c.execute(q).scalar() or 0)
 
     def list(
@@ -194,7 +194,7 @@ class IncidentStore:
             q = q.limit(limit)
         if offset:
             q = q.offset(offset)
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             rows = c.execute(q).mappings().all()
             links: dict[str, list[str]] = {}
             ids = [r["id"] for r in rows]
@@ -215,7 +215,7 @@ class IncidentStore:
             .where(incident_signals.c.signal_id == signal_id)
             .order_by(incidents.c.updated_at.desc())
         )
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             return [self.get(row[0], c) for row in c.execute(q).all()]
 
     def update(self, incident_id: str, who: str, changes: dict[str, Any], conn: Connection | None = None) -> Incident:
@@ -224,7 +224,7 @@ class IncidentStore:
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}")
         now = utcnow()
-        with self.store._conn(conn) as c:
+        with self.store.transaction(conn) as c:
             current = self.get(incident_id, c)
             assert current.id is not None
             old_row = _json_value(_row(current))
@@ -280,7 +280,7 @@ class IncidentStore:
 
     def audit(self, incident_id: str) -> builtins.list[AuditEntry]:
         inc = self.get(incident_id)
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             rows = c.execute(
                 sa.select(incident_audit).where(incident_audit.c.incident_id == inc.id).order_by(incident_audit.c.id)
             ).mappings()
@@ -296,7 +296,7 @@ class IncidentStore:
 
 
 def active_disarm_version(store: Store) -> str | None:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return c.execute(sa.select(disarm_releases.c.version).where(disarm_releases.c.active.is_(True))).scalar()
 
 
@@ -314,7 +314,7 @@ def save_disarm_release(store: Store, version: str, source: str, entries: Sequen
 
 
 def load_disarm_entries(store: Store, version: str) -> list[DisarmEntry]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         rows = c.execute(
             sa.select(disarm_entries).where(disarm_entries.c.version == version).order_by(disarm_entries.c.external_id)
         ).mappings()

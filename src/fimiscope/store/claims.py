@@ -208,7 +208,7 @@ def upsert_claims(
     """
     result = UpsertResult()
     now = utcnow()
-    with store._conn(conn) as c:
+    with store.transaction(conn) as c:
         for batch in chunks((_as_record(i) for i in items), _BATCH):
             keys = list({r.key for r in batch})
             existing: dict[str, dict[str, Any]] = {
@@ -246,7 +246,7 @@ def add_claim(
 
 
 def get_claim(store: Store, claim_id: str) -> ClaimRecord:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         row = c.execute(sa.select(claims).where(claims.c.id == claim_id)).mappings().first()
     if row is None:
         raise NotFound(f"no claim {claim_id!r} (see `fimiscope claims list`)")
@@ -255,7 +255,7 @@ def get_claim(store: Store, claim_id: str) -> ClaimRecord:
 
 def get_claims(store: Store, claim_ids: Sequence[str]) -> dict[str, ClaimRecord]:
     out: dict[str, ClaimRecord] = {}
-    with store.engine.connect() as c:
+    with store.connect() as c:
         for batch in chunks(list(dict.fromkeys(claim_ids)), _BATCH):
             for row in c.execute(sa.select(claims).where(claims.c.id.in_(batch))).mappings():
                 out[row["id"]] = _record_from(row)
@@ -274,7 +274,7 @@ def list_claims(
     if language:
         q = q.where(claims.c.language == language)
     q = q.order_by(claims.c.pk.desc()).limit(limit).offset(offset)
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return [_record_from(r) for r in c.execute(q).mappings()]
 
 
@@ -283,7 +283,7 @@ def iter_claims(store: Store, *, batch_size: int = 5000) -> Iterator[ClaimRecord
     last = 0
     while True:
         q = sa.select(claims).where(claims.c.pk > last).order_by(claims.c.pk).limit(batch_size)
-        with store.engine.connect() as c:
+        with store.connect() as c:
             rows = c.execute(q).mappings().all()
         if not rows:
             return
@@ -302,7 +302,7 @@ def iter_claim_texts(store: Store, *, batch_size: int = 20_000) -> Iterator[tupl
             .order_by(claims.c.pk)
             .limit(batch_size)
         )
-        with store.engine.connect() as c:
+        with store.connect() as c:
             rows = c.execute(q).all()
         if not rows:
             return
@@ -315,7 +315,7 @@ def count_claims(store: Store, *, language: str | None = None) -> int:
     if language is None:
         return claim_set(store).count
     q = sa.select(sa.func.count()).select_from(claims).where(claims.c.language == language)
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return int(c.execute(q).scalar_one())
 
 
@@ -329,7 +329,7 @@ def claim_signal_ids(store: Store, claim_id: str, *, limit: int = 200) -> list[s
         .order_by(signals.c.created_at.desc(), signals.c.id)
         .limit(limit)
     )
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return [str(x) for x in c.execute(q).scalars()]
 
 
@@ -338,6 +338,6 @@ def claim_set(store: Store, conn: Connection | None = None) -> ClaimSet:
     if conn is not None:
         row = conn.execute(q).one()
     else:
-        with store.engine.connect() as c:
+        with store.connect() as c:
             row = c.execute(q).one()
     return ClaimSet(count=int(row[0]), max_pk=int(row[1]))

@@ -107,13 +107,13 @@ def next_runs(store: Store) -> dict[str, datetime | None]:
         .select_from(sources.outerjoin(collect_state, collect_state.c.source_id == sources.c.id))
         .where(sources.c.kind.is_not(None))
     )
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return {r[0]: _t(r[1]) for r in c.execute(q)}
 
 
 def statuses(store: Store, *, days: int = 7) -> list[SourceStatus]:
     since = utcnow() - timedelta(days=days)
-    with store.engine.connect() as c:
+    with store.connect() as c:
         rows = c.execute(
             sa.select(sources, collect_state)
             .select_from(sources.outerjoin(collect_state, collect_state.c.source_id == sources.c.id))

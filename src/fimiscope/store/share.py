@@ -134,7 +134,7 @@ class ShareStore:
         if conn is not None:
             yield conn
         else:
-            with self.store.engine.connect() as c:
+            with self.store.connect() as c:
                 yield c
 
     # -- objects ---------------------------------------------------------------------------
@@ -253,13 +253,13 @@ class ShareStore:
             )
 
     def collections(self) -> list[dict[str, Any]]:
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             return [
                 dict(r) for r in c.execute(sa.select(taxii_collections).order_by(taxii_collections.c.id)).mappings()
             ]
 
     def collection(self, collection_id: str) -> dict[str, Any]:
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             row = (
                 c.execute(sa.select(taxii_collections).where(taxii_collections.c.id == collection_id))
                 .mappings()
@@ -294,7 +294,7 @@ class ShareStore:
         return self.partner(p.name)
 
     def partner(self, name_or_id: str) -> Partner:
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             row = (
                 c.execute(sa.select(partners).where((partners.c.name == name_or_id) | (partners.c.id == name_or_id)))
                 .mappings()
@@ -305,12 +305,12 @@ class ShareStore:
         return _partner(row)
 
     def partners(self) -> list[Partner]:
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             return [_partner(r) for r in c.execute(sa.select(partners).order_by(partners.c.name)).mappings()]
 
     def partner_by_token(self, token: str) -> Partner | None:
         """The active partner holding ``token``; None for an unknown or revoked one."""
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             row = (
                 c.execute(
                     sa.select(partners).where(
@@ -355,7 +355,7 @@ class ShareStore:
         )
 
     def status(self, status_id: str, partner_id: str) -> dict[str, Any]:
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             row = c.execute(
                 sa.select(taxii_status.c.data).where(
                     taxii_status.c.id == status_id, taxii_status.c.partner_id == partner_id
@@ -366,7 +366,7 @@ class ShareStore:
         return dict(row[0])
 
     def pull_watermark(self, partner_id: str, collection_id: str) -> str | None:
-        with self.store.engine.connect() as c:
+        with self.store.connect() as c:
             return c.execute(
                 sa.select(pull_state.c.added_after).where(
                     pull_state.c.partner_id == partner_id, pull_state.c.collection_id == collection_id

@@ -91,12 +91,12 @@ def add_user(store: Store, name: str, password: str, role: str = "analyst") -> U
 
 
 def list_users(store: Store) -> list[User]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return [_user(r) for r in c.execute(sa.select(users).order_by(users.c.name)).mappings()]
 
 
 def get_user(store: Store, name: str) -> User:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         row = c.execute(sa.select(users).where(users.c.name == name)).mappings().first()
     if row is None:
         raise NotFound(f"no user {name!r} (see `fimiscope users list`)")
@@ -121,7 +121,7 @@ def set_role(store: Store, name: str, role: str) -> User:
 
 def authenticate(store: Store, name: str, password: str) -> User | None:
     """The user if the password is right, else None (same work either way)."""
-    with store.engine.connect() as c:
+    with store.connect() as c:
         row = c.execute(sa.select(users).where(users.c.name == name)).mappings().first()
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
@@ -164,7 +164,7 @@ def session_for(store: Store, secret: str) -> Session | None:
         .select_from(user_sessions.join(users, users.c.id == user_sessions.c.user_id))
         .where(user_sessions.c.id_hash == _digest(secret))
     )
-    with store.engine.connect() as c:
+    with store.connect() as c:
         row = c.execute(q).mappings().first()
     if row is None or to_utc(row["expires_at"]) < utcnow():
         return None
@@ -197,7 +197,7 @@ def user_for_token(store: Store, token: str) -> User | None:
         .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
         .where(api_tokens.c.token_hash == _digest(token))
     )
-    with store.engine.connect() as c:
+    with store.connect() as c:
         row = c.execute(q).mappings().first()
     return _user(row) if row is not None else None
 

@@ -21,6 +21,10 @@ from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Document, Signal, SignalStatus, Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import search as search_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
 from fimiscope.store.tables import documents, evidence, signals, sources
 
 SIGNAL_SORTS = {
@@ -63,11 +67,7 @@ def _signal_where(f: SignalFilter) -> list[Any]:
     if f.type:
         where.append(signals.c.type == f.type)
     if f.status:
-        try:
-            where.append(signals.c.status == SignalStatus(f.status).value)
-        except ValueError:
-            allowed = ", ".join(s.value for s in SignalStatus)
-            raise InvalidInput(f"unknown status {f.status!r}; use one of: {allowed}") from None
+        where.append(signals.c.status == SignalStatus.parse(f.status).value)
     if f.min_score is not None:
         where.append(signals.c.score >= f.min_score)
     if f.max_score is not None:
@@ -150,25 +150,25 @@ def list_signals(store: Store, f: SignalFilter, *, sort: str = "score", limit: i
     where = _signal_where(f)
     q = sa.select(signals).where(*where).order_by(*SIGNAL_SORTS[sort]).limit(limit).offset(offset)
     cq = _count_signals(f)
-    with store.engine.connect() as c:
-        rows = [Store._signal_from(r) for r in c.execute(q).mappings()]
+    with store.connect() as c:
+        rows = [signal_store.signal_from(r) for r in c.execute(q).mappings()]
         total = int(c.execute(cq).scalar_one())
     return Page(items=rows, total=total, limit=limit, offset=offset)
 
 
 def signal_types(store: Store) -> list[str]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return [r[0] for r in c.execute(sa.select(signals.c.type).distinct().order_by(signals.c.type))]
 
 
 def languages(store: Store) -> list[str]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         q = sa.select(documents.c.language).where(documents.c.language.is_not(None)).distinct()
         return sorted(r[0] for r in c.execute(q))
 
 
 def source_names(store: Store) -> list[str]:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return [r[0] for r in c.execute(sa.select(sources.c.name).order_by(sources.c.name))]
 
 
@@ -181,7 +181,7 @@ def documents_titles(store: Store, ids: Sequence[str]) -> dict[str, dict[str, An
         .select_from(documents.outerjoin(sources, sources.c.id == documents.c.source_id))
         .where(documents.c.id.in_(list(set(ids))))
     )
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return {
             r[0]: {"title": r[1], "language": r[2], "url": r[3], "source": r[4]} for r in c.execute(q)
         }
@@ -191,7 +191,7 @@ def first_documents(store: Store, signal_ids: Sequence[str]) -> dict[str, dict[s
     """For each signal, one document its evidence cites (id, title, source, language)."""
     if not signal_ids:
         return {}
-    with store.engine.connect() as c:
+    with store.connect() as c:
         rows = c.execute(
             sa.select(evidence.c.signal_id, sa.func.min(evidence.c.document_id))
             .where(evidence.c.signal_id.in_(list(signal_ids)), evidence.c.document_id.is_not(None))
@@ -222,7 +222,7 @@ def evidence_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
         .where(evidence.c.document_id == doc_id)
         .order_by(evidence.c.span_start, evidence.c.id)
     )
-    with store.engine.connect() as c:
+    with store.connect() as c:
         return [dict(r) for r in c.execute(q).mappings()]
 
 
@@ -247,9 +247,9 @@ def list_documents(
     if until:
         where.append(documents.c.published_at < to_utc(until))
     base = documents.outerjoin(sources, documents.c.source_id == sources.c.id)
-    q = store._doc_select().where(*where).order_by(documents.c.seq.desc()).limit(limit).offset(offset)
-    with store.engine.connect() as c:
-        items = [Store._document_from(r) for r in c.execute(q).mappings()]
+    q = document_store.doc_select().where(*where).order_by(documents.c.seq.desc()).limit(limit).offset(offset)
+    with store.connect() as c:
+        items = [document_store.document_from(r) for r in c.execute(q).mappings()]
         if where:
             total = int(c.execute(sa.select(sa.func.count()).select_from(base).where(*where)).scalar_one())
         else:
@@ -271,8 +271,9 @@ def search_documents(
 ) -> Page:
     """Full-text search. The total is not counted (it would cost a full match); ``total`` is a
     lower bound that lets the client know whether a next page exists."""
-    hits = store.search(
-        query, language=language, source=source, since=since, until=until, limit=limit + 1, offset=offset
+    hits = store.read(
+        search_store.search, query, language=language, source=source, since=since, until=until, limit=limit + 1,
+        offset=offset,
     )
     more = len(hits) > limit
     hits = hits[:limit]
@@ -284,7 +285,7 @@ def source_document_counts(store: Store) -> dict[str, int]:
 
     def compute() -> dict[str, int]:
         q = sa.select(documents.c.source_id, sa.func.count()).group_by(documents.c.source_id)
-        with store.engine.connect() as c:
+        with store.connect() as c:
             return {r[0]: int(r[1]) for r in c.execute(q) if r[0] is not None}
 
     counts: dict[str, int] = cached(store, "per-source", compute)
@@ -294,14 +295,14 @@ def source_document_counts(store: Store) -> dict[str, int]:
 def list_sources(store: Store, *, limit: int = 100, offset: int = 0) -> Page:
     q = sa.select(sources).order_by(sources.c.name).limit(limit).offset(offset)
     counts = source_document_counts(store)
-    with store.engine.connect() as c:
-        items = [(Store._source_from(r), counts.get(r["id"], 0)) for r in c.execute(q).mappings()]
+    with store.connect() as c:
+        items = [(source_store.source_from(r), counts.get(r["id"], 0)) for r in c.execute(q).mappings()]
         total = int(c.execute(sa.select(sa.func.count()).select_from(sources)).scalar_one())
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 def source_document_count(store: Store, src: Source) -> int:
-    with store.engine.connect() as c:
+    with store.connect() as c:
         q = sa.select(sa.func.count()).select_from(documents).where(documents.c.source_id == src.id)
         return int(c.execute(q).scalar_one())
 
@@ -314,7 +315,7 @@ def overview(store: Store, *, days: int = 30) -> dict[str, Any]:
         if store.dialect == "sqlite"
         else sa.func.to_char(documents.c.published_at, "YYYY-MM-DD")
     )
-    with store.engine.connect() as c:
+    with store.connect() as c:
         by_aff = {
             (r[0] or "no source"): int(r[1])
             for r in c.execute(
@@ -364,7 +365,7 @@ def signal_documents(store: Store, sig: Signal) -> dict[str, Document]:
     for ev in sig.evidence:
         if ev.document_id and ev.document_id not in out:
             try:
-                out[ev.document_id] = store.get_document(ev.document_id)
+                out[ev.document_id] = store.read(document_store.get_document, ev.document_id)
             except Exception:
                 continue
     return out

@@ -20,6 +20,7 @@ from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Incident, Signal
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.cases import IncidentStore
 from fimiscope.store.users import User
@@ -152,7 +153,7 @@ def _signals(store: Store, ids: list[str]) -> list[Signal]:
     out = []
     for sid in ids:
         try:
-            out.append(store.get_signal(sid))
+            out.append(store.read(signal_store.get_signal, sid))
         except NotFound:
             continue
     return out
@@ -279,7 +280,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.get("/signals/{signal_id}/incidents", response_class=HTMLResponse, include_in_schema=False)
     def signal_incidents(request: Request, signal_id: str, _u: User = viewer) -> Response:
-        store.get_signal(signal_id)
+        store.read(signal_store.get_signal, signal_id)
         return render(request, "_signal_incidents.html", signal_id=signal_id, items=incs.for_signal(signal_id))
 
     @app.get("/reports/incidents/{incident_id}.html", tags=["reports"], response_class=HTMLResponse,

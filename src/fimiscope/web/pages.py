@@ -15,6 +15,9 @@ from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import RELIABILITY_LABELS, SignalStatus
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import sources as source_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.collect import statuses as collect_statuses
 from fimiscope.store.users import User
@@ -115,13 +118,13 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.post("/triage/status", include_in_schema=False)
     def triage_status(ids: list[str] = Form(...), status: str = Form(...), _u: User = analyst) -> dict[str, Any]:
-        value = SignalStatus(status).value
-        changed = store.set_signal_status(ids, value)
+        value = SignalStatus.parse(status).value
+        changed = store.write(signal_store.set_signal_status, ids, value)
         return {"status": value, "changed": changed, "ids": ids}
 
     @app.get("/signals/{signal_id}", response_class=HTMLResponse, include_in_schema=False)
     def signal_page(request: Request, signal_id: str, _u: User = viewer) -> Response:
-        sig = store.get_signal(signal_id)
+        sig = store.read(signal_store.get_signal, signal_id)
         docs = wb.signal_documents(store, sig)
         evidence = []
         for i, ev in enumerate(sig.evidence):
@@ -139,7 +142,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str, _u: User = viewer) -> Response:
-        doc = store.get_document(doc_id)
+        doc = store.read(document_store.get_document, doc_id)
         spans = wb.evidence_for_document(store, doc_id)
         citing: dict[str, dict[str, Any]] = {}
         for sp in spans:
@@ -153,7 +156,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         src = None
         if doc.source:
             try:
-                src = store.get_source(doc.source)
+                src = store.read(source_store.get_source, doc.source)
             except Exception:
                 src = None
         return render(

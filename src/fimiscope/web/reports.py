@@ -15,12 +15,12 @@ from markupsafe import Markup, escape
 
 from fimiscope import __version__
 from fimiscope.api.auth import require
-from fimiscope.api.problems import problem
 from fimiscope.config import Settings
 from fimiscope.core.clock import utcnow
-from fimiscope.core.errors import FimiscopeError
+from fimiscope.core.errors import Unavailable
 from fimiscope.core.model import Signal
 from fimiscope.store import Store
+from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
 from fimiscope.web.render import STATIC_DIR, snippet
@@ -29,8 +29,11 @@ CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-
 PDF_TIMEOUT_S = 60
 
 
-class NoConverter(FimiscopeError):
-    exit_code = 5
+class NoConverter(Unavailable):
+    """No program here turns HTML into PDF; the HTML report still works."""
+
+    http_status = 501
+    title = "No PDF converter"
 
 
 def bar_chart_svg(
@@ -91,10 +94,7 @@ def render_report(request: Request, template_name: str, **context: Any) -> str:
 
 def pdf_response(request: Request, html: str, filename: str) -> Response:
     """The report printed to PDF, or 501 problem+json saying no converter is installed."""
-    try:
-        pdf = html_to_pdf(html)
-    except NoConverter as exc:
-        return problem(501, str(exc), title="No PDF converter", instance=request.url.path)
+    pdf = html_to_pdf(html)  # NoConverter becomes 501 problem+json in the app's error handler
     disposition = {"Content-Disposition": f'inline; filename="{filename}"'}
     return Response(pdf, media_type="application/pdf", headers=disposition)
 
@@ -131,11 +131,11 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     @app.get("/reports/signals/{signal_id}.html", tags=["reports"], summary="Self-contained HTML report of a signal",
              response_class=HTMLResponse)
     def signal_report(request: Request, signal_id: str, download: bool = False, _u: User = viewer) -> Response:
-        html = signal_report_html(request, store, store.get_signal(signal_id))
+        html = signal_report_html(request, store, store.read(signal_store.get_signal, signal_id))
         headers = {"Content-Disposition": f'attachment; filename="signal-{signal_id}.html"'} if download else {}
         return HTMLResponse(html, headers=headers)
 
     @app.get("/reports/signals/{signal_id}.pdf", tags=["reports"], summary="PDF report (needs Chromium)")
     def signal_report_pdf(request: Request, signal_id: str, _u: User = viewer) -> Response:
-        return pdf_response(request, signal_report_html(request, store, store.get_signal(signal_id)),
-                            f"signal-{signal_id}.pdf")
+        sig = store.read(signal_store.get_signal, signal_id)
+        return pdf_response(request, signal_report_html(request, store, sig), f"signal-{signal_id}.pdf")
