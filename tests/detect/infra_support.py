@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from fimiscope.core.model import Affiliation, Document, Provenance, Source
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
+from fimiscope.store import sources as source_store
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 REG = Provenance(by="test registry", where="tests", when="2026-01-01")
@@ -54,5 +56,5 @@ def documents(sites: list[str] | None = None) -> list[Document]:
 
 
 def load(store: Store) -> None:
-    store.merge_sources(sources())
-    store.upsert_documents(documents())
+    store.write(source_store.merge_sources, sources())
+    store.write(document_store.upsert_documents, documents())

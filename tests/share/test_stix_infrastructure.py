@@ -13,6 +13,7 @@ from tests.detect import infra_support as web
 from fimiscope import pipeline
 from fimiscope.store import Store
 from fimiscope.store import infrastructure as infra_db
+from fimiscope.store import signals as signal_store
 
 
 def test_infrastructure_signals_export_as_stix(cli: Any, database_url: str, tmp_path) -> None:
@@ -22,7 +23,8 @@ def test_infrastructure_signals_export_as_stix(cli: Any, database_url: str, tmp_
         infra_db.record_observations(conn, [{"site": s, "kind": "ip", "value": "203.0.113.9", "where": "dns look-up",
                                              "origin": "dns"} for s in ("daily-truth.example", web.STATE)])
     pipeline.run(store, only=["extract.fingerprints", "detect.infrastructure"])
-    sig = next(s for s in store.list_signals(type="infrastructure") if s.details["site"] == "daily-truth.example")
+    sigs = store.read(signal_store.list_signals, type="infrastructure")
+    sig = next(s for s in sigs if s.details["site"] == "daily-truth.example")
     store.close()
     iid = json.loads(cli("incidents", "create", "--signal", sig.id, "--title", "Look-alike network",
                          "--tlp", "green", "--format", "json").stdout)["id"]

@@ -19,7 +19,7 @@ from fimiscope.store import infrastructure as infra_db
 def test_site_group_page_in_chromium(page: Page, live: Live) -> None:
     web.load(live.store)
     pipeline.run(live.store, only=["extract.fingerprints", "detect.infrastructure"])
-    gid = infra_db.list_groups(live.store)[0]["id"]
+    gid = live.store.read(infra_db.list_groups)[0]["id"]
     login(page, live)
 
     page.click("header.top nav >> text=Infrastructure")

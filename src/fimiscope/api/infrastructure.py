@@ -20,15 +20,16 @@ from fimiscope.store.users import User
 
 
 def groups_page(store: Store, *, site: str | None = None, limit: int = 50, offset: int = 0) -> wb.Page:
-    items = infra_db.list_groups(store, limit=limit, offset=offset, site=site or None)
-    total = infra_db.count_groups(store) if not site else len(infra_db.list_groups(store, limit=10_000, site=site))
+    with store.connect() as conn:
+        items = infra_db.list_groups(conn, limit=limit, offset=offset, site=site or None)
+        total = infra_db.count_groups(conn, site=site or None)
     return wb.Page(items, total, limit, offset)
 
 
 def gexf_response(store: Store, group_id: str) -> Response:
     from fimiscope.share.gexf import group_gexf
 
-    body = group_gexf(infra_db.get_group(store, group_id))
+    body = group_gexf(store.read(infra_db.get_group, group_id))
     return Response(body, media_type="application/gexf+xml",
                     headers={"Content-Disposition": f'attachment; filename="site-group-{group_id}.gexf"'})
 
@@ -54,10 +55,10 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @router.get("/groups/{group_id}", summary="One site group: members, shared indicators, links")
     def groups_show(group_id: str, _u: User = viewer) -> dict[str, Any]:
-        return infra_db.get_group(store, group_id)
+        return store.read(infra_db.get_group, group_id)
 
     @router.get("/sites/{site}", summary="One site: fingerprints, the sites sharing them (tiered), look-ups")
     def sites_show(site: str, _u: User = viewer) -> dict[str, Any]:
-        return infra_db.site_profile(store, site)
+        return store.read(infra_db.site_profile, site)
 
     app.include_router(router)

@@ -4,14 +4,16 @@ and `fimiscope indicators import`: sites run by the same hands."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, settings
+from fimiscope.cli.app import app, detect_app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, progress, stderr, stdout
+from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.store import Store
 from fimiscope.store import infrastructure as infra_db
@@ -24,6 +26,24 @@ app.add_typer(indicators_app, name="indicators")
 STAGES = ["extract.fingerprints", "detect.infrastructure"]
 
 
+def run_lookups(store: Store, cfg: Settings, sites: list[str], kinds: list[str] | None = None,
+                on_site: Callable[[str], None] | None = None) -> int:
+    """Look up ``sites`` (DNS, TLS, favicon) and store every look-up with its time, one
+    transaction per look-up (an interrupted run keeps what it did); returns look-ups made."""
+    from fimiscope.collect.lookups import LOOKUPS, NetworkLookups
+
+    made = 0
+    with NetworkLookups.from_settings(cfg) as net:
+        for site in sites:
+            for rec in net.lookup(site, kinds or list(LOOKUPS)):
+                with store.transaction() as conn:
+                    infra_db.record_lookup(conn, site, rec.lookup, rec.at, rec.ok, rec.error, rec.found, rec.raw)
+                made += 1
+            if on_site:
+                on_site(site)
+    return made
+
+
 @detect_app.command("infrastructure")
 def detect_infrastructure(
     ctx: typer.Context,
@@ -32,11 +52,11 @@ def detect_infrastructure(
     """Read fingerprints from new pages, then link and group sites and write signals."""
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = open_store(ctx)
     reports = []
     for name in STAGES:
         with progress(name) as update:
-            reports += pipeline.run(store, only=[name], batch_size=cfg.batch_size, on_stage=lambda _c: update)
+            reports += pipeline.run(store, only=[name], settings=cfg, on_stage=lambda _c: update)
     if fmt == "json":
         emit_json(reports)
         return
@@ -54,7 +74,7 @@ def groups(
 ) -> None:
     """Site groups, largest first."""
     check_format(fmt)
-    rows = infra_db.list_groups(settings(ctx).open_store(), limit=limit, site=site)
+    rows = open_store(ctx).read(infra_db.list_groups, limit=limit, site=site)
     emit_list(rows, fmt, [
         ("id", lambda r: r["id"]), ("sites", lambda r: r["size"]), ("tier", lambda r: r["tier"]),
         ("score", lambda r: r["score"]), ("known operations", lambda r: "; ".join(r["names"])),
@@ -71,9 +91,9 @@ def show(
     """A site group (members, shared indicators, links) or a site (its fingerprints and the
     sites sharing them, tiered, and its look-ups)."""
     check_format(fmt, ("table", "json", "gexf"))
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     if target.startswith("grp_"):
-        group = infra_db.get_group(store, target)
+        group = store.read(infra_db.get_group, target)
         if fmt == "gexf":
             from fimiscope.share.gexf import group_gexf
 
@@ -85,7 +105,7 @@ def show(
         return
     if fmt == "gexf":
         raise InvalidInput("--format gexf is for a site group (grp_...), not a site")
-    prof = infra_db.site_profile(store, target)
+    prof = store.read(infra_db.site_profile, target)
     if fmt == "json":
         emit_json(prof)
     else:
@@ -139,8 +159,7 @@ def fingerprint(
     from fimiscope.extract.fingerprints import fingerprint_page
 
     check_format(fmt)
-    cfg = settings(ctx)
-    raw, origin = _page_bytes(cfg, url, fetch)
+    raw, origin = _page_bytes(ctx, url, fetch)
     got = fingerprint_page(raw, url if "://" in url else None)
     data: dict[str, Any] = {"url": url, "origin": origin, "fingerprints": [
         {"kind": f.kind, "value": f.value, "where": f.where, "snippet": f.snippet} for f in got.fingerprints],
@@ -156,18 +175,18 @@ def fingerprint(
         stderr.print(f"note: {note}", markup=False)
 
 
-def _page_bytes(cfg: Any, url: str, fetch: bool) -> tuple[bytes, str]:
+def _page_bytes(ctx: typer.Context, url: str, fetch: bool) -> tuple[bytes, str]:
     path = Path(url)
     if "://" not in url:
         if not path.is_file():
             raise InvalidInput(f"{url}: not a URL and not a file")
         return path.read_bytes(), f"file {path}"
-    store: Store = cfg.open_store()
+    store: Store = open_store(ctx)
     import sqlalchemy as sa
 
     from fimiscope.store.tables import documents
 
-    with store.engine.connect() as conn:
+    with store.connect() as conn:
         row = conn.execute(sa.select(documents.c.id, documents.c.collected_at).where(
             sa.or_(documents.c.url == url, documents.c.canonical_url == url)).limit(1)).first()
         raws = infra_db.raw_pages(conn, [row[0]]) if row else {}
@@ -177,7 +196,7 @@ def _page_bytes(cfg: Any, url: str, fetch: bool) -> tuple[bytes, str]:
         raise NotFound(f"no archived copy of {url}; drop --offline to fetch it")
     from fimiscope.collect.fetch import Fetcher
 
-    with Fetcher.from_settings(cfg) as fetcher:
+    with Fetcher.from_settings(settings(ctx)) as fetcher:
         got = fetcher.get(url, conditional=False)
     return got.body, f"fetched now ({got.fetched_at:%Y-%m-%d %H:%M} UTC), not stored"
 
@@ -191,19 +210,19 @@ def lookup(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """DNS, TLS certificate and favicon look-ups (through the fetcher's safety rules), recorded
-    with their time. Then run `fimiscope detect infrastructure`."""
+    with their time. Then run `fimiscope detect infrastructure`. `--due` picks the sites not
+    looked up in FIMISCOPE_INFRA_LOOKUP_DAYS days: schedule it to keep a history."""
     from datetime import timedelta
 
     from fimiscope.core.clock import utcnow
-    from fimiscope.detect.infrastructure_stage import run_lookups
 
     check_format(fmt)
     cfg = settings(ctx)
-    store = cfg.open_store()
+    store = open_store(ctx)
     sites = [d.lower().strip().removeprefix("www.") for d in domains or []]
     if due:
-        with store.engine.connect() as conn:
-            sites += infra_db.sites_due_for_lookup(conn, utcnow() - timedelta(days=7), 10_000)
+        since = utcnow() - timedelta(days=cfg.infra_lookup_days)
+        sites += store.read(infra_db.sites_due_for_lookup, since, 10_000)
     if not sites:
         raise InvalidInput("name a site to look up, or give --due")
     with progress("look-ups", total=len(sites)) as update:
@@ -214,7 +233,7 @@ def lookup(
             update(done[0], len(sites))
 
         run_lookups(store, cfg, sites, kinds, on_site=step)
-    rows = [{"site": s, **lk} for s in sites for lk in infra_db.site_profile(store, s)["lookups"][: len(kinds)]]
+    rows = [{"site": s, **lk} for s in sites for lk in store.read(infra_db.site_profile, s)["lookups"][: len(kinds)]]
     emit_list(rows, fmt, [("site", lambda r: r["site"]), ("look-up", lambda r: r["lookup"]),
                           ("ok", lambda r: "yes" if r["ok"] else f"no: {r['error']}"),
                           ("found", lambda r: "; ".join(f"{k}={v}" for k, v in r["found"])[:120])],
@@ -235,7 +254,7 @@ def import_indicators(
     from fimiscope.core.clock import utcnow
 
     check_format(fmt)
-    store = settings(ctx).open_store()
+    store = open_store(ctx)
     kind = as_ or guess_format(path)
     rows, rejected = read_indicators(path, kind)
     now = utcnow()

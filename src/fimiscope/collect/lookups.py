@@ -1,7 +1,7 @@
 """Optional network look-ups about a site's infrastructure: DNS records (A/AAAA, NS, MX, TXT)
 with dnspython, the TLS certificate it serves, and its favicon. Off by default: they run only
-when an analyst asks (``fimiscope infrastructure lookup``) or sets ``FIMISCOPE_INFRA_LOOKUPS=1``
-for the pipeline stage.
+when an analyst asks (``fimiscope infrastructure lookup``, which a schedule can run with
+``--due``); the detectors never reach the network.
 
 They go through the fetcher's safety and politeness rules (``collect/fetch.py``): the TLS
 connection is made only to an address that passes the SSRF guard (private, loopback and
@@ -18,7 +18,6 @@ analyst sees which name servers or certificate a site had then, not only today.
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 import ssl
 import threading
@@ -29,6 +28,7 @@ from typing import Any
 
 from fimiscope.collect.fetch import Fetcher, FetchError, FetchPolicy, HostGate, check_address, vet_url
 from fimiscope.collect.indicators import certificate_parts, describe_der, txt_parts
+from fimiscope.config import Settings
 from fimiscope.core.clock import utcnow
 from fimiscope.core.errors import ConfigError, FimiscopeError, Refused
 from fimiscope.core.indicators import favicon_hash
@@ -72,8 +72,8 @@ class NetworkLookups:
         self._fetcher: Fetcher | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> NetworkLookups:
-        resolver = getattr(settings, "dns_resolver", None) or os.environ.get("FIMISCOPE_DNS_RESOLVER") or None
+    def from_settings(cls, settings: Settings, **overrides: Any) -> NetworkLookups:
+        resolver = settings.dns_resolver or None
         port = 53
         if resolver and resolver.count(":") == 1:  # host:port (IPv6 resolvers: give the bare address)
             resolver, _, raw_port = resolver.partition(":")
@@ -86,10 +86,9 @@ class NetworkLookups:
                 ipaddress.ip_address(resolver)
             except ValueError:
                 raise ConfigError(f"FIMISCOPE_DNS_RESOLVER={resolver!r} must be an IP address") from None
-        policy = FetchPolicy.from_settings(settings)
         kw: dict[str, Any] = {"resolver": resolver, "resolver_port": port}
         kw.update(overrides)
-        return cls(policy, **kw)
+        return cls(FetchPolicy.from_settings(settings), **kw)
 
     def close(self) -> None:
         if self._fetcher is not None:

@@ -2,19 +2,19 @@
 indicator observation (kernel in detect/infrastructure.py).
 
 It looks at the whole store, so it re-runs only when observations or site profiles changed
-since its last run (the watermark is the time of the latest change). With
-``FIMISCOPE_INFRA_LOOKUPS=1`` it first runs the network look-ups (collect/lookups.py) for
-sites never looked up or looked up more than ``FIMISCOPE_INFRA_LOOKUP_DAYS`` (7) days ago.
+since its last run (the watermark is the time of the latest change). Everything it writes —
+links, groups, signals and the watermark — commits in one transaction: a killed run leaves the
+previous run's results whole. It never reaches the network: look-ups are the analyst's
+(``fimiscope infrastructure lookup``, collect/lookups.py) and arrive here as observations.
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
+from fimiscope.config import Settings
 from fimiscope.core.clock import utcnow
 from fimiscope.core.ids import new_id
 from fimiscope.core.model import Evidence, Signal
@@ -36,30 +36,10 @@ from fimiscope.detect.infrastructure import (
 from fimiscope.pipeline import Stage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store import infrastructure as infra_db
+from fimiscope.store import signals as signal_store
+from fimiscope.store import watermarks as watermark_store
 
 MAX_EVIDENCE = 40  # shared indicators cited per signal; the site page has them all
-
-
-def lookups_enabled(settings: Any = None) -> bool:
-    raw = str(getattr(settings, "infra_lookups", None) or os.environ.get("FIMISCOPE_INFRA_LOOKUPS", "0"))
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def run_lookups(store: Store, settings: Any, sites: list[str], kinds: list[str] | None = None,
-                on_site: Callable[[str], None] | None = None) -> int:
-    """Look up ``sites`` (DNS, TLS, favicon) and record every look-up; returns look-ups made."""
-    from fimiscope.collect.lookups import LOOKUPS, NetworkLookups
-
-    made = 0
-    with NetworkLookups.from_settings(settings) as net:
-        for site in sites:
-            for rec in net.lookup(site, kinds or list(LOOKUPS)):
-                with store.transaction() as conn:
-                    infra_db.record_lookup(conn, site, rec.lookup, rec.at, rec.ok, rec.error, rec.found, rec.raw)
-                made += 1
-            if on_site:
-                on_site(site)
-    return made
 
 
 @register
@@ -68,16 +48,16 @@ class InfrastructureStage(Stage):
     order = 60
     description = "link sites sharing infrastructure, group them, flag independent-looking sites tied to flagged ones"
 
-    def __init__(self, params: Params | None = None, settings: Any = None) -> None:
+    def __init__(self, params: Params | None = None) -> None:
         self.params = params or Params()
-        self.settings = settings
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InfrastructureStage:
+        return cls(Params(link_threshold=settings.infra_link_threshold))
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
-        report = StageReport(stage=self.name, watermark=store.watermark(self.name))
-        if lookups_enabled(self.settings):
-            with store.engine.connect() as conn:
-                due = infra_db.sites_due_for_lookup(conn, utcnow() - timedelta(days=_lookup_days()), 200)
-            report.details["lookups"] = run_lookups(store, self.settings, due) if due else 0
+        with store.connect() as conn:
+            report = StageReport(stage=self.name, watermark=watermark_store.watermark(conn, self.name))
         with store.transaction() as conn:
             marker = infra_db.change_marker(conn)
             if marker <= report.watermark:
@@ -94,8 +74,8 @@ class InfrastructureStage(Stage):
             infra_db.save_links(conn, links, now)
             joins = infra_db.save_groups(conn, groups, now)
             sigs = self.signals(conn, links, groups, joins)
-            new, _updated = store.upsert_signals(sigs, conn)
-            store.set_watermark(self.name, marker, conn)
+            new, _updated = signal_store.upsert_signals(conn, sigs)
+            watermark_store.set_watermark(conn, self.name, marker)
         report.processed = len({s for lk in links for s in lk.pair})
         report.signals = len(sigs)
         report.watermark = marker
@@ -166,7 +146,7 @@ class InfrastructureStage(Stage):
             title=f"{site} shares infrastructure with {what}{more}",
             summary=(f"{site} is not flagged, but shares {tiers[0]} indicators with {', '.join(partners[:5])}: "
                      + "; ".join(f"{e.details['kind']} {e.details['value']}" for e in evidence[:4])),
-            score=max(lk.score for _o, lk in items), detector="infrastructure", detector_version=VERSION,
+            score=max(lk.score for _o, lk in items), detector=self.name, detector_version=VERSION,
             parameters=self.params.as_dict(), evidence=evidence,
             details={"site": site, "shared_with": [{"site": o, "score": lk.score, "tier": lk.tier,
                                                      "affiliation": facts[o]["affiliation"], "lists": facts[o]["lists"]}
@@ -182,14 +162,7 @@ class InfrastructureStage(Stage):
             title=f"{site} joined site group {g.id} ({name})",
             summary=f"{site} now shares infrastructure with {len(mine)} member(s) of a known group of "
                     f"{len(g.sites)} sites.",
-            score=max(lk.score for lk in mine), detector="infrastructure", detector_version=VERSION,
+            score=max(lk.score for lk in mine), detector=self.name, detector_version=VERSION,
             parameters=self.params.as_dict(), evidence=evidence[:MAX_EVIDENCE],
             details={"site": site, "group": g.id, "group_names": g.names, "group_sites": g.sites,
                      "source": facts.get(site, {}).get("source")})
-
-
-def _lookup_days() -> float:
-    try:
-        return float(os.environ.get("FIMISCOPE_INFRA_LOOKUP_DAYS", "7"))
-    except ValueError:
-        return 7.0

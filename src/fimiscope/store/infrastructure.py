@@ -1,7 +1,6 @@
 """Store access for the infrastructure room: indicator observations (pages, look-ups, imported
 files), look-up history, per-site profiles, scored links and site groups. Functions over a
-``Connection`` so a pipeline batch writes everything in one transaction; readers take the
-``Store``."""
+``Connection``, connection first, so a pipeline batch writes everything in one transaction."""
 
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from sqlalchemy.engine import Connection
 from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import NotFound
 from fimiscope.core.model import FLAGGED_AFFILIATIONS
-from fimiscope.store import Store
 from fimiscope.store.sql import chunks
 from fimiscope.store.tables import sources
 from fimiscope.store.tables_infrastructure import (
@@ -269,20 +267,20 @@ def _iso(v: datetime | None) -> str | None:
 # -- readers for the CLI, API and workbench ------------------------------------------------------
 
 
-def list_groups(store: Store, *, limit: int = 50, offset: int = 0, active: bool = True,
+def list_groups(conn: Connection, *, limit: int = 50, offset: int = 0, active: bool = True,
                 site: str | None = None) -> list[dict[str, Any]]:
     g, m = infra_groups, infra_group_members
     q = sa.select(g).where(g.c.active.is_(active)) if active else sa.select(g)
     if site:
         q = q.where(g.c.id.in_(sa.select(m.c.group_id).where(m.c.site == site)))
     q = q.order_by(g.c.size.desc(), g.c.score.desc(), g.c.id).limit(limit).offset(offset)
-    with store.engine.connect() as c:
-        rows = list(c.execute(q).mappings())
-        members: dict[str, list[str]] = defaultdict(list)
-        ids = [r["id"] for r in rows]
-        for part in chunks(ids, _CHUNK):
-            for gid, s in c.execute(sa.select(m.c.group_id, m.c.site).where(m.c.group_id.in_(part)).order_by(m.c.site)):
-                members[gid].append(s)
+    rows = list(conn.execute(q).mappings())
+    members: dict[str, list[str]] = defaultdict(list)
+    ids = [r["id"] for r in rows]
+    for part in chunks(ids, _CHUNK):
+        for gid, s in conn.execute(sa.select(m.c.group_id, m.c.site).where(m.c.group_id.in_(part))
+                                   .order_by(m.c.site)):
+            members[gid].append(s)
     return [_group(r, members[r["id"]]) for r in rows]
 
 
@@ -292,27 +290,29 @@ def _group(r: Any, sites: list[str]) -> dict[str, Any]:
             "created_at": _iso(r["created_at"]), "updated_at": _iso(r["updated_at"])}
 
 
-def count_groups(store: Store) -> int:
-    with store.engine.connect() as c:
-        return int(c.execute(sa.select(sa.func.count()).select_from(infra_groups)
-                             .where(infra_groups.c.active.is_(True))).scalar() or 0)
+def count_groups(conn: Connection, *, site: str | None = None) -> int:
+    q = sa.select(sa.func.count()).select_from(infra_groups).where(infra_groups.c.active.is_(True))
+    if site:
+        q = q.where(infra_groups.c.id.in_(sa.select(infra_group_members.c.group_id)
+                                          .where(infra_group_members.c.site == site)))
+    return int(conn.execute(q).scalar() or 0)
 
 
-def get_group(store: Store, group_id: str) -> dict[str, Any]:
+def get_group(conn: Connection, group_id: str) -> dict[str, Any]:
     """A group with its members (as sources), the links inside it and the bipartite
     site-indicator edges (every shared indicator that counts, with where it was seen)."""
-    with store.engine.connect() as c:
-        row = c.execute(sa.select(infra_groups).where(infra_groups.c.id == group_id)).mappings().first()
-        if row is None:
-            raise NotFound(f"no site group {group_id!r}; `fimiscope infrastructure groups` lists them")
-        sites = [s for (s,) in c.execute(sa.select(infra_group_members.c.site)
-                                        .where(infra_group_members.c.group_id == group_id)
-                                        .order_by(infra_group_members.c.site))]
-        links = _links_among(c, sites)
-        facts = source_facts(c, sites)
-        joined = {s: _iso(t) for s, t in c.execute(
-            sa.select(infra_group_members.c.site, infra_group_members.c.joined_at)
-            .where(infra_group_members.c.group_id == group_id))}
+    c = conn
+    row = c.execute(sa.select(infra_groups).where(infra_groups.c.id == group_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no site group {group_id!r}; `fimiscope infrastructure groups` lists them")
+    sites = [s for (s,) in c.execute(sa.select(infra_group_members.c.site)
+                                    .where(infra_group_members.c.group_id == group_id)
+                                    .order_by(infra_group_members.c.site))]
+    links = _links_among(c, sites)
+    facts = source_facts(c, sites)
+    joined = {s: _iso(t) for s, t in c.execute(
+        sa.select(infra_group_members.c.site, infra_group_members.c.joined_at)
+        .where(infra_group_members.c.group_id == group_id))}
     out = _group(row, sites)
     out["members"] = [{"site": s, "joined_at": joined.get(s), **facts.get(s, {"flagged": False})} for s in sites]
     out["links"] = links
@@ -346,32 +346,32 @@ def _link(r: Any) -> dict[str, Any]:
             "shared": list(r["shared"] or [])}
 
 
-def site_profile(store: Store, site: str) -> dict[str, Any]:
+def site_profile(conn: Connection, site: str) -> dict[str, Any]:
     """Everything about one site: its fingerprints (with where/when), the sites sharing them
     (tiered), its groups, and the history of its look-ups."""
     site = site.lower().strip().removeprefix("www.")
     t = infra_observations
-    with store.engine.connect() as c:
-        obs = [dict(r) for r in c.execute(sa.select(t).where(t.c.site == site).order_by(t.c.kind, t.c.value))
-               .mappings()]
-        prof = c.execute(sa.select(infra_sites).where(infra_sites.c.site == site)).mappings().first()
-        looks = [dict(r) for r in c.execute(sa.select(infra_lookups).where(infra_lookups.c.site == site)
-                                           .order_by(infra_lookups.c.at.desc()).limit(50)).mappings()]
-        q = sa.select(infra_links).where(sa.or_(infra_links.c.site_a == site, infra_links.c.site_b == site))
-        links = [_link(r) for r in c.execute(q.order_by(infra_links.c.score.desc())).mappings()]
-        facts = source_facts(c, [site, *[lk["b"] if lk["a"] == site else lk["a"] for lk in links]])
-        # How many sites show each of this site's values (the commonness the tiers weigh).
-        counts: dict[tuple[str, str], int] = {}
-        for kind in sorted({o["kind"] for o in obs}):
-            values = sorted({o["value"] for o in obs if o["kind"] == kind})
-            for part in chunks(values, _CHUNK):
-                q2 = (sa.select(t.c.value, sa.func.count(sa.distinct(t.c.site))).where(t.c.kind == kind,
-                      t.c.value.in_(part)).group_by(t.c.value))
-                for value, n in c.execute(q2):
-                    counts[(kind, value)] = int(n)
+    c = conn
+    obs = [dict(r) for r in c.execute(sa.select(t).where(t.c.site == site).order_by(t.c.kind, t.c.value)).mappings()]
+    prof = c.execute(sa.select(infra_sites).where(infra_sites.c.site == site)).mappings().first()
+    looks = [dict(r) for r in c.execute(sa.select(infra_lookups).where(infra_lookups.c.site == site)
+                                       .order_by(infra_lookups.c.at.desc(), infra_lookups.c.id.desc()).limit(50))
+             .mappings()]
+    q = sa.select(infra_links).where(sa.or_(infra_links.c.site_a == site, infra_links.c.site_b == site))
+    links = [_link(r) for r in c.execute(q.order_by(infra_links.c.score.desc())).mappings()]
+    facts = source_facts(c, [site, *[lk["b"] if lk["a"] == site else lk["a"] for lk in links]])
+    # How many sites show each of this site's values (the commonness the tiers weigh).
+    counts: dict[tuple[str, str], int] = {}
+    for kind in sorted({o["kind"] for o in obs}):
+        values = sorted({o["value"] for o in obs if o["kind"] == kind})
+        for part in chunks(values, _CHUNK):
+            q2 = (sa.select(t.c.value, sa.func.count(sa.distinct(t.c.site))).where(t.c.kind == kind,
+                  t.c.value.in_(part)).group_by(t.c.value))
+            for value, n in c.execute(q2):
+                counts[(kind, value)] = int(n)
     if not obs and prof is None and not looks and not links:
         raise NotFound(f"nothing is known about the site {site!r}: no fingerprints, look-ups or imported indicators")
-    groups = list_groups(store, site=site)
+    groups = list_groups(conn, site=site)
     fingerprints = [{"kind": o["kind"], "value": o["value"], "where": o["where"], "origin": o["origin"],
                      "url": o["url"], "document_id": o["last_document_id"], "snippet": o["snippet"],
                      "first_seen": _iso(o["first_seen"]), "last_seen": _iso(o["last_seen"]), "times": o["times"],
@@ -391,10 +391,9 @@ def site_profile(store: Store, site: str) -> dict[str, Any]:
     }
 
 
-def sites_known(store: Store, limit: int = 200) -> list[str]:
-    with store.engine.connect() as c:
-        return [s for (s,) in c.execute(sa.select(infra_observations.c.site).distinct()
-                                        .order_by(infra_observations.c.site).limit(limit))]
+def sites_known(conn: Connection, limit: int = 200) -> list[str]:
+    return [s for (s,) in conn.execute(sa.select(infra_observations.c.site).distinct()
+                                       .order_by(infra_observations.c.site).limit(limit))]
 
 
 def raw_pages(conn: Connection, doc_ids: Sequence[str]) -> dict[str, bytes]:

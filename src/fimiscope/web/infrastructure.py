@@ -61,13 +61,13 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
 
     @app.get("/infrastructure/groups/{group_id}", response_class=HTMLResponse, include_in_schema=False)
     def group(request: Request, group_id: str, _u: User = viewer) -> Response:
-        data = infra_db.get_group(store, group_id)
+        data = store.read(infra_db.get_group, group_id)
         resp: Response = templates.TemplateResponse(
             request, "infra_group.html", {"g": data, "graph": graph_data(data), "tier_colors": TIER_COLORS})
         return resp
 
     @app.get("/infrastructure/sites/{site}", response_class=HTMLResponse, include_in_schema=False)
     def site(request: Request, site: str, _u: User = viewer) -> Response:
-        data = infra_db.site_profile(store, site)
+        data = store.read(infra_db.site_profile, site)
         resp: Response = templates.TemplateResponse(request, "infra_site.html", {"p": data})
         return resp
