@@ -36,11 +36,13 @@ MOUNTS: tuple[str, ...] = (
     "fimiscope.api.claims",
     "fimiscope.api.clusters",
     "fimiscope.api.incidents",
+    "fimiscope.api.infrastructure",
     "fimiscope.api.rest",
     "fimiscope.api.taxii",
     "fimiscope.web.claims",
     "fimiscope.web.clusters",
     "fimiscope.web.incidents",
+    "fimiscope.web.infrastructure",
     "fimiscope.web.pages",
     "fimiscope.web.reports",
 )

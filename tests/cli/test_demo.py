@@ -16,7 +16,7 @@ def test_demo_runs_end_to_end_and_is_idempotent(cli: Cli) -> None:
     assert first["signals_by_type"].get("laundering", 0) >= 5
     assert first["signals_by_type"].get("claim_match", 0) >= 5
     assert first["loaded"]["claims"] == 6
-    assert {s["type"] for s in first["top_signals"]} == {"laundering", "claim_match"}
+    assert {s["type"] for s in first["top_signals"]} >= {"laundering", "claim_match"}
     assert {s["stage"] for s in first["stages"]} >= {"extract.language", "detect.laundering", "detect.claims"}
     top = first["top_signals"][0]
     shown = json.loads(cli("signals", "show", top["id"], "--format", "json").stdout)
