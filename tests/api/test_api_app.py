@@ -67,3 +67,37 @@ def test_pdf_report_or_a_clear_refusal(client_factory, seeded: Seeded) -> None:
         assert resp.status_code == 200 and resp.content.startswith(b"%PDF")
     else:
         assert resp.status_code == 501 and "Chromium" in resp.json()["detail"]
+
+
+def test_each_error_class_answers_with_its_own_status(sqlite_store: Store, tmp_path: Path) -> None:
+    """One translation point: the class carries its status; anything else is a bug that
+    answers 500 without showing its message (no ValueError -> 422 any more)."""
+    import asyncio
+
+    import httpx
+
+    from fimiscope.core.errors import ConfigError, InvalidInput, NotFound, Refused, Unavailable
+
+    app = create_app(Settings(data_dir=tmp_path), store=sqlite_store, worker=False)
+    raised = {"invalid": InvalidInput("bad date"), "missing": NotFound("no such thing"), "refused": Refused("no"),
+              "config": ConfigError("FIMISCOPE_X is wrong"), "unavailable": Unavailable("the disk is full"),
+              "bug": ValueError("secret internals")}
+
+    @app.get("/api/raise/{what}")
+    def boom(what: str) -> None:
+        raise raised[what]
+
+    user_store.add_user(sqlite_store, "ana", PASSWORD, "analyst")
+    _id, token = user_store.create_token(sqlite_store, "ana")
+    async def ask() -> dict[str, httpx.Response]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # the bug must reach the app's handler
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            auth = {"Authorization": f"Bearer {token}"}
+            return {what: await client.get(f"/api/raise/{what}", headers=auth) for what in raised}
+
+    got = asyncio.run(ask())
+    statuses = {what: r.status_code for what, r in got.items()}
+    assert statuses == {"invalid": 422, "missing": 404, "refused": 403, "config": 500, "unavailable": 503, "bug": 500}
+    for what, resp in got.items():
+        assert resp.headers["content-type"] == "application/problem+json"
+        assert (str(raised[what]) in resp.json()["detail"]) == (what != "bug")

@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "fimiscope.cli.documents",
     "fimiscope.cli.imports",
     "fimiscope.cli.incidents",
+    "fimiscope.cli.infrastructure",
     "fimiscope.cli.laundering",
     "fimiscope.cli.narratives",
     "fimiscope.cli.partners",

@@ -275,6 +275,7 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
          "outlets": "; ".join(d for d, *_ in STATE_OUTLETS), "debunk_url": f"https://debunks.example/{cid}"}
         for cid, c in texts.CLAIMS.items()
     ]
+    truth["infrastructure"] = INFRASTRUCTURE_TRUTH  # shared infrastructure (issue 16), see the block below
     return Scenario(seed=seed, sources=sources, documents=docs, claims=claims, truth=truth)
 
 
@@ -344,7 +345,7 @@ def render_article_html(doc: Document, source: Source | None = None) -> str:
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(doc.title or "")}</title>'
         f'{canonical}<meta name="author" content="{escape(doc.author or "")}">'
-        f'<meta property="article:published_time" content="{when}"></head><body>'
+        f'<meta property="article:published_time" content="{when}">{infrastructure_head(doc.source or "")}</head><body>'
         f'<header><a href="/">{site}</a><nav><a href="/world">World</a> <a href="/politics">Politics</a> '
         f'<a href="/about">About</a></nav></header><main><article><h1>{escape(doc.title or "")}</h1>'
         f'<p class="byline">{escape(doc.author or "")} <time datetime="{when}">{when[:10]}</time></p>{paras}'
@@ -367,3 +368,39 @@ def render_rss(source: Source, docs: list[Document], base_url: str) -> str:
     return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>{title}</title><link>{escape(base_url)}</link><description>Fictional demo feed</description>"
             f"{''.join(items)}</channel></rss>")
+
+
+# -- shared infrastructure (issue 16) -----------------------------------------------------------
+# One operator set up the whole network: every network site carries the same Google Analytics
+# account and the same WordPress theme, and three of them pay their ad revenue to the AdSense
+# publisher of the state-linked Eurasia Review. Every served site also loads the CDNs and fonts
+# that everyone loads (they must link nothing), and the state outlets have their own ids.
+NETWORK_ANALYTICS = "UA-48151623"
+NETWORK_THEME = "wordpress:truthwire-news"
+SHARED_ADSENSE = "pub-7301188243510912"
+ADSENSE_SITES = ("zpravy-bez-cenzury.example", "euro-truth-daily.example", "slovo-pravdy.example",
+                 "eurasia-review.example")
+INFRASTRUCTURE_TRUTH = {"group": sorted([d for d, _ in NETWORK_SITES] + ["eurasia-review.example"]),
+                        "analytics": NETWORK_ANALYTICS, "theme": NETWORK_THEME, "adsense": SHARED_ADSENSE,
+                        "adsense_sites": list(ADSENSE_SITES)}
+_COMMON_ASSETS = ('<link rel="stylesheet" href="https://fonts.googleapis.com/css2?family=Inter">'
+                  '<script src="https://cdn.jsdelivr.net/npm/jquery@3.7.1/dist/jquery.min.js"></script>')
+
+
+def infrastructure_head(domain: str) -> str:
+    """The tags in a served page's head that tell who runs the site."""
+    network = {d for d, _ in NETWORK_SITES}
+    state = [d for d, *_ in STATE_OUTLETS]
+    parts = [_COMMON_ASSETS]
+    if domain in network:
+        theme = NETWORK_THEME.split(":", 1)[1]
+        parts.append(f'<meta name="generator" content="WordPress 6.6.2"><link rel="stylesheet" '
+                     f'href="https://{domain}/wp-content/themes/{theme}/style.css?ver=2.1">'
+                     f"<script>ga('create', '{NETWORK_ANALYTICS}-{sorted(network).index(domain) + 1}', 'auto');"
+                     "</script>")
+    elif domain in state:
+        parts.append(f"<script>ym({31_000_000 + 7 * state.index(domain)}, \"init\", {{clickmap: true}});</script>")
+    if domain in ADSENSE_SITES:
+        parts.append('<script async src="https://pagead2.googlesyndication.com/pagead/js/adsbygoogle.js?'
+                     f'client=ca-{SHARED_ADSENSE}"></script>')
+    return "".join(parts)
