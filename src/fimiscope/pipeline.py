@@ -42,6 +42,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "fimiscope.extract.fingerprints_stage",
     "fimiscope.detect.laundering",
     "fimiscope.detect.claims",
+    "fimiscope.detect.narratives",
     "fimiscope.detect.infrastructure_stage",
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")

@@ -17,7 +17,11 @@ def test_demo_runs_end_to_end_and_is_idempotent(cli: Cli) -> None:
     assert first["signals_by_type"].get("claim_match", 0) >= 5
     assert first["loaded"]["claims"] == 6
     assert {s["type"] for s in first["top_signals"]} >= {"laundering", "claim_match"}
-    assert {s["stage"] for s in first["stages"]} >= {"extract.language", "detect.laundering", "detect.claims"}
+    # the planted narratives: a surge, a state origin reaching independents, a new language
+    assert {"narrative_surge", "narrative_reach", "narrative_new_language"} <= set(first["signals_by_type"])
+    assert first["loaded"]["narratives"] == 1
+    assert {s["stage"] for s in first["stages"]} >= {"extract.language", "detect.laundering", "detect.claims",
+                                                     "detect.narratives", "detect.narrative_signals"}
     top = first["top_signals"][0]
     shown = json.loads(cli("signals", "show", top["id"], "--format", "json").stdout)
     assert shown["evidence"]

@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "fimiscope.cli.incidents",
     "fimiscope.cli.infrastructure",
     "fimiscope.cli.laundering",
+    "fimiscope.cli.narratives",
     "fimiscope.cli.partners",
     "fimiscope.cli.run",
     "fimiscope.cli.search",

@@ -265,6 +265,9 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
                                  published_at=END - timedelta(days=rng.uniform(0, DAYS)), language=lang,
                                  metadata={"synthetic": True}))
 
+    # -- narratives (docs/narratives.md): two planted, one surging at the end -------------------
+    truth["narratives"] = _plant_narratives(docs, random.Random(seed * 31 + 14))
+
     claims = [
         {"id": cid, "title": f"Fictional claim {cid}: {c['summary'][:60]}", "summary": c["summary"],
          "disproof": c["disproof"], "keywords": c["keywords"], "language": "en",
@@ -274,6 +277,62 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
     ]
     truth["infrastructure"] = INFRASTRUCTURE_TRUTH  # shared infrastructure (issue 16), see the block below
     return Scenario(seed=seed, sources=sources, documents=docs, claims=claims, truth=truth)
+
+
+def _plant_narratives(docs: list[Document], rng: random.Random) -> dict[str, Any]:
+    """Documents telling the two planted narratives in varied words. "sanctions" starts at an
+    official state outlet, reaches independent outlets, and appears in Czech only late (a
+    debunked narrative in a new language); "weapons" trickles, then surges in the last 3 days.
+    Counts do not scale: tests at small scale still see both."""
+    planted: dict[str, Any] = {"known": texts.KNOWN_NARRATIVES, "documents": {"sanctions": [], "weapons": []},
+                               "surge": {"narrative": "weapons", "days": 3}}
+    n = 0
+
+    def doc(key: str, source: str, lang: str, when: datetime) -> None:
+        nonlocal n
+        n += 1
+        bank = texts.NARRATIVE_SENTENCES[key][lang]
+        picked = rng.sample(bank, rng.randint(4, 6))
+        place = rng.choice(texts.PLACES)[lang]
+        body = [x.format(place=place, n=rng.randint(3, 90)) for x in picked]
+        news = texts.NEWS[lang]
+        body.insert(rng.randint(1, len(body)), f"{rng.choice(news['subjects'])} {rng.choice(news['predicates'])} "
+                                               f"{rng.choice(news['objects'])} {rng.choice(news['tails'])}.")
+        title = rng.choice(texts.NARRATIVE_TITLES[key][lang])
+        platform = source.split(":", 1)[0] if ":" in source else "web"
+        d = Document(
+            text="\n\n".join(_paragraphs(body, rng)), title=title if platform == "web" else None, source=source,
+            language=lang, published_at=when, platform=platform,
+            url=f"https://{source}/{when:%Y/%m}/narrative-{key}-{n}" if platform == "web" else None,
+            external_id=None if platform == "web" else f"narrative-{key}-{n}",
+            metadata={"synthetic": True, "narrative": key},
+        )
+        docs.append(d)
+        planted["documents"][key].append(d.key)
+
+    at = END - timedelta(days=55)
+    doc("sanctions", "ministry-press.example", "ru", at)
+    plan = [("state-herald.example", "ru"), ("eurasia-review.example", "en"), ("slovo-pravdy.example", "ru"),
+            ("euro-truth-daily.example", "en"), ("free-observer.example", "en"), ("world-news-now.example", "en"),
+            ("state-herald.example", "ru"), ("baltic-uncensored.example", "en"), ("central-europe-times.example", "en"),
+            ("riga-russian-daily.example", "ru"), ("eurasia-review.example", "en"), ("danube-post.example", "en"),
+            ("zpravy-bez-cenzury.example", "cs"), ("nezavisly-hlas.example", "cs"), ("ceske-ozveny.example", "cs"),
+            ("slovo-pravdy.example", "ru"), ("euro-truth-daily.example", "en")]
+    for i, (src, lang) in enumerate(plan):
+        doc("sanctions", src, lang, at + timedelta(days=3 + i * 2.7, hours=rng.randint(0, 12)))
+    quiet = [("world-news-now.example", "en"), ("telegram:truth_hub_03", "ru"), ("zpravy-bez-cenzury.example", "cs"),
+             ("free-observer.example", "en"), ("telegram:truth_hub_06", "ru"), ("slovo-pravdy.example", "ru"),
+             ("nezavisly-hlas.example", "cs"), ("baltic-uncensored.example", "en")]
+    for i, (src, lang) in enumerate(quiet):
+        doc("weapons", src, lang, END - timedelta(days=50 - i * 6, hours=rng.randint(0, 12)))
+    loud = [("euro-truth-daily.example", "en"), ("world-news-now.example", "en"), ("free-observer.example", "en"),
+            ("baltic-uncensored.example", "en"), ("zpravy-bez-cenzury.example", "cs"), ("nezavisly-hlas.example", "cs"),
+            ("ceske-ozveny.example", "cs"), ("slovo-pravdy.example", "ru"), ("telegram:truth_hub_03", "ru"),
+            ("telegram:truth_hub_06", "ru"), ("telegram:truth_hub_09", "ru"), ("telegram:truth_hub_01", "cs")]
+    for i in range(24):
+        src, lang = loud[i % len(loud)]
+        doc("weapons", src, lang, END - timedelta(days=2.9 - i * 0.12, minutes=rng.randint(0, 60)))
+    return planted
 
 
 def render_article_html(doc: Document, source: Source | None = None) -> str:

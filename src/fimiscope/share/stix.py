@@ -141,8 +141,12 @@ class _Builder:
         )
 
 
-def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], signals: list[Any]) -> dict[str, Any]:
-    """The STIX objects that tell one incident: id -> stix2 object."""
+def incident_objects(
+    inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], signals: list[Any],
+    narratives: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The STIX objects that tell one incident: id -> stix2 object. ``narratives`` (name or id ->
+    name, description, aliases, types) fills in the narratives the store knows."""
     assert inc.stix_id
     b = _Builder(org=org, tlp=inc.tlp, created=_ts(inc.created_at), modified=_ts(inc.updated_at))
     att = inc.attribution
@@ -215,10 +219,15 @@ def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], s
             b.rel(incident_id, "attributed-to", aid, **props)
         else:
             b.rel(incident_id, "related-to", aid)
-    for name in inc.narratives:
+    for given in inc.narratives:
+        # -- narratives (docs/narratives.md): a stored narrative brings its description and kind
+        facts = (narratives or {}).get(given) or {}
+        name = facts.get("name") or given
+        props = {k: v for k, v in (("description", facts.get("description")), ("aliases", facts.get("aliases")),
+                                   ("narrative_types", facts.get("types"))) if v}
         nid = b.add(
             NarrativeSDO(  # type: ignore[call-arg]
-                id=_sid("narrative", name), name=name, **b.common
+                id=_sid("narrative", name), name=name, **props, **b.common
             )
         )
         b.rel(incident_id, "related-to", nid)
@@ -405,9 +414,12 @@ def export_bundle(store: Store, incident_id: str | None = None) -> dict[str, Any
     chosen = [incs.get(incident_id)] if incident_id else incs.list()
     objects: dict[str, Any] = {org["id"]: org}
     levels: set[str] = {"clear"}  # our identity is TLP:CLEAR
+    from fimiscope.store import narratives as narrative_store
+
+    known = store.read(narrative_store.stix_facts, {n for inc in chosen for n in inc.narratives})
     for inc in chosen:
         sigs = [store.read(signal_store.get_signal, s) for s in inc.signal_ids]
-        for oid, obj in incident_objects(inc, tax, org, sigs).items():
+        for oid, obj in incident_objects(inc, tax, org, sigs, known).items():
             objects[oid] = json.loads(obj.serialize())
         levels.add(inc.tlp)
     if incident_id is None:
