@@ -10,7 +10,7 @@ space), run increment by increment with maintenance (merges, splits) after each,
 the whole corpus; a document "changed" when its final narrative id differs between the two runs.
 Ids are the founding document's, so they are comparable literally.
 
-BERTopic (bench extra; ``bertopic`` on the same vectors: the encoder's when there is one, else
+BERTopic (the `topics` extra; ``bertopic`` on the same vectors: the encoder's when there is one, else
 not run): fit on increments 1..9 and refit on 1..10, as a user refreshing topics daily would; a
 document of days 1..9 "changed" when its topic id differs between the two fits, literally and
 after the best one-to-one relabelling of topics (Hungarian matching on the contingency table),
