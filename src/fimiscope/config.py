@@ -127,6 +127,19 @@ class Settings:
         "FIMISCOPE_FETCH_BACKOFF", 1.0, "seconds before the first retry; doubled for each next one (with jitter)",
         minimum=0,
     )
+    # -- infrastructure (collect/lookups.py, detect/infrastructure.py)
+    dns_resolver: str | None = setting(
+        "FIMISCOPE_DNS_RESOLVER", None, "the resolver infrastructure DNS look-ups ask: an IP address or address:port "
+        "(else the system's)", kind=str,
+    )
+    infra_lookup_days: float = setting(
+        "FIMISCOPE_INFRA_LOOKUP_DAYS", 7.0, "days before `infrastructure lookup --due` looks a site up again",
+        minimum=0,
+    )
+    infra_link_threshold: float = setting(
+        "FIMISCOPE_INFRA_LINK_THRESHOLD", 0.5, "link score at which two sites join one site group and a flagged tie "
+        "raises a signal (one conclusive indicator is 0.9, two associative 0.64)", minimum=0,
+    )
     # -- detectors (index/encoders.py)
     encoder_path: str | None = setting(
         "FIMISCOPE_ENCODER_PATH", None, "local folder of a sentence-transformers model (optional encoder plug-in)",

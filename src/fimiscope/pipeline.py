@@ -39,9 +39,12 @@ from fimiscope.store import watermarks as watermark_store
 # Every module that defines built-in stages. A new detector adds one line.
 STAGE_MODULES: tuple[str, ...] = (
     "fimiscope.extract.language",
+    "fimiscope.extract.fingerprints_stage",
     "fimiscope.detect.laundering",
     "fimiscope.detect.claims",
     "fimiscope.detect.coordination",
+    "fimiscope.detect.narratives",
+    "fimiscope.detect.infrastructure_stage",
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 

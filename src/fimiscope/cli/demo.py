@@ -53,8 +53,16 @@ def load_scenario(store: Store, seed: int, scale: float, settings: Settings | No
     loaded: dict[str, Any] = {"sources_created": created, "documents_new": report.new + collected["new"],
                               "documents_unchanged": report.unchanged + collected["unchanged"],
                               "collected_over_http": collected["items"], "collect_errors": collected["errors"],
-                              "claims": load_claims(store, scenario.claims)}
+                              "claims": load_claims(store, scenario.claims),
+                              "narratives": load_narratives(store, scenario.truth.get("narratives") or {})}
     return loaded
+
+
+def load_narratives(store: Store, planted: dict[str, Any]) -> int:
+    """The demo's known narratives, defined as an analyst would (docs/narratives.md)."""
+    from fimiscope.store import narratives as narrative_store
+
+    return store.write(narrative_store.define_known, planted.get("known", []), origin="demo")
 
 
 def load_claims(store: Store, rows: list[dict[str, Any]]) -> int:

@@ -314,6 +314,9 @@ class _HostGate:
         self._sem.release()
 
 
+HostGate = _HostGate  # the network look-ups (collect/lookups.py) wait at the same per-host gates
+
+
 class Fetcher:
     """``get(url)`` -> FetchResult, or raises Refused (policy) / FetchError (network, HTTP)."""
 

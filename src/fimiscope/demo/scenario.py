@@ -269,6 +269,9 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
                                  published_at=END - timedelta(days=rng.uniform(0, DAYS)), language=lang,
                                  metadata={"synthetic": True}))
 
+    # -- narratives (docs/narratives.md): two planted, one surging at the end -------------------
+    truth["narratives"] = _plant_narratives(docs, random.Random(seed * 31 + 14))
+
     claims = [
         {"id": cid, "title": f"Fictional claim {cid}: {c['summary'][:60]}", "summary": c["summary"],
          "disproof": c["disproof"], "keywords": c["keywords"], "language": "en",
@@ -276,7 +279,64 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
          "outlets": "; ".join(d for d, *_ in STATE_OUTLETS), "debunk_url": f"https://debunks.example/{cid}"}
         for cid, c in texts.CLAIMS.items()
     ]
+    truth["infrastructure"] = INFRASTRUCTURE_TRUTH  # shared infrastructure (issue 16), see the block below
     return Scenario(seed=seed, sources=sources, documents=docs, claims=claims, truth=truth)
+
+
+def _plant_narratives(docs: list[Document], rng: random.Random) -> dict[str, Any]:
+    """Documents telling the two planted narratives in varied words. "sanctions" starts at an
+    official state outlet, reaches independent outlets, and appears in Czech only late (a
+    debunked narrative in a new language); "weapons" trickles, then surges in the last 3 days.
+    Counts do not scale: tests at small scale still see both."""
+    planted: dict[str, Any] = {"known": texts.KNOWN_NARRATIVES, "documents": {"sanctions": [], "weapons": []},
+                               "surge": {"narrative": "weapons", "days": 3}}
+    n = 0
+
+    def doc(key: str, source: str, lang: str, when: datetime) -> None:
+        nonlocal n
+        n += 1
+        bank = texts.NARRATIVE_SENTENCES[key][lang]
+        picked = rng.sample(bank, rng.randint(4, 6))
+        place = rng.choice(texts.PLACES)[lang]
+        body = [x.format(place=place, n=rng.randint(3, 90)) for x in picked]
+        news = texts.NEWS[lang]
+        body.insert(rng.randint(1, len(body)), f"{rng.choice(news['subjects'])} {rng.choice(news['predicates'])} "
+                                               f"{rng.choice(news['objects'])} {rng.choice(news['tails'])}.")
+        title = rng.choice(texts.NARRATIVE_TITLES[key][lang])
+        platform = source.split(":", 1)[0] if ":" in source else "web"
+        d = Document(
+            text="\n\n".join(_paragraphs(body, rng)), title=title if platform == "web" else None, source=source,
+            language=lang, published_at=when, platform=platform,
+            url=f"https://{source}/{when:%Y/%m}/narrative-{key}-{n}" if platform == "web" else None,
+            external_id=None if platform == "web" else f"narrative-{key}-{n}",
+            metadata={"synthetic": True, "narrative": key},
+        )
+        docs.append(d)
+        planted["documents"][key].append(d.key)
+
+    at = END - timedelta(days=55)
+    doc("sanctions", "ministry-press.example", "ru", at)
+    plan = [("state-herald.example", "ru"), ("eurasia-review.example", "en"), ("slovo-pravdy.example", "ru"),
+            ("euro-truth-daily.example", "en"), ("free-observer.example", "en"), ("world-news-now.example", "en"),
+            ("state-herald.example", "ru"), ("baltic-uncensored.example", "en"), ("central-europe-times.example", "en"),
+            ("riga-russian-daily.example", "ru"), ("eurasia-review.example", "en"), ("danube-post.example", "en"),
+            ("zpravy-bez-cenzury.example", "cs"), ("nezavisly-hlas.example", "cs"), ("ceske-ozveny.example", "cs"),
+            ("slovo-pravdy.example", "ru"), ("euro-truth-daily.example", "en")]
+    for i, (src, lang) in enumerate(plan):
+        doc("sanctions", src, lang, at + timedelta(days=3 + i * 2.7, hours=rng.randint(0, 12)))
+    quiet = [("world-news-now.example", "en"), ("telegram:truth_hub_03", "ru"), ("zpravy-bez-cenzury.example", "cs"),
+             ("free-observer.example", "en"), ("telegram:truth_hub_06", "ru"), ("slovo-pravdy.example", "ru"),
+             ("nezavisly-hlas.example", "cs"), ("baltic-uncensored.example", "en")]
+    for i, (src, lang) in enumerate(quiet):
+        doc("weapons", src, lang, END - timedelta(days=50 - i * 6, hours=rng.randint(0, 12)))
+    loud = [("euro-truth-daily.example", "en"), ("world-news-now.example", "en"), ("free-observer.example", "en"),
+            ("baltic-uncensored.example", "en"), ("zpravy-bez-cenzury.example", "cs"), ("nezavisly-hlas.example", "cs"),
+            ("ceske-ozveny.example", "cs"), ("slovo-pravdy.example", "ru"), ("telegram:truth_hub_03", "ru"),
+            ("telegram:truth_hub_06", "ru"), ("telegram:truth_hub_09", "ru"), ("telegram:truth_hub_01", "cs")]
+    for i in range(24):
+        src, lang = loud[i % len(loud)]
+        doc("weapons", src, lang, END - timedelta(days=2.9 - i * 0.12, minutes=rng.randint(0, 60)))
+    return planted
 
 
 def render_article_html(doc: Document, source: Source | None = None) -> str:
@@ -289,7 +349,7 @@ def render_article_html(doc: Document, source: Source | None = None) -> str:
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(doc.title or "")}</title>'
         f'{canonical}<meta name="author" content="{escape(doc.author or "")}">'
-        f'<meta property="article:published_time" content="{when}"></head><body>'
+        f'<meta property="article:published_time" content="{when}">{infrastructure_head(doc.source or "")}</head><body>'
         f'<header><a href="/">{site}</a><nav><a href="/world">World</a> <a href="/politics">Politics</a> '
         f'<a href="/about">About</a></nav></header><main><article><h1>{escape(doc.title or "")}</h1>'
         f'<p class="byline">{escape(doc.author or "")} <time datetime="{when}">{when[:10]}</time></p>{paras}'
@@ -312,3 +372,39 @@ def render_rss(source: Source, docs: list[Document], base_url: str) -> str:
     return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>{title}</title><link>{escape(base_url)}</link><description>Fictional demo feed</description>"
             f"{''.join(items)}</channel></rss>")
+
+
+# -- shared infrastructure (issue 16) -----------------------------------------------------------
+# One operator set up the whole network: every network site carries the same Google Analytics
+# account and the same WordPress theme, and three of them pay their ad revenue to the AdSense
+# publisher of the state-linked Eurasia Review. Every served site also loads the CDNs and fonts
+# that everyone loads (they must link nothing), and the state outlets have their own ids.
+NETWORK_ANALYTICS = "UA-48151623"
+NETWORK_THEME = "wordpress:truthwire-news"
+SHARED_ADSENSE = "pub-7301188243510912"
+ADSENSE_SITES = ("zpravy-bez-cenzury.example", "euro-truth-daily.example", "slovo-pravdy.example",
+                 "eurasia-review.example")
+INFRASTRUCTURE_TRUTH = {"group": sorted([d for d, _ in NETWORK_SITES] + ["eurasia-review.example"]),
+                        "analytics": NETWORK_ANALYTICS, "theme": NETWORK_THEME, "adsense": SHARED_ADSENSE,
+                        "adsense_sites": list(ADSENSE_SITES)}
+_COMMON_ASSETS = ('<link rel="stylesheet" href="https://fonts.googleapis.com/css2?family=Inter">'
+                  '<script src="https://cdn.jsdelivr.net/npm/jquery@3.7.1/dist/jquery.min.js"></script>')
+
+
+def infrastructure_head(domain: str) -> str:
+    """The tags in a served page's head that tell who runs the site."""
+    network = {d for d, _ in NETWORK_SITES}
+    state = [d for d, *_ in STATE_OUTLETS]
+    parts = [_COMMON_ASSETS]
+    if domain in network:
+        theme = NETWORK_THEME.split(":", 1)[1]
+        parts.append(f'<meta name="generator" content="WordPress 6.6.2"><link rel="stylesheet" '
+                     f'href="https://{domain}/wp-content/themes/{theme}/style.css?ver=2.1">'
+                     f"<script>ga('create', '{NETWORK_ANALYTICS}-{sorted(network).index(domain) + 1}', 'auto');"
+                     "</script>")
+    elif domain in state:
+        parts.append(f"<script>ym({31_000_000 + 7 * state.index(domain)}, \"init\", {{clickmap: true}});</script>")
+    if domain in ADSENSE_SITES:
+        parts.append('<script async src="https://pagead2.googlesyndication.com/pagead/js/adsbygoogle.js?'
+                     f'client=ca-{SHARED_ADSENSE}"></script>')
+    return "".join(parts)

@@ -308,3 +308,103 @@ CLAIMS = {
             "disproof": "Food-safety tests found no contamination; the laboratory results quoted do not exist.",
             "keywords": "food; grain; health"},
 }
+
+# -- narratives (docs/narratives.md) -----------------------------------------------------------
+# Two planted narratives, told in varied words across many documents: "sanctions hurt Europe
+# more than Russia" (defined in the demo as a known, debunked narrative) and "Western weapons
+# are resold on the black market" (left undefined: the emerging-narrative clustering must find
+# it; it surges in the scenario's last days). Slots: {place} {n}.
+NARRATIVE_SENTENCES: dict[str, dict[str, list[str]]] = {
+    "sanctions": {
+        "en": [
+            "The sanctions against Russia are ruining European families, not the Kremlin.",
+            "Households in {place} now pay {n} percent more for electricity because of the sanctions.",
+            "Meanwhile the Russian economy keeps growing and its shops are full.",
+            "European factories are closing while Russian exports find new buyers.",
+            "Brussels refuses to admit that its sanctions policy has backfired.",
+            "Ordinary Europeans are paying the price for sanctions their leaders imposed.",
+            "In {place}, {n} small businesses have shut down since the sanctions began.",
+            "Russia has simply redirected its gas to Asia and earns more than before.",
+        ],
+        "cs": [
+            "Sankce proti Rusku ničí evropské rodiny, ne Kreml.",
+            "Domácnosti ve městě {place} nyní platí za elektřinu o {n} procent více kvůli sankcím.",
+            "Ruská ekonomika mezitím dál roste a její obchody jsou plné.",
+            "Evropské továrny zavírají, zatímco ruský vývoz nachází nové kupce.",
+            "Brusel odmítá přiznat, že se jeho sankční politika vymstila.",
+            "Obyčejní Evropané platí za sankce, které zavedli jejich politici.",
+            "Ve městě {place} od začátku sankcí zavřelo {n} malých podniků.",
+            "Rusko jednoduše přesměrovalo svůj plyn do Asie a vydělává víc než dřív.",
+        ],
+        "ru": [
+            "Санкции против России разоряют европейские семьи, а не Кремль.",
+            "Домохозяйства в городе {place} теперь платят за электричество на {n} процентов больше из-за санкций.",
+            "Тем временем российская экономика продолжает расти, а магазины полны.",
+            "Европейские заводы закрываются, а российский экспорт находит новых покупателей.",
+            "Брюссель отказывается признать, что его санкционная политика обернулась против него.",
+            "Простые европейцы расплачиваются за санкции, которые ввели их политики.",
+            "В городе {place} с начала санкций закрылись {n} малых предприятий.",
+            "Россия просто перенаправила свой газ в Азию и зарабатывает больше, чем раньше.",
+        ],
+    },
+    "weapons": {
+        "en": [
+            "Weapons sent to the front by Western donors are being resold on the black market.",
+            "Smugglers offered {n} rifles from a Western aid shipment in a chat group near {place}.",
+            "Nobody audits where the donated artillery shells actually end up.",
+            "Anti-tank missiles from the aid packages have turned up with criminal gangs.",
+            "Corrupt officers sell the donated equipment to the highest bidder.",
+            "Taxpayers in the West are unknowingly arming smugglers and gangs.",
+            "A dealer near {place} claimed to have {n} donated grenade launchers for sale.",
+            "The black market for Western weapons is booming, insiders say.",
+        ],
+        "cs": [
+            "Zbraně poslané na frontu západními dárci se přeprodávají na černém trhu.",
+            "Pašeráci nabízeli {n} pušek ze západní zásilky pomoci v chatovací skupině u města {place}.",
+            "Nikdo nekontroluje, kde darované dělostřelecké granáty skutečně skončí.",
+            "Protitankové střely z balíčků pomoci se objevily u zločineckých gangů.",
+            "Zkorumpovaní důstojníci prodávají darovanou techniku tomu, kdo nabídne nejvíc.",
+            "Daňoví poplatníci na Západě nevědomky vyzbrojují pašeráky a gangy.",
+            "Překupník u města {place} tvrdil, že má na prodej {n} darovaných granátometů.",
+            "Černý trh se západními zbraněmi vzkvétá, říkají zasvěcení.",
+        ],
+        "ru": [
+            "Оружие, отправленное на фронт западными донорами, перепродаётся на чёрном рынке.",
+            "Контрабандисты предлагали {n} винтовок из западной партии помощи в чате возле города {place}.",
+            "Никто не проверяет, куда на самом деле попадают подаренные артиллерийские снаряды.",
+            "Противотанковые ракеты из пакетов помощи оказались у преступных банд.",
+            "Коррумпированные офицеры продают подаренную технику тому, кто больше заплатит.",
+            "Налогоплательщики на Западе, сами того не зная, вооружают контрабандистов и банды.",
+            "Торговец возле города {place} утверждал, что у него есть на продажу {n} подаренных гранатомётов.",
+            "Чёрный рынок западного оружия процветает, говорят осведомлённые люди.",
+        ],
+    },
+}
+NARRATIVE_TITLES: dict[str, dict[str, list[str]]] = {
+    "sanctions": {
+        "en": ["Sanctions backfire on Europe", "Who really pays for the sanctions?", "Europe freezes, Russia grows"],
+        "cs": ["Sankce se Evropě vymstily", "Kdo doopravdy platí za sankce?", "Evropa mrzne, Rusko roste"],
+        "ru": ["Санкции ударили по Европе", "Кто на самом деле платит за санкции?", "Европа мёрзнет, Россия растёт"],
+    },
+    "weapons": {
+        "en": ["Aid weapons for sale", "Where do the donated weapons go?", "Black market booms with Western arms"],
+        "cs": ["Zbraně z pomoci na prodej", "Kam mizí darované zbraně?", "Černý trh vzkvétá díky západním zbraním"],
+        "ru": ["Оружие помощи на продажу", "Куда уходит подаренное оружие?", "Чёрный рынок процветает на западном оружии"],
+    },
+}
+# The known narrative the demo defines (as an analyst would): name, description, an example.
+KNOWN_NARRATIVES = [
+    {
+        "key": "sanctions",
+        "name": "Sanctions hurt Europe more than Russia",
+        "description": "Western sanctions are said to ruin European households and businesses while the Russian "
+                       "economy grows; used to push for lifting the sanctions.",
+        "keywords": ["sanctions", "European families", "Russian economy", "backfired"],
+        # an analyst tracking three languages gives an example in each: the model-free path
+        # matches words (and transliterated names), not meanings across languages
+        "examples": ["The sanctions are ruining ordinary Europeans while Russia's economy keeps growing.",
+                     "Sankce ničí obyčejné Evropany, zatímco ruská ekonomika dál roste.",
+                     "Санкции разоряют простых европейцев, а российская экономика продолжает расти."],
+        "debunked": True,
+    },
+]

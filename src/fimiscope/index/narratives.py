@@ -1,0 +1,721 @@
+"""Narrative kernels, free of storage: term vectors, known-narrative assignment with the
+sentences that carry it, incremental clustering of what fits no known narrative, and bursts.
+
+**Term vectors** (``TermVectors``): the BM25 analyzer's terms (NFKC, casefold, diacritics
+folded, stopwords of en/cs/ru dropped, Cyrillic transliterated, words cut to a prefix) plus the
+name and quoted-name anchors laundering uses (``index/anchors.py``: "Zelenskogo" and
+"Zelensky" meet), hashed into ``2**18`` columns, sublinear tf x idf, L2-normalised. Document
+frequencies grow one document at a time (``vectors(..., learn=True)``), so a document's vector
+depends only on the documents before it, never on how a run was cut into batches.
+
+**Known narratives** (``NarrativeAssigner``): a narrative is its name, description, keywords
+and example texts. Its score on a document mixes the cosine to the narrative's centroid
+(Rocchio) and to its nearest example (a narrative is often several stories); with an encoder
+the same two cosines on sentence vectors are mixed in. A document gets every narrative whose
+score clears the threshold and a share of its best narrative's score (multi-label). The
+carrying sentences are the document's sentences scored the same way.
+
+**Emerging narratives** (``EmergingClusters``): first-story detection as in topic detection
+and tracking. A document joins the narrative of its nearest earlier document when their cosine
+clears ``join``, or founds a new one named after itself. Nothing is refit: adding a day never
+renumbers yesterday's narratives. Maintenance merges narratives whose centroids converge
+(the older id survives) and splits one whose members form two separate groups (the founder's
+side keeps the id); both are returned as lineage.
+
+**Bursts** (``bursts``): Kleinberg's two-state automaton over daily counts against daily
+totals ("Bursty and hierarchical structure in streams", KDD 2002, the batched form).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from fimiscope.index.anchors import STEM
+from fimiscope.index.anchors import _fold as fold_name
+from fimiscope.index.bm25 import Analyzer
+from fimiscope.index.bm25 import _term as _analyzer_term
+
+__all__ = [
+    "N_FEATURES",
+    "AssignParams",
+    "Assignment",
+    "Burst",
+    "ClusterParams",
+    "EmergingClusters",
+    "Lineage",
+    "NarrativeAssigner",
+    "NarrativeDefinition",
+    "TermVectors",
+    "bursts",
+    "distinctive_terms",
+    "embed_documents",
+    "passages",
+]
+
+N_FEATURES = 1 << 18
+ANALYZER = Analyzer(prefix=6)
+Embed = Callable[[Sequence[str]], NDArray[np.float32]]
+
+
+@lru_cache(maxsize=1 << 19)
+def _column(term: str) -> int:
+    # crc32, not hash(): Python salts str hashes per process, and columns must persist.
+    return zlib.crc32(term.encode("utf-8")) & (N_FEATURES - 1)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=1 << 20)
+def _word_column(word: str) -> int:
+    """The column of a casefolded word's analyzer term; -1 for a stopword or nothing."""
+    term = _analyzer_term(word, ANALYZER.prefix, ANALYZER.transliterate, ANALYZER.stopwords, ANALYZER.min_len)
+    return _column(term) if term else -1
+
+
+# Capitalised words of the Latin and Cyrillic alphabets (the scripts that have case).
+_CAPITALISED = re.compile(r"[A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽЀ-Я][\w'’-]{2,}")
+_SENTENCE_START = frozenset(".!?…:;\n\"«“„(")
+
+
+@lru_cache(maxsize=1 << 18)
+def _name_anchor(word: str) -> str:
+    folded = fold_name(word)[:STEM]
+    return "e:" + folded if len(folded) >= 3 else ""
+
+
+def _anchor_terms(text: str) -> list[str]:
+    """The name anchors of ``index/anchors.py`` (a capitalised word not opening a sentence,
+    folded to Latin and cut to its stem, so "Zelenskogo" and "Zelensky" meet); numbers and links
+    are left out: they belong to one story, not to a narrative. A lean pass instead of
+    ``anchors()``, which also collects what is not used here and was 3/4 of the vector time."""
+    out = []
+    for m in _CAPITALISED.finditer(text):
+        word = m.group()
+        j = m.start() - 1
+        while j >= 0 and text[j] in " \t":
+            j -= 1
+        if j < 0 or text[j] in _SENTENCE_START:
+            continue
+        term = _name_anchor(word)
+        if term:
+            out.append(term)
+    return out
+
+
+class TermVectors:
+    """Hashed tf-idf over the analyzer's terms and name anchors, with document frequencies
+    learnt in document order."""
+
+    def __init__(self, df: NDArray[np.int32] | None = None, n_docs: int = 0, *, anchors: bool = True) -> None:
+        self.df = np.zeros(N_FEATURES, dtype=np.int32) if df is None else np.asarray(df, dtype=np.int32).copy()
+        if self.df.shape != (N_FEATURES,):
+            raise ValueError(f"document frequencies must have {N_FEATURES} entries")
+        self.n_docs = int(n_docs)
+        self.anchors = anchors
+
+    def counts(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """Distinct columns of ``text`` and their term counts."""
+        # the analyzer's steps (bm25.Analyzer.terms) with the column looked up in the same
+        # cached call per distinct word: this is the stage's hot loop
+        words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+        cols = np.fromiter(map(_word_column, words), dtype=np.int64, count=len(words))
+        if self.anchors:
+            names = _anchor_terms(text)
+            if names:
+                cols = np.concatenate([cols, np.fromiter(map(_column, names), dtype=np.int64, count=len(names))])
+        cols = cols[cols >= 0]
+        if not len(cols):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        uniq, tf = np.unique(cols, return_counts=True)
+        return uniq, tf.astype(np.float32)
+
+    def idf(self, cols: NDArray[np.int64]) -> NDArray[np.float32]:
+        out: NDArray[np.float32] = (np.log((1.0 + self.n_docs) / (1.0 + self.df[cols])) + 1.0).astype(np.float32)
+        return out
+
+    def vectors(self, texts: Sequence[str], *, learn: bool = False) -> sparse.csr_matrix:
+        """One L2-normalised row per text. With ``learn`` each text's frequencies are added after
+        its own vector is made, so a vector never depends on the texts after it."""
+        indptr = [0]
+        indices: list[NDArray[np.int64]] = []
+        data: list[NDArray[np.float32]] = []
+        for text in texts:
+            cols, tf = self.counts(text)
+            w = (1.0 + np.log(tf)) * self.idf(cols) if len(cols) else tf
+            norm = float(np.sqrt((w * w).sum())) if len(cols) else 0.0
+            indices.append(cols)
+            data.append((w / norm).astype(np.float32) if norm else w.astype(np.float32))
+            indptr.append(indptr[-1] + len(cols))
+            if learn:
+                self.df[cols] += 1
+                self.n_docs += 1
+        return sparse.csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
+                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+                np.asarray(indptr, dtype=np.int64),
+            ),
+            shape=(len(texts), N_FEATURES),
+        )
+
+    def learn(self, texts: Sequence[str]) -> None:
+        for text in texts:
+            cols, _ = self.counts(text)
+            self.df[cols] += 1
+            self.n_docs += 1
+
+
+def _normalise_rows(m: NDArray[np.float32]) -> NDArray[np.float32]:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    out: NDArray[np.float32] = (m / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
+
+
+def _sparse_normalise_rows(m: sparse.csr_matrix) -> sparse.csr_matrix:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    return sparse.diags(1.0 / np.maximum(norms, 1e-12)).dot(m).tocsr().astype(np.float32)
+
+
+def passages(text: str, words: int = 120, limit: int = 16) -> list[str]:
+    """A text cut into runs of about ``words`` words (at most ``limit``): sentence encoders read
+    a few hundred tokens, and a long article's narrative is often past its first paragraph."""
+    tokens = text.split()
+    if not tokens:
+        return [""]
+    return [" ".join(tokens[i : i + words]) for i in range(0, len(tokens), words)][:limit]
+
+
+def embed_documents(embed: Embed, texts: Sequence[str], *, words: int = 120) -> NDArray[np.float32]:
+    """One normalised vector per text: the mean of its passages' vectors."""
+    pieces: list[str] = []
+    owner: list[int] = []
+    for i, text in enumerate(texts):
+        for piece in passages(text, words):
+            pieces.append(piece)
+            owner.append(i)
+    if not pieces:
+        return np.zeros((0, 0), dtype=np.float32)
+    vecs = np.asarray(embed(pieces), dtype=np.float32)
+    sums = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+    np.add.at(sums, np.asarray(owner), vecs)
+    return _normalise_rows(sums)
+
+
+# -- known narratives ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class NarrativeDefinition:
+    """What an analyst gives: a name, a description, keywords, example documents or sentences."""
+
+    id: str
+    name: str
+    description: str = ""
+    keywords: Sequence[str] = ()
+    examples: Sequence[str] = ()
+
+    def definition_text(self) -> str:
+        return ". ".join(p for p in (self.name, self.description, ", ".join(self.keywords)) if p)
+
+
+@dataclass(slots=True)
+class AssignParams:
+    """Scoring and decision. The defaults were chosen on the SemEval-2025 Task 10 train split by
+    ``eval/narratives.py`` (grid with 3-fold cross-validation inside train; dev never used)."""
+
+    centroid_weight: float = 0.25  # centroid cosine vs nearest-example cosine
+    encoder_weight: float = 0.5  # share of the encoder's score when an encoder is on
+    threshold: float = 0.15
+    encoder_threshold: float = 0.4  # the same with an encoder on: its cosines run higher
+    relative: float = 0.9  # a label also needs this share of the document's best score
+    max_labels: int = 5
+    sentences: int = 3  # carrying sentences kept per label
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+
+@dataclass(slots=True)
+class Assignment:
+    narrative_id: str
+    score: float
+    sentences: list[tuple[int, int, float]] = field(default_factory=list)  # (start, end, score)
+    components: dict[str, float] = field(default_factory=dict)
+
+
+class NarrativeAssigner:
+    """Scores documents against known narratives; see the module docstring."""
+
+    def __init__(
+        self,
+        narratives: Sequence[NarrativeDefinition],
+        vectors: TermVectors,
+        *,
+        params: AssignParams | None = None,
+        embed: Embed | None = None,
+        example_embeddings: NDArray[np.float32] | None = None,
+    ) -> None:
+        self.narratives = list(narratives)
+        self.ids = [n.id for n in self.narratives]
+        self.params = params or AssignParams()
+        self.vectors = vectors
+        self.embed = embed
+        texts: list[str] = []
+        owner: list[int] = []
+        for i, n in enumerate(self.narratives):
+            for t in [n.definition_text(), *n.examples]:
+                if t.strip():
+                    texts.append(t)
+                    owner.append(i)
+        self._owner = np.asarray(owner, dtype=np.int64)  # grouped by narrative, in order
+        self._starts = np.searchsorted(self._owner, np.arange(len(self.narratives)))
+        self._has = np.isin(np.arange(len(self.narratives)), self._owner)
+        self.example_texts = texts
+        ex = vectors.vectors(texts)
+        self._examples = ex.T.tocsr()  # features x examples
+        member = sparse.csr_matrix(
+            (np.ones(len(owner), dtype=np.float32), (self._owner, np.arange(len(owner)))),
+            shape=(len(self.narratives), len(owner)),
+        )
+        self._centroids = _sparse_normalise_rows(member @ ex).T.tocsr()  # features x narratives
+        self._dense_examples: NDArray[np.float32] | None = None
+        self._dense_centroids: NDArray[np.float32] | None = None
+        if embed is not None and texts:
+            emb = example_embeddings if example_embeddings is not None else embed(texts)
+            self._dense_examples = _normalise_rows(np.asarray(emb, dtype=np.float32))
+            sums = np.asarray(member @ self._dense_examples, dtype=np.float32)
+            self._dense_centroids = _normalise_rows(sums)
+
+    def __len__(self) -> int:
+        return len(self.narratives)
+
+    def _mix(self, centroid: NDArray[np.float32], example: NDArray[np.float32]) -> NDArray[np.float32]:
+        """(rows x narratives) from centroid cosines and per-example cosines."""
+        best = np.zeros_like(centroid)
+        if example.shape[1]:
+            nonempty = self._has
+            reduced = np.maximum.reduceat(example, self._starts[nonempty], axis=1)
+            best[:, nonempty] = reduced
+        a = self.params.centroid_weight
+        return (a * centroid + (1.0 - a) * best).astype(np.float32)
+
+    def lexical_scores(self, rows: sparse.csr_matrix) -> NDArray[np.float32]:
+        if not len(self.narratives):
+            return np.zeros((rows.shape[0], 0), dtype=np.float32)
+        c = np.asarray((rows @ self._centroids).todense(), dtype=np.float32)
+        e = np.asarray((rows @ self._examples).todense(), dtype=np.float32)
+        return self._mix(c, e)
+
+    def dense_scores(self, emb: NDArray[np.float32]) -> NDArray[np.float32]:
+        assert self._dense_examples is not None and self._dense_centroids is not None
+        emb = _normalise_rows(np.asarray(emb, dtype=np.float32))
+        return self._mix(emb @ self._dense_centroids.T, emb @ self._dense_examples.T)
+
+    def scores(
+        self,
+        texts: Sequence[str],
+        *,
+        rows: sparse.csr_matrix | None = None,
+        embeddings: NDArray[np.float32] | None = None,
+    ) -> tuple[NDArray[np.float32], dict[str, NDArray[np.float32]]]:
+        """(documents x narratives) scores and their parts (``lexical``, ``encoder``)."""
+        rows = rows if rows is not None else self.vectors.vectors(texts)
+        lex = self.lexical_scores(rows)
+        parts = {"lexical": lex}
+        if self._dense_examples is None or not len(texts):
+            return lex, parts
+        emb = embeddings if embeddings is not None else self.embed(texts)  # type: ignore[misc]
+        dense = self.dense_scores(emb)
+        parts["encoder"] = dense
+        b = self.params.encoder_weight
+        return ((1.0 - b) * lex + b * dense).astype(np.float32), parts
+
+    def decide(self, scores: NDArray[np.float32]) -> list[list[int]]:
+        """Chosen narrative columns per row, best first."""
+        p = self.params
+        floor = p.encoder_threshold if self._dense_examples is not None else p.threshold
+        out: list[list[int]] = []
+        for row in scores:
+            if not len(row):
+                out.append([])
+                continue
+            top = float(row.max())
+            cut = max(floor, p.relative * top)
+            chosen = np.flatnonzero(row >= cut)
+            chosen = chosen[np.argsort(-row[chosen], kind="stable")][: p.max_labels]
+            out.append([int(i) for i in chosen])
+        return out
+
+    def assign(
+        self,
+        texts: Sequence[str],
+        sentences: Sequence[Sequence[tuple[int, int, str]]] | None = None,
+        *,
+        rows: sparse.csr_matrix | None = None,
+        embeddings: NDArray[np.float32] | None = None,
+    ) -> list[list[Assignment]]:
+        """Narratives per document, each with its score and, when ``sentences`` (start, end,
+        text per document) are given, the sentences that carry it."""
+        scores, parts = self.scores(texts, rows=rows, embeddings=embeddings)
+        chosen = self.decide(scores)
+        out: list[list[Assignment]] = []
+        for d, cols in enumerate(chosen):
+            found = [
+                Assignment(
+                    narrative_id=self.ids[c],
+                    score=round(float(scores[d, c]), 4),
+                    components={k: round(float(v[d, c]), 4) for k, v in parts.items()},
+                )
+                for c in cols
+            ]
+            if found and sentences is not None and sentences[d]:
+                self._carrying(found, cols, sentences[d])
+            out.append(found)
+        return out
+
+    def _carrying(self, found: list[Assignment], cols: list[int], sents: Sequence[tuple[int, int, str]]) -> None:
+        texts = [s[2] for s in sents]
+        lex = self.lexical_scores(self.vectors.vectors(texts))[:, cols]
+        if self._dense_examples is not None and self.embed is not None:
+            b = self.params.encoder_weight
+            lex = (1.0 - b) * lex + b * self.dense_scores(self.embed(texts))[:, cols]
+        for j, a in enumerate(found):
+            col = lex[:, j]
+            order = np.argsort(-col, kind="stable")[: self.params.sentences]
+            best = float(col[order[0]]) if len(order) else 0.0
+            a.sentences = [
+                (sents[i][0], sents[i][1], round(float(col[i]), 4))
+                for i in sorted(order)
+                if col[i] > 0 and col[i] >= 0.5 * best
+            ]
+
+
+# -- emerging narratives ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ClusterParams:
+    join: float = 0.3  # cosine to the nearest earlier document to join its narrative
+    window: int = 20_000  # documents remembered for nearest-neighbour joins (newest kept)
+    min_size: int = 5  # a narrative is shown (and maintained) from this many documents on
+    merge: float = 0.6  # centroid cosine at which two narratives are one
+    split: float = 0.15  # centroid cosine under which a narrative's two halves are two narratives
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+
+@dataclass(slots=True)
+class Lineage:
+    kind: str  # merged | split
+    parent: str  # merged: the absorbed id; split: the id split from
+    child: str  # merged: the surviving id; split: the new id
+    documents: int
+    similarity: float
+
+
+@dataclass(slots=True)
+class Joined:
+    document_id: str
+    narrative_id: str
+    similarity: float  # to the nearest earlier document; 0 for a founder
+    nearest: str | None
+
+
+class EmergingClusters:
+    """Incremental first-story clustering with stable ids (see the module docstring).
+
+    State is plain data so a store can persist it: the window's document ids and rows, each
+    remembered document's narrative, and each narrative's members."""
+
+    def __init__(self, params: ClusterParams | None = None, *, dense: bool = False) -> None:
+        self.params = params or ClusterParams()
+        self.dense = dense
+        self.pool_ids: list[str] = []
+        self._pool: Any = None  # csr rows, or a dense matrix with ``dense``
+        self.narrative_of: dict[str, str] = {}  # document -> narrative
+        self.members: dict[str, list[str]] = {}  # narrative -> documents, oldest first
+        self.founded: dict[str, int] = {}  # narrative -> order of founding (older survives a merge)
+        self._rows: dict[str, Any] = {}  # document -> row, for documents in the window
+        self._order: dict[str, int] = {}  # document -> position in the stream (oldest first)
+
+    # -- state ------------------------------------------------------------------------------------
+
+    def remember(self, ids: Sequence[str], rows: Any, narratives: Sequence[str]) -> None:
+        """Load documents already clustered (oldest first), e.g. from a store."""
+        for doc_id, nar in zip(ids, narratives, strict=True):
+            self._order[doc_id] = len(self._order)
+            self.narrative_of[doc_id] = nar
+            if nar not in self.members:
+                self.members[nar] = []
+                self.founded[nar] = len(self.founded)
+            self.members[nar].append(doc_id)
+        self._append_pool(list(ids), rows)
+
+    def _append_pool(self, ids: list[str], rows: Any) -> None:
+        if not ids:
+            return
+        for i, doc_id in enumerate(ids):
+            self._rows[doc_id] = rows[i]
+        self.pool_ids.extend(ids)
+        if self._pool is None:
+            self._pool = rows
+        elif self.dense:
+            self._pool = np.vstack([self._pool, rows])
+        else:
+            self._pool = sparse.vstack([self._pool, rows]).tocsr()
+        extra = len(self.pool_ids) - self.params.window
+        if extra > 0:
+            for doc_id in self.pool_ids[:extra]:
+                self._rows.pop(doc_id, None)
+            self.pool_ids = self.pool_ids[extra:]
+            self._pool = self._pool[extra:]
+
+    # -- adding documents -------------------------------------------------------------------------
+
+    def add(self, ids: Sequence[str], rows: Any) -> list[Joined]:
+        """Cluster new documents, oldest first. Each is compared with every remembered document
+        and every earlier one of this call, so the result does not depend on how the stream is
+        cut into calls."""
+        ids = list(ids)
+        if not ids:
+            return []
+        p = self.params
+        if self._pool is not None and len(self.pool_ids):
+            prev = rows @ self._pool.T
+            prev = np.asarray(prev.todense() if sparse.issparse(prev) else prev, dtype=np.float32)
+        else:
+            prev = np.zeros((len(ids), 0), dtype=np.float32)
+        inner = rows @ rows.T
+        inner = np.asarray(inner.todense() if sparse.issparse(inner) else inner, dtype=np.float32)
+        out: list[Joined] = []
+        for i, doc_id in enumerate(ids):
+            best, nearest = -1.0, None
+            if prev.shape[1]:
+                j = int(np.argmax(prev[i]))
+                best, nearest = float(prev[i, j]), self.pool_ids[j]
+            if i:
+                j = int(np.argmax(inner[i, :i]))
+                if float(inner[i, j]) > best:
+                    best, nearest = float(inner[i, j]), ids[j]
+            if nearest is not None and best >= p.join and nearest in self.narrative_of:
+                nar = self.narrative_of[nearest]
+            else:
+                nar, best, nearest = "nar_" + doc_id.split("_", 1)[-1], 0.0, None
+                self.members[nar] = []
+                self.founded[nar] = len(self.founded)
+            self._order[doc_id] = len(self._order)
+            self.narrative_of[doc_id] = nar
+            self.members[nar].append(doc_id)
+            out.append(Joined(doc_id, nar, round(max(best, 0.0), 4), nearest))
+        self._append_pool(ids, rows)
+        return out
+
+    # -- maintenance ------------------------------------------------------------------------------
+
+    def visible(self) -> list[str]:
+        return [n for n, m in self.members.items() if len(m) >= self.params.min_size]
+
+    def centroids(self, narratives: Sequence[str]) -> tuple[list[str], Any]:
+        """Normalised mean row of each narrative's members still in the window."""
+        kept, rows = [], []
+        for n in narratives:
+            mine = [self._rows[d] for d in self.members.get(n, ()) if d in self._rows]
+            if not mine:
+                continue
+            kept.append(n)
+            if self.dense:
+                rows.append(np.mean(np.stack(mine), axis=0))
+            else:
+                rows.append(sparse.vstack(mine).mean(axis=0))
+        if not kept:
+            return [], None
+        m = np.asarray(np.vstack(rows), dtype=np.float32)
+        return kept, _normalise_rows(m)
+
+    def maintain(self, touched: Sequence[str] | None = None) -> list[Lineage]:
+        """Merge converging narratives, split divided ones; ``touched`` limits the work to the
+        narratives that grew (and what they meet)."""
+        out = self._merge(touched)
+        out.extend(self._split(touched))
+        return out
+
+    def _merge(self, touched: Sequence[str] | None) -> list[Lineage]:
+        vis = self.visible()
+        names, cent = self.centroids(vis)
+        if not names:
+            return []
+        focus = set(touched) if touched is not None else set(names)
+        rows = [i for i, n in enumerate(names) if n in focus]
+        if not rows:
+            return []
+        sims = cent[rows] @ cent.T
+        pairs = []
+        for r, i in enumerate(rows):
+            for j in np.flatnonzero(sims[r] >= self.params.merge):
+                if int(j) != i:
+                    a, b = names[i], names[int(j)]
+                    pairs.append((-float(sims[r, j]), min(a, b), max(a, b)))
+        out: list[Lineage] = []
+        for neg, a, b in sorted(set(pairs)):
+            if a not in self.members or b not in self.members:
+                continue  # already absorbed by a stronger pair
+            keep, gone = sorted((a, b), key=lambda n: self.founded[n])
+            moved = self.members.pop(gone)
+            for d in moved:
+                self.narrative_of[d] = keep
+            self.members[keep] = sorted([*self.members[keep], *moved], key=lambda d: self._order.get(d, -1))
+            out.append(Lineage("merged", gone, keep, len(moved), round(-neg, 4)))
+        return out
+
+    def _split(self, touched: Sequence[str] | None) -> list[Lineage]:
+        p = self.params
+        out: list[Lineage] = []
+        for nar in list(touched if touched is not None else self.visible()):
+            members = [d for d in self.members.get(nar, ()) if d in self._rows]
+            if len(members) < 2 * p.min_size:
+                continue
+            m = np.vstack([self._dense_row(self._rows[d]) for d in members])
+            halves = _two_means(m)
+            if halves is None:
+                continue
+            labels, cos = halves
+            founder_side = labels[0]
+            other = [d for d, lab in zip(members, labels, strict=True) if lab != founder_side]
+            if len(other) < p.min_size or len(members) - len(other) < p.min_size or cos >= p.split:
+                continue
+            new = "nar_" + other[0].split("_", 1)[-1]
+            if new in self.members:
+                continue
+            self.members[nar] = [d for d in self.members[nar] if d not in set(other)]
+            self.members[new] = other
+            self.founded[new] = len(self.founded)
+            for d in other:
+                self.narrative_of[d] = new
+            out.append(Lineage("split", nar, new, len(other), round(float(cos), 4)))
+        return out
+
+    def _dense_row(self, row: Any) -> NDArray[np.float32]:
+        return np.asarray(row.todense() if sparse.issparse(row) else row, dtype=np.float32).ravel()
+
+
+def _two_means(m: NDArray[np.float32], iterations: int = 10) -> tuple[NDArray[np.int64], float] | None:
+    """Spherical 2-means seeded by the first row and the row least like it (deterministic);
+    the labels and the cosine between the two centroids."""
+    m = _normalise_rows(m)
+    a = 0
+    b = int(np.argmin(m @ m[a]))
+    if b == a:
+        return None
+    cents = m[[a, b]]
+    labels = np.zeros(len(m), dtype=np.int64)
+    for _ in range(iterations):
+        new = np.argmax(m @ cents.T, axis=1)
+        if (new == labels).all() and _ > 0:
+            break
+        labels = new
+        if labels.min() == labels.max():
+            return None
+        cents = _normalise_rows(np.vstack([m[labels == k].mean(axis=0) for k in (0, 1)]))
+    return labels, float(cents[0] @ cents[1])
+
+
+# -- labels ---------------------------------------------------------------------------------------
+
+
+def distinctive_terms(
+    class_counts: dict[str, dict[str, int]], *, top: int = 8
+) -> dict[str, list[tuple[str, float]]]:
+    """c-TF-IDF (as in BERTopic): a term's frequency in a class, times log(1 + A / f), A the mean
+    number of words per class and f the term's frequency over all classes."""
+    totals: dict[str, int] = {}
+    words = 0
+    for counts in class_counts.values():
+        for term, n in counts.items():
+            totals[term] = totals.get(term, 0) + n
+            words += n
+    if not class_counts or not words:
+        return {c: [] for c in class_counts}
+    avg = words / len(class_counts)
+    out: dict[str, list[tuple[str, float]]] = {}
+    for c, counts in class_counts.items():
+        size = sum(counts.values()) or 1
+        scored = [(t, (n / size) * math.log(1.0 + avg / totals[t])) for t, n in counts.items() if n > 1 or size < 50]
+        scored.sort(key=lambda x: (-x[1], x[0]))
+        out[c] = [(t, round(s, 5)) for t, s in scored[:top]]
+    return out
+
+
+# -- bursts ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Burst:
+    start: int  # index of the first day in the burst
+    end: int  # index of the last day (inclusive)
+    weight: float  # how much cheaper the burst state explains these days (log-likelihood)
+    share: float  # the narrative's share of all documents in these days
+    baseline: float  # its share over the whole series
+
+
+def bursts(counts: Sequence[int], totals: Sequence[int], *, s: float = 2.0, gamma: float = 1.0) -> list[Burst]:
+    """Kleinberg's batched two-state burst detection. ``counts[t]`` documents of the narrative
+    out of ``totals[t]`` documents on day t. State 0 emits at the base share p0, state 1 at
+    ``s * p0``; entering state 1 costs ``gamma * ln(days)``. The Viterbi path's runs in state 1
+    are the bursts."""
+    r = np.asarray(counts, dtype=np.float64)
+    d = np.maximum(np.asarray(totals, dtype=np.float64), r)
+    n = len(r)
+    if n == 0 or d.sum() == 0 or r.sum() == 0:
+        return []
+    p0 = r.sum() / d.sum()
+    p1 = min(s * p0, 0.9999)
+    if p1 <= p0:
+        return []
+    trans = gamma * math.log(max(n, 2))
+
+    def cost(p: float) -> NDArray[np.float64]:
+        # -log binomial likelihood without the constant binomial coefficient
+        return -(r * math.log(p) + (d - r) * math.log(1.0 - p))
+
+    c = np.vstack([cost(p0), cost(p1)])
+    best = np.zeros((2, n))
+    back = np.zeros((2, n), dtype=np.int64)
+    best[0, 0], best[1, 0] = c[0, 0], c[1, 0] + trans
+    for t in range(1, n):
+        stay0, up = best[0, t - 1], best[0, t - 1] + trans
+        from1 = best[1, t - 1]
+        best[0, t] = c[0, t] + min(stay0, from1)
+        back[0, t] = 0 if stay0 <= from1 else 1
+        best[1, t] = c[1, t] + min(up, from1)
+        back[1, t] = 0 if up < from1 else 1
+    state = np.zeros(n, dtype=np.int64)
+    state[-1] = int(np.argmin(best[:, -1]))
+    for t in range(n - 1, 0, -1):
+        state[t - 1] = back[state[t], t]
+    out: list[Burst] = []
+    t = 0
+    while t < n:
+        if state[t] != 1:
+            t += 1
+            continue
+        u = t
+        while u + 1 < n and state[u + 1] == 1:
+            u += 1
+        weight = float((c[0, t : u + 1] - c[1, t : u + 1]).sum())
+        share = float(r[t : u + 1].sum() / max(d[t : u + 1].sum(), 1.0))
+        out.append(Burst(t, u, round(weight, 3), round(share, 4), round(float(p0), 4)))
+        t = u + 1
+    return out

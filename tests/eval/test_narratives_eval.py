@@ -1,0 +1,57 @@
+"""eval/narratives.py on a tiny folder laid out like SemEval-2025 Task 10: the table and the one
+JSON line, in DATA-split mode and in --test mode (fit on DATA, score DIR once)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None, reason="the eval's baseline needs scikit-learn (the [bench] extra)"
+)
+
+STORIES = {
+    "URW: Discrediting Ukraine": "The Ukrainian army is collapsing, deserters flee the front and commanders lie.",
+    "CC: Criticism of climate movement": "Climate activists are hypocrites who fly private jets to summits.",
+}
+
+
+def _folder(root: Path, langs: tuple[str, ...], n: int) -> Path:
+    for lang in langs:
+        docs = root / lang / "raw-documents"
+        docs.mkdir(parents=True)
+        lines = []
+        for i in range(n):
+            label = list(STORIES)[i % 2]
+            name = f"{lang}_{i}.txt"
+            (docs / name).write_text(f"{STORIES[label]} Report {i} from {lang}. " * 3)
+            lines.append(f"{name}\t{label}\t{label}: Other")
+        (root / lang / "subtask-2-annotations.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _run(*args: str) -> dict:
+    done = subprocess.run([sys.executable, str(ROOT / "eval" / "narratives.py"), *args, "--no-encoder"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "narratives (" in done.stdout and "subnarratives (" in done.stdout
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_eval_splits_data_and_scores_test_folders(tmp_path: Path) -> None:
+    data = _folder(tmp_path / "data", ("EN", "BG"), 20)
+    out = _run(str(data))
+    assert out["split"] == "dev" and out["train_documents"] + out["scored_documents"] == 40
+    assert set(out["systems"]) == {"baseline", "ours"}
+    ours = out["systems"]["ours"]["narrative"]
+    assert set(ours) == {"EN", "BG", "all"} and ours["all"]["micro_f1"] > 0.9
+    test = _folder(tmp_path / "test", ("EN",), 6)
+    out = _run(str(data), "--test", str(test))
+    assert out["split"] == "test" and out["train_documents"] == 40 and out["scored_documents"] == 6
+    assert set(out["systems"]["baseline"]["narrative"]) == {"EN", "all"}
