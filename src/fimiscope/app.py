@@ -35,6 +35,7 @@ log = logging.getLogger("fimiscope.api")
 MOUNTS: tuple[str, ...] = (
     "fimiscope.api.claims",
     "fimiscope.api.clusters",
+    "fimiscope.api.coordination",
     "fimiscope.api.incidents",
     "fimiscope.api.narratives",
     "fimiscope.api.infrastructure",
@@ -42,6 +43,7 @@ MOUNTS: tuple[str, ...] = (
     "fimiscope.api.taxii",
     "fimiscope.web.claims",
     "fimiscope.web.clusters",
+    "fimiscope.web.coordination",
     "fimiscope.web.incidents",
     "fimiscope.web.narratives",
     "fimiscope.web.infrastructure",

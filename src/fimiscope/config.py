@@ -82,6 +82,14 @@ class Settings:
     batch_size: int = setting(
         "FIMISCOPE_BATCH_SIZE", 500, "documents per committed batch of a stage or a collection run", minimum=1
     )
+    # -- coordination (detect/coordination.py)
+    coordination_window_s: float = setting(
+        "FIMISCOPE_COORDINATION_WINDOW_S", 0.0,
+        "co-action window in seconds for every kind; 0 estimates it per kind from the data", minimum=0,
+    )
+    coordination_min_repeat: int = setting(
+        "FIMISCOPE_COORDINATION_MIN_REPEAT", 2, "separate episodes a pair of accounts needs to count", minimum=1
+    )
     # -- the fetcher (collect/)
     allow_private_networks: bool = setting(
         "FIMISCOPE_ALLOW_PRIVATE_NETWORKS", False,

@@ -42,6 +42,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "fimiscope.extract.fingerprints_stage",
     "fimiscope.detect.laundering",
     "fimiscope.detect.claims",
+    "fimiscope.detect.coordination",
     "fimiscope.detect.narratives",
     "fimiscope.detect.infrastructure_stage",
 )

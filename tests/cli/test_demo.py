@@ -21,7 +21,15 @@ def test_demo_runs_end_to_end_and_is_idempotent(cli: Cli) -> None:
     assert {"narrative_surge", "narrative_reach", "narrative_new_language"} <= set(first["signals_by_type"])
     assert first["loaded"]["narratives"] == 1
     assert {s["stage"] for s in first["stages"]} >= {"extract.language", "detect.laundering", "detect.claims",
-                                                     "detect.narratives", "detect.narrative_signals"}
+                                                     "detect.narratives", "detect.narrative_signals",
+                                                     "detect.coordination"}
+    # the planted coordinated groups are found, each whole, and nothing else is flagged as coordinated
+    from fimiscope.demo.scenario import build_scenario
+
+    planted = sorted(sorted(g) for g in build_scenario(scale=0.2).truth["coordinated_groups"])
+    groups = json.loads(cli("coordination", "groups", "--format", "json").stdout)
+    assert sorted(g["accounts"] for g in groups) == planted
+    assert first["signals_by_type"]["coordination"] == len(planted)
     top = first["top_signals"][0]
     shown = json.loads(cli("signals", "show", top["id"], "--format", "json").stdout)
     assert shown["evidence"]

@@ -15,6 +15,7 @@ __all__ = ["COMMANDS", "app", "main"]
 COMMANDS: tuple[str, ...] = (
     "fimiscope.cli.claims",
     "fimiscope.cli.collect",
+    "fimiscope.cli.coordination",
     "fimiscope.cli.demo",
     "fimiscope.cli.documents",
     "fimiscope.cli.imports",

@@ -233,25 +233,29 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
                              metadata={"synthetic": True}))
 
     # -- social accounts: coordinated groups amplify network copies; the rest post organically --
+    # (coordination block) Each group pushes the copies it is given in a bot-like burst: the
+    # members post the link, the same text and a reshare of the first member's post, seconds
+    # apart, in a new order each time. Its own random stream, so the rest of the scenario does
+    # not move when this block changes.
     coordinated = [name for name, _ in accounts[:12]]
     groups = [coordinated[i : i + 4] for i in range(0, 12, 4)]
     truth["coordinated_groups"] = groups
+    crng = random.Random(seed * 1000 + 77)
     post_id = 0
     promo = {"en": "Read before it gets deleted:", "cs": "Přečtěte si, než to smažou:",
              "ru": "Читайте, пока не удалили:"}
-    for copy in network_docs:
-        if rng.random() > 0.7:  # most network copies get pushed by a coordinated group
-            continue
-        group = rng.choice(groups)
-        start = (copy.published_at or END) + timedelta(minutes=rng.randint(5, 90))
+    for n_copy, copy in enumerate(network_docs):
+        group = list(groups[n_copy % len(groups)])
+        crng.shuffle(group)
+        when = (copy.published_at or END) + timedelta(minutes=crng.randint(5, 90))
         first_id: str | None = None
-        for k, account in enumerate(group):
+        for account in group:
             post_id += 1
+            when += timedelta(seconds=crng.randint(3, 40))
             lang = copy.language or "en"
             text = f"{promo[lang]} {copy.title} {copy.url}"
             doc = Document(text=text, external_id=str(post_id), source=account, platform=account.split(":")[0],
-                           published_at=start + timedelta(seconds=rng.randint(10, 240) * (k + 1)),
-                           links=[copy.url or ""],
+                           published_at=when, links=[copy.url or ""],
                            shared_from=first_id, language=lang, metadata={"synthetic": True, "coordinated": True})
             first_id = first_id or f"{account}/{post_id}"
             docs.append(doc)

@@ -421,6 +421,8 @@ def export_bundle(store: Store, incident_id: str | None = None) -> dict[str, Any
         sigs = [store.read(signal_store.get_signal, s) for s in inc.signal_ids]
         for oid, obj in incident_objects(inc, tax, org, sigs, known).items():
             objects[oid] = json.loads(obj.serialize())
+        for oid, obj in _incident_groups(store, inc, sigs, org).items():  # coordinated groups (issue 12)
+            objects[oid] = json.loads(obj.serialize())
         levels.add(inc.tlp)
     if incident_id is None:
         for row in ShareStore(store).objects_in(RAW):
@@ -594,3 +596,107 @@ def _incident_fields(obj: dict[str, Any], objects: list[dict[str, Any]], by_id: 
 
         fields["attribution"] = Attribution(confidence=stix_to_estimative(obj["confidence"]))
     return fields
+
+
+# -- coordinated groups (issue 12) -------------------------------------------------------------
+# A group found by the coordination detector goes out as what OpenCTI imports as is: an
+# ``intrusion-set`` for the group (first/last seen, what ties it in the description), each
+# member as OpenCTI's ``channel`` (the same id an incident's channel of that account gets, so the
+# two merge) that ``belongs-to`` the intrusion set, and a ``note`` with the shared items and each
+# member's delay, all inside one ``report``.
+
+
+def coordinated_group_objects(group: dict[str, Any], org: dict[str, Any], tlp: str = "amber") -> dict[str, Any]:
+    """The STIX objects that tell one coordinated group: id -> stix2 object."""
+    b = _Builder(org=org, tlp=tlp, created=_ts(group["created_at"]), modified=_ts(group["updated_at"]))
+    kinds = ", ".join(f"{n} co-{k}s" for k, n in sorted(group["kinds"].items()) if n)
+    name = f"Coordinated group {group['id']} ({group['size']} accounts)"
+    description = (
+        f"{group['size']} accounts acting in concert: {kinds}; fastest delay {group['fastest_s'] or 0:.0f} s, "
+        f"median {group['median_s'] or 0:.0f} s; platforms {', '.join(group['platforms']) or 'web'}. "
+        "Found by fimiscope's coordination detector (repeated co-actions beyond chance)."
+    )
+    extra: dict[str, Any] = {}
+    if group.get("first_at"):
+        extra["first_seen"] = _ts(group["first_at"])
+    if group.get("last_at"):
+        extra["last_seen"] = _ts(group["last_at"])
+    iset = b.add(
+        stix2.IntrusionSet(
+            id=_sid("intrusion-set", "coordination", group["id"]),
+            name=name,
+            description=description,
+            goals=["amplification"],
+            **extra,
+            **b.common,
+        )
+    )
+    for m in group["members"]:
+        account = m["account"]
+        kind = "account" if ":" in account else "outlet"
+        platform = account.split(":", 1)[0] if kind == "account" else "website"
+        cid = b.add(
+            ChannelSDO(  # type: ignore[call-arg]
+                id=_sid("channel", kind, account), name=account, channel_types=[platform], **b.common
+            )
+        )
+        b.rel(cid, "belongs-to", iset, description="member of the coordinated group")
+    lines = []
+    for it in group["items"][:100]:
+        delays = ", ".join(f"{a['account']} +{a['delay_s']:.0f} s" for a in it["actions"])
+        when = it["at"].isoformat() if it.get("at") else "?"
+        lines.append(f"- co-{it['kind']} {str(it['item'])[:200]} ({when}): {delays}")
+    if len(group["items"]) > 100:
+        lines.append(f"- ... and {len(group['items']) - 100} more shared items")
+    b.add(
+        stix2.Note(
+            id=_sid("note", "coordination", group["id"]),
+            abstract="Shared items and each member's delay",
+            content="\n".join(lines) or "no shared items recorded",
+            object_refs=[iset],
+            **b.common,
+        )
+    )
+    refs = [oid for oid in b.objects if oid != iset] + [iset]
+    b.add(
+        stix2.Report(
+            id=_sid("report", "coordination", group["id"]),
+            name=name,
+            description=description,
+            published=b.modified,
+            report_types=["threat-actor"],
+            object_refs=refs,
+            **b.common,
+        )
+    )
+    return b.objects
+
+
+def group_bundle(group: dict[str, Any], tlp: str = "amber") -> dict[str, Any]:
+    """A STIX 2.1 bundle of one coordinated group, with our identity and its TLP marking."""
+    org = organisation_identity()
+    objects: dict[str, Any] = {org["id"]: org}
+    for oid, obj in coordinated_group_objects(group, org, tlp).items():
+        objects[oid] = json.loads(obj.serialize())
+    for level in sorted({"clear", tlp}, key=lambda lv: TLP_RANK[lv]):
+        objects[TLP2_IDS[level]] = tlp_marking_definition(level)
+    return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects.values())}
+
+
+def _incident_groups(store: Store, inc: Incident, sigs: list[Any], org: dict[str, Any]) -> dict[str, Any]:
+    """The coordinated groups behind an incident's coordination signals, related to it."""
+    from fimiscope.store import coordination as coordination_db
+
+    ids = [s.details.get("group_id") for s in sigs if s.type == "coordination" and s.details.get("group_id")]
+    out: dict[str, Any] = {}
+    if not ids or not inc.stix_id:
+        return out
+    with store.connect() as conn:
+        groups = [coordination_db.get_group(conn, gid) for gid in ids]
+    b = _Builder(org=org, tlp=inc.tlp, created=_ts(inc.created_at), modified=_ts(inc.updated_at))
+    for g in groups:
+        objs = coordinated_group_objects(g, org, inc.tlp)
+        out.update(objs)
+        b.rel(inc.stix_id, "related-to", _sid("intrusion-set", "coordination", g["id"]))
+    out.update(b.objects)
+    return out
