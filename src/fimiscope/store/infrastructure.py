@@ -319,8 +319,8 @@ def get_group(conn: Connection, group_id: str) -> dict[str, Any]:
     indicators: dict[tuple[str, str], dict[str, Any]] = {}
     for lk in links:
         for e in lk["shared"]:
-            if e.get("weight", 0) <= 0 or e["kind"] in ("css_classes", "outbound"):
-                continue
+            if e["kind"] in ("css_classes", "outbound"):
+                continue  # pair similarities, not values; common values stay, shown weighing 0
             ind = indicators.setdefault((e["kind"], str(e["value"])), {
                 "kind": e["kind"], "value": str(e["value"]), "tier": e["tier"], "reason": e["reason"],
                 "weight": e["weight"], "sites": set()})
