@@ -28,7 +28,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
         token = user_store.create_token(store, "ana")[1]
     finally:
         store.close()
-    added = run_cli(data, "partners", "add", "beta", "--max-tlp", "green", "--format", "json")
+    for step in (("taxii", "collection", "add", "fimi-green"), ("taxii", "publish", "fimi-green")):
+        done = run_cli(data, *step)
+        assert done.returncode == 0, done.stderr[-2000:]
+    added = run_cli(data, "partners", "add", "beta", "--max-tlp", "green", "--read", "fimi-green",
+                    "--write", "fimi-green", "--format", "json")
     assert added.returncode == 0, added.stderr[-2000:]
     partner_token = json.loads(added.stdout).get("token", "")
     return Demo(data=data, token=token, partner_token=partner_token)
