@@ -121,8 +121,8 @@ def _collection(client: httpx.Client) -> str:
     return f"/taxii2/{root}/collections/fimi-green"
 
 
-@pytest.mark.parametrize("token", ["9" * 100_000, "9" * 4_000, "99999999999999999999", "-1", "1e9", "١٢"],
-                         ids=["100k-digits", "4k-digits", "past-int64", "negative", "exponent", "arabic-digits"])
+@pytest.mark.parametrize("token", ["9" * 10_000, "9" * 4_000, "99999999999999999999", "-1", "1e9", "١٢"],
+                         ids=["10k-digits", "4k-digits", "past-int64", "negative", "exponent", "arabic-digits"])
 def test_a_huge_or_strange_taxii_next_is_400(server: str, demo: Demo, token: str) -> None:
     with _taxii_client(server, demo) as client:
         col = _collection(client)
