@@ -28,7 +28,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
         token = user_store.create_token(store, "ana")[1]
     finally:
         store.close()
-    for step in (("taxii", "collection", "add", "fimi-green"), ("taxii", "publish", "fimi-green")):
+    for step in (("incidents", "create", "--title", "Probe incident", "--tlp", "green"),
+                 ("taxii", "collection", "add", "fimi-green"), ("taxii", "publish", "fimi-green")):
         done = run_cli(data, *step)
         assert done.returncode == 0, done.stderr[-2000:]
     added = run_cli(data, "partners", "add", "beta", "--max-tlp", "green", "--read", "fimi-green",
