@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -127,7 +128,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run(base: str, token: str, cookie: dict[str, str], clients: int, duration: float, repeat: int,
-              ) -> dict[str, object]:
+              rounds: int, memory: MemoryWatch) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         auth = {"authorization": f"Bearer {token}"}
@@ -138,45 +139,55 @@ async def run(base: str, token: str, cookie: dict[str, str], clients: int, durat
                 pages.append(page.format(items[0]["id"]))
         urls = [("page", u, {"cookies": cookie}) for u in pages] + [("api", u, {"headers": auth}) for u in API_LISTS]
 
-        async def one(kind: str, url: str, kw: dict) -> tuple[str, float, int | None]:
+        async def one(kind: str, url: str, kw: dict) -> tuple[str, float, int | str]:
             t0 = time.perf_counter()
             try:
                 headers = kw.get("headers", {})
                 if "cookies" in kw:
                     headers = {"cookie": "; ".join(f"{k}={v}" for k, v in kw["cookies"].items())}
                 resp = await client.get(url, headers=headers)
-                status: int | None = resp.status_code
-            except httpx.HTTPError:
-                status = None
+                status: int | str = resp.status_code
+            except httpx.HTTPError as exc:
+                status = f"{type(exc).__name__} after {time.perf_counter() - t0:.1f} s"
             return kind, (time.perf_counter() - t0) * 1000, status
 
+        for kind, url, kw in urls:  # warm-up: first-hit caches (overview volumes, totals) are not service time
+            await one(kind, url, kw)
         single: dict[str, list[float]] = {"page": [], "api": []}
+        per_url: dict[str, list[float]] = {}
         errors_single = 0
         for _ in range(repeat):
             for kind, url, kw in urls:
                 k, ms, status = await one(kind, url, kw)
                 single[k].append(ms)
+                per_url.setdefault(url, []).append(ms)
                 errors_single += status != 200
 
-        loaded: dict[str, list[float]] = {"page": [], "api": []}
-        failures: list[str] = []
-        deadline = time.perf_counter() + duration
+        rounds_out = []
+        for _ in range(rounds):
+            loaded: dict[str, list[float]] = {"page": [], "api": []}
+            failures: list[str] = []
+            deadline = time.perf_counter() + duration
 
-        async def worker(i: int) -> None:
-            n = i
-            while time.perf_counter() < deadline:
-                kind, url, kw = urls[n % len(urls)]
-                n += 1
-                k, ms, status = await one(kind, url, kw)
-                loaded[k].append(ms)
-                if status != 200:
-                    failures.append(f"{url}: {status}")
+            async def worker(i: int, loaded: dict[str, list[float]] = loaded, failures: list[str] = failures,
+                             deadline: float = deadline) -> None:
+                n = i
+                while time.perf_counter() < deadline:
+                    kind, url, kw = urls[n % len(urls)]
+                    n += 1
+                    k, ms, status = await one(kind, url, kw)
+                    loaded[k].append(ms)
+                    if status != 200:
+                        failures.append(f"{url}: {status}")
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(i) for i in range(clients)))
-        elapsed = time.perf_counter() - t0
-    return {"urls": len(urls), "single": single, "errors_single": errors_single, "loaded": loaded,
-            "failures": failures, "elapsed": elapsed}
+            t0 = time.perf_counter()
+            mem_mark = len(memory.samples)
+            await asyncio.gather(*(worker(i) for i in range(clients)))
+            rounds_out.append({"loaded": loaded, "failures": failures, "elapsed": time.perf_counter() - t0,
+                               "rss_peak": max(memory.samples[mem_mark:] or [0.0])})
+    slowest = sorted(((statistics.median(v), u) for u, v in per_url.items()), reverse=True)[:5]
+    return {"urls": len(urls), "single": single, "errors_single": errors_single, "rounds": rounds_out,
+            "slowest": slowest}
 
 
 def main() -> None:
@@ -186,6 +197,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     ap.add_argument("--repeat", type=int, default=5, help="one-client passes over every URL")
+    ap.add_argument("--rounds", type=int, default=2, help="load rounds back to back (memory must level off)")
     ap.add_argument("--workers", type=int, default=1, help="`fimiscope serve --workers`")
     args = ap.parse_args()
 
@@ -213,35 +225,40 @@ def main() -> None:
             time.sleep(0.2)
         cookie = login_cookie(base)
         with MemoryWatch(server.pid) as mem:
-            result = asyncio.run(run(base, token, cookie, args.clients, args.duration, args.repeat))
+            result = asyncio.run(run(base, token, cookie, args.clients, args.duration, args.repeat, args.rounds, mem))
     finally:
         server.terminate()
         server.wait(20)
         if tmp is not None:
             tmp.cleanup()
 
-    single, loaded = result["single"], result["loaded"]
-    assert isinstance(single, dict) and isinstance(loaded, dict)
-    rows = []
-    print(f"\n{result['urls']} URLs; {args.clients} clients for {args.duration:.0f} s; server workers {args.workers}")
-    print(f"{'group':<8} {'c=1 p50 ms':>11} {'c=1 p95 ms':>11} {'c=' + str(args.clients) + ' p50 ms':>12} "
-          f"{'c=' + str(args.clients) + ' p95 ms':>12} {'requests':>9} {'req/s':>7}")
-    for kind in ("page", "api"):
-        s, lo = single[kind], loaded[kind]
-        row = {"group": kind, "c1_p50": round(pct(s, 50), 1), "c1_p95": round(pct(s, 95), 1),
-               "load_p50": round(pct(lo, 50), 1), "load_p95": round(pct(lo, 95), 1), "requests": len(lo),
-               "rps": round(len(lo) / float(result["elapsed"]), 1)}
-        rows.append(row)
-        print(f"{kind:<8} {row['c1_p50']:>11} {row['c1_p95']:>11} {row['load_p50']:>12} {row['load_p95']:>12} "
-              f"{row['requests']:>9} {row['rps']:>7}")
-    failures = result["failures"]
-    assert isinstance(failures, list)
+    single = result["single"]
     samples = mem.samples or [0.0]
-    print(f"errors under load: {len(failures)} (one client: {result['errors_single']})"
-          + (f"; first: {failures[:3]}" if failures else ""))
-    print(f"server RSS MB: start {samples[0]:.0f}, peak {max(samples):.0f}, end {samples[-1]:.0f}")
+    print(f"\n{result['urls']} URLs; {args.clients} clients for {args.duration:.0f} s x {args.rounds} rounds; "
+          f"server workers {args.workers}")
+    print(f"{'round':<6} {'group':<6} {'c=1 p50 ms':>11} {'c=1 p95 ms':>11} {'load p50 ms':>12} {'load p95 ms':>12} "
+          f"{'requests':>9} {'req/s':>6} {'errors':>7} {'peak RSS MB':>12}")
+    rows = []
+    errors = 0
+    for r, rnd in enumerate(result["rounds"], 1):
+        errors += len(rnd["failures"])
+        for kind in ("page", "api"):
+            s1, lo = single[kind], rnd["loaded"][kind]
+            row = {"round": r, "group": kind, "c1_p50": round(pct(s1, 50), 1), "c1_p95": round(pct(s1, 95), 1),
+                   "load_p50": round(pct(lo, 50), 1), "load_p95": round(pct(lo, 95), 1), "requests": len(lo),
+                   "rps": round(len(lo) / rnd["elapsed"], 1), "errors": len(rnd["failures"]),
+                   "rss_peak_mb": round(rnd["rss_peak"])}
+            rows.append(row)
+            print(f"{r:<6} {kind:<6} {row['c1_p50']:>11} {row['c1_p95']:>11} {row['load_p50']:>12} "
+                  f"{row['load_p95']:>12} {row['requests']:>9} {row['rps']:>6} {row['errors']:>7} "
+                  f"{row['rss_peak_mb']:>12}")
+        if rnd["failures"]:
+            print(f"  first failures: {rnd['failures'][:3]}")
+    print("slowest at one client (median ms): " + ", ".join(f"{u} {ms:.0f}" for ms, u in result["slowest"]))
+    print(f"errors under load: {errors} (one client: {result['errors_single']}); "
+          f"server RSS MB: start {samples[0]:.0f}, peak {max(samples):.0f}, end {samples[-1]:.0f}")
     print(json.dumps({"bench": "load", "clients": args.clients, "duration_s": args.duration, "rows": rows,
-                      "errors": len(failures), "errors_single": result["errors_single"],
+                      "errors": errors, "errors_single": result["errors_single"],
                       "rss_mb": {"start": round(samples[0]), "peak": round(max(samples)), "end": round(samples[-1])}}))
 
 

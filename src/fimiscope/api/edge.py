@@ -105,8 +105,8 @@ def _error(status: int, detail: str, path: str) -> Response:
 
 
 class BodyLimits:
-    """Answers absurd JSON bodies (too deep, too big without a declared length) with 4xx, so
-    no route meets a ``RecursionError`` or holds gigabytes."""
+    """Answers absurd JSON bodies (nested too deep, larger than ``MAX_BODY``) with 400/413, so
+    no route meets a ``RecursionError`` or holds gigabytes. Other bodies pass untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
