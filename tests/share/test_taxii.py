@@ -127,6 +127,43 @@ def test_credentials_and_media_types(world: dict[str, Any]) -> None:
     assert get(w, ROOT + "collections/shared/objects/", w["reader_tok"]).status_code == 401
 
 
+def test_taxii_runs_under_the_login_layer_with_partner_credentials_only(world: dict[str, Any]) -> None:
+    """The served app (login layer included): partner tokens open /taxii2/ and nothing else; a
+    user's API token and a browser session open the workbench and not /taxii2/."""
+    from fimiscope.store import users as user_store
+
+    w, store = world, world["store"]
+    user_store.add_user(store, "ana", "a long enough password", "admin")
+    _tid, user_token = user_store.create_token(store, "ana")
+    basic = httpx.BasicAuth("reader", w["reader_tok"])
+    for path in ("/taxii2/", ROOT, ROOT + "collections/", ROOT + "collections/shared/",
+                 ROOT + "collections/shared/objects/", ROOT + "collections/shared/manifest/",
+                 ROOT + f"collections/shared/objects/{w['objs']['green']['id']}/",
+                 ROOT + f"collections/shared/objects/{w['objs']['green']['id']}/versions/"):
+        assert get(w, path, w["reader_tok"]).status_code == 200, path
+        assert httpx.get(w["url"] + path, headers=H, auth=basic).status_code == 200, path
+        refused = get(w, path, user_token)
+        assert refused.status_code == 401 and refused.json()["http_status"] == "401", path
+    # Basic must name the partner the token belongs to
+    assert httpx.get(w["url"] + "/taxii2/", headers=H, auth=("writer", w["reader_tok"])).status_code == 401
+    # a partner token is no key to the workbench, by bearer or Basic
+    for path in ("/api/me", "/api/incidents", "/"):
+        assert get(w, path, w["reader_tok"]).status_code == 401, path
+        assert httpx.get(w["url"] + path, auth=basic).status_code in (401, 303), path
+    assert get(w, "/api/me", user_token).json()["name"] == "ana"
+    # a browser session carries no partner rights either
+    with httpx.Client(base_url=w["url"]) as browser:
+        form = browser.get("/login")
+        csrf = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        done = browser.post("/login", data={"name": "ana", "password": "a long enough password",
+                                            "csrf_token": csrf, "next": "/"})
+        assert done.status_code == 303 and browser.get("/api/me").status_code == 200
+        assert browser.get("/taxii2/", headers=H).status_code == 401
+        assert browser.get(ROOT + "collections/shared/objects/", headers=H).status_code == 401
+    # no path trick leaves the TAXII prefix for a workbench route
+    assert get(w, "/taxii2/../api/me", w["reader_tok"]).status_code in (401, 404)
+
+
 def test_read_only_collection_refuses_writes(world: dict[str, Any]) -> None:
     w = world
     obj = sdo("threat-actor", "x", "green", w["reader"].identity_id)

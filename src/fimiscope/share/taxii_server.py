@@ -88,17 +88,19 @@ class TaxiiService:
 
     def authenticate(self, authorization: str | None) -> Partner:
         """Bearer TOKEN, or Basic with the partner name and the token as password."""
-        token = None
+        token, name = None, ""
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() == "bearer":
                 token = value.strip()
             elif scheme.lower() == "basic":
                 try:
-                    token = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[2]
+                    name, _, token = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
                 except (binascii.Error, UnicodeDecodeError):
                     token = None
         partner = self.shares.partner_by_token(token) if token else None
+        if partner is not None and name and name not in (partner.name, partner.id):
+            partner = None  # Basic names the partner the token was issued to, or nobody
         if partner is None:
             raise TaxiiError(401, "Unauthorized", "give a valid partner token (Authorization: Bearer ...)")
         return partner
