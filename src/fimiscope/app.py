@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from fimiscope import __version__
-from fimiscope.api import auth
+from fimiscope.api import auth, taxii
 from fimiscope.api.problems import install_error_handlers
 from fimiscope.config import Settings
 from fimiscope.store import Store
@@ -138,7 +138,8 @@ def create_app(
     app.state.templates = make_templates()
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    auth.install(app, store, settings)
+    # TAXII checks partner credentials itself: the web login layer leaves /taxii2/ to it.
+    auth.install(app, store, settings, own_auth=(taxii.PREFIX,))
     for mount in mounts():
         mount(app, store, settings)
     return app
