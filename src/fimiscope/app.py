@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from fimiscope import __version__
-from fimiscope.api import auth, edge
+from fimiscope.api import auth, edge, taxii
 from fimiscope.api.problems import install_error_handlers
 from fimiscope.config import Settings
 from fimiscope.store import Store
@@ -139,7 +139,8 @@ def create_app(
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     edge.limit_bodies(app)  # inside the login layer: only an authenticated client's body is read
-    auth.install(app, store, settings)
+    # TAXII checks partner credentials itself: the web login layer leaves /taxii2/ to it.
+    auth.install(app, store, settings, own_auth=(taxii.PREFIX,))
     edge.install(app, settings)  # after the login layer: outside it, so its answers get the headers too
     for mount in mounts():
         mount(app, store, settings)

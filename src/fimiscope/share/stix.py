@@ -410,35 +410,88 @@ def _actor_sdo(actor: Actor, b: _Builder) -> Any:
 
 def export_bundle(store: Store, incident_id: str | None = None) -> dict[str, Any]:
     """A STIX 2.1 bundle of one incident or of all of them (with objects kept from imports)."""
+    objects, _emitted = _export(store, incident_id)
+    return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects.values())}
+
+
+def publishable(store: Store, incident_id: str | None = None) -> list[dict[str, Any]]:
+    """What `taxii publish` offers: the export of every incident, or of one incident's objects
+    only, each object in the version the whole export chose (see ``_export``), so publishing
+    one incident never re-marks an object another incident shares at a lower TLP."""
+    objects, emitted = _export(store, None)
+    if incident_id is None:
+        return list(objects.values())
+    inc = IncidentStore(store).get(incident_id)
+    wanted = emitted.get(inc.id or "", set()) | {organisation_identity()["id"]}
+    chosen = [o for oid, o in objects.items() if oid in wanted]
+    levels = {object_tlp(o) for o in chosen} | {"clear"}
+    return chosen + [tlp_marking_definition(lv) for lv in sorted(levels, key=lambda lv: TLP_RANK[lv])]
+
+
+def our_ids(store: Store) -> set[str]:
+    """Every id we create: our identity, incidents, and every object an incident exports."""
+    objects, _emitted = _export(store, None, imports=False)
+    return set(objects) | {i.stix_id for i in IncidentStore(store).list() if i.stix_id}
+
+
+def _export(
+    store: Store, incident_id: str | None, *, imports: bool = True
+) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+    """(id -> object, incident id -> the ids it emits).
+
+    Two incidents can emit the same object (a technique, an actor, a channel, a domain: ids are
+    derived from what they name), each version marked with its own incident's TLP. The export
+    keeps the **least restricted** version (then the newest): its content comes from an incident
+    at that TLP, so it says nothing the more restricted incident alone knows, and a partner at
+    the lower TLP still gets every object its incidents refer to.
+
+    Objects kept from imports and pulls are added beside ours but never replace one of ours: an
+    object supersedes another of the same id only when the same identity created both (a
+    partner reusing our id, or claiming a later ``modified``, changes nothing we send).
+    """
+    from fimiscope.share.markings import object_tlp_rank
+
     incs = IncidentStore(store)
     tax = disarm.taxonomy(store)
     org = organisation_identity()
     chosen = [incs.get(incident_id)] if incident_id else incs.list()
     objects: dict[str, Any] = {org["id"]: org}
-    levels: set[str] = {"clear"}  # our identity is TLP:CLEAR
+    emitted: dict[str, set[str]] = {}
     from fimiscope.store import narratives as narrative_store
 
     known = store.read(narrative_store.stix_facts, {n for inc in chosen for n in inc.narratives})
     for inc in chosen:
         sigs = [store.read(signal_store.get_signal, s) for s in inc.signal_ids]
-        for oid, obj in incident_objects(inc, tax, org, sigs, known).items():
-            objects[oid] = json.loads(obj.serialize())
-        for oid, obj in _incident_groups(store, inc, sigs, org).items():  # coordinated groups (issue 12)
-            objects[oid] = json.loads(obj.serialize())
-        levels.add(inc.tlp)
-    if incident_id is None:
+        built = {**incident_objects(inc, tax, org, sigs, known), **_incident_groups(store, inc, sigs, org)}
+        emitted[inc.id or ""] = set(built)
+        for oid, obj in built.items():
+            data = json.loads(obj.serialize())
+            held = objects.get(oid)
+            if held is None or (object_tlp_rank(data), _version(held)) < (object_tlp_rank(held), _version(data)):
+                objects[oid] = data
+    ours = set(objects)
+    if incident_id is None and imports:
         for row in ShareStore(store).objects_in(RAW):
-            if row.stix_id not in objects or _newer(row.data, objects[row.stix_id]):
+            held = objects.get(row.stix_id)
+            if row.stix_id in ours:
+                continue  # one of our ids: ours stays ours
+            same_creator = held is not None and held.get("created_by_ref") == row.data.get("created_by_ref")
+            if held is None or (same_creator and _newer(row.data, held)):
                 objects[row.stix_id] = row.data
-                levels.add(object_tlp(row.data))
+    levels = {object_tlp(o) for o in objects.values()} | {"clear"}  # our identity is TLP:CLEAR
     for level in sorted(levels, key=lambda lv: TLP_RANK[lv]):
         objects[TLP2_IDS[level]] = tlp_marking_definition(level)
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects.values())}
-    return bundle
+    return objects, emitted
+
+
+def _version(obj: dict[str, Any]) -> str:
+    return str(obj.get("modified") or obj.get("created") or "")
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return str(a.get("modified", "")) > str(b.get("modified", ""))
+    from fimiscope.store.share import stix_version
+
+    return stix_version(a) > stix_version(b)
 
 
 # -- import ------------------------------------------------------------------------------------
