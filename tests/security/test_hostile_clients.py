@@ -116,7 +116,7 @@ def _taxii_client(server: str, demo: Demo) -> httpx.Client:
 def _collection(client: httpx.Client) -> str:
     discovery = client.get("/taxii2/")
     if discovery.status_code == 401:
-        pytest.skip("TAXII under `fimiscope serve` refuses partner credentials on this branch (issue 11, item 1)")
+        pytest.fail("TAXII under `fimiscope serve` refused a valid partner token (issue 11, item 1)")
     root = discovery.json()["api_roots"][0].rstrip("/").rsplit("/", 1)[-1]
     return f"/taxii2/{root}/collections/fimi-green"
 
