@@ -32,6 +32,7 @@ from fimiscope.config import Settings
 from fimiscope.core.clock import parse_time, utcnow
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Actor, Channel, Incident
+from fimiscope.core.serialize import nested_deeper, parse_json
 from fimiscope.share.markings import TLP2_IDS, is_official_tlp, object_tlp, tlp_marking_definition
 from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
@@ -41,6 +42,7 @@ from fimiscope.store.share import RAW, ShareStore
 NAMESPACE = uuid.UUID("6f3c1f0e-5d1c-4d8e-9a53-3b7f1f6a9c21")
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
 MAX_OBJECTS = 100_000
+MAX_NESTING = 32  # lists/dicts within one object; real STIX nests under 10
 _STIX_ID = re.compile(
     r"^[a-z0-9][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -509,10 +511,7 @@ def parse_bundle(data: bytes | str, *, max_bytes: int = MAX_BUNDLE_BYTES) -> lis
     size = len(data.encode("utf-8") if isinstance(data, str) else data)
     if size > max_bytes:
         raise InvalidInput(f"bundle is {size} bytes; the limit is {max_bytes}")
-    try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"not JSON: {exc}") from exc
+    doc = parse_json(data, what="the bundle")
     if not isinstance(doc, dict) or doc.get("type") != "bundle" or not isinstance(doc.get("objects", []), list):
         raise InvalidInput('not a STIX bundle: expected {"type": "bundle", "objects": [...]}')
     return validate_objects(doc.get("objects", []))
@@ -538,6 +537,13 @@ def validate_objects(objects: list[Any]) -> list[dict[str, Any]]:
         if missing:
             errors.append(f"{oid}: missing required {', '.join(missing)}")
             continue
+        if nested_deeper(obj, MAX_NESTING):
+            errors.append(f"{oid}: nested deeper than {MAX_NESTING} levels")
+            continue
+        backwards = _modified_before_created(obj)
+        if backwards:
+            errors.append(f"{oid}: {backwards}")
+            continue
         try:
             stix2.parse(obj, allow_custom=True, version="2.1")
         except (STIXError, ValueError, TypeError, KeyError) as exc:
@@ -549,6 +555,19 @@ def validate_objects(objects: list[Any]) -> list[dict[str, Any]]:
     if errors:
         raise InvalidInput("invalid STIX, nothing imported: " + "; ".join(errors[:5]))
     return out
+
+
+def _modified_before_created(obj: dict[str, Any]) -> str | None:
+    """Why ``obj``'s timestamps cannot be right, or None: a version modified before it was
+    created would sort below every real version of the object."""
+    created, modified = obj.get("created"), obj.get("modified")
+    if not isinstance(created, str) or not isinstance(modified, str):
+        return None
+    try:
+        backwards = parse_time(modified) < parse_time(created)
+    except InvalidInput:
+        return None  # stix2.parse names the malformed timestamp
+    return f"modified {modified} is before created {created}" if backwards else None
 
 
 def _required(obj: dict[str, Any]) -> tuple[str, ...]:

@@ -175,6 +175,8 @@ class TaxiiService:
             added_after = parse_time(one("added_after")) if one("added_after") else None
             limit = int(one("limit") or DEFAULT_LIMIT)
             next_token = one("next")
+            if next_token and not (next_token.isascii() and next_token.isdigit() and len(next_token) <= 18):
+                raise InvalidInput(f"next={next_token[:40]!r} is not a token this server gave")
             after_pk = int(next_token) if next_token else None
         except (InvalidInput, ValueError) as exc:
             raise TaxiiError(400, "Bad filter", str(exc)) from None
@@ -261,6 +263,8 @@ class TaxiiService:
             envelope = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise TaxiiError(400, "Malformed envelope", f"not JSON: {exc}") from None
+        except RecursionError:
+            raise TaxiiError(400, "Malformed envelope", "arrays/objects nested too deeply") from None
         if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
             raise TaxiiError(400, "Malformed envelope", 'expected {"objects": [...]}')
         try:
