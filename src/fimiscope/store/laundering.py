@@ -90,8 +90,11 @@ def units(conn: Connection, unit_ids: Iterable[int]) -> dict[int, dict[str, Any]
 # -- anchors -----------------------------------------------------------------------------------
 
 
+ANCHOR_MAX_LEN = 210  # the column's width
+
+
 def insert_anchors(conn: Connection, doc_id: str, anchors: Iterable[str]) -> None:
-    rows = [{"anchor": a[:210], "document_id": doc_id} for a in sorted(set(anchors))]
+    rows = [{"anchor": a[:ANCHOR_MAX_LEN], "document_id": doc_id} for a in sorted(set(anchors))]
     if rows:
         conn.execute(insert_ignore(conn, laundering_anchors), rows)
 
@@ -204,6 +207,25 @@ def doc_info(conn: Connection, doc_ids: Iterable[str]) -> dict[str, DocInfo]:
 # -- clusters, members, edges ------------------------------------------------------------------
 
 
+# What an edge says about its two documents. Only ``copy`` links join documents into one
+# cluster (one story: near-duplicates and confident translations); the others link clusters
+# (or lone documents) without merging them, so a quote of story A inside article B never
+# folds A's copies and B's copies into one "cluster".
+LINK_COPY = "copy"
+LINK_QUOTES = "quotes"  # the copier carries a passage of the copied document
+LINK_MAY_TRANSLATE = "may translate"  # a translation candidate too weak to call the same story
+LINK_REPEAT = "repeat"  # one source repeating its own post: not laundering
+LINKS = (LINK_COPY, LINK_QUOTES, LINK_MAY_TRANSLATE, LINK_REPEAT)
+
+
+def link_of(edge: dict[str, Any]) -> str:
+    """The edge's link kind; edges written before kinds existed get theirs from the method."""
+    link = (edge.get("details") or {}).get("link")
+    if link in LINKS:
+        return str(link)
+    return LINK_QUOTES if edge.get("method") == "partial" else LINK_COPY
+
+
 def upsert_edge(conn: Connection, row: dict[str, Any]) -> None:
     row = {**row, "created_at": row.get("created_at") or utcnow()}
     stmt = upsert(
@@ -298,6 +320,19 @@ def replace_cluster(
         laundering_members.insert(),
         [{**m, "cluster_id": cluster["id"], "joined_at": old.get(m["document_id"]) or now} for m in members],
     )
+
+
+def remove_members(conn: Connection, doc_ids: Sequence[str]) -> None:
+    """Take documents out of whatever cluster holds them (they no longer have a copy link)."""
+    for part in chunks(sorted(set(doc_ids)), _CHUNK):
+        conn.execute(laundering_members.delete().where(laundering_members.c.document_id.in_(part)))
+
+
+def delete_clusters(conn: Connection, cluster_ids: Sequence[str]) -> None:
+    """Drop clusters (and their remaining members) that no longer exist after a re-clustering."""
+    for part in chunks(sorted(set(cluster_ids)), _CHUNK):
+        conn.execute(laundering_members.delete().where(laundering_members.c.cluster_id.in_(part)))
+        conn.execute(laundering_clusters.delete().where(laundering_clusters.c.id.in_(part)))
 
 
 # -- read side (CLI, API) ----------------------------------------------------------------------
