@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Query
 from fimiscope.api.auth import require
 from fimiscope.api.rest import page_json
 from fimiscope.config import Settings
+from fimiscope.detect import laundering
 from fimiscope.store import Store
 from fimiscope.store import laundering as db
 from fimiscope.store import workbench as wb
@@ -54,6 +55,7 @@ def cluster_detail(store: Store, cluster_id: str) -> dict[str, Any]:
     with store.connect() as conn:
         data = db.get_cluster(conn, cluster_id)
         signal_ids = db.cluster_signal_ids(conn, data)
+        data["alignments"] = laundering.cluster_alignments(conn, data)
     by_id = {m["document_id"]: m for m in data["members"]}
     origin = by_id.get(data["origin_document_id"])
     origin_at = _time(origin["published_at"]) if origin else None

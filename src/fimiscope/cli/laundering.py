@@ -8,6 +8,7 @@ from fimiscope import pipeline
 from fimiscope.cli.app import app, detect_app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
 from fimiscope.core.clock import lag_text
+from fimiscope.detect import laundering
 from fimiscope.store import Store
 from fimiscope.store import laundering as db
 
@@ -79,6 +80,7 @@ def show(
     store = open_store(ctx)
     with store.connect() as conn:
         data = db.get_cluster(conn, cluster_id)
+        data["alignments"] = laundering.cluster_alignments(conn, data)
     if fmt == "json":
         emit_json(data)
         return

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 
 from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
+from fimiscope.index import align as align_kernel
 from fimiscope.index import anchors as anchor_kernel
 from fimiscope.index.encoders import encoder_from_settings
 from fimiscope.index.minhash import (
@@ -79,6 +80,9 @@ class Params:
     # "may translate" link between clusters. Chosen on the dev split's mixed set for purity.
     translation_cluster: float = 0.3
     anchor_max_df: float = 0.02  # anchors in more than this share of documents are not rare
+    # ... but in at most this many always are: early in a corpus (a document judged against what
+    # came before it) a story's own copies would otherwise make its anchors look common
+    anchor_rare_floor: int = 5
     anchor_candidates: int = 30
     length_ratio: float = 5.0
     window_days: float = 14.0
@@ -173,6 +177,34 @@ def credit(copier: db.DocInfo, copied: db.DocInfo) -> str | None:
         if len(name) >= 2 and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", hay, re.I if len(name) > 3 else 0):
             return name
     return None
+
+
+def alignment(copier: db.DocInfo, copied: db.DocInfo) -> dict[str, Any]:
+    """The copy aligned sentence by sentence against what it copied (``index/align.py``): by
+    words in one language, by anchors (numbers, names, quotes, links) across languages."""
+    translation = bool(
+        copier.language and copied.language and copier.language.split("-")[0] != copied.language.split("-")[0]
+    )
+    out = align_kernel.align(copied.text, copier.text, translation=translation)
+    return {"copier_document_id": copier.id, "copied_document_id": copied.id, **out}
+
+
+def cluster_alignments(conn: Connection, cluster: dict[str, Any], limit: int = 60) -> list[dict[str, Any]]:
+    """Alignments for a cluster as ``store.laundering.get_cluster`` gives it: each chain edge
+    (copier against copied) and each quote of or by a member, the spans per pair."""
+    pairs = [(e["copier_document_id"], e["copied_document_id"], e["link"]) for e in cluster["edges"]]
+    pairs += [
+        (e["copier_document_id"], e["copied_document_id"], e["link"])
+        for e in cluster.get("links", [])
+        if e["link"] in (db.LINK_QUOTES, db.LINK_MAY_TRANSLATE)
+    ]
+    pairs = pairs[:limit]
+    info = db.doc_info(conn, {x for a, b, _l in pairs for x in (a, b)})
+    return [
+        {**alignment(info[a], info[b]), "link": link}
+        for a, b, link in pairs
+        if a in info and b in info
+    ]
 
 
 @register
@@ -322,7 +354,7 @@ class LaunderingStage(DocumentStage):
             after = set(later_ids[position + 1 :])
             n_docs = max(n_stored - later_docs, 1)
             df = {a: stored_df.get(a, 0) - later[a] for a in mine_anchors}
-            max_df = max(2, int(p.anchor_max_df * n_docs))
+            max_df = max(p.anchor_rare_floor, int(p.anchor_max_df * n_docs))
             rare = {a for a in mine_anchors if df.get(a, 0) <= max_df}
             if len(rare) < p.anchor_min_shared:
                 continue

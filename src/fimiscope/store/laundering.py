@@ -162,6 +162,16 @@ class DocInfo:
         return self.affiliation.flagged
 
 
+def display_title(d: DocInfo, words: int = 12) -> str:
+    """The title, or for a post without one its first words: never a bare document id."""
+    if d.title and d.title.strip():
+        return d.title.strip()
+    head = d.text.split()
+    if not head:
+        return d.id
+    return " ".join(head[:words]) + ("…" if len(head) > words else "")
+
+
 def doc_info(conn: Connection, doc_ids: Iterable[str]) -> dict[str, DocInfo]:
     out: dict[str, DocInfo] = {}
     cols = (
@@ -392,7 +402,7 @@ def list_clusters(
                 "origin_document_id": r["origin_document_id"],
                 "origin_source": origin.source if origin else None,
                 "origin_affiliation": origin.affiliation.value if origin else None,
-                "origin_title": origin.title if origin else None,
+                "origin_title": display_title(origin) if origin else None,
                 "first_published_at": _iso(_aware(r["first_published_at"])),
                 "last_published_at": _iso(_aware(r["last_published_at"])),
                 "created_at": _iso(_aware(r["created_at"])),
@@ -495,26 +505,55 @@ def get_cluster(conn: Connection, cluster_id: str) -> dict[str, Any]:
                 "affiliation": d.affiliation.value if d else None,
                 "language": d.language if d else None,
                 "published_at": _iso(d.published_at) if d else None,
-                "title": d.title if d else None,
+                "title": display_title(d) if d else None,
                 "url": d.url if d else None,
                 "similarity": m["similarity"],
                 "method": m["method"],
             }
         )
     members.sort(key=lambda m: (m["role"] != "origin", m["published_at"] or "9999", m["document_id"]))
-    edges = [
-        {
+    inside = set(ids)
+    edges: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    touching = edges_touching(conn, ids)
+    outside = {x for e in touching for x in (e["copier_document_id"], e["copied_document_id"])} - inside
+    other_info = doc_info(conn, outside)
+    other_cluster = clusters_of(conn, outside)
+    for e in touching:
+        item = {
             "copier_document_id": e["copier_document_id"],
             "copied_document_id": e["copied_document_id"],
             "method": e["method"],
+            "link": link_of(e),
             "similarity": e["similarity"],
             "lag_s": e["lag_s"],
             "attribution": e["attribution"],
             "details": e["details"],
         }
-        for e in edges_touching(conn, ids)
-    ]
+        both_in = e["copier_document_id"] in inside and e["copied_document_id"] in inside
+        if both_in and item["link"] == LINK_COPY:
+            edges.append(item)
+            continue
+        # a link to another story (or a repeat): shown beside the chain, never part of it
+        mine = e["copier_document_id"] if e["copier_document_id"] in inside else e["copied_document_id"]
+        other = e["copied_document_id"] if mine == e["copier_document_id"] else e["copier_document_id"]
+        o = other_info.get(other) or info.get(other)
+        item.update(
+            {
+                "member_document_id": mine,
+                "other_document_id": other,
+                "direction": f"{item['link']}" if mine == e["copier_document_id"] else f"{item['link']} (by the other)",
+                "other_title": display_title(o) if o else None,
+                "other_source": o.source if o else None,
+                "other_affiliation": o.affiliation.value if o else None,
+                "other_language": o.language if o else None,
+                "other_url": o.url if o else None,
+                "other_cluster_id": other_cluster.get(other),
+            }
+        )
+        links.append(item)
     edges.sort(key=lambda e: (e["lag_s"] is None, e["lag_s"] or 0, e["copier_document_id"]))
+    links.sort(key=lambda e: (e["link"], e["member_document_id"], e["other_document_id"]))
     return {
         "id": row["id"],
         "size": row["size"],
@@ -525,6 +564,7 @@ def get_cluster(conn: Connection, cluster_id: str) -> dict[str, Any]:
         "last_published_at": _iso(_aware(row["last_published_at"])),
         "members": members,
         "edges": edges,
+        "links": links,
     }
 
 
