@@ -339,3 +339,49 @@ def test_same_corpus_same_signals_whatever_the_batch_size(tmp_path, backend) -> 
     assert keys == []
     assert clusters[0][-3:] == ["https://portal.example/p1", "https://rt.example/a1", "https://wire.example/w0"]
     assert next(e for e in edges if e[0] == "https://blog.example/b1")[2] == "quotes"
+
+
+def test_cli_clusters_state_origins_first_and_aligned_pairs(cli) -> None:  # type: ignore[no-untyped-def]
+    """The list puts a state-origin chain first even when an independent one was updated later;
+    `clusters show --format json` carries the sentence alignment of each pair, with what the
+    copy added and dropped, and a translation aligned by its anchors."""
+    import json
+
+    store = Store.open(cli.database_url)
+    try:
+        _flag(store, "rt.example", "RT")
+        copy = [STORY[0], STORY[1].replace("Tuesday", "Monday"), STORY[2], "Share before it is deleted!"]
+        store.write(document_store.upsert_documents, [
+            _doc("rt.example", "a1", STORY, hours=0),
+            _doc("copy.example", "b1", copy, hours=2, title=""),
+            _doc("novosti.example", "ru1", STORY_RU, hours=3, lang="ru"),
+        ])
+        store.write(document_store.upsert_documents, [
+            _doc("indie.example", "x1", UNRELATED, hours=10), _doc("mirror.example", "x2", UNRELATED, hours=11),
+        ])
+    finally:
+        store.close()
+    cli("detect", "laundering", "--format", "json")
+    listed = json.loads(cli("clusters", "list", "--format", "json").stdout)
+    assert [r["origin_source"] for r in listed] == ["rt.example", "indie.example"]
+    by_size = json.loads(cli("clusters", "list", "--sort", "time", "--format", "json").stdout)
+    assert by_size[0]["origin_source"] == "indie.example"
+    only = json.loads(cli("clusters", "list", "--affiliation", "flagged", "--format", "json").stdout)
+    assert [r["origin_source"] for r in only] == ["rt.example"]
+    shown = json.loads(cli("clusters", "show", listed[0]["id"], "--format", "json").stdout)
+    origin = next(m for m in shown["members"] if m["role"] == "origin")
+    assert origin["similarity"] is None and origin["method"] is None
+    copy_member = next(m for m in shown["members"] if m["source"] == "copy.example")
+    assert copy_member["title"].startswith("The ministry of defence")  # no title: its first words
+    by_copier = {a["copier_document_id"]: a for a in shown["alignments"]}
+    same = by_copier[copy_member["document_id"]]
+    assert same["mode"] == "same language"
+    assert same["counts"] == {"shared": 3, "added": 1, "dropped": 1}
+    ru = next(m for m in shown["members"] if m["language"] == "ru")
+    tr = by_copier[ru["document_id"]]
+    assert tr["mode"] == "translation" and tr["counts"].get("aligned", 0) >= 3
+    anchors = [a for row in tr["rows"] for a in row.get("anchors", [])]
+    petrov = next(a for a in anchors if a["origin_text"] == "Petrov")
+    assert petrov["copy_text"] == "Петров" and petrov["latin"] == "petrov"
+    bad = cli("clusters", "list", "--sort", "colour", ok=False)
+    assert bad.exit_code != 0 and "unknown sort" in bad.stderr

@@ -40,10 +40,11 @@ def list_page(
     origin_source: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    sort: str = "affiliation",
 ) -> wb.Page:
     kw: dict[str, Any] = {"min_size": min_size, "language": language, "origin_source": origin_source}
     with store.connect() as conn:
-        items = db.list_clusters(conn, limit=limit, offset=offset, **kw)
+        items = db.list_clusters(conn, limit=limit, offset=offset, sort=sort, **kw)
         total = db.count_clusters(conn, **kw)
     return wb.Page(items, total, limit, offset)
 
@@ -93,18 +94,19 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     router = APIRouter(prefix="/api", tags=["clusters"])
     viewer = require("viewer")
 
-    @router.get("/clusters", summary="Laundering clusters, most recently updated first")
+    @router.get("/clusters", summary="Laundering clusters, state-affiliated origins first")
     def clusters_list(
         min_size: int = Query(2, ge=2, description="Only clusters with at least this many documents."),
         lang: str | None = Query(None, description="Clusters with a member in this language."),
         origin_source: str | None = Query(None, description="Clusters whose origin was published by this source."),
         limit: int = Query(50, ge=1, le=1000),
         offset: int = Query(0, ge=0),
+        sort: str = Query("affiliation", description="affiliation (state origins first), size, time or updated."),
         _u: User = viewer,
     ) -> dict[str, Any]:
         page = list_page(
             store, min_size=min_size, language=lang or None, origin_source=origin_source or None,
-            limit=limit, offset=offset,
+            limit=limit, offset=offset, sort=sort,
         )
         return page_json(page, page.items)
 

@@ -44,14 +44,22 @@ def detect_laundering(
 def list_(
     ctx: typer.Context,
     limit: int = typer.Option(50, "--limit", min=1),
-    min_size: int = typer.Option(2, "--min-size", min=2),
+    min_size: int = typer.Option(2, "--min-size", min=2, help="Smallest cluster to list."),
+    sort: str = typer.Option(
+        "affiliation", "--sort", help="affiliation (state-affiliated origins first), size, time or updated."
+    ),
+    affiliation: str = typer.Option(
+        None, "--affiliation", help="Only origins of this affiliation (flagged: any state affiliation)."
+    ),
+    lang: str = typer.Option(None, "--lang", help="Only clusters with a member in this language."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
-    """Clusters, most recently updated first."""
+    """Clusters: chains from state-affiliated origins first, then the most recently updated."""
     check_format(fmt)
     store = open_store(ctx)
     with store.connect() as conn:
-        rows = db.list_clusters(conn, limit=limit, min_size=min_size)
+        rows = db.list_clusters(conn, limit=limit, min_size=min_size, sort=sort, affiliation=affiliation,
+                                language=lang)
     emit_list(
         rows,
         fmt,

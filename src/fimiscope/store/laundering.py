@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from fimiscope.core.clock import to_utc, utcnow
-from fimiscope.core.errors import NotFound
+from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Affiliation
 from fimiscope.store.sql import chunks, insert_ignore, upsert
 from fimiscope.store.tables import documents, signals, sources
@@ -372,6 +372,9 @@ def _cluster_where(*, min_size: int, language: str | None, origin_source: str | 
     return where
 
 
+CLUSTER_SORTS = ("affiliation", "size", "time", "updated")
+
+
 def list_clusters(
     conn: Connection,
     *,
@@ -380,12 +383,39 @@ def list_clusters(
     min_size: int = 2,
     language: str | None = None,
     origin_source: str | None = None,
+    sort: str = "affiliation",
+    affiliation: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Clusters, most recently updated first, with their origin's source and title."""
+    """Clusters with their origin's source and title. ``sort``: ``affiliation`` (the default:
+    chains from state-affiliated origins first, then the most recently updated), ``size``
+    (largest first), ``time`` (latest first publication first) or ``updated``; ``affiliation``
+    keeps only origins of that affiliation (``flagged``: any state affiliation)."""
+    if sort not in CLUSTER_SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(CLUSTER_SORTS)}")
+    flagged_values = [a.value for a in Affiliation if a.flagged]
+    origin_aff = (
+        sa.select(sources.c.affiliation)
+        .select_from(documents.join(sources, sources.c.id == documents.c.source_id))
+        .where(documents.c.id == laundering_clusters.c.origin_document_id)
+        .scalar_subquery()
+    )
+    state_first = sa.case((origin_aff.in_(flagged_values), 0), else_=1)
+    orders: dict[str, list[Any]] = {
+        "affiliation": [state_first, laundering_clusters.c.updated_at.desc()],
+        "size": [laundering_clusters.c.size.desc(), laundering_clusters.c.updated_at.desc()],
+        "time": [laundering_clusters.c.first_published_at.desc(), laundering_clusters.c.updated_at.desc()],
+        "updated": [laundering_clusters.c.updated_at.desc()],
+    }
+    order = orders[sort]
+    where = _cluster_where(min_size=min_size, language=language, origin_source=origin_source)
+    if affiliation == "flagged":
+        where.append(origin_aff.in_(flagged_values))
+    elif affiliation:
+        where.append(origin_aff == Affiliation.parse(affiliation).value)
     q = (
         sa.select(laundering_clusters)
-        .where(*_cluster_where(min_size=min_size, language=language, origin_source=origin_source))
-        .order_by(laundering_clusters.c.updated_at.desc(), laundering_clusters.c.id)
+        .where(*where)
+        .order_by(*order, laundering_clusters.c.id)
         .limit(limit)
         .offset(offset)
     )
