@@ -59,6 +59,23 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no sideways scrolling at 1280 px
     page.screenshot(path=str(ARTIFACTS / "cluster.png"), full_page=True)
 
+    # The aligned comparison: the verbatim copy's shared sentences and its added framing line;
+    # the translation's sentence about Colonel Petrov paired by its anchors, marked on both sides.
+    same = page.locator("#aligned .aligned[data-mode='same language']")
+    expect(same.locator("tr.align-shared").first).to_be_visible()
+    expect(same.locator("tr.align-added").first).to_contain_text("BREAKING")
+    translated = page.locator("#aligned .aligned[data-mode='translation']").first
+    petrov = translated.locator("tr.align-aligned", has_text="Petrov")
+    expect(petrov.locator("td.align-origin mark.anchor", has_text="Petrov")).to_be_visible()
+    expect(petrov.locator("td.align-copy mark.anchor", has_text="Петров")).to_be_visible()
+    expect(petrov.locator("td.align-copy")).to_contain_text("Petrov = Петров (petrov)")
+    highlighted = page.evaluate(
+        "(el) => getComputedStyle(el).backgroundColor",
+        petrov.locator("td.align-copy").element_handle(),
+    )
+    assert highlighted not in ("rgba(0, 0, 0, 0)", "transparent"), "the aligned sentence is highlighted"
+    page.locator("#aligned").screenshot(path=str(ARTIFACTS / "cluster-aligned.png"))
+
     # Member table links to documents; the signal list links to the laundering signals.
     page.click(f'table.members a[href="/documents/{made.copy_id}"]')
     expect(page).to_have_url(re.compile(f"/documents/{made.copy_id}$"))
@@ -97,6 +114,7 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     page.goto(f"{live.url}/reports/clusters/{made.cluster_id}.html")
     expect(page.locator("h1")).to_contain_text("Troops to join border exercise")
     expect(page.locator("svg[aria-label='cluster timeline']")).to_be_visible()
+    expect(page.locator(".aligned[data-mode='translation'] mark.anchor", has_text="Петров").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "cluster-report.png"), full_page=True)
 
 

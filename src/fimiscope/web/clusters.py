@@ -16,6 +16,7 @@ from fimiscope.api.clusters import cluster_detail, list_page
 from fimiscope.config import Settings
 from fimiscope.core.clock import lag_text
 from fimiscope.store import Store
+from fimiscope.store import laundering as laundering_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
 from fimiscope.web.nav import add_nav
@@ -152,11 +153,82 @@ def timeline_svg(
     return Markup("".join(parts))
 
 
+ALIGN_LABELS = {
+    "shared": "shared",
+    "edited": "edited",
+    "added": "added by the copy",
+    "dropped": "dropped by the copy",
+    "aligned": "aligned by anchors",
+    "unaligned": "not aligned",
+}
+
+
+def _marked(text: str, span: list[int] | None, marks: list[tuple[int, int, str]]) -> Markup:
+    """The span's text, escaped, with the anchors in it marked (their Latin form on hover)."""
+    if span is None:
+        return Markup("")
+    start, end = span
+    out: list[str] = []
+    pos = start
+    for a, b, latin in sorted(m for m in marks if start <= m[0] and m[1] <= end):
+        if a < pos:
+            continue
+        out.append(str(escape(text[pos:a])))
+        out.append(f'<mark class="anchor" title="{escape(latin)}">{escape(text[a:b])}</mark>')
+        pos = b
+    out.append(str(escape(text[pos:end])))
+    return Markup("".join(out))
+
+
+def aligned_view(store: Store, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cluster's alignments as rows of two escaped, marked-up texts for the templates."""
+    alignments = data.get("alignments") or []
+    ids = {x for a in alignments for x in (a["copier_document_id"], a["copied_document_id"])}
+    with store.connect() as conn:
+        info = laundering_store.doc_info(conn, ids)
+    out = []
+    for a in alignments:
+        copier, copied = info.get(a["copier_document_id"]), info.get(a["copied_document_id"])
+        if copier is None or copied is None:
+            continue
+        rows = []
+        for r in a["rows"]:
+            anchors = r.get("anchors") or []
+            o_marks = [(s[0], s[1], x["latin"]) for x in anchors for s in x["origin"]]
+            c_marks = [(s[0], s[1], x["latin"]) for x in anchors for s in x["copy"]]
+            rows.append(
+                {
+                    "kind": r["kind"],
+                    "label": ALIGN_LABELS.get(r["kind"], r["kind"]),
+                    "origin_html": _marked(copied.text, r["origin"], o_marks),
+                    "copy_html": _marked(copier.text, r["copy"], c_marks),
+                    "anchors": [f"{x['origin_text']} = {x['copy_text']} ({x['latin']})" for x in anchors],
+                }
+            )
+        out.append(
+            {
+                "copier": laundering_store.display_title(copier),
+                "copier_source": copier.source,
+                "copier_url": copier.url,
+                "copier_language": copier.language,
+                "copied": laundering_store.display_title(copied),
+                "copied_source": copied.source,
+                "copied_url": copied.url,
+                "copied_language": copied.language,
+                "mode": a["mode"],
+                "link": a.get("link"),
+                "counts": a["counts"],
+                "rows": rows,
+            }
+        )
+    return out
+
+
 def cluster_report_html(request: Request, store: Store, cluster_id: str) -> str:
     data = cluster_detail(store, cluster_id)
     attribution = _attribution(data)
     return render_report(request, "report_cluster.html", c=data, chart=timeline_svg(data["members"], attribution),
-                         attribution=attribution)
+                         attribution=attribution, aligned=aligned_view(store, data))
 
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
@@ -202,7 +274,8 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     def cluster_page(request: Request, cluster_id: str, _u: User = viewer) -> Response:
         data = cluster_detail(store, cluster_id)
         resp: Response = templates.TemplateResponse(
-            request, "cluster.html", {"c": data, "charts": chart_data(data), "attribution": _attribution(data)}
+            request, "cluster.html", {"c": data, "charts": chart_data(data), "attribution": _attribution(data),
+                                      "aligned": aligned_view(store, data)}
         )
         return resp
 
