@@ -82,6 +82,10 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     page.go_back()
     page.click(f'aside a[href="/signals/{made.laundering_signal_id}"]')
     expect(page).to_have_url(re.compile(f"/signals/{made.laundering_signal_id}$"))
+    # the signal shows its copy beside the origin, the dropped dateline and the added lines marked
+    expect(page.locator("#aligned tr.align-dropped")).to_contain_text("Moscow, 1 March.")
+    expect(page.locator("#aligned tr.align-shared").first).to_be_visible()
+    page.locator("#aligned").screenshot(path=str(ARTIFACTS / "signal-aligned.png"))
 
     # From the laundering signal back to its cluster.
     page.click("#open-cluster")

@@ -15,6 +15,7 @@ from fimiscope.api.auth import require
 from fimiscope.api.clusters import cluster_detail, list_page
 from fimiscope.config import Settings
 from fimiscope.core.clock import lag_text
+from fimiscope.detect.laundering import alignment
 from fimiscope.store import Store
 from fimiscope.store import laundering as laundering_store
 from fimiscope.store import workbench as wb
@@ -222,6 +223,31 @@ def aligned_view(store: Store, data: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def signal_aligned(store: Store, sig: Any) -> list[dict[str, Any]]:
+    """For a laundering signal: the copy aligned against what it copied (the document its
+    chain edge points at, the quoted one, or the origin)."""
+    if sig.type != "laundering":
+        return []
+    details = sig.details or {}
+    copy = next((e.document_id for e in sig.evidence if e.role == "copy" and e.document_id), None)
+    if copy is None:
+        return []
+    chain = details.get("chain") or []
+    copied = (
+        details.get("quoted_document_id")
+        or next((e["copied"] for e in chain if e.get("copier") == copy), None)
+        or details.get("origin_document_id")
+    )
+    if not copied:
+        return []
+    with store.connect() as conn:
+        info = laundering_store.doc_info(conn, [copy, copied])
+    if copy not in info or copied not in info:
+        return []
+    link = details.get("link") or laundering_store.LINK_COPY
+    return aligned_view(store, {"alignments": [{**alignment(info[copy], info[copied]), "link": link}]})
 
 
 def cluster_report_html(request: Request, store: Store, cluster_id: str) -> str:
