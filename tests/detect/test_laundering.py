@@ -357,7 +357,7 @@ def test_cli_clusters_state_origins_first_and_aligned_pairs(cli) -> None:  # typ
             _doc("novosti.example", "ru1", STORY_RU, hours=3, lang="ru"),
         ])
         store.write(document_store.upsert_documents, [
-            _doc("indie.example", "x1", UNRELATED, hours=10), _doc("mirror.example", "x2", UNRELATED, hours=11),
+            _doc("indie.example", "x1", UNRELATED, hours=10), _doc("mirror.example", "x2", [*UNRELATED, "Source: indie.example"], hours=11),
         ])
     finally:
         store.close()
@@ -368,6 +368,8 @@ def test_cli_clusters_state_origins_first_and_aligned_pairs(cli) -> None:  # typ
     assert by_size[0]["origin_source"] == "indie.example"
     only = json.loads(cli("clusters", "list", "--affiliation", "flagged", "--format", "json").stdout)
     assert [r["origin_source"] for r in only] == ["rt.example"]
+    stripped = json.loads(cli("clusters", "list", "--stripped", "--format", "json").stdout)
+    assert [r["origin_source"] for r in stripped] == ["rt.example"] and stripped[0]["stripped_copies"] >= 1
     shown = json.loads(cli("clusters", "show", listed[0]["id"], "--format", "json").stdout)
     origin = next(m for m in shown["members"] if m["role"] == "origin")
     assert origin["similarity"] is None and origin["method"] is None

@@ -41,8 +41,11 @@ def list_page(
     limit: int = 50,
     offset: int = 0,
     sort: str = "affiliation",
+    affiliation: str | None = None,
+    stripped: bool = False,
 ) -> wb.Page:
-    kw: dict[str, Any] = {"min_size": min_size, "language": language, "origin_source": origin_source}
+    kw: dict[str, Any] = {"min_size": min_size, "language": language, "origin_source": origin_source,
+                          "affiliation": affiliation, "stripped": stripped}
     with store.connect() as conn:
         items = db.list_clusters(conn, limit=limit, offset=offset, sort=sort, **kw)
         total = db.count_clusters(conn, **kw)
@@ -102,11 +105,13 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         limit: int = Query(50, ge=1, le=1000),
         offset: int = Query(0, ge=0),
         sort: str = Query("affiliation", description="affiliation (state origins first), size, time or updated."),
+        affiliation: str | None = Query(None, description="Origin affiliation; flagged = any state affiliation."),
+        stripped: bool = Query(False, description="Only clusters with a copy that strips the attribution."),
         _u: User = viewer,
     ) -> dict[str, Any]:
         page = list_page(
             store, min_size=min_size, language=lang or None, origin_source=origin_source or None,
-            limit=limit, offset=offset, sort=sort,
+            limit=limit, offset=offset, sort=sort, affiliation=affiliation or None, stripped=stripped,
         )
         return page_json(page, page.items)
 

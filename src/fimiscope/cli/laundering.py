@@ -52,6 +52,7 @@ def list_(
         None, "--affiliation", help="Only origins of this affiliation (flagged: any state affiliation)."
     ),
     lang: str = typer.Option(None, "--lang", help="Only clusters with a member in this language."),
+    stripped: bool = typer.Option(False, "--stripped", help="Only clusters with a copy that strips the attribution."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Clusters: chains from state-affiliated origins first, then the most recently updated."""
@@ -59,18 +60,19 @@ def list_(
     store = open_store(ctx)
     with store.connect() as conn:
         rows = db.list_clusters(conn, limit=limit, min_size=min_size, sort=sort, affiliation=affiliation,
-                                language=lang)
+                                language=lang, stripped=stripped)
     emit_list(
         rows,
         fmt,
         [
-            ("id", lambda r: r["id"]),
             ("size", lambda r: r["size"]),
+            ("stripped", lambda r: r["stripped_copies"]),
             ("languages", lambda r: ",".join(r["languages"])),
             ("origin", lambda r: r["origin_source"]),
             ("affiliation", lambda r: r["origin_affiliation"]),
             ("first published", lambda r: (r["first_published_at"] or "")[:16]),
             ("title", lambda r: (r["origin_title"] or "")[:60]),
+            ("id", lambda r: r["id"]),
         ],
         title="clusters",
         empty="No clusters yet: run `fimiscope detect laundering`.",

@@ -352,8 +352,43 @@ def _iso(value: datetime | None) -> str | None:
     return to_utc(value).isoformat() if value is not None else None
 
 
-def _cluster_where(*, min_size: int, language: str | None, origin_source: str | None) -> list[Any]:
+def _origin_affiliation() -> Any:
+    return (
+        sa.select(sources.c.affiliation)
+        .select_from(documents.join(sources, sources.c.id == documents.c.source_id))
+        .where(documents.c.id == laundering_clusters.c.origin_document_id)
+        .scalar_subquery()
+    )
+
+
+def _stripped_clusters() -> Any:
+    """Ids of clusters with a copy whose edge strips the attribution."""
+    return (
+        sa.select(laundering_members.c.cluster_id)
+        .select_from(
+            laundering_members.join(
+                laundering_edges, laundering_edges.c.copier_document_id == laundering_members.c.document_id
+            )
+        )
+        .where(laundering_edges.c.attribution == "stripped", laundering_members.c.role == "copy")
+    )
+
+
+def _cluster_where(
+    *,
+    min_size: int,
+    language: str | None,
+    origin_source: str | None,
+    affiliation: str | None = None,
+    stripped: bool = False,
+) -> list[Any]:
     where: list[Any] = [laundering_clusters.c.size >= min_size]
+    if affiliation == "flagged":
+        where.append(_origin_affiliation().in_([a.value for a in Affiliation if a.flagged]))
+    elif affiliation:
+        where.append(_origin_affiliation() == Affiliation.parse(affiliation).value)
+    if stripped:
+        where.append(laundering_clusters.c.id.in_(_stripped_clusters()))
     if language:
         # A cluster speaks a language when one of its members does; its ``languages`` column
         # (a JSON list of codes) says so. Matching the quoted code in the JSON text reads the
@@ -385,6 +420,7 @@ def list_clusters(
     origin_source: str | None = None,
     sort: str = "affiliation",
     affiliation: str | None = None,
+    stripped: bool = False,
 ) -> list[dict[str, Any]]:
     """Clusters with their origin's source and title. ``sort``: ``affiliation`` (the default:
     chains from state-affiliated origins first, then the most recently updated), ``size``
@@ -393,12 +429,7 @@ def list_clusters(
     if sort not in CLUSTER_SORTS:
         raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(CLUSTER_SORTS)}")
     flagged_values = [a.value for a in Affiliation if a.flagged]
-    origin_aff = (
-        sa.select(sources.c.affiliation)
-        .select_from(documents.join(sources, sources.c.id == documents.c.source_id))
-        .where(documents.c.id == laundering_clusters.c.origin_document_id)
-        .scalar_subquery()
-    )
+    origin_aff = _origin_affiliation()
     state_first = sa.case((origin_aff.in_(flagged_values), 0), else_=1)
     orders: dict[str, list[Any]] = {
         "affiliation": [state_first, laundering_clusters.c.updated_at.desc()],
@@ -407,11 +438,8 @@ def list_clusters(
         "updated": [laundering_clusters.c.updated_at.desc()],
     }
     order = orders[sort]
-    where = _cluster_where(min_size=min_size, language=language, origin_source=origin_source)
-    if affiliation == "flagged":
-        where.append(origin_aff.in_(flagged_values))
-    elif affiliation:
-        where.append(origin_aff == Affiliation.parse(affiliation).value)
+    where = _cluster_where(min_size=min_size, language=language, origin_source=origin_source,
+                           affiliation=affiliation, stripped=stripped)
     q = (
         sa.select(laundering_clusters)
         .where(*where)
@@ -421,6 +449,24 @@ def list_clusters(
     )
     rows = [dict(r) for r in conn.execute(q).mappings()]
     info = doc_info(conn, [r["origin_document_id"] for r in rows])
+    stripped_copies: dict[str, int] = {}
+    ids = [r["id"] for r in rows]
+    if ids:
+        q2 = (
+            sa.select(laundering_members.c.cluster_id, sa.func.count(sa.distinct(laundering_members.c.document_id)))
+            .select_from(
+                laundering_members.join(
+                    laundering_edges, laundering_edges.c.copier_document_id == laundering_members.c.document_id
+                )
+            )
+            .where(
+                laundering_members.c.cluster_id.in_(ids),
+                laundering_members.c.role == "copy",
+                laundering_edges.c.attribution == "stripped",
+            )
+            .group_by(laundering_members.c.cluster_id)
+        )
+        stripped_copies = {str(c): int(n) for c, n in conn.execute(q2)}
     out = []
     for r in rows:
         origin = info.get(r["origin_document_id"])
@@ -433,6 +479,7 @@ def list_clusters(
                 "origin_source": origin.source if origin else None,
                 "origin_affiliation": origin.affiliation.value if origin else None,
                 "origin_title": display_title(origin) if origin else None,
+                "stripped_copies": stripped_copies.get(r["id"], 0),
                 "first_published_at": _iso(_aware(r["first_published_at"])),
                 "last_published_at": _iso(_aware(r["last_published_at"])),
                 "created_at": _iso(_aware(r["created_at"])),
@@ -443,10 +490,17 @@ def list_clusters(
 
 
 def count_clusters(
-    conn: Connection, *, min_size: int = 2, language: str | None = None, origin_source: str | None = None
+    conn: Connection,
+    *,
+    min_size: int = 2,
+    language: str | None = None,
+    origin_source: str | None = None,
+    affiliation: str | None = None,
+    stripped: bool = False,
 ) -> int:
     q = sa.select(sa.func.count()).select_from(laundering_clusters).where(
-        *_cluster_where(min_size=min_size, language=language, origin_source=origin_source)
+        *_cluster_where(min_size=min_size, language=language, origin_source=origin_source,
+                        affiliation=affiliation, stripped=stripped)
     )
     return int(conn.execute(q).scalar_one())
 

@@ -275,14 +275,18 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         origin_source: str = "",
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0),
+        sort: str = "affiliation",
+        affiliation: str = "",
+        stripped: bool = False,
         _u: User = viewer,
     ) -> Response:
         page = list_page(
             store, min_size=min_size, language=lang or None, origin_source=origin_source or None,
-            limit=limit, offset=offset,
+            limit=limit, offset=offset, sort=sort, affiliation=affiliation or None, stripped=stripped,
         )
-        params = {"min_size": min_size, "lang": lang, "origin_source": origin_source}
-        filtered = bool(lang or origin_source or min_size > 2)
+        params = {"min_size": min_size, "lang": lang, "origin_source": origin_source, "sort": sort,
+                  "affiliation": affiliation, "stripped": stripped}
+        filtered = bool(lang or origin_source or min_size > 2 or affiliation or stripped)
         resp: Response = templates.TemplateResponse(
             request,
             "clusters.html",
