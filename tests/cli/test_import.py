@@ -140,3 +140,17 @@ def test_a_csv_given_to_import_jsonl_points_at_import_csv(cli: Cli, tmp_path: Pa
         out = cli("import", "jsonl", str(path), ok=False)
         assert out.exit_code != 0
         assert out.stderr.count("error:") == 1 and "fimiscope import csv" in out.stderr
+
+
+def test_a_reading_command_with_no_store_says_where_it_looked(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    where = tmp_path / "nothing-here"
+    done = subprocess.run(
+        [sys.executable, "-m", "fimiscope", "--data-dir", str(where), "signals", "list"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 3 and done.stderr.count("error:") == 1
+    assert str(where) in done.stderr and "--data-dir" in done.stderr
+    assert not where.exists()  # nothing was created

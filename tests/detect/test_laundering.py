@@ -357,7 +357,8 @@ def test_cli_clusters_state_origins_first_and_aligned_pairs(cli) -> None:  # typ
             _doc("novosti.example", "ru1", STORY_RU, hours=3, lang="ru"),
         ])
         store.write(document_store.upsert_documents, [
-            _doc("indie.example", "x1", UNRELATED, hours=10), _doc("mirror.example", "x2", [*UNRELATED, "Source: indie.example"], hours=11),
+            _doc("indie.example", "x1", UNRELATED, hours=10),
+            _doc("mirror.example", "x2", [*UNRELATED, "Source: indie.example"], hours=11),
         ])
     finally:
         store.close()
