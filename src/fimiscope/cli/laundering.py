@@ -51,7 +51,7 @@ def list_(
     affiliation: str = typer.Option(
         None, "--affiliation", help="Only origins of this affiliation (flagged: any state affiliation)."
     ),
-    lang: str = typer.Option(None, "--lang", help="Only clusters with a member in this language."),
+    lang: str = typer.Option(None, "--lang", "--language", help="Only clusters with a member in this language."),
     stripped: bool = typer.Option(False, "--stripped", help="Only clusters with a copy that strips the attribution."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
