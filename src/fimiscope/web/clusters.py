@@ -250,6 +250,31 @@ def signal_aligned(store: Store, sig: Any) -> list[dict[str, Any]]:
     return aligned_view(store, {"alignments": [{**alignment(info[copy], info[copied]), "link": link}]})
 
 
+def signal_evidence(store: Store, sig: Any, excerpts: int = 3) -> dict[str, Any] | None:
+    """What a partner needs to check a laundering signal in a report: the origin and the copy
+    (source, URL, publication time) and a few aligned excerpts with the shared passage marked."""
+    pairs = signal_aligned(store, sig)
+    if not pairs:
+        return None
+    pair = pairs[0]
+    details = sig.details or {}
+    with store.connect() as conn:
+        info = laundering_store.doc_info(
+            conn, [x for x in (details.get("origin_document_id"),) if x]
+        )
+    origin = info.get(details.get("origin_document_id") or "")
+    keep = [r for r in pair["rows"] if r["kind"] in ("shared", "edited", "aligned")][:excerpts]
+    keep += [r for r in pair["rows"] if r["kind"] in ("added", "dropped")][:2]
+    return {
+        **pair,
+        "rows": keep,
+        "origin_source": origin.source if origin else pair["copied_source"],
+        "origin_url": origin.url if origin else pair["copied_url"],
+        "origin_published": origin.published_at if origin else None,
+        "link": details.get("link") or "copy",
+    }
+
+
 def cluster_report_html(request: Request, store: Store, cluster_id: str) -> str:
     data = cluster_detail(store, cluster_id)
     attribution = _attribution(data)

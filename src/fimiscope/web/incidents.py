@@ -24,6 +24,7 @@ from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.cases import IncidentStore
 from fimiscope.store.users import User
+from fimiscope.web.clusters import signal_evidence
 from fimiscope.web.nav import add_nav
 from fimiscope.web.reports import bar_chart_svg, pdf_response, render_report
 
@@ -177,6 +178,7 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
         admiralty=admiralty(att.source_reliability, att.information_credibility),
         tlp_meaning=TLP_MEANING[inc.tlp],
         chart=chart,
+        evidence={s.id: ev for s in sigs if (ev := signal_evidence(store, s))},
     )
 
 
