@@ -79,6 +79,8 @@ class Params:
     # An anchor translation at or above this joins the cluster (same story); below it, it is a
     # "may translate" link between clusters. Chosen on the dev split's mixed set for purity.
     translation_cluster: float = 0.3
+    # ... and only when at least this share of the shorter text's sentences align by anchors
+    translation_aligned_share: float = 0.5
     anchor_max_df: float = 0.02  # anchors in more than this share of documents are not rare
     # ... but in at most this many always are: early in a corpus (a document judged against what
     # came before it) a story's own copies would otherwise make its anchors look common
@@ -505,9 +507,21 @@ class LaunderingStage(DocumentStage):
         if m.method == "near_duplicate":
             return db.LINK_COPY
         if m.method == "translation":
-            strong = m.shared_anchors and m.similarity >= self.params.translation_cluster
-            return db.LINK_COPY if strong else db.LINK_MAY_TRANSLATE
+            strong = bool(m.shared_anchors) and m.similarity >= self.params.translation_cluster
+            return db.LINK_COPY if strong and self._sentence_by_sentence(copier, copied) else db.LINK_MAY_TRANSLATE
         return db.LINK_QUOTES
+
+    def _sentence_by_sentence(self, copier: db.DocInfo, copied: db.DocInfo) -> bool:
+        """A translation keeps the sentences of what it translates, in order, with their
+        numbers and names; another article about the same event shares the anchors but not the
+        sentences. True when at least half the shorter text's sentences (and at least
+        ``min(3, its sentences)``) align by anchors."""
+        rows = align_kernel.align(copied.text, copier.text, translation=True)["rows"]
+        n_origin = sum(1 for r in rows if r["origin"] is not None)
+        n_copy = sum(1 for r in rows if r["copy"] is not None)
+        shorter = max(min(n_origin, n_copy), 1)
+        aligned = sum(1 for r in rows if r["kind"] == "aligned")
+        return aligned >= min(3, shorter) and aligned / shorter >= self.params.translation_aligned_share
 
     @staticmethod
     def _name_paragraphs(entries: list[dict[str, Any]], copier: db.DocInfo, copied: db.DocInfo) -> list[dict[str, Any]]:
