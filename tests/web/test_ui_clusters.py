@@ -19,6 +19,28 @@ CANVAS_PAINTED = """(sel) => Array.from(document.querySelectorAll(sel + ' canvas
 })"""
 
 
+# The picked member's visible edge labels, as Cytoscape places them (rendered coordinates).
+LABEL_BOXES = """(id) => {
+  const api = window.fimiscopeCluster;
+  api.select(id, 'graph');
+  return api.cy.edges('.out, .in').map((e) => e.renderedBoundingBox({
+    includeNodes: false, includeEdges: false, includeLabels: true, includeMainLabels: false,
+    includeSourceLabels: true, includeTargetLabels: true }));
+}"""
+
+
+# Where a member's point sits on the timeline (pixels inside the chart's element).
+POINT_AT = """(id) => {
+  const chart = window.fimiscopeCluster.chart;
+  const series = chart.getOption().series;
+  for (let si = 0; si < series.length; si++) {
+    const di = series[si].data.findIndex((d) => d.doc.id === id);
+    if (di >= 0) return chart.convertToPixel({ seriesIndex: si }, series[si].data[di].value);
+  }
+  return null;
+}"""
+
+
 def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> None:
     made = make_cluster_and_claim(live.store)
     login(page, live)
@@ -51,6 +73,25 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     expect(page.locator("#cluster-timeline")).to_contain_text("novosti.example · ru")
     expect(page.locator("#cluster-graph canvas").first).to_be_attached()
     page.wait_for_function(CANVAS_PAINTED, arg="#cluster-graph")
+    # The graph: by time left to right; the picked member's edge labels do not overlap
+    # (bounding boxes from Cytoscape); picking in the graph picks on the timeline and back.
+    boxes = page.evaluate(LABEL_BOXES, made.origin_id)
+    assert len(boxes) == 2, boxes
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a["x2"] <= b["x1"] or b["x2"] <= a["x1"] or a["y2"] <= b["y1"] or b["y2"] <= a["y1"], (a, b)
+    xs = page.evaluate("(ids) => ids.map((id) => window.fimiscopeCluster.cy.getElementById(id).position('x'))",
+                       [made.origin_id, made.copy_id, made.translation_id])
+    assert xs == sorted(xs), "laid out by publication time, left to right"
+    # a click on the translation's point on the timeline picks it in the graph
+    at = page.evaluate(POINT_AT, made.translation_id)
+    box = page.locator("#cluster-timeline").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + at[0], box["y"] + at[1])
+    expect(page.locator("#graph-picked")).to_contain_text("novosti.example")
+    picked = page.evaluate("() => window.fimiscopeCluster.cy.$('node.picked').map((n) => n.id())")
+    assert picked == [made.translation_id]
+    page.locator("#cluster-graph").screenshot(path=str(ARTIFACTS / "cluster-graph.png"))
     members = page.locator("table.members tbody tr")
     expect(members).to_have_count(3)
     expect(members.first).to_contain_text("origin")

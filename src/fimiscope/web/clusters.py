@@ -33,6 +33,12 @@ def fmt_lag(seconds: float | None) -> str:
     return lag_text(seconds)
 
 
+def _edge_short(e: dict[str, Any]) -> str:
+    """The graph's edge label: lag, method, stripped; the rest in the edge table."""
+    method = {"near_duplicate": "copy", "translation": "transl.", "partial": "quote"}.get(e["method"], e["method"])
+    return f"{fmt_lag(e['lag_s'])} · {method}{' · stripped' if e['attribution_stripped'] else ''}"
+
+
 def edge_label(e: dict[str, Any]) -> str:
     parts = [fmt_lag(e["lag_s"]), e["method"].replace("_", " ")]
     if e["language_change"]:
@@ -70,15 +76,25 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
                 "href": f"/documents/{m['document_id']}",
             }
         )
+    # Laid out by time (left to right, one column per member in publication order, so 30
+    # members stay apart) and grouped by language (one row each): read like the timeline.
+    by_time = sorted(data["members"], key=lambda m: (m["published_at"] is None, m["published_at"] or "",
+                                                     m["role"] != "origin", m["document_id"]))
+    lanes = sorted({m["language"] or "?" for m in data["members"]}, key=lambda x: (x != (
+        (data.get("origin") or {}).get("language") or "?"), x))
     nodes = [
         {
             "id": m["document_id"],
-            "label": f"{m['source'] or m['document_id']} ({m['language'] or '?'})",
+            "label": _short(m["source"] or m["document_id"], 18),
+            "title": m["title"] or m["document_id"],
+            "language": m["language"] or "?",
             "kind": m["role"],
             "attribution": attribution.get(m["document_id"], ""),
             "href": f"/documents/{m['document_id']}",
+            "x": 40 + 150 * rank,
+            "y": 50 + 110 * lanes.index(m["language"] or "?") + (28 if rank % 2 else 0),
         }
-        for m in data["members"]
+        for rank, m in enumerate(by_time)
     ]
     known = {n["id"] for n in nodes}
     edges = [
@@ -87,14 +103,28 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
             # drawn from what was copied to who copied it, so the origin is the root
             "source": e["copied_document_id"],
             "target": e["copier_document_id"],
-            "label": edge_label(e),
+            "label": _edge_short(e),
+            "full": edge_label(e),
             "stripped": "yes" if e["attribution_stripped"] else "no",
             "translation": "yes" if e["language_change"] or e["method"] == "translation" else "no",
         }
         for i, e in enumerate(data["edges"])
         if e["copied_document_id"] in known and e["copier_document_id"] in known
     ]
-    return {"timeline": points, "graph": {"nodes": nodes, "edges": edges, "root": data["origin_document_id"]}}
+    return {"timeline": points, "graph": {"nodes": nodes, "edges": edges, "root": data["origin_document_id"],
+                                          "lanes": lanes}}
+
+
+def _short(text: str, n: int) -> str:
+    """Cut at a word (or dot) boundary, with an ellipsis."""
+    if len(text) <= n:
+        return text
+    cut = text[:n]
+    for sep in (" ", "."):
+        if sep in cut[n // 2 :]:
+            cut = cut[: cut.rindex(sep)]
+            break
+    return cut.rstrip(" .") + "…"
 
 
 def timeline_svg(
