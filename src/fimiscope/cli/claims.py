@@ -193,7 +193,7 @@ def _judged_pairs(store: Any, statuses: list[str]) -> list[dict[str, Any]]:
 def pairs(
     ctx: typer.Context,
     status: list[str] = typer.Option(["confirmed", "dismissed"], "--status", help="Verdicts to export."),
-    fmt: str = typer.Option("json", "--format", help="json or table"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Export analyst-judged (sentence, claim, verdict) pairs for evaluation."""
     check_format(fmt)
