@@ -5,10 +5,15 @@ and the claim detector a real match on the live store; then the cluster list, th
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
-from tests.api.cluster_support import MATCHED, make_cluster_and_claim
+from tests.api.cluster_support import FILLER, MATCHED, make_cluster_and_claim
 from tests.web.ui_support import ARTIFACTS, Live, login
+
+from fimiscope import pipeline
+from fimiscope.core.model import Document
+from fimiscope.store import documents as document_store
 
 # Something was painted: some pixel of one of Cytoscape's layered canvases is not transparent.
 CANVAS_PAINTED = """(sel) => Array.from(document.querySelectorAll(sel + ' canvas')).some((c) => {
@@ -43,6 +48,13 @@ POINT_AT = """(id) => {
 
 def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> None:
     made = make_cluster_and_claim(live.store)
+    # a later chain between two independent sites: updated last, yet listed after the state one
+    live.store.write(document_store.upsert_documents, [
+        Document(text="\n\n".join(FILLER * 3), url=f"https://{s}/bakery", source=s, title="Bakery opens",
+                 language="en", published_at=datetime.now(UTC) - timedelta(hours=2 - i))
+        for i, s in enumerate(("town-a.example", "town-b.example"))
+    ])
+    pipeline.run(live.store, only=["laundering"])
     login(page, live)
 
     # Overview: the cluster trend is drawn.
@@ -52,6 +64,10 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     # The list, from the menu; j/k move and Enter opens.
     page.click("header.top nav >> text=Clusters")
     expect(page).to_have_url(re.compile(r"/clusters$"))
+    rows = page.locator("#cluster-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("rt.example")  # state-affiliated origins first
+    expect(rows.nth(1)).to_contain_text("town-a.example")
     row = page.locator(f'#cluster-table tr[data-href="/clusters/{made.cluster_id}"]')
     expect(row).to_contain_text("Troops to join border exercise")
     expect(row).to_contain_text("rt.example")
