@@ -502,10 +502,13 @@ class LaunderingStage(DocumentStage):
     def _link(self, m: Match, copier: db.DocInfo, copied: db.DocInfo) -> str:
         """What the pair is: the same story (``copy``), a quote, a weak translation, or one
         source repeating itself."""
-        if copier.source and copier.source == copied.source:
-            return db.LINK_REPEAT
+        same_source = bool(copier.source and copier.source == copied.source)
         if m.method == "near_duplicate":
+            # one source publishing the same text again is the same story (it stays in the
+            # cluster; its signal is raised once per source, see _copy_signal)
             return db.LINK_COPY
+        if same_source:
+            return db.LINK_REPEAT  # a source's own boilerplate or passages shared across its posts
         if m.method == "translation":
             strong = bool(m.shared_anchors) and m.similarity >= self.params.translation_cluster
             return db.LINK_COPY if strong and self._sentence_by_sentence(copier, copied) else db.LINK_MAY_TRANSLATE

@@ -224,7 +224,7 @@ def doc_info(conn: Connection, doc_ids: Iterable[str]) -> dict[str, DocInfo]:
 LINK_COPY = "copy"
 LINK_QUOTES = "quotes"  # the copier carries a passage of the copied document
 LINK_MAY_TRANSLATE = "may translate"  # a translation candidate too weak to call the same story
-LINK_REPEAT = "repeat"  # one source repeating its own post: not laundering
+LINK_REPEAT = "repeat"  # one source reusing its own passages (boilerplate, its own quotes): not laundering
 LINKS = (LINK_COPY, LINK_QUOTES, LINK_MAY_TRANSLATE, LINK_REPEAT)
 
 
