@@ -32,6 +32,6 @@ def test_thirty_members_are_laid_out_by_time_and_language_without_overlap() -> N
     assert [x[m["document_id"]] for m in by_time] == sorted(x.values())  # left to right by time
     assert len(set(x.values())) == 30 and min(b - a for a, b in zip(sorted(x.values()), sorted(x.values())[1:],
                                                                       strict=False)) >= 140
-    rows = {n["language"]: {n["y"] for n in nodes if n["language"] == n["language"]} for n in nodes}
-    assert len({n["y"] // 110 for n in nodes}) == 3 and len(rows) == 3
+    row_of = {lang: {n["y"] // 110 for n in nodes if n["language"] == lang} for lang in langs}
+    assert all(len(r) == 1 for r in row_of.values()) and len({min(r) for r in row_of.values()}) == 3
     assert all(len(n["label"]) <= 19 for n in nodes)
