@@ -229,3 +229,5 @@ def test_incident_report_carries_the_laundering_evidence(client_factory, made: M
     assert 'class="align-shared"' in pair and "4,500 troops" in pair
     assert 'class="align-added"' in pair and "BREAKING" in pair
     assert "\\n" not in pair
+    seen = html[html.index("First / last seen"):]
+    assert "publication times of the cited documents" in seen[:400]

@@ -179,7 +179,19 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
         tlp_meaning=TLP_MEANING[inc.tlp],
         chart=chart,
         evidence={s.id: ev for s in sigs if (ev := signal_evidence(store, s))},
+        seen=_seen_from_evidence(store, inc, sigs),
     )
+
+
+def _seen_from_evidence(store: Store, inc: Incident, sigs: list[Any]) -> dict[str, Any]:
+    """First / last seen: the incident's own when set, else the earliest and latest publication
+    among the documents its signals cite (said so in the report)."""
+    times = [d.published_at for s in sigs for d in wb.signal_documents(store, s).values() if d.published_at]
+    return {
+        "first": inc.first_seen or (min(times) if times else None),
+        "last": inc.last_seen or (max(times) if times else None),
+        "derived": not (inc.first_seen and inc.last_seen) and bool(times),
+    }
 
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
