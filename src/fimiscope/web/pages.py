@@ -21,6 +21,7 @@ from fimiscope.store import sources as source_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.collect import statuses as collect_statuses
 from fimiscope.store.users import User
+from fimiscope.web.clusters import signal_aligned
 from fimiscope.web.nav import add_nav
 from fimiscope.web.render import highlight, snippet
 
@@ -138,7 +139,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
                 }
             )
         return render(request, "signal.html", sig=sig, data=signal_json(sig), evidence=evidence,
-                      graph=_evidence_graph(sig, docs))
+                      graph=_evidence_graph(sig, docs), aligned=signal_aligned(store, sig))
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str, _u: User = viewer) -> Response:
