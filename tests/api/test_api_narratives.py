@@ -30,7 +30,8 @@ def test_narratives_api(seeded, client_factory) -> None:  # type: ignore[no-unty
     a, b = (i["id"] for i in page["items"])
     detail = viewer.http.get(f"/api/narratives/{a}").json()
     assert detail["size"] == 6 and sum(detail["volumes"]["by_day"].values()) == 6
-    assert set(detail) >= {"volumes", "origin", "documents", "lineage", "clusters", "signals", "examples"}
+    assert set(detail) >= {"volumes", "origin", "documents", "lineage", "clusters", "groups", "signals", "examples"}
+    assert detail["groups"] == []  # no coordination run here; the CLI and browser tests cover groups
     assert detail["volumes"]["by_language"] == {"en": 6}
 
     # viewers read, analysts act

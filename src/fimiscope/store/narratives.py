@@ -667,6 +667,43 @@ def related_clusters(conn: Connection, narrative_id: str, *, limit: int = 20) ->
     return out
 
 
+def related_groups(conn: Connection, narrative_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Coordinated groups (the coordination detector's active ones) whose members published
+    documents of this narrative, most such documents first: which networks carry it."""
+    from fimiscope.store.tables_coordination import coordination_groups, coordination_members
+
+    a = narrative_assignments
+    m = coordination_members
+    g = coordination_groups
+    q = (
+        sa.select(m.c.group_id, m.c.account, sa.func.count().label("n"))
+        .select_from(
+            a.join(sources, sources.c.id == a.c.source_id)
+            .join(m, m.c.account == sources.c.name)
+            .join(g, g.c.id == m.c.group_id)
+        )
+        .where(a.c.narrative_id == narrative_id, g.c.status == "active")
+        .group_by(m.c.group_id, m.c.account)
+    )
+    carrying: dict[str, dict[str, int]] = {}
+    for gid, account, n in conn.execute(q):
+        carrying.setdefault(str(gid), {})[str(account)] = int(n)
+    if not carrying:
+        return []
+    out = []
+    rows = conn.execute(sa.select(g).where(g.c.id.in_(list(carrying)))).mappings()
+    for r in rows:
+        by_member = carrying[r["id"]]
+        out.append(
+            {"id": r["id"], "size": r["size"], "score": round(float(r["score"]), 4), "kinds": r["kinds"] or {},
+             "platforms": r["platforms"] or [], "shared_documents": sum(by_member.values()),
+             "members_carrying": sorted(by_member), "signal_id": r["signal_id"],
+             "first_at": _iso(r["first_at"]), "last_at": _iso(r["last_at"])}
+        )
+    out.sort(key=lambda x: (-x["shared_documents"], -x["score"], x["id"]))
+    return out[:limit]
+
+
 def narratives_of_documents(conn: Connection, doc_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     a = narrative_assignments
@@ -684,7 +721,8 @@ def narratives_of_documents(conn: Connection, doc_ids: Iterable[str]) -> dict[st
 
 
 def get(conn: Connection, narrative_id: str, *, documents_limit: int = 20) -> dict[str, Any]:
-    """A narrative with its examples, volumes, origin, top documents, lineage and related clusters."""
+    """A narrative with its examples, volumes, origin, top documents, lineage, and the laundering
+    clusters and coordinated groups that carry it."""
     row = get_row(conn, narrative_id)
     out = _row_out(row)
     out["examples"] = examples(conn, [narrative_id]).get(narrative_id, [])
@@ -701,6 +739,7 @@ def get(conn: Connection, narrative_id: str, *, documents_limit: int = 20) -> di
     out["documents"] = assigned_documents(conn, narrative_id, limit=documents_limit)
     out["lineage"] = lineage(conn, narrative_id)
     out["clusters"] = related_clusters(conn, narrative_id)
+    out["groups"] = related_groups(conn, narrative_id)
     return out
 
 
