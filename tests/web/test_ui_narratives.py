@@ -60,6 +60,12 @@ def test_narrative_pages_in_chromium(page: Page, narrative_live: Live) -> None:
     made = _plant(live)
     login(page, live)
 
+    # The overview: the most active narratives per day, the surging one among them, each linked.
+    expect(page.locator("#chart-narrative-trends svg")).to_be_visible()
+    links = page.locator("#narrative-trend-links")
+    expect(links.locator(f'a[href="/narratives/{made["surging"]}"]')).to_have_count(1)
+    page.locator("#narrative-trends").screenshot(path=str(ARTIFACTS / "overview-narrative-trends.png"))
+
     page.click("header.top nav >> text=Narratives")
     expect(page).to_have_url(re.compile(r"/narratives$"))
     table = page.locator("#narrative-table")

@@ -564,6 +564,54 @@ def volumes(conn: Connection, narrative_id: str) -> dict[str, Any]:
     }
 
 
+def trends(conn: Connection, *, days: int = 30, top: int = 6) -> dict[str, Any]:
+    """The ``top`` active narratives by documents published in the window's last 7 days (then
+    in all of its ``days`` days), with their documents per day. When nothing assigned was
+    published in that window but older assignments exist (an archive, the demo), the window ends at the latest assigned
+    publication instead; ``until`` says where it ends and ``recent`` whether that is today.
+    Every day of the window is present, zeros included."""
+    dialect = conn.dialect.name
+
+    def day(col: Any) -> Any:
+        return sa.func.date(col) if dialect == "sqlite" else sa.func.to_char(col, "YYYY-MM-DD")
+
+    a = narrative_assignments
+    active = sa.select(narratives.c.id).where(narratives.c.status == "active")
+    latest = _aware(conn.execute(sa.select(sa.func.max(a.c.published_at)).where(a.c.narrative_id.in_(active)))
+                    .scalar())
+    if latest is None:
+        return {"until": None, "recent": True, "days": [], "series": []}
+    now = utcnow()
+    recent = latest >= now - timedelta(days=days)
+    until = now if recent else latest
+    since = (until - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    bound = until + timedelta(seconds=1)
+    counts: dict[str, dict[str, int]] = {}
+    q = (
+        sa.select(a.c.narrative_id, day(a.c.published_at).label("day"), sa.func.count())
+        .where(a.c.narrative_id.in_(active), a.c.published_at >= since, a.c.published_at < bound)
+        .group_by(a.c.narrative_id, sa.literal_column("day"))
+    )
+    for nid, d, n in conn.execute(q):
+        if d is not None:
+            counts.setdefault(str(nid), {})[str(d)] = int(n)
+    first = since.date()
+    axis = [(first + timedelta(days=i)).isoformat() for i in range(days + 1)]
+    week = axis[-7:]  # what is active now leads: documents in the window's last week, then in all of it
+    ranked = sorted(counts, key=lambda n: (-sum(counts[n].get(d, 0) for d in week), -sum(counts[n].values()), n))
+    ranked = ranked[:top]
+    names = {}
+    if ranked:
+        q2 = sa.select(narratives.c.id, narratives.c.name, narratives.c.kind).where(narratives.c.id.in_(ranked))
+        names = {r[0]: (r[1], r[2]) for r in conn.execute(q2)}
+    series = [
+        {"id": n, "name": names.get(n, (n, ""))[0], "kind": names.get(n, (n, ""))[1],
+         "documents": sum(counts[n].values()), "counts": [counts[n].get(d, 0) for d in axis]}
+        for n in ranked
+    ]
+    return {"until": until.date().isoformat(), "recent": recent, "days": axis, "series": series}
+
+
 def daily_counts(conn: Connection, narrative_ids: Sequence[str]) -> tuple[list[str], dict[str, list[int]], list[int]]:
     """(days, counts per narrative per day, all documents per day) over the days with data."""
     dialect = conn.dialect.name
