@@ -18,6 +18,9 @@ Compares, in one run, per language and over all languages:
             anchors, centroid + nearest example)
   ours+enc  the same with the encoder plug-in's document vectors mixed in (with --encoder, or
             the packaged all-MiniLM-L6-v2 when it is installed)
+  +learned  with the learned part for labels with 8+ train articles (one-vs-rest logistic
+            regression on our term vectors, blended in; its C and weight chosen with the rest by
+            the same cross-validation; "Other"-only train articles are its background)
 
 An article with no label predicted gets "Other", as in the task. Scores: micro and macro F1
 over labels, and samples F1 (the task's official measure: F1 per article, averaged).
@@ -215,7 +218,7 @@ def tune_ours(ours: Ours, train: list[dict], level: str, encoder: bool, learned:
         probs = {}
         for w in GRID_W:
             for b in grid_b:
-                model = ours.fit(tr, level, AssignParams(centroid_weight=w, encoder_weight=b), tv)
+                model = ours.fit(tr, level, AssignParams(centroid_weight=w, encoder_weight=b, learned_weight=0.0), tv)
                 base = ours.predict_scores(model, va)
                 if learned and not probs:
                     background = [d["text"] for d in tr if not [x for x in d[level] if x != OTHER]]
@@ -229,12 +232,13 @@ def tune_ours(ours: Ours, train: list[dict], level: str, encoder: bool, learned:
                     for t in GRID_T:
                         for r in GRID_R:
                             q = AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t,
-                                             relative=r, learned_weight=lw, learned_c=c)
+                                             relative=r, learned_weight=lw, learned_c=c, learned_threshold=t,
+                                             learned_relative=r)
                             pred = decide(model, s, q, level)
                             results.setdefault((w, b, c, lw, t, r), []).append(scores(gold, pred)[objective])
     (w, b, c, lw, t, r), _ = max(results.items(), key=lambda kv: (np.mean(kv[1]), -kv[0][4]))
     return AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t, relative=r,
-                        learned_weight=lw, learned_c=c)
+                        learned_weight=lw, learned_c=c, learned_threshold=t, learned_relative=r)
 
 
 # -- baseline ---------------------------------------------------------------------------------

@@ -290,10 +290,14 @@ class AssignParams:
     max_labels: int = 5
     sentences: int = 3  # carrying sentences kept per label
     # The learned part (``LinearNarratives``), for narratives with many examples: its share of
-    # the score, its inverse regularisation, and how many examples a narrative needs for it.
-    learned_weight: float = 0.0
-    learned_c: float = 10.0
+    # the score, its inverse regularisation, how many examples a narrative needs for it, and the
+    # decision's threshold and relative cut when it is on (its probabilities run higher than
+    # cosines). Chosen the same way, on narratives (eval/narratives.py, docs/evaluation.md).
+    learned_weight: float = 1.0
+    learned_c: float = 30.0
     learned_min_examples: int = 8
+    learned_threshold: float = 0.3
+    learned_relative: float = 0.6
 
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -537,13 +541,16 @@ class NarrativeAssigner:
         """Chosen narrative columns per row, best first."""
         p = self.params
         floor = p.encoder_threshold if self._dense_examples is not None else p.threshold
+        relative = p.relative
+        if self.learned is not None:
+            floor, relative = p.learned_threshold, p.learned_relative
         out: list[list[int]] = []
         for row in scores:
             if not len(row):
                 out.append([])
                 continue
             top = float(row.max())
-            cut = max(floor, p.relative * top)
+            cut = max(floor, relative * top)
             chosen = np.flatnonzero(row >= cut)
             chosen = chosen[np.argsort(-row[chosen], kind="stable")][: p.max_labels]
             out.append([int(i) for i in chosen])
