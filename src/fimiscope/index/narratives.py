@@ -13,7 +13,10 @@ and example texts. Its score on a document mixes the cosine to the narrative's c
 (Rocchio) and to its nearest example (a narrative is often several stories); with an encoder
 the same two cosines on sentence vectors are mixed in. A document gets every narrative whose
 score clears the threshold and a share of its best narrative's score (multi-label). The
-carrying sentences are the document's sentences scored the same way.
+carrying sentences are the document's sentences scored the same way. Narratives with many
+examples (8+) also get a learned part (``LinearNarratives``: one-vs-rest logistic regression on
+the examples) whose probability is blended in: a trained classifier wins once labelled
+documents are numerous, the prototypes win for narratives with a handful.
 
 **Emerging narratives** (``EmergingClusters``): first-story detection as in topic detection
 and tracking. A document joins the narrative of its nearest earlier document when their cosine
