@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from fimiscope.api.auth import require
 from fimiscope.api.clusters import trends as cluster_trends
+from fimiscope.api.narratives import trends as narrative_trends
 from fimiscope.api.rest import document_json, signal_json, source_json
 from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput
@@ -80,7 +81,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         newest = wb.list_signals(store, wb.SignalFilter(), sort="newest", limit=8).items
         strongest = wb.list_signals(store, wb.SignalFilter(status="new"), sort="score", limit=8).items
         return render(request, "overview.html", data=data, newest=newest, strongest=strongest,
-                      cluster_trends=cluster_trends(store))
+                      cluster_trends=cluster_trends(store), narrative_trends=narrative_trends(store))
 
     def triage_filter(params: dict[str, str]) -> wb.SignalFilter:
         status = params.get("status", "new")
