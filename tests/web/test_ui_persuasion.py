@@ -36,7 +36,8 @@ def test_persuasion_pages_in_chromium(page: Page, persuasion_live: Live) -> None
     live = persuasion_live
     login(page, live)
     # Before the detector runs: the room says what to run.
-    page.click("header.top nav >> text=Persuasion")
+    page.click("header.top nav >> text=Sources")
+    page.click("#persuasion-link")
     expect(page.locator("#persuasion-empty")).to_contain_text("fimiscope detect persuasion")
 
     ids = plant(live.store)
@@ -57,8 +58,8 @@ def test_persuasion_pages_in_chromium(page: Page, persuasion_live: Live) -> None
     assert any(w in words for w in ("traitor", "puppet", "disaster", "catastrophe", "corrupt", "so-called"))
     assert marks.first.get_attribute("title")
     expect(panel.locator(".pt-chip").first).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(ARTIFACTS / "persuasion-document.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
 
     # A chip links to search filtered by that technique.
     panel.locator(f'a.pt-chip[href="/search?technique={technique}"]').first.click()
@@ -69,7 +70,7 @@ def test_persuasion_pages_in_chromium(page: Page, persuasion_live: Live) -> None
 
     # The room and the source's chart of technique rates.
     page.goto(f"{live.url}/persuasion")
-    expect(page.locator(f"#tech-{technique}")).to_contain_text("1")
+    expect(page.locator(f"#tech-{technique} td.num a")).to_have_text("2")  # both outlets' loaded articles
     page.click('a[href="/persuasion/sources/statenews.example"]')
     expect(page.locator("#persuasion-rates svg")).to_be_visible()
     expect(page.locator(".pt-rates")).to_contain_text("Name calling" if "Name_Calling-Labeling" in stored["counts"]

@@ -70,6 +70,22 @@ _SECOND = {"you", "your", "vous", "votre", "ihr", "sie", "euch", "voi", "tu", "w
            "vy"}
 
 
+# Frequent short words never shown as a technique's trigger on their own (their weights are
+# real but tell an analyst nothing).
+_FUNCTION_WORDS = frozenset(
+    "this that they them their these those with have what about will from were been which there then than "
+    "when where while also only into over some such very just dans pour avec sont nous vous leur mais plus "
+    "cette comme eine einer einem sind nicht oder aber auch wird sich sono della questo questa anche come "
+    "jest oraz przez jako tylko что это как они его она для или это".split()
+)
+
+
+def _telling(ngram: str) -> bool:
+    """An n-gram worth highlighting: at least one word of four letters or more that is not a
+    frequent function word."""
+    return any(len(w) >= 4 and w not in _FUNCTION_WORDS and w[0].isalpha() for w in ngram.split(" "))
+
+
 def technique_label(name: str) -> str:
     """``Appeal_to_Fear-Prejudice`` -> ``Appeal to fear/prejudice``."""
     words = name.replace("-", "/").replace("_", " ")
@@ -370,11 +386,12 @@ class PersuasionModel:
             contrib = []
             for name, value in zip(names, vals, strict=False):
                 w = float(self.weights[self.vocab[name], i]) * value
-                if w > 0 and any(c.isalnum() for c in name):
+                if w > 0 and _telling(name):
                     contrib.append((w, name))
             contrib.sort(reverse=True)
             taken: set[tuple[int, int]] = set()
-            for _w, name in contrib[:top]:
+            floor = contrib[0][0] * 0.3 if contrib else 0.0
+            for _w, name in [c for c in contrib if c[0] >= floor][:top]:
                 k = f.ngram_len[name]
                 for at in f.ngrams[name][:2]:
                     s, e = f.toks[at].start, f.toks[at + k - 1].end

@@ -23,7 +23,6 @@ from fimiscope.store import documents as document_store
 from fimiscope.store import persuasion as db
 from fimiscope.store import sources as source_store
 from fimiscope.store.users import User
-from fimiscope.web.nav import add_nav
 
 CHART_TECHNIQUES = 6
 
@@ -60,7 +59,8 @@ def highlight_paragraph(text: str, start: int, spans: list[dict[str, Any]]) -> M
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     templates = app.state.templates
     viewer = require("viewer")
-    add_nav(app, "Persuasion", "/persuasion", order=37)
+    # No entry of its own in the top bar (it is full at 1280 px): reached from Sources, the
+    # document page's panel and the technique filters.
 
     def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Response:
         resp: Response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
