@@ -171,6 +171,21 @@ class Lexicon:
                     else:
                         self.exact.setdefault(head, []).append((cue, parts))
         self.prefix_lengths = sorted({len(p) for p in self.prefix})
+        self._cache: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+
+    def candidates(self, word: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The entries whose first word matches ``word`` (cached: words repeat)."""
+        got = self._cache.get(word)
+        if got is None:
+            got = list(self.exact.get(word, ()))
+            for k in self.prefix_lengths:
+                if k > len(word):
+                    break
+                got.extend(self.prefix.get(word[:k], ()))
+            if len(self._cache) > 500_000:
+                self._cache.clear()
+            self._cache[word] = got
+        return got
 
     @staticmethod
     def _word_matches(pattern: str, word: str) -> bool:
@@ -181,11 +196,9 @@ class Lexicon:
         words = [t.text for t in toks]
         n = len(words)
         for i, w in enumerate(words):
-            cands = list(self.exact.get(w, ()))
-            for k in self.prefix_lengths:
-                if k > len(w):
-                    break
-                cands.extend(self.prefix.get(w[:k], ()))
+            cands = self.candidates(w)
+            if not cands:
+                continue
             seen: set[tuple[str, int]] = set()
             for cue, parts in cands:
                 end = i + len(parts)
