@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -116,8 +116,7 @@ def parse_technique(value: str) -> str:
     return found
 
 
-@dataclass(slots=True, frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str  # lowercase
     start: int
     end: int
@@ -145,8 +144,7 @@ def split_paragraphs(text: str, max_paragraphs: int = 400) -> list[tuple[int, in
 # -- lexicon matching --------------------------------------------------------------------------
 
 
-@dataclass(slots=True, frozen=True)
-class CueHit:
+class CueHit(NamedTuple):
     cue: str
     start: int  # token index
     end: int  # token index, exclusive
@@ -225,6 +223,7 @@ class ParagraphFeatures:
     ngram_len: dict[str, int]
     dense: dict[str, float]  # cue and style features -> value
     hits: list[CueHit]
+    cached_row: tuple[list[int], list[float]] | None = None  # set by PersuasionModel.row
 
 
 def featurize(text: str, language: str | None, lexicon: Lexicon | None = None, bigrams: bool = True
@@ -250,7 +249,7 @@ def featurize(text: str, language: str | None, lexicon: Lexicon | None = None, b
     caps = sum(1 for w in raw_words if w.isupper())
     excl = text.count("!")
     quest = text.count("?")
-    quotes = sum(1 for c in text if c in _QUOTES)
+    quotes = sum(text.count(q) for q in _QUOTES)
     if excl:
         dense["style:exclaim"] = math.log1p(excl)
     if quest:
@@ -332,6 +331,8 @@ class PersuasionModel:
 
     # rows -----------------------------------------------------------------------------------
     def row(self, f: ParagraphFeatures) -> tuple[list[int], list[float]]:
+        if f.cached_row is not None:
+            return f.cached_row
         cols: list[int] = []
         vals: list[float] = []
         for name, where in f.ngrams.items():
@@ -347,6 +348,7 @@ class PersuasionModel:
             if j is not None:
                 cols.append(base + j)
                 vals.append(value)
+        f.cached_row = (cols, vals)
         return cols, vals
 
     def matrix(self, feats: Sequence[ParagraphFeatures]) -> Any:
@@ -392,19 +394,22 @@ class PersuasionModel:
         out: list[Span] = []
         if not f.toks:
             return out
-        _cols, vals = self.row(f)
-        names = [n for n in f.ngrams if n in self.vocab]
+        cols, vals = self.row(f)
+        # row() lists the paragraph's in-vocabulary n-grams first, in f.ngrams order
+        pairs = [(n, c, v) for n, c, v in zip((n for n in f.ngrams if n in self.vocab), cols, vals, strict=False)
+                 if _telling(n)]
+        idx = np.asarray([c for _n, c, _v in pairs], dtype=np.int64)
+        value = np.asarray([v for _n, _c, v in pairs], dtype=np.float32)
         for i in label_idx:
             label = self.labels[i]
-            contrib = []
-            for name, value in zip(names, vals, strict=False):
-                w = float(self.weights[self.vocab[name], i]) * value
-                if w > 0 and _telling(name):
-                    contrib.append((w, name))
-            contrib.sort(reverse=True)
             taken: set[tuple[int, int]] = set()
-            floor = contrib[0][0] * 0.3 if contrib else 0.0
-            for _w, name in [c for c in contrib if c[0] >= floor][:top]:
+            chosen: list[str] = []
+            if pairs:
+                contrib = self.weights[idx, i] * value
+                order = np.argsort(-contrib, kind="stable")[:top]
+                floor = float(contrib[order[0]]) * 0.3
+                chosen = [pairs[k][0] for k in order if contrib[k] > 0 and contrib[k] >= floor]
+            for name in chosen:
                 k = f.ngram_len[name]
                 for at in f.ngrams[name][:2]:
                     s, e = f.toks[at].start, f.toks[at + k - 1].end
