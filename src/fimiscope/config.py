@@ -90,6 +90,12 @@ class Settings:
     coordination_min_repeat: int = setting(
         "FIMISCOPE_COORDINATION_MIN_REPEAT", 2, "separate episodes a pair of accounts needs to count", minimum=1
     )
+    # -- persuasion (detect/persuasion.py)
+    persuasion_min_hits: int = setting(
+        "FIMISCOPE_PERSUASION_MIN_HITS", 3,
+        "paragraph-technique hits over their signal thresholds a document from a flagged source needs for a signal",
+        minimum=1,
+    )
     # -- the fetcher (collect/)
     allow_private_networks: bool = setting(
         "FIMISCOPE_ALLOW_PRIVATE_NETWORKS", False,

@@ -44,6 +44,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "fimiscope.detect.claims",
     "fimiscope.detect.coordination",
     "fimiscope.detect.narratives",
+    "fimiscope.detect.persuasion",
     "fimiscope.detect.infrastructure_stage",
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")

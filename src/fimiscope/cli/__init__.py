@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "fimiscope.cli.laundering",
     "fimiscope.cli.narratives",
     "fimiscope.cli.partners",
+    "fimiscope.cli.persuasion",
     "fimiscope.cli.run",
     "fimiscope.cli.search",
     "fimiscope.cli.serve",

@@ -25,6 +25,7 @@ from fimiscope.store import documents as document_store
 from fimiscope.store import search as search_store
 from fimiscope.store import signals as signal_store
 from fimiscope.store import sources as source_store
+from fimiscope.store.persuasion import documents_with_technique
 from fimiscope.store.tables import documents, evidence, signals, sources
 
 SIGNAL_SORTS = {
@@ -60,6 +61,7 @@ class SignalFilter:
     since: datetime | None = None
     until: datetime | None = None
     ids: list[str] = field(default_factory=list)
+    technique: str | None = None  # signals citing documents with this persuasion technique
 
 
 def _signal_where(f: SignalFilter) -> list[Any]:
@@ -78,6 +80,9 @@ def _signal_where(f: SignalFilter) -> list[Any]:
         where.append(signals.c.created_at < to_utc(f.until))
     if f.ids:
         where.append(signals.c.id.in_(f.ids))
+    if f.technique:
+        where.append(signals.c.id.in_(
+            sa.select(evidence.c.signal_id).where(evidence.c.document_id.in_(documents_with_technique(f.technique)))))
     facet = _facet_signals(f)
     if facet is not None:
         where.append(signals.c.id.in_(facet))
@@ -233,6 +238,7 @@ def list_documents(
     source: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    technique: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> Page:
@@ -246,6 +252,8 @@ def list_documents(
         where.append(documents.c.published_at >= to_utc(since))
     if until:
         where.append(documents.c.published_at < to_utc(until))
+    if technique:
+        where.append(documents.c.id.in_(documents_with_technique(technique)))
     base = documents.outerjoin(sources, documents.c.source_id == sources.c.id)
     q = document_store.doc_select().where(*where).order_by(documents.c.seq.desc()).limit(limit).offset(offset)
     with store.connect() as c:
@@ -266,13 +274,15 @@ def search_documents(
     source: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    technique: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> Page:
     """Full-text search. The total is not counted (it would cost a full match); ``total`` is a
     lower bound that lets the client know whether a next page exists."""
     hits = store.read(
-        search_store.search, query, language=language, source=source, since=since, until=until, limit=limit + 1,
+        search_store.search, query, language=language, source=source, since=since, until=until, technique=technique,
+        limit=limit + 1,
         offset=offset,
     )
     more = len(hits) > limit

@@ -15,6 +15,7 @@ from fimiscope.api.rest import document_json, signal_json, source_json
 from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import RELIABILITY_LABELS, SignalStatus
+from fimiscope.index.persuasion import TECHNIQUES, normalise_label
 from fimiscope.store import Store
 from fimiscope.store import documents as document_store
 from fimiscope.store import signals as signal_store
@@ -68,6 +69,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             "types": cached("types", lambda: wb.signal_types(store)),
             "languages": cached("languages", lambda: wb.languages(store)),
             "sources": cached("sources", lambda: wb.source_names(store)),
+            "techniques": list(TECHNIQUES),
         }
 
 
@@ -91,6 +93,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             min_score=_float(params.get("min_score")),
             source=params.get("source") or None,
             language=params.get("lang") or None,
+            technique=normalise_label(params.get("technique") or "") if params.get("technique") else None,
             since=_parse_date(params.get("since")),
             until=_parse_date(params.get("until")),
         )
@@ -188,10 +191,12 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         source: str = "",
         since: str = "",
         until: str = "",
+        technique: str = "",
         offset: int = Query(0, ge=0),
         _u: User = viewer,
     ) -> Response:
         kw = {
+            "technique": normalise_label(technique) if technique else None,
             "language": lang or None,
             "source": source or None,
             "since": _parse_date(since),
@@ -211,7 +216,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             hits = [(d, None) for d in page.items]
         ctx = {
             "q": q,
-            "params": {"lang": lang, "source": source, "since": since, "until": until},
+            "params": {"lang": lang, "source": source, "since": since, "until": until, "technique": technique},
             "page": page,
             "hits": hits,
             "error": error,
