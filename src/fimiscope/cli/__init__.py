@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "fimiscope.cli.narratives",
     "fimiscope.cli.partners",
     "fimiscope.cli.run",
+    "fimiscope.cli.scale",
     "fimiscope.cli.search",
     "fimiscope.cli.serve",
     "fimiscope.cli.sharing",
