@@ -188,6 +188,16 @@ class LaunderingStage(DocumentStage):
     def from_settings(cls, settings: Settings) -> LaunderingStage:
         return cls(encoder=encoder_from_settings(settings))
 
+    def record_matches(self, conn: Connection, matches: dict[tuple[str, str], Match]) -> int:
+        """Write verified pairs found elsewhere (the Spark job's, through ``fimiscope import
+        batch``) as ``process`` writes its own: edges, clusters, signals. Returns new signals."""
+        if not matches:
+            return 0
+        self._write_edges(matches, conn)
+        cluster_ids = self._recluster({x for k in matches for x in k}, conn)
+        sigs = self._signals(cluster_ids, conn)
+        return signal_store.upsert_signals(conn, sigs)[0] if sigs else 0
+
     # -- matching ------------------------------------------------------------------------------
 
     def _index_units(self, docs: Sequence[Document], conn: Connection) -> list[tuple[int, dict[str, Any]]]:

@@ -302,6 +302,15 @@ def documents_between(conn: Connection, lo: int, hi: int) -> list[Document]:
     return [document_from(r) for r in conn.execute(q).mappings()]
 
 
+def ids_for_keys(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    """{key: document id} for the stored ones among ``keys``."""
+    out: dict[str, str] = {}
+    for batch in chunks(keys, KEY_CHUNK):
+        out.update((k, i) for k, i in conn.execute(sa.select(documents.c.key, documents.c.id)
+                                                      .where(documents.c.key.in_(batch))))
+    return out
+
+
 def max_document_seq(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(documents.c.seq), 0))).scalar_one())
 
