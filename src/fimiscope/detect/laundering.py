@@ -241,7 +241,7 @@ class LaunderingStage(DocumentStage):
     ) -> dict[tuple[str, str], Match]:
         p = self.params
         by_key: dict[int, list[int]] = {}
-        for band_key, unit_id in db.bucket_matches(conn, (k for _, u in fresh for k in u["keys"])):
+        for band_key, unit_id in db.bucket_matches(conn, (k for _, u in fresh for k in u["keys"]), p.bucket_sample):
             by_key.setdefault(band_key, []).append(unit_id)
         for members in by_key.values():
             members.sort()
