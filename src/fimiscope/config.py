@@ -82,6 +82,11 @@ class Settings:
     batch_size: int = setting(
         "FIMISCOPE_BATCH_SIZE", 500, "documents per committed batch of a stage or a collection run", minimum=1
     )
+    pipeline_workers: int = setting(
+        "FIMISCOPE_PIPELINE_WORKERS", 1,
+        "worker processes for stages whose batches may run at once (PostgreSQL; `fimiscope run --workers`)",
+        minimum=1,
+    )
     # -- coordination (detect/coordination.py)
     coordination_window_s: float = setting(
         "FIMISCOPE_COORDINATION_WINDOW_S", 0.0,

@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "fimiscope.cli.partners",
     "fimiscope.cli.persuasion",
     "fimiscope.cli.run",
+    "fimiscope.cli.scale",
     "fimiscope.cli.search",
     "fimiscope.cli.serve",
     "fimiscope.cli.sharing",

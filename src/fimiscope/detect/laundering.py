@@ -226,6 +226,19 @@ class LaunderingStage(DocumentStage):
     def from_settings(cls, settings: Settings) -> LaunderingStage:
         return cls(encoder=encoder_from_settings(settings))
 
+    def record_matches(self, conn: Connection, matches: dict[tuple[str, str], Match]) -> int:
+        """Write verified pairs found elsewhere (the Spark job's, through ``fimiscope import
+        batch``) as ``process`` writes its own: edges, clusters, signals. Returns new signals."""
+        if not matches:
+            return 0
+        self._write_edges(matches, conn)
+        touched = {x for k in matches for x in k}
+        self._recluster(touched, conn)
+        sigs, withdrawn = self._signals(touched, conn)
+        if withdrawn:
+            signal_store.withdraw_signals(conn, withdrawn)
+        return signal_store.upsert_signals(conn, sigs)[0] if sigs else 0
+
     # -- matching ------------------------------------------------------------------------------
 
     def _index_units(self, docs: Sequence[Document], conn: Connection) -> list[tuple[int, dict[str, Any]]]:
@@ -269,7 +282,7 @@ class LaunderingStage(DocumentStage):
     ) -> dict[tuple[str, str], Match]:
         p = self.params
         by_key: dict[int, list[int]] = {}
-        for band_key, unit_id in db.bucket_matches(conn, (k for _, u in fresh for k in u["keys"])):
+        for band_key, unit_id in db.bucket_matches(conn, (k for _, u in fresh for k in u["keys"]), p.bucket_sample):
             by_key.setdefault(band_key, []).append(unit_id)
         for members in by_key.values():
             members.sort()

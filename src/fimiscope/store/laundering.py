@@ -68,13 +68,23 @@ def insert_buckets(conn: Connection, unit_ids: Sequence[int], keys: Sequence[Seq
         conn.execute(insert_ignore(conn, laundering_buckets), part)
 
 
-def bucket_matches(conn: Connection, keys: Iterable[int]) -> list[tuple[int, int]]:
-    """(band_key, unit_id) for every stored unit in one of ``keys``' buckets."""
+def bucket_matches(conn: Connection, keys: Iterable[int], per_key: int | None = None) -> list[tuple[int, int]]:
+    """(band_key, unit_id) for stored units in one of ``keys``' buckets: every one, or only the
+    ``per_key`` oldest (lowest ids) of each bucket. The stage verifies a unit against the
+    oldest ``bucket_sample`` members of a bucket only, so it asks for no more: a bucket of
+    boilerplate grows with the store, and fetching all of it made the cost per document grow
+    with the store too (docs/scale.md)."""
     out: list[tuple[int, int]] = []
+    t = laundering_buckets
     for part in chunks(sorted({int(k) for k in keys if k >= 0}), _CHUNK):
-        q = sa.select(laundering_buckets.c.band_key, laundering_buckets.c.unit_id).where(
-            laundering_buckets.c.band_key.in_(part)
-        )
+        if per_key is None:
+            q = sa.select(t.c.band_key, t.c.unit_id).where(t.c.band_key.in_(part))
+        else:
+            ranked = sa.select(
+                t.c.band_key, t.c.unit_id,
+                sa.func.row_number().over(partition_by=t.c.band_key, order_by=t.c.unit_id).label("rn"),
+            ).where(t.c.band_key.in_(part)).subquery()
+            q = sa.select(ranked.c.band_key, ranked.c.unit_id).where(ranked.c.rn <= per_key)
         out.extend((int(a), int(b)) for a, b in conn.execute(q))
     return out
 
