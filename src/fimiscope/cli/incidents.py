@@ -373,7 +373,12 @@ def disarm_import(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="DISARM's STIX 2.1 bundle (e.g. DISARM.json from disarm-stix-17)."),
     version: str = typer.Option(None, "--version", help="Release name, e.g. v1.7 (default: from the file name)."),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Load a DISARM release from its STIX bundle and use it from now on."""
+    check_format(fmt)
     used, count = disarm.import_release(open_store(ctx), path, version)
+    if fmt == "json":
+        emit_json({"version": used, "entries": count, "in_use": True})
+        return
     stdout.print(f"{used}: {count} entries imported; now in use.")

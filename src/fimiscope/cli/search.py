@@ -32,7 +32,7 @@ def _snippet(text: str, width: int = 160) -> str:
 def search(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="Words to find (all of them must occur)."),
-    lang: str = typer.Option(None, "--lang", help="Only this language (ISO 639-1, e.g. cs)."),
+    lang: str = typer.Option(None, "--lang", "--language", help="Only this language (ISO 639-1, e.g. cs)."),
     source: str = typer.Option(None, "--source", help="Only this source name."),
     since: str = typer.Option(None, "--since", help="Published at or after (ISO date)."),
     until: str = typer.Option(None, "--until", help="Published before (ISO date)."),

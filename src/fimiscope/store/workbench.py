@@ -318,8 +318,16 @@ def source_document_count(store: Store, src: Source) -> int:
 
 
 def overview(store: Store, *, days: int = 30) -> dict[str, Any]:
-    """Volumes for the overview page: by affiliation, language and day (last ``days`` days)."""
-    since = utcnow() - timedelta(days=days)
+    """Volumes for the overview page: by affiliation, language and publication day over the
+    last ``days`` days of the data: ending today when something was published recently, else at
+    the latest publication (a historical import is not "empty for 30 days"); ``until`` says
+    where the window ends."""
+    with store.connect() as c:
+        latest = c.execute(sa.select(sa.func.max(documents.c.published_at))).scalar()
+    now = utcnow()
+    latest_at = to_utc(latest) if isinstance(latest, datetime) else None
+    until = now if latest_at is None or latest_at >= now - timedelta(days=days) else latest_at
+    since = (until - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
     day = (
         sa.func.date(documents.c.published_at)
         if store.dialect == "sqlite"
@@ -342,7 +350,7 @@ def overview(store: Store, *, days: int = 30) -> dict[str, Any]:
             str(r[0]): int(r[1])
             for r in c.execute(
                 sa.select(day.label("day"), sa.func.count())
-                .where(documents.c.published_at >= since)
+                .where(documents.c.published_at >= since, documents.c.published_at <= until + timedelta(seconds=1))
                 .group_by(sa.literal_column("day"))
                 .order_by(sa.literal_column("day"))
             )
@@ -367,6 +375,8 @@ def overview(store: Store, *, days: int = 30) -> dict[str, Any]:
         "documents_by_language": dict(sorted(by_lang.items(), key=lambda kv: -kv[1])),
         "documents_by_day": by_day,
         "days": days,
+        "until": until.date().isoformat(),
+        "recent": until is now,
     }
 
 

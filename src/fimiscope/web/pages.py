@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from fimiscope.api.auth import require
 from fimiscope.api.clusters import trends as cluster_trends
+from fimiscope.api.narratives import trends as narrative_trends
 from fimiscope.api.rest import document_json, signal_json, source_json
 from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput
@@ -22,6 +23,7 @@ from fimiscope.store import sources as source_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.collect import statuses as collect_statuses
 from fimiscope.store.users import User
+from fimiscope.web.clusters import signal_aligned
 from fimiscope.web.nav import add_nav
 from fimiscope.web.render import highlight, snippet
 
@@ -81,7 +83,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         newest = wb.list_signals(store, wb.SignalFilter(), sort="newest", limit=8).items
         strongest = wb.list_signals(store, wb.SignalFilter(status="new"), sort="score", limit=8).items
         return render(request, "overview.html", data=data, newest=newest, strongest=strongest,
-                      cluster_trends=cluster_trends(store))
+                      cluster_trends=cluster_trends(store), narrative_trends=narrative_trends(store))
 
     def triage_filter(params: dict[str, str]) -> wb.SignalFilter:
         status = params.get("status", "new")
@@ -141,7 +143,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
                 }
             )
         return render(request, "signal.html", sig=sig, data=signal_json(sig), evidence=evidence,
-                      graph=_evidence_graph(sig, docs))
+                      graph=_evidence_graph(sig, docs), aligned=signal_aligned(store, sig))
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str, _u: User = viewer) -> Response:
