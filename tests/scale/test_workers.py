@@ -65,7 +65,7 @@ def test_leases_skip_locked_batches_and_return_on_rollback(store: Store) -> None
 def test_worker_killed_mid_batch_results_identical_to_one_worker(database_url: str, tmp_path: Path) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("parallel workers need PostgreSQL; on SQLite --workers is refused (see test below)")
-    n = 6000
+    n = 20000  # enough work that spawned workers (a second or more to start) take batches before the queue empties
     store = Store.open(database_url)
     store.write(document_store.upsert_documents, _corpus(n))
     cmd = [sys.executable, "-m", "fimiscope", "--database-url", database_url, "run", "--stage", "language",
