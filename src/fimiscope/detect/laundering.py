@@ -488,7 +488,7 @@ class LaunderingStage(DocumentStage):
                     for x in paras
                 ]
             paras = self._name_paragraphs(paras, newer, older)
-            link = self._link(m, newer, older)
+            link = self._link(m, newer, older, paras)
             db.delete_edge(conn, older.id, newer.id)  # direction may flip when a date arrives
             db.upsert_edge(
                 conn,
@@ -512,7 +512,9 @@ class LaunderingStage(DocumentStage):
             )
         return info
 
-    def _link(self, m: Match, copier: db.DocInfo, copied: db.DocInfo) -> str:
+    def _link(
+        self, m: Match, copier: db.DocInfo, copied: db.DocInfo, paras: Sequence[dict[str, Any]] = ()
+    ) -> str:
         """What the pair is: the same story (``copy``), a quote, a weak translation, or one
         source repeating itself."""
         same_source = bool(copier.source and copier.source == copied.source)
@@ -520,12 +522,35 @@ class LaunderingStage(DocumentStage):
             # one source publishing the same text again is the same story (it stays in the
             # cluster; its signal is raised once per source, see _copy_signal)
             return db.LINK_COPY
+        if m.method == "partial" and self._mostly_shared(paras, copier, copied):
+            # a heavily edited copy (trimmed, reordered, headed and footed) can miss the whole-
+            # document thresholds while most of both texts are matched passages: one story
+            return db.LINK_COPY
         if same_source:
             return db.LINK_REPEAT  # a source's own boilerplate or passages shared across its posts
         if m.method == "translation":
             strong = bool(m.shared_anchors) and m.similarity >= self.params.translation_cluster
             return db.LINK_COPY if strong and self._sentence_by_sentence(copier, copied) else db.LINK_MAY_TRANSLATE
         return db.LINK_QUOTES
+
+    @staticmethod
+    def _mostly_shared(paras: Sequence[dict[str, Any]], copier: db.DocInfo, copied: db.DocInfo) -> bool:
+        """At least half of each text lies in matched passages."""
+
+        def covered(spans: list[list[int]], total: int) -> float:
+            spans = sorted(spans)
+            out, end = 0, -1
+            for a, b in spans:
+                a = max(a, end)
+                if b > a:
+                    out += b - a
+                    end = b
+            return out / max(total, 1)
+
+        return (
+            covered([p["copier_span"] for p in paras], len(copier.text.strip())) >= 0.5
+            and covered([p["copied_span"] for p in paras], len(copied.text.strip())) >= 0.5
+        )
 
     def _sentence_by_sentence(self, copier: db.DocInfo, copied: db.DocInfo) -> bool:
         """A translation keeps the sentences of what it translates, in order, with their
