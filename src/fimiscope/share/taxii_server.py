@@ -21,7 +21,7 @@ from fimiscope.cases.tlp import TLP_RANK
 from fimiscope.core.clock import parse_time, utcnow
 from fimiscope.core.errors import FimiscopeError, InvalidInput, NotFound
 from fimiscope.share.markings import is_official_tlp, object_tlp_rank
-from fimiscope.share.stix import validate_objects
+from fimiscope.share.stix import organisation_identity, validate_objects
 from fimiscope.store import Store
 from fimiscope.store.share import QUARANTINE, ObjectQuery, Partner, ShareStore, StoredObject
 
@@ -263,6 +263,8 @@ class TaxiiService:
         successes: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
         accepted: list[dict[str, Any]] = []
+        # Identities nobody may claim but their holder: every partner's, and our organisation's.
+        identities = {p.identity_id for p in self.shares.partners()} | {organisation_identity()["id"]}
         with self.store.transaction() as c:
             owners = self.shares.owners([o["id"] for o in objects], c)
             for obj in objects:
@@ -284,6 +286,8 @@ class TaxiiService:
                 others = {o for o in owners.get(obj["id"], set()) if o != partner.identity_id}
                 if obj["id"] == partner.identity_id:
                     others.discard(None)
+                elif obj["id"] in identities:
+                    others.add(obj["id"])  # another partner's identity or ours, stored or not yet
                 if others:
                     failures.append(
                         {"id": obj["id"], "version": version, "message": "this id belongs to another organisation"}
