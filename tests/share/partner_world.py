@@ -273,4 +273,6 @@ class Served:
         self.server.__exit__(*exc)
 
 
-__all__ = ["ORG", "ROOT", "STATEMENT", "TLP1", "Entry", "PartnerAt", "Served", "World", "build", "make_object", "partner_at"]
+__all__ = [
+    "ORG", "ROOT", "STATEMENT", "TLP1", "Entry", "PartnerAt", "Served", "World", "build", "make_object", "partner_at",
+]

@@ -147,8 +147,8 @@ def _claims(inbox: Inbox, oid: str) -> list[StoredObject]:
 
 def test_identities_cannot_be_claimed_by_another_partner(inbox: Inbox) -> None:
     writer_id, rival = inbox.writer.partner.identity_id, inbox.rival
-    own = {"type": "identity", "spec_version": "2.1", "id": rival.partner.identity_id, "created": "2025-01-01T00:00:00Z",
-           "modified": "2025-01-01T00:00:00Z", "name": "Rival CERT", "identity_class": "organization"}
+    own = {"type": "identity", "spec_version": "2.1", "id": rival.partner.identity_id, "name": "Rival CERT",
+           "created": "2025-01-01T00:00:00Z", "modified": "2025-01-01T00:00:00Z", "identity_class": "organization"}
     fakes = [
         dict(own, id=writer_id, name="I am the writer", created_by_ref=rival.partner.identity_id),
         dict(own, id=writer_id, name="I am the writer, no creator"),
