@@ -49,18 +49,25 @@ TARGETS = {
     "markings": Target("src/fimiscope/share/markings.py", [*_POLICY, "tests/share/test_partner_visibility.py"]),
     "share-filter": Target(
         "src/fimiscope/store/share.py",
-        ["tests/share/test_partner_visibility.py", "tests/share/test_partner_writes.py", "tests/share/test_taxii.py"],
+        ["tests/share/test_taxii_protocol.py", "tests/share/test_partner_visibility.py",
+         "tests/share/test_partner_writes.py", "tests/share/test_taxii.py"],
         ["*ShareStore*query*", "*ShareStore*owners*", "*ShareStore*put_objects*", "*ShareStore*partner_by_token*",
          "*ShareStore*status*", "*stix_version*", "*normalise_timestamp*"],
     ),
     "taxii-server": Target(
         "src/fimiscope/share/taxii_server.py",
-        ["tests/share/test_partner_visibility.py", "tests/share/test_partner_writes.py", "tests/share/test_taxii.py"],
+        ["tests/share/test_taxii_protocol.py", "tests/share/test_partner_visibility.py",
+         "tests/share/test_partner_writes.py", "tests/share/test_taxii.py"],
     ),
-    "auth": Target("src/fimiscope/api/auth.py", ["tests/api/test_api_auth.py", "tests/api/test_api_roles.py"]),
+    # test_api_roles.py's route-by-route tests take minutes: its login tests only, per mutant
+    "auth": Target("src/fimiscope/api/auth.py", [
+        "tests/api/test_auth_rules.py", "tests/api/test_api_auth.py",
+        "tests/api/test_api_roles.py::test_login_refuses_a_missing_csrf_cookie",
+        "tests/api/test_api_roles.py::test_login_never_redirects_off_site",
+    ]),
     "generic-rows": Target(
         "src/fimiscope/collect/generic.py",
-        ["tests/collect/test_generic_rows.py", "tests/collect/test_generic.py"],
+        ["tests/collect/test_generic_rows.py"],
         ["*_opt_str*", "*document_from_mapping*", "*DuplicateTracker*", "*Rejection*", "*parse_mapping*"],
     ),
 }
