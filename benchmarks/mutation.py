@@ -89,7 +89,7 @@ def copy_tree(dest: Path) -> None:
 
 
 def configure(dest: Path, target: Target) -> None:
-    tests = [t for t in target.tests if (dest / t).exists()]
+    tests = [t for t in target.tests if (dest / t.split("::")[0]).exists()]
     section = (
         "\n[tool.mutmut]\n"
         'source_paths = ["src"]\n'
