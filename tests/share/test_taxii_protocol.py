@@ -170,6 +170,11 @@ def test_pages_and_manifest_records(site: Site) -> None:
     assert len(svc.objects(R, "shared", r, {"match[id]": [f"{site.objects[0]['id']}, {site.objects[1]['id']}"]})
                .body["objects"]) == 2
     assert DEFAULT_LIMIT == 100 and MAX_LIMIT == 1000
+    # a page past the end of an object's versions is empty, not "not found"
+    beyond = {"next": [str(rows[-1].pk + 100)]}
+    oid = site.objects[1]["id"]
+    assert svc.versions(R, "shared", oid, r, beyond).body == {"more": False}
+    assert svc.object(R, "shared", oid, r, beyond).body == {"more": False}
 
 
 def test_the_limit_is_capped(site: Site) -> None:
@@ -249,6 +254,7 @@ def test_publish_counts_and_refuses_unknown_collections(site: Site) -> None:
         (None, True), ("", True), ("*/*", True), ("application/*", True), ("application/taxii+json", True),
         ("application/taxii+json;version=2.1", True), ("application/taxii+json; version=2.1", True),
         ("APPLICATION/TAXII+JSON;VERSION=2.1", True), ("text/html, application/taxii+json;version=2.1;q=0.9", True),
+        ("application/taxii+json ; version = 2.1", True), ("text/html;q=0.9, */*;q=0.1", True),
         ("application/taxii+json;version=2.0", False), ("application/json", False), ("text/html", False),
         ("application/stix+json;version=2.1", False),
     ],
@@ -262,6 +268,7 @@ def test_accept_negotiation(accept: str | None, ok: bool) -> None:
     [
         (None, False), ("", False), ("application/taxii+json", True), ("application/taxii+json;version=2.1", True),
         ("application/taxii+json; version=2.1", True), ("Application/TAXII+JSON", True),
+        ("application/taxii+json ; version=2.1", True), ("application/taxii+json;version=2.1 ", True),
         ("application/taxii+json;version=2.0", False), ("application/json", False),
         ("application/stix+json;version=2.1", False),
     ],
