@@ -63,7 +63,7 @@ def test_each_length_limit_at_its_edge(field: str) -> None:
     with pytest.raises(RowError) as err:
         document_from_mapping(_row(**{field: _value(field, limit + 1)}))
     assert err.value.field == field
-    assert str(limit) in err.value.reason and "longer" in err.value.reason
+    assert err.value.reason.startswith("longer than") and str(limit) in err.value.reason
 
 
 def test_field_values_land_where_they_belong() -> None:
@@ -94,26 +94,26 @@ def test_field_values_land_where_they_belong() -> None:
     [
         ({"url": "https://example.org/1"}, "text", "missing"),
         ({"text": "", "url": "https://example.org/1"}, "text", "missing"),
-        ({"text": 5, "url": "https://example.org/1"}, "text", "string"),
-        ({"text": "t"}, "url", "url or an id"),
-        ({"text": "t", "url": "", "id": ""}, "url", "url or an id"),
-        ({"text": "t", "url": "ftp://example.org/1"}, "url", "http"),
-        ({"text": "t", "url": "javascript:alert(1)"}, "url", "http"),
-        ({"text": "t", "url": 5}, "url", "string"),
-        ({"text": "t", "id": True}, "id", "bool"),
-        ({"text": "t", "id": 1.5, "title": 3}, "title", "int"),
-        ({"text": "t", "id": "a", "source": 4}, "source", "int"),
+        ({"text": 5, "url": "https://example.org/1"}, "text", "expected a string, got int"),
+        ({"text": "t"}, "url", "missing"),
+        ({"text": "t", "url": "", "id": ""}, "url", "missing"),
+        ({"text": "t", "url": "ftp://example.org/1"}, "url", "not an http(s) URL"),
+        ({"text": "t", "url": "javascript:alert(1)"}, "url", "not an http(s) URL"),
+        ({"text": "t", "url": 5}, "url", "expected a string, got int"),
+        ({"text": "t", "id": True}, "id", "expected a string, got bool"),
+        ({"text": "t", "id": 1.5, "title": 3}, "title", "expected a string, got int"),
+        ({"text": "t", "id": "a", "source": 4}, "source", "expected a string, got int"),
         ({"text": "t", "id": "a", "published_at": "not a date"}, "published_at", ""),
-        ({"text": "t", "id": "a", "links": [1, 2]}, "links", "list"),
-        ({"text": "t", "id": "a", "links": {"a": 1}}, "links", "list"),
-        ({"text": "t", "id": "a", "author": ["x"]}, "author", "list"),
+        ({"text": "t", "id": "a", "links": [1, 2]}, "links", "expected a list of URL strings"),
+        ({"text": "t", "id": "a", "links": {"a": 1}}, "links", "expected a list of URL strings"),
+        ({"text": "t", "id": "a", "author": ["x"]}, "author", "expected a string, got list"),
     ],
 )
 def test_bad_fields_are_named(row: dict[str, Any], field: str, words: str) -> None:
     with pytest.raises(RowError) as err:
         document_from_mapping(row)
     assert err.value.field == field
-    assert words in err.value.reason
+    assert err.value.reason.startswith(words)
     assert str(err.value) == err.value.reason
 
 
