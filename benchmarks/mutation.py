@@ -2,7 +2,7 @@
 
     pip install -e '.[test,mutation]'
     nice -n 10 python benchmarks/mutation.py [MODULE ...] [--sample N] [--max-children N] [--keep DIR]
-                                             [--tests FILE,FILE]
+                                             [--tests FILE,FILE] [--only NAME,NAME]
 
 MODULE is one of the names in ``TARGETS`` (default: all of them). For each, the working tree
 (tracked and new files) is copied to a scratch directory, a ``[tool.mutmut]`` section that
@@ -125,7 +125,9 @@ def wanted(name: str, target: Target) -> bool:
     return not target.funcs or any(fnmatch.fnmatchcase(key, p) for p in target.funcs)
 
 
-def run_target(name: str, target: Target, workdir: Path, sample: int | None, children: int) -> dict[str, object]:
+def run_target(
+    name: str, target: Target, workdir: Path, sample: int | None, children: int, only: set[str] | None = None
+) -> dict[str, object]:
     dest = workdir / name
     if dest.exists():
         shutil.rmtree(dest)
@@ -139,6 +141,8 @@ def run_target(name: str, target: Target, workdir: Path, sample: int | None, chi
     if not names:
         raise SystemExit(f"{name}: no mutants generated\n{log[-3000:]}")
     chosen = sorted(random.Random(0).sample(names, sample)) if sample and sample < len(names) else names
+    if only:
+        chosen = [n for n in chosen if n in only]
     for i in range(0, len(chosen), 200):  # keep the command line short
         log = mutmut(dest, "run", "--max-children", str(children), *chosen[i : i + 200])
     status = {n: s for n, s in results(dest).items() if n in set(chosen)}
@@ -172,6 +176,8 @@ def main() -> None:
     ap.add_argument("--max-children", type=int, default=2)
     ap.add_argument("--tests", default=None,
                     help="comma-separated test files instead of the module's own (e.g. to measure an older suite)")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated mutant names: run just these (e.g. the survivors of an earlier run)")
     ap.add_argument("--keep", type=Path, default=None, help="scratch directory to keep (default: a temporary one)")
     args = ap.parse_args()
     chosen = args.modules or list(TARGETS)
@@ -182,7 +188,8 @@ def main() -> None:
     targets = {m: TARGETS[m] for m in chosen}
     if args.tests:
         targets = {m: Target(t.path, args.tests.split(","), t.funcs) for m, t in targets.items()}
-    rows = [run_target(m, t, workdir, args.sample, args.max_children) for m, t in targets.items()]
+    only = set(args.only.split(",")) if args.only else None
+    rows = [run_target(m, t, workdir, args.sample, args.max_children, only) for m, t in targets.items()]
     print(f"{'module':<14} {'file':<38} {'mutants':>7} {'run':>5} {'killed':>6} {'survived':>8} {'timeout':>7} "
           f"{'score':>6} {'s':>5}")
     for r in rows:
