@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from tests.share.partner_world import ORG, make_object, partner_at
 
+from fimiscope.core.errors import NotFound
 from fimiscope.share import taxii_server
 from fimiscope.share.markings import TLP2_IDS, tlp_marking_definition
 from fimiscope.share.taxii_server import (
@@ -228,6 +229,8 @@ def test_status_resources(site: Site) -> None:
     e = _err(site.svc.status, R, status["id"], site.reader.partner)
     assert (e.status, e.title) == (404, "Status not found")
     assert _err(site.svc.status, "other", status["id"], site.writer.partner).status == 404
+    with pytest.raises(NotFound, match="no status 'nope'"):
+        ShareStore(site.store).status("nope", site.writer.partner.id)
     held = ShareStore(site.store).objects_in(QUARANTINE)
     assert [(h.stix_id, h.origin, h.target_collection) for h in held] == [(own["id"], "partner:writer", "inbox")]
     # review: only the chosen rows, only the named partner's
