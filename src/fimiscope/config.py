@@ -159,6 +159,10 @@ class Settings:
         "FIMISCOPE_LOGIN_ATTEMPTS", 5, "failed logins allowed per user and address in the window", minimum=1
     )
     login_window_s: float = setting("FIMISCOPE_LOGIN_WINDOW_S", 300.0, "the login window in seconds", minimum=0)
+    trusted_proxies: str = setting(
+        "FIMISCOPE_TRUSTED_PROXIES", "", "comma-separated addresses or networks (10.0.0.5, 10.0.0.0/24) of the "
+        "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; empty: none, the peer is the client",
+    )
     worker: bool = setting("FIMISCOPE_WORKER", True, "run the pipeline worker in the server (--no-worker overrides)")
     worker_interval_s: float = setting(
         "FIMISCOPE_WORKER_INTERVAL_S", 300.0, "seconds between the server's pipeline runs", minimum=0

@@ -4,6 +4,7 @@ caller's transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import NotFound
 from fimiscope.core.ids import new_id
 from fimiscope.core.model import Document
+from fimiscope.core.serialize import has_nul, without_nul
 from fimiscope.store import archive
 from fimiscope.store.signals import sync_evidence_facets
 from fimiscope.store.sources import KEY_CHUNK, source_ids, source_name_for
@@ -83,9 +85,23 @@ def upsert_documents(conn: Connection, docs: Sequence[Document]) -> UpsertResult
     Within ``docs`` a key must appear once; callers dedupe (and report) first.
     """
     result = UpsertResult()
+    docs = [_storable(d) for d in docs]
     for batch in chunks(docs, KEY_CHUNK):
         result.add(_upsert_batch(conn, batch))
     return result
+
+
+_TEXT_FIELDS = ("text", "url", "external_id", "source", "platform", "title", "language", "author",
+                "canonical_url", "shared_from")
+
+
+def _storable(doc: Document) -> Document:
+    """``doc`` without NUL characters, which PostgreSQL cannot store: one such document from
+    any collector must not sink its batch (the generic importer removes them and says so)."""
+    if not (any(has_nul(getattr(doc, f)) for f in _TEXT_FIELDS) or has_nul(doc.links) or has_nul(doc.metadata)):
+        return doc
+    cleaned = {f: without_nul(getattr(doc, f)) for f in _TEXT_FIELDS}
+    return dataclasses.replace(doc, links=without_nul(doc.links), metadata=without_nul(doc.metadata), **cleaned)
 
 
 def _upsert_batch(c: Connection, batch: list[Document]) -> UpsertResult:

@@ -23,6 +23,7 @@ from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.cases import IncidentStore
+from fimiscope.store.share import ShareStore
 from fimiscope.store.users import User
 from fimiscope.web.nav import add_nav
 from fimiscope.web.reports import bar_chart_svg, pdf_response, render_report
@@ -149,6 +150,14 @@ def audit_text(value: Any) -> str:
     return str(value)
 
 
+def _fetched_by_partners(store: Store, inc: Incident) -> list[dict[str, Any]]:
+    """Which partner fetched which version of this incident over TAXII (what was pulled stays pulled)."""
+    rows = ShareStore(store).access_log(stix_ids=[inc.stix_id] if inc.stix_id else [])
+    for r in rows:
+        r["tlp"] = TLP_LEVELS[r["tlp_rank"]]
+    return rows
+
+
 def _signals(store: Store, ids: list[str]) -> list[Signal]:
     out = []
     for sid in ids:
@@ -242,6 +251,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             inc=inc, values=values, error=error, saved=request.query_params.get("saved") == "1",
             techniques=_technique_rows(tax, values["techniques"]), disarm_version=tax.version,
             signals=_signals(store, inc.signal_ids), audit=list(reversed(incs.audit(inc.id or ""))),
+            fetched=_fetched_by_partners(store, inc),
             admiralty=admiralty(inc.attribution.source_reliability, inc.attribution.information_credibility),
             **choices(),
         )
