@@ -172,8 +172,9 @@ def policy_objects() -> list[tuple[str, dict[str, Any], str]]:
     out.append(("indicator green", make_object("indicator green", [t2["green"]], kind="intrusion-set"), "green"))
     out.append(("statement definition", dict(STATEMENT), "green"))  # itself unmarked
     out.append(("statement definition marked red", dict(STATEMENT2, object_marking_refs=[t2["red"]]), "red"))
-    # The official TLP definitions are public knowledge: every partner may read them.
-    out += [(f"definition {lv}", tlp_marking_definition(lv), "clear") for lv in ("clear", "amber", "red")]
+    # An official TLP definition is served at its own level: a partner below RED never learns
+    # that the collection holds something RED.
+    out += [(f"definition {lv}", tlp_marking_definition(lv), lv) for lv in ("clear", "amber", "red")]
     return out
 
 

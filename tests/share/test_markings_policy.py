@@ -21,6 +21,7 @@ from fimiscope.share.markings import (
     is_official_tlp,
     object_tlp,
     object_tlp_rank,
+    served_tlp_rank,
     tlp_marking_definition,
 )
 
@@ -96,8 +97,12 @@ def test_official_marking_ids() -> None:
 
 @pytest.mark.parametrize(("label", "obj", "level"), CASES, ids=[c[0] for c in CASES])
 def test_object_tlp_follows_the_policy(label: str, obj: dict[str, Any], level: str) -> None:
-    assert object_tlp(obj) == level, label
-    assert object_tlp_rank(obj) == TLP_RANK[level]
+    assert served_tlp_rank(obj) == TLP_RANK[level], label
+    if is_official_tlp(obj):  # public knowledge as a marking, served at its own level
+        assert object_tlp(obj) == "clear" and object_tlp_rank(obj) == 0
+    else:
+        assert object_tlp(obj) == level, label
+        assert object_tlp_rank(obj) == TLP_RANK[level]
 
 
 def test_granular_markings_that_are_not_objects_are_ignored() -> None:
@@ -125,7 +130,7 @@ def test_the_official_definitions(level: str) -> None:
             }
         },
     }
-    assert is_official_tlp(d) and object_tlp(d) == "clear"
+    assert is_official_tlp(d) and object_tlp(d) == "clear" and served_tlp_rank(d) == TLP_RANK[level]
 
 
 def test_only_official_tlp_definitions_are_official() -> None:

@@ -104,7 +104,7 @@ def test_a_partner_write_keeps_its_tlp_after_review(inbox: Inbox) -> None:
     assert {held[o["id"]].tlp_rank for o, _ in written.values()} == {TLP_RANK[lv] for _, lv in written.values()}
     for o, level in written.values():
         assert held[o["id"]].tlp_rank == TLP_RANK[level], o["name"]
-    assert taxii_server.accept(inbox.store) == len(written)
+    assert len(taxii_server.accept(inbox.store).accepted) == len(written)
     assert inbox.stored(QUARANTINE) == []
     kept = {r.stix_id: r for r in inbox.stored("inbox")}
     for o, level in written.values():
@@ -164,7 +164,9 @@ def test_identities_cannot_be_claimed_by_another_partner(inbox: Inbox) -> None:
         assert fake["id"] not in inbox.seen(inbox.red)
     assert [r.data["name"] for r in _claims(inbox, own["id"])] == ["Rival CERT"]
     # the real owner can still publish its identity afterwards
-    mine = dict(own, id=writer_id, name="Writer CERT")
+    # (a later version: quarantine keeps one row per id and version, so a pending write of the
+    # same version by another partner would shadow this one until it is rejected)
+    mine = dict(own, id=writer_id, name="Writer CERT", modified="2025-02-01T00:00:00Z")
     assert inbox.post(inbox.writer, [mine])["success_count"] == 1
     taxii_server.accept(inbox.store)
     assert [v["name"] for v in inbox.seen(inbox.red)[writer_id]] == ["Writer CERT"]

@@ -236,9 +236,9 @@ def test_status_resources(site: Site) -> None:
     # review: only the chosen rows, only the named partner's
     assert taxii_server.quarantined(site.store, "reader") == []
     assert [q.stix_id for q in taxii_server.quarantined(site.store, "writer")] == [own["id"]]
-    assert taxii_server.accept(site.store, pks=[held[0].pk + 1000]) == 0
-    assert taxii_server.accept(site.store, pks=[held[0].pk], partner="reader") == 0
-    assert taxii_server.accept(site.store, pks=[held[0].pk], partner="writer") == 1
+    assert taxii_server.accept(site.store, pks=[held[0].pk + 1000]).accepted == []
+    assert taxii_server.accept(site.store, pks=[held[0].pk], partner="reader").accepted == []
+    assert len(taxii_server.accept(site.store, pks=[held[0].pk], partner="writer").accepted) == 1
     assert [r.stix_id for r in ShareStore(site.store).objects_in("inbox")] == [own["id"]]
 
 
