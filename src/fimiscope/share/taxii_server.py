@@ -417,12 +417,17 @@ def accept(store: Store, pks: list[int] | None = None, partner: str | None = Non
     if not rows:
         return review
     ours = our_ids(store)
+    # A partner's identity is its own, written or not yet: nobody else may claim it.
+    identity_of = {f"partner:{p.name}": p.identity_id for p in shares.partners()}
     with store.transaction() as c:
         owners = shares.owners([r.stix_id for r in rows], c, outside=QUARANTINE)
         for r in rows:
             creator = r.created_by_ref or (r.stix_id if r.type == "identity" else "")
             if r.stix_id in ours:
                 review.conflicts.append((r, "the id is one of ours"))
+                continue
+            if r.stix_id in identity_of.values() and identity_of.get(r.origin) != r.stix_id:
+                review.conflicts.append((r, "the id is another partner's identity"))
                 continue
             others = owners.get(r.stix_id, set()) - {creator}
             if others:

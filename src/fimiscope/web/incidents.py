@@ -248,6 +248,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     async def incident_create(request: Request, user: User = analyst) -> Response:
         form = await request.form()
         values = {k: str(form.get(k) or "") for k in ("title", "summary", "status", "tlp")}
+        values["tlp"] = values["tlp"] or "amber"  # a new incident nobody labelled is AMBER, as over REST and CLI
         signal_ids = [str(s) for s in form.getlist("signal_ids")]
         try:
             inc = create_incident(store, dict(values), signal_ids, user.name)

@@ -1,0 +1,233 @@
+"""Partner writes: what a partner sends keeps the TLP it carries, and nobody claims what is not theirs.
+
+Driven over HTTP against the real app; ``accept`` is the analyst's review step. The answers to a
+refused write are not pinned word for word (they must not tell whether an id exists); what is
+pinned is what ends up stored and what each reader can then see.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from tests.share.partner_world import ORG, ROOT, TLP1, PartnerAt, make_object, partner_at
+from tests.share.taxii_helpers import LiveServer
+
+from fimiscope.cases.tlp import TLP_RANK
+from fimiscope.share import taxii_server
+from fimiscope.share.markings import TLP2_IDS
+from fimiscope.share.taxii_server import TAXII_MEDIA
+from fimiscope.store import Store
+from fimiscope.store.share import QUARANTINE, ShareStore, StoredObject
+
+
+class Inbox:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        shares = ShareStore(store)
+        shares.add_collection("inbox", "Partner submissions")
+        shares.add_collection("shared", "Shared with partners")
+        self.writer = partner_at(store, "writer", "green", [], ["inbox"], 1)  # write-only, ceiling green
+        self.rival = partner_at(store, "rival", "red", ["shared"], ["inbox", "shared"], 2)
+        self.green = partner_at(store, "green-reader", "green", ["inbox", "shared"], [], 3)
+        self.red = partner_at(store, "red-reader", "red", ["inbox", "shared"], [], 4)
+        self.url = ""
+
+    def post(self, who: PartnerAt, objects: list[dict[str, Any]], collection: str = "inbox") -> dict[str, Any]:
+        r = httpx.post(
+            f"{self.url}{ROOT}collections/{collection}/objects/",
+            content=json.dumps({"objects": objects}),
+            headers={"Accept": TAXII_MEDIA, "Content-Type": TAXII_MEDIA, "Authorization": f"Bearer {who.token}"},
+            timeout=20,
+        )
+        assert r.status_code == 202, r.text
+        return dict(r.json())
+
+    def seen(self, who: PartnerAt, collection: str = "inbox") -> dict[str, list[dict[str, Any]]]:
+        """Every version ``who`` can get of every object, by id, through listing, by id and manifest."""
+        h = {"Accept": TAXII_MEDIA, "Authorization": f"Bearer {who.token}"}
+        base = f"{self.url}{ROOT}collections/{collection}/"
+        listing = httpx.get(base + "objects/", params={"match[version]": "all"}, headers=h, timeout=20).json()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for o in listing.get("objects", []):
+            out.setdefault(o["id"], []).append(o)
+        manifest = httpx.get(base + "manifest/", params={"match[version]": "all"}, headers=h, timeout=20).json()
+        assert {m["id"] for m in manifest.get("objects", [])} == set(out)
+        return out
+
+    def get(self, who: PartnerAt, collection: str, oid: str, suffix: str = "") -> httpx.Response:
+        h = {"Accept": TAXII_MEDIA, "Authorization": f"Bearer {who.token}"}
+        return httpx.get(f"{self.url}{ROOT}collections/{collection}/objects/{oid}/{suffix}", headers=h, timeout=20)
+
+    def stored(self, collection: str) -> list[StoredObject]:
+        return ShareStore(self.store).objects_in(collection)
+
+
+@pytest.fixture
+def inbox(store: Store) -> Iterator[Inbox]:
+    box = Inbox(store)
+    with LiveServer(store) as server:
+        box.url = server.url
+        yield box
+
+
+def _written(me: str) -> dict[str, tuple[dict[str, Any], str]]:
+    t2 = TLP2_IDS
+    cases = {
+        "red": ([t2["red"]], None, "red"),
+        "tlp1 red": ([TLP1["red"]], None, "red"),
+        "clear and red": ([t2["clear"], t2["red"]], None, "red"),
+        "granular red": ([t2["clear"]], [t2["red"]], "red"),
+        "amber+strict": ([t2["amber+strict"]], None, "amber+strict"),
+        "tlp1 amber": ([TLP1["amber"]], None, "amber"),
+        "green": ([t2["green"]], None, "green"),
+        "unmarked": (None, None, "green"),
+        "clear": ([t2["clear"]], None, "clear"),
+    }
+    return {
+        label: (make_object(label, refs, granular=gran, created_by=me), level)
+        for label, (refs, gran, level) in cases.items()
+    }
+
+
+def test_a_partner_write_keeps_its_tlp_after_review(inbox: Inbox) -> None:
+    written = _written(inbox.writer.partner.identity_id)
+    status = inbox.post(inbox.writer, [o for o, _ in written.values()])
+    assert status["success_count"] == len(written) and status["failure_count"] == 0
+    # held for review: nobody reads it yet, not even at red
+    assert inbox.seen(inbox.red) == {} and inbox.seen(inbox.green) == {}
+    held = {r.stix_id: r for r in inbox.stored(QUARANTINE)}
+    assert {held[o["id"]].tlp_rank for o, _ in written.values()} == {TLP_RANK[lv] for _, lv in written.values()}
+    for o, level in written.values():
+        assert held[o["id"]].tlp_rank == TLP_RANK[level], o["name"]
+    assert len(taxii_server.accept(inbox.store).accepted) == len(written)
+    assert inbox.stored(QUARANTINE) == []
+    kept = {r.stix_id: r for r in inbox.stored("inbox")}
+    for o, level in written.values():
+        assert kept[o["id"]].tlp_rank == TLP_RANK[level], o["name"]
+        assert kept[o["id"]].data == o  # markings and all, as sent
+    red_sees, green_sees = inbox.seen(inbox.red), inbox.seen(inbox.green)
+    assert set(red_sees) == {o["id"] for o, _ in written.values()}
+    assert {v[0]["name"] for v in green_sees.values()} == {"green", "unmarked", "clear"}
+    for o, level in written.values():
+        if TLP_RANK[level] > TLP_RANK["green"]:
+            assert inbox.get(inbox.green, "inbox", o["id"]).status_code == 404, o["name"]
+            assert inbox.get(inbox.green, "inbox", o["id"], "versions/").status_code == 404, o["name"]
+            assert inbox.get(inbox.red, "inbox", o["id"]).json()["objects"] == [o]
+    # the writer itself may not read what it wrote (write-only grant)
+    assert inbox.get(inbox.writer, "inbox", written["clear"][0]["id"]).status_code == 403
+
+
+def test_a_later_red_version_from_a_partner_never_reaches_green(inbox: Inbox) -> None:
+    me = inbox.writer.partner.identity_id
+    first = make_object("v1 green", [TLP2_IDS["green"]], created_by=me)
+    inbox.post(inbox.writer, [first])
+    taxii_server.accept(inbox.store)
+    second = dict(first, modified="2026-01-01T00:00:00.000Z", name="v2 red", object_marking_refs=[TLP2_IDS["red"]])
+    inbox.post(inbox.writer, [second])
+    taxii_server.accept(inbox.store)
+    green = inbox.seen(inbox.green)
+    assert all(v["name"] != "v2 red" for versions in green.values() for v in versions)
+    r = inbox.get(inbox.green, "inbox", first["id"], "versions/")
+    assert r.status_code == 404 or r.json()["versions"] == [first["modified"]]
+    assert [v["name"] for v in inbox.seen(inbox.red)[first["id"]]] == ["v1 green", "v2 red"]
+
+
+def _claims(inbox: Inbox, oid: str) -> list[StoredObject]:
+    """Rows for ``oid`` outside quarantine that the rival sent."""
+    return [
+        r for c in ("inbox", "shared") for r in inbox.stored(c)
+        if r.stix_id == oid and r.origin == "partner:rival"
+    ]
+
+
+def test_identities_cannot_be_claimed_by_another_partner(inbox: Inbox) -> None:
+    writer_id, rival = inbox.writer.partner.identity_id, inbox.rival
+    own = {"type": "identity", "spec_version": "2.1", "id": rival.partner.identity_id, "name": "Rival CERT",
+           "created": "2025-01-01T00:00:00Z", "modified": "2025-01-01T00:00:00Z", "identity_class": "organization"}
+    fakes = [
+        dict(own, id=writer_id, name="I am the writer", created_by_ref=rival.partner.identity_id),
+        dict(own, id=writer_id, name="I am the writer, no creator"),
+        dict(own, id=ORG, name="I am the server's organisation", created_by_ref=rival.partner.identity_id),
+        dict(own, id=inbox.red.partner.identity_id, name="I am the red reader"),
+    ]
+    status = inbox.post(rival, [own, *fakes])
+    ok = {s["id"] for s in status.get("successes", [])}
+    assert own["id"] in ok
+    taxii_server.accept(inbox.store)
+    for fake in fakes:
+        assert _claims(inbox, fake["id"]) == [], fake["name"]
+        assert fake["id"] not in inbox.seen(inbox.red)
+    assert [r.data["name"] for r in _claims(inbox, own["id"])] == ["Rival CERT"]
+    # the real owner can still publish its identity afterwards
+    # (a later version: quarantine keeps one row per id and version, so a pending write of the
+    # same version by another partner would shadow this one until it is rejected)
+    mine = dict(own, id=writer_id, name="Writer CERT", modified="2025-02-01T00:00:00Z")
+    assert inbox.post(inbox.writer, [mine])["success_count"] == 1
+    taxii_server.accept(inbox.store)
+    assert [v["name"] for v in inbox.seen(inbox.red)[writer_id]] == ["Writer CERT"]
+
+
+def test_ownerless_and_others_objects_cannot_be_overwritten(inbox: Inbox) -> None:
+    me, rival = inbox.writer.partner.identity_id, inbox.rival
+    # ours, published without a creator (observables and identities often have none)
+    ownerless = make_object("ownerless", [TLP2_IDS["green"]])
+    del ownerless["created_by_ref"]
+    domain = {"type": "domain-name", "spec_version": "2.1", "id": f"domain-name--{uuid.uuid4()}",
+              "value": "example.org", "object_marking_refs": [TLP2_IDS["green"]]}
+    ours = make_object("ours", [TLP2_IDS["green"]])
+    taxii_server.publish(inbox.store, "shared", [ownerless, domain, ours])
+    # the writer's, accepted into the inbox; and one still held for review
+    theirs = make_object("theirs", [TLP2_IDS["green"]], created_by=me)
+    inbox.post(inbox.writer, [theirs])
+    taxii_server.accept(inbox.store)
+    pending = make_object("pending", [TLP2_IDS["green"]], created_by=me)
+    inbox.post(inbox.writer, [pending])
+    newer = "2030-01-01T00:00:00.000Z"
+    rid = rival.partner.identity_id
+    attempts = [
+        dict(ownerless, created_by_ref=rid, modified=newer, name="hijacked ownerless"),
+        dict(domain, created_by_ref=rid, value="evil.example"),
+        dict(ours, created_by_ref=rid, modified=newer, name="hijacked ours"),
+        dict(ours, modified=newer, name="forged as ours"),  # created_by_ref stays ours: forged creator
+        dict(theirs, created_by_ref=rid, modified=newer, name="hijacked theirs"),
+        dict(theirs, modified=newer, name="forged as theirs"),
+        dict(pending, created_by_ref=rid, modified=newer, name="hijacked pending"),
+    ]
+    for collection in ("inbox", "shared"):
+        inbox.post(rival, attempts, collection)
+    taxii_server.accept(inbox.store)
+    for attempt in attempts:
+        assert _claims(inbox, attempt["id"]) == [], attempt.get("name", attempt.get("value"))
+    for collection in ("inbox", "shared"):
+        for versions in inbox.seen(inbox.red, collection).values():
+            assert all(v.get("created_by_ref") != rid for v in versions)
+            assert all("hijacked" not in v.get("name", "") and "forged" not in v.get("name", "") for v in versions)
+    assert inbox.get(inbox.red, "shared", ours["id"]).json()["objects"] == [ours]
+    assert inbox.get(inbox.red, "inbox", pending["id"]).json()["objects"][0]["name"] == "pending"
+
+
+def test_a_partner_may_write_only_where_granted(inbox: Inbox) -> None:
+    me = inbox.writer.partner.identity_id
+    for collection in ("shared", "quarantine", "raw", "nope"):
+        r = httpx.post(
+            f"{inbox.url}{ROOT}collections/{collection}/objects/",
+            content=json.dumps({"objects": [make_object("x", [TLP2_IDS["clear"]], created_by=me)]}),
+            headers={"Accept": TAXII_MEDIA, "Content-Type": TAXII_MEDIA,
+                     "Authorization": f"Bearer {inbox.writer.token}"},
+            timeout=20,
+        )
+        assert r.status_code in (403, 404), collection
+    reader_write = httpx.post(
+        f"{inbox.url}{ROOT}collections/inbox/objects/",
+        content=json.dumps({"objects": [make_object("y", [TLP2_IDS["clear"]],
+                                                    created_by=inbox.green.partner.identity_id)]}),
+        headers={"Accept": TAXII_MEDIA, "Content-Type": TAXII_MEDIA, "Authorization": f"Bearer {inbox.green.token}"},
+        timeout=20,
+    )
+    assert reader_write.status_code == 403  # may read the inbox, not write it
+    assert inbox.stored(QUARANTINE) == []
