@@ -153,7 +153,7 @@ def parse_stix_bundle(data: bytes | str) -> list[DisarmEntry]:
     import stix2
     from stix2.exceptions import STIXError
 
-    parsed = parse_json(data, what="the DISARM bundle")
+    parsed = parse_json(data, what="the DISARM STIX bundle")
     try:
         bundle = stix2.parse(parsed, allow_custom=True)
     except (STIXError, ValueError, TypeError, KeyError, RecursionError) as exc:
