@@ -246,7 +246,7 @@ def rerank(rows: dict[str, list[tuple[str, np.ndarray]]], w: np.ndarray) -> dict
     return out
 
 
-def euvsdisinfo_check(path: Path, seed: int = 1, n: int = 300) -> dict[str, float | int]:
+def euvsdisinfo_check(path: Path, seed: int = 1, n: int = 300, lemmas: str | None = None) -> dict[str, float | int]:
     """The detector on EUvsDisinfo cases: is a reworded claim (the case title) found inside 10
     unrelated sentences, and do unrelated texts (CheckThat dev tweets) stay unflagged?"""
     import random
@@ -255,7 +255,12 @@ def euvsdisinfo_check(path: Path, seed: int = 1, n: int = 300) -> dict[str, floa
 
     with path.open(encoding="utf-8", newline="") as f:
         rows = list({r["summary"]: r for r in csv.DictReader(f) if r["summary"].strip()}.values())
-    matcher = ClaimMatcher([(str(i), r["summary"]) for i, r in enumerate(rows)])
+    from dataclasses import replace
+
+    from fimiscope.index.bm25 import TUNED_ANALYZER
+
+    analyzer = replace(TUNED_ANALYZER, lemmas=lemmas) if lemmas else None
+    matcher = ClaimMatcher([(str(i), r["summary"]) for i, r in enumerate(rows)], analyzer=analyzer)
     rng = random.Random(seed)
     prose = [s.text for r in rows for s in split_sentences(r["disproof"]) if len(s.text.split()) >= 6]
     found = 0
@@ -353,6 +358,7 @@ def main() -> None:
     ap.add_argument("--verdicts", type=Path, help="a `fimiscope claims pairs --format json` export: score it")
     ap.add_argument("--threshold", type=float, default=None, help="with --verdicts: the threshold to score")
     ap.add_argument("--target-precision", type=float, default=0.9, help="with --verdicts")
+    ap.add_argument("--lemmas", metavar="LANG", help="lemmatise in this language first (Analyzer.lemmas), e.g. en")
     args = ap.parse_args()
     if args.verdicts:
         from fimiscope.detect.claims import THRESHOLD
@@ -385,7 +391,7 @@ def main() -> None:
     for prefix in (0, 5, 6, 7):
         for k1 in (0.9, 1.2, 1.6):
             for b in (0.4, 0.75, 0.9):
-                idx = BM25Index.build(both.items(), Analyzer(prefix=prefix), k1=k1, b=b)
+                idx = BM25Index.build(both.items(), Analyzer(prefix=prefix, lemmas=args.lemmas), k1=k1, b=b)
                 for level in (0, 1, 2):
                     m = map_at(ranked_ids(run_ours(idx, train_q, level, 5)), train_rel, 5)
                     if m > best[0]:
@@ -393,7 +399,7 @@ def main() -> None:
     t_tune = time.perf_counter() - t0
     p = best[1]
     print(f"train grid best MAP@5 {best[0]:.4f} with {p}", file=sys.stderr)
-    analyzer = Analyzer(prefix=int(p["prefix"]))
+    analyzer = Analyzer(prefix=int(p["prefix"]), lemmas=args.lemmas)
     index = BM25Index.build(both.items(), analyzer, k1=p["k1"], b=p["b"])
     title_index = BM25Index.build(((d, t) for d, (_c, t) in docs.items()), analyzer, k1=p["k1"], b=p["b"])
     level = int(p["clean"])
@@ -461,7 +467,7 @@ def main() -> None:
 
     euvs = None
     if args.euvsdisinfo:
-        euvs = euvsdisinfo_check(args.euvsdisinfo)
+        euvs = euvsdisinfo_check(args.euvsdisinfo, lemmas=args.lemmas)
         with args.euvsdisinfo.open(encoding="utf-8", newline="") as f:
             summaries = list({r["summary"] for r in csv.DictReader(f) if r["summary"].strip()})
         m = ClaimMatcher([(str(i), t) for i, t in enumerate(summaries)])

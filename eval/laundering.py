@@ -257,8 +257,24 @@ def _doc(
     )
 
 
+def as_lemmas(docs: list[Document]) -> list[Document]:
+    """The documents with title and text in dictionary form (index/lemmas.py), word order kept:
+    the stage's shingles over them are lemma shingles."""
+    from dataclasses import replace
+
+    from fimiscope.index.lemmas import lemma_text
+
+    return [replace(d, text="\n\n".join(lemma_text(p, d.language) for p in d.text.split("\n\n")),
+                    title=lemma_text(d.title, d.language) if d.title else d.title) for d in docs]
+
+
+LEMMAS = False  # --lemmas: run the stage on lemma shingles
+
+
 def run_stage(docs: list[Document], encoder: Any = None, params: Params | None = None) -> dict[str, str]:
     """Ingest into a fresh SQLite store, run the stage; external id -> cluster id."""
+    if LEMMAS:
+        docs = as_lemmas(docs)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(None, Path(tmp))
         store.write(document_store.upsert_documents, docs)
@@ -344,7 +360,10 @@ def main() -> None:
     parser.add_argument("--split", choices=["dev", "test"], default="test")
     parser.add_argument("--encoder", help="local sentence-transformers model folder for the plug-in run")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--lemmas", action="store_true", help="shingle lemmas instead of word forms")
     args = parser.parse_args()
+    global LEMMAS
+    LEMMAS = args.lemmas
     rows = load(args.data)
     rng = random.Random(args.seed)
     pool = article_pool(rows, args.split)
