@@ -5,7 +5,9 @@
 DATA is the shared data folder. The labelled set: sentences of the Universal Declaration of
 Human Rights in each of the six languages (``languages/udhr``: a parallel text, so every
 language says the same thing) and, where a language has them, sentences of the SemEval-2025
-Task 10 (bg, ru) and SemEval-2023 Task 3 (pl, ru) articles; up to ``--per-language`` each.
+Task 10 (bg, ru) and SemEval-2023 Task 3 (pl, ru) articles, and for cs the demo's own
+(fictional) sentences; up to ``--per-language`` each (cs, sk and uk have fewer: macro
+accuracy weighs every language alike).
 Each sentence is scored whole (40+ characters, an article's sentence) and cut to its first
 25 characters at a word boundary (a short post), the length where close languages blur.
 
@@ -57,12 +59,14 @@ def labelled(data: Path, per_language: int, rng: random.Random) -> list[tuple[st
         texts: list[str] = []
         path = data / "languages" / "udhr" / f"{UDHR[lang]}.html"
         if path.exists():
-            for p in lxml_html.fromstring(path.read_bytes()).iter("p"):
+            for p in lxml_html.fromstring(path.read_text(encoding="utf-8")).iter("p"):
                 texts += [s.text for s in split_sentences(p.text_content())]
         articles: list[str] = []
         for folder in ARTICLES.get(lang, []):
             for f in sorted((data / folder).glob("*.txt")):
                 articles += [s.text for s in split_sentences(f.read_text(encoding="utf-8", errors="replace"))]
+        if lang == "cs":  # the demo's own (fictional) Czech sentences, placeholders dropped
+            articles += [re.sub(r"\{\w+\}", "", t) for t in _demo_strings("cs")]
         rng.shuffle(articles)
         texts += articles
         seen, kept = set(), []
@@ -72,6 +76,28 @@ def labelled(data: Path, per_language: int, rng: random.Random) -> list[tuple[st
                 seen.add(t)
                 kept.append(t)
         out += [(lang, t) for t in kept[:per_language]]
+    return out
+
+
+def _demo_strings(lang: str) -> list[str]:
+    from fimiscope.demo import texts as demo_texts
+
+    out: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k == lang and isinstance(v, str):
+                    out.append(v)
+                else:
+                    walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    for name in dir(demo_texts):
+        if name.isupper():
+            walk(getattr(demo_texts, name))
     return out
 
 
@@ -151,6 +177,7 @@ def main() -> None:
             per_lang = {lang: right[lang] / counts[lang] for lang in LANGS}
             row[length] = {
                 "accuracy": sum(right.values()) / len(items),
+                "macro_accuracy": sum(per_lang.values()) / len(LANGS),
                 "per_language": per_lang,
                 "pairs": {f"{a}->{b}": confused[(a, b)] / counts[a] for a, b in PAIRS},
                 "other_errors": dict(Counter({f"{a}->{b}": n for (a, b), n in confused.items()
@@ -161,13 +188,13 @@ def main() -> None:
 
     print(f"{len(items)} texts: " + ", ".join(f"{lang} {counts[lang]}" for lang in LANGS)
           + f"; short = first {SHORT} characters")
-    head = f"{'identifier':18} {'len':8} {'acc':>6} " + " ".join(f"{lang:>5}" for lang in LANGS)
+    head = f"{'identifier':18} {'len':8} {'acc':>6} {'macro':>6} " + " ".join(f"{lang:>5}" for lang in LANGS)
     head += " " + " ".join(f"{a + '>' + b:>6}" for a, b in PAIRS) + f" {'ms':>6} {'MB':>6}"
     print(head)
     for name, row in report.items():
         for length in ("sentence", "short"):
             r: dict = row[length]  # type: ignore[assignment]
-            print(f"{name:18} {length:8} {r['accuracy']:6.3f} "
+            print(f"{name:18} {length:8} {r['accuracy']:6.3f} {r['macro_accuracy']:6.3f} "
                   + " ".join(f"{r['per_language'][lang]:5.2f}" for lang in LANGS) + " "
                   + " ".join(f"{r['pairs'][f'{a}->{b}']:6.2f}" for a, b in PAIRS)
                   + f" {r['ms_per_text']:6.2f} {int(row['bytes']) / 1e6:6.1f}")  # type: ignore[call-overload]

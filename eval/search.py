@@ -65,7 +65,7 @@ def udhr_sentences(data: Path, lang: str) -> list[str]:
     path = data / "languages" / "udhr" / f"{UDHR[lang]}.html"
     if not path.exists():
         return []
-    tree = lxml_html.fromstring(path.read_bytes())
+    tree = lxml_html.fromstring(path.read_text(encoding="utf-8"))
     out = []
     for p in tree.iter("p"):
         out.extend(s.text for s in split_sentences(p.text_content()))
