@@ -258,14 +258,27 @@ def _doc(
 
 
 def as_lemmas(docs: list[Document]) -> list[Document]:
-    """The documents with title and text in dictionary form (index/lemmas.py), word order kept:
+    """The documents with every word replaced by its lemma (index/lemmas.py), case of the first
+    letter, punctuation and layout kept (sentences and capitalised names still read as such):
     the stage's shingles over them are lemma shingles."""
+    import re
     from dataclasses import replace
 
-    from fimiscope.index.lemmas import lemma_text
+    from fimiscope.index.lemmas import lemmatize, supported
 
-    return [replace(d, text="\n\n".join(lemma_text(p, d.language) for p in d.text.split("\n\n")),
-                    title=lemma_text(d.title, d.language) if d.title else d.title) for d in docs]
+    def relemma(text: str | None, language: str | None) -> str | None:
+        lang = supported(language)
+        if not text or lang is None:
+            return text
+
+        def one(m: re.Match[str]) -> str:
+            word = m.group(0)
+            lemma = lemmatize(word, lang)
+            return lemma[:1].upper() + lemma[1:] if word[:1].isupper() else lemma
+
+        return re.sub(r"\w+", one, text)
+
+    return [replace(d, text=relemma(d.text, d.language) or d.text, title=relemma(d.title, d.language)) for d in docs]
 
 
 LEMMAS = False  # --lemmas: run the stage on lemma shingles

@@ -89,7 +89,7 @@ def corpus(data: Path, per_language: int) -> dict[str, list[str]]:
     for lang in LANGS:
         seen, kept = set(), []
         for s in udhr_sentences(data, lang) + article_sentences(data, lang):
-            s = " ".join(s.split())
+            s = " ".join(s.replace("\x00", " ").split())  # one article has NUL bytes; PostgreSQL refuses them
             if 40 <= len(s) <= 600 and s not in seen:
                 seen.add(s)
                 kept.append(s)
@@ -162,13 +162,27 @@ def recall(store: Store, cases: list[tuple[str, str]], mode: Callable[[str], str
 
 
 def size_bytes(store: Store, path: Path | None) -> int:
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        if store.dialect == "sqlite":
-            c.exec_driver_sql("VACUUM")
-            assert path is not None
-            return path.stat().st_size
-        c.exec_driver_sql("VACUUM FULL documents")
-        return int(c.exec_driver_sql("SELECT pg_total_relation_size('documents')").scalar_one())
+    """The store's size after compaction: the SQLite file, or PostgreSQL's documents table
+    with its indexes and TOAST."""
+    if store.dialect == "sqlite":
+        import sqlite3
+
+        assert path is not None
+        raw = sqlite3.connect(path, isolation_level=None)
+        raw.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")  # drop deleted postings
+        raw.execute("VACUUM")
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # under WAL, VACUUM's result is in the log
+        raw.close()
+        return path.stat().st_size
+    raw_pg = store.engine.raw_connection()
+    try:
+        driver = raw_pg.driver_connection
+        driver.autocommit = True  # type: ignore[union-attr]
+        driver.execute("VACUUM FULL documents")  # type: ignore[union-attr]
+        row = driver.execute("SELECT pg_total_relation_size('documents')").fetchone()  # type: ignore[union-attr]
+        return int(row[0])
+    finally:
+        raw_pg.close()
 
 
 def drop_lemmas(store: Store) -> None:
