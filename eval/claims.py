@@ -345,6 +345,30 @@ def verdicts_main(path: Path, threshold: float, target: float) -> None:
     print(json.dumps({"eval": "claims-verdicts", **report}))
 
 
+def lemma_check(data: Path, split: str, lang: str, euvsdisinfo: Path | None) -> None:
+    """The settings train chose (TUNED_*, cleaning level 1), with and without lemmas: nothing
+    is re-tuned, so the lemma row is not fitted to its own advantage or disadvantage."""
+    from dataclasses import replace
+
+    from fimiscope.index.bm25 import TUNED_ANALYZER, TUNED_B, TUNED_K1
+
+    docs = {r[0]: (r[1], r[2] if len(r) > 2 else "") for r in read_tsv(data / "verified_claims.docs.tsv")}
+    both = {d: f"{t} {c}" for d, (c, t) in docs.items()}
+    eval_q, eval_rel = load(data, split)
+    report: dict[str, object] = {"eval": "claims-lemmas", "split": split, "queries": len(eval_q), "lemmas": lang}
+    for name, analyzer in (("forms", TUNED_ANALYZER), ("lemmas", replace(TUNED_ANALYZER, lemmas=lang))):
+        t0 = time.perf_counter()
+        index = BM25Index.build(both.items(), analyzer, k1=TUNED_K1, b=TUNED_B)
+        row: dict[str, object] = dict(metrics(ranked_ids(run_ours(index, eval_q, 1, 10)), eval_rel))
+        if euvsdisinfo:
+            row["euvsdisinfo"] = euvsdisinfo_check(euvsdisinfo, lemmas=lang if name == "lemmas" else None)
+        row["seconds"] = round(time.perf_counter() - t0, 1)
+        report[name] = row
+        print(f"{name:7} MAP@1 {row['map@1']:.4f} MAP@5 {row['map@5']:.4f} success@10 {row['success@10']:.4f} "
+              f"{row.get('euvsdisinfo', '')}")
+    print(json.dumps(report))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path, nargs="?")
@@ -359,6 +383,8 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=None, help="with --verdicts: the threshold to score")
     ap.add_argument("--target-precision", type=float, default=0.9, help="with --verdicts")
     ap.add_argument("--lemmas", metavar="LANG", help="lemmatise in this language first (Analyzer.lemmas), e.g. en")
+    ap.add_argument("--lemma-check", metavar="LANG",
+                    help="only compare the tuned analyzer with and without lemmas in LANG (no grid, no baseline)")
     args = ap.parse_args()
     if args.verdicts:
         from fimiscope.detect.claims import THRESHOLD
@@ -367,6 +393,9 @@ def main() -> None:
         return
     if args.data is None:
         sys.exit("give the CheckThat! data folder (or --verdicts FILE)")
+    if args.lemma_check:
+        lemma_check(args.data, args.split, args.lemma_check, args.euvsdisinfo)
+        return
     if args.split == "train":
         sys.exit("tuning happens on train: score another split")
 

@@ -94,7 +94,8 @@ class Analyzer:
     stopwords: bool = True
     min_len: int = 1
     # Lemmatise words of this language first (index/lemmas.py), before folding and the prefix.
-    # Off by default: on English claims it did not beat the prefix (docs/evaluation.md).
+    # Off in the detectors: on English claims (CheckThat!, EUvsDisinfo) it was within noise of
+    # the prefix (docs/evaluation.md, "Lemmas in matching").
     lemmas: str | None = None
 
     def terms(self, text: str) -> list[str]:
