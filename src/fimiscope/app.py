@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from fimiscope import __version__
-from fimiscope.api import auth
+from fimiscope.api import auth, edge, taxii
 from fimiscope.api.problems import install_error_handlers
 from fimiscope.config import Settings
 from fimiscope.store import Store
@@ -38,6 +38,7 @@ MOUNTS: tuple[str, ...] = (
     "fimiscope.api.coordination",
     "fimiscope.api.incidents",
     "fimiscope.api.narratives",
+    "fimiscope.api.persuasion",
     "fimiscope.api.infrastructure",
     "fimiscope.api.rest",
     "fimiscope.api.taxii",
@@ -46,6 +47,7 @@ MOUNTS: tuple[str, ...] = (
     "fimiscope.web.coordination",
     "fimiscope.web.incidents",
     "fimiscope.web.narratives",
+    "fimiscope.web.persuasion",
     "fimiscope.web.infrastructure",
     "fimiscope.web.pages",
     "fimiscope.web.reports",
@@ -138,7 +140,10 @@ def create_app(
     app.state.templates = make_templates()
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    auth.install(app, store, settings)
+    edge.limit_bodies(app)  # inside the login layer: only an authenticated client's body is read
+    # TAXII checks partner credentials itself: the web login layer leaves /taxii2/ to it.
+    auth.install(app, store, settings, own_auth=(taxii.PREFIX,))
+    edge.install(app, settings)  # after the login layer: outside it, so its answers get the headers too
     for mount in mounts():
         mount(app, store, settings)
     return app
@@ -156,7 +161,9 @@ def serve(
 
     if workers <= 1:
         app = create_app(settings, worker=worker)
-        config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=True)
+        # Forwarded headers are the app's business (fimiscope.api.edge, FIMISCOPE_TRUSTED_PROXIES):
+        # uvicorn's own handling would believe any local client.
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
         # uvicorn re-raises Ctrl-C after its clean shutdown; for a server that is the normal stop.
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run()
@@ -172,7 +179,7 @@ def serve(
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.run(
                 "fimiscope.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True,
+                log_level="info", proxy_headers=False,
             )
     finally:
         if pipeline_worker is not None:

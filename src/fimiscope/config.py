@@ -82,6 +82,11 @@ class Settings:
     batch_size: int = setting(
         "FIMISCOPE_BATCH_SIZE", 500, "documents per committed batch of a stage or a collection run", minimum=1
     )
+    pipeline_workers: int = setting(
+        "FIMISCOPE_PIPELINE_WORKERS", 1,
+        "worker processes for stages whose batches may run at once (PostgreSQL; `fimiscope run --workers`)",
+        minimum=1,
+    )
     # -- coordination (detect/coordination.py)
     coordination_window_s: float = setting(
         "FIMISCOPE_COORDINATION_WINDOW_S", 0.0,
@@ -89,6 +94,12 @@ class Settings:
     )
     coordination_min_repeat: int = setting(
         "FIMISCOPE_COORDINATION_MIN_REPEAT", 2, "separate episodes a pair of accounts needs to count", minimum=1
+    )
+    # -- persuasion (detect/persuasion.py)
+    persuasion_min_hits: int = setting(
+        "FIMISCOPE_PERSUASION_MIN_HITS", 3,
+        "paragraph-technique hits over their signal thresholds a document from a flagged source needs for a signal",
+        minimum=1,
     )
     # -- the fetcher (collect/)
     allow_private_networks: bool = setting(
@@ -159,6 +170,10 @@ class Settings:
         "FIMISCOPE_LOGIN_ATTEMPTS", 5, "failed logins allowed per user and address in the window", minimum=1
     )
     login_window_s: float = setting("FIMISCOPE_LOGIN_WINDOW_S", 300.0, "the login window in seconds", minimum=0)
+    trusted_proxies: str = setting(
+        "FIMISCOPE_TRUSTED_PROXIES", "", "comma-separated addresses or networks (10.0.0.5, 10.0.0.0/24) of the "
+        "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; empty: none, the peer is the client",
+    )
     worker: bool = setting("FIMISCOPE_WORKER", True, "run the pipeline worker in the server (--no-worker overrides)")
     worker_interval_s: float = setting(
         "FIMISCOPE_WORKER_INTERVAL_S", 300.0, "seconds between the server's pipeline runs", minimum=0

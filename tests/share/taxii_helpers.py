@@ -1,4 +1,5 @@
-"""A live TAXII server on loopback (our FastAPI mount under uvicorn) and small STIX builders."""
+"""A live server on loopback (the whole HTTP face, login layer included, under uvicorn) and small
+STIX builders. TAXII is tested through the same app `fimiscope serve` runs, never a bare mount."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import uuid
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
-from fimiscope.api.taxii import mount
+from fimiscope.app import create_app
 from fimiscope.config import Settings
 from fimiscope.share.markings import TLP2_IDS
 from fimiscope.store import Store
@@ -18,8 +18,7 @@ from fimiscope.store import Store
 
 class LiveServer:
     def __init__(self, store: Store) -> None:
-        app = FastAPI()
-        mount(app, store, Settings())
+        app = create_app(Settings(), store=store, worker=False)
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -127,6 +127,43 @@ def test_credentials_and_media_types(world: dict[str, Any]) -> None:
     assert get(w, ROOT + "collections/shared/objects/", w["reader_tok"]).status_code == 401
 
 
+def test_taxii_runs_under_the_login_layer_with_partner_credentials_only(world: dict[str, Any]) -> None:
+    """The served app (login layer included): partner tokens open /taxii2/ and nothing else; a
+    user's API token and a browser session open the workbench and not /taxii2/."""
+    from fimiscope.store import users as user_store
+
+    w, store = world, world["store"]
+    user_store.add_user(store, "ana", "a long enough password", "admin")
+    _tid, user_token = user_store.create_token(store, "ana")
+    basic = httpx.BasicAuth("reader", w["reader_tok"])
+    for path in ("/taxii2/", ROOT, ROOT + "collections/", ROOT + "collections/shared/",
+                 ROOT + "collections/shared/objects/", ROOT + "collections/shared/manifest/",
+                 ROOT + f"collections/shared/objects/{w['objs']['green']['id']}/",
+                 ROOT + f"collections/shared/objects/{w['objs']['green']['id']}/versions/"):
+        assert get(w, path, w["reader_tok"]).status_code == 200, path
+        assert httpx.get(w["url"] + path, headers=H, auth=basic).status_code == 200, path
+        refused = get(w, path, user_token)
+        assert refused.status_code == 401 and refused.json()["http_status"] == "401", path
+    # Basic must name the partner the token belongs to
+    assert httpx.get(w["url"] + "/taxii2/", headers=H, auth=("writer", w["reader_tok"])).status_code == 401
+    # a partner token is no key to the workbench, by bearer or Basic
+    for path in ("/api/me", "/api/incidents", "/"):
+        assert get(w, path, w["reader_tok"]).status_code == 401, path
+        assert httpx.get(w["url"] + path, auth=basic).status_code in (401, 303), path
+    assert get(w, "/api/me", user_token).json()["name"] == "ana"
+    # a browser session carries no partner rights either
+    with httpx.Client(base_url=w["url"]) as browser:
+        form = browser.get("/login")
+        csrf = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        done = browser.post("/login", data={"name": "ana", "password": "a long enough password",
+                                            "csrf_token": csrf, "next": "/"})
+        assert done.status_code == 303 and browser.get("/api/me").status_code == 200
+        assert browser.get("/taxii2/", headers=H).status_code == 401
+        assert browser.get(ROOT + "collections/shared/objects/", headers=H).status_code == 401
+    # no path trick leaves the TAXII prefix for a workbench route
+    assert get(w, "/taxii2/../api/me", w["reader_tok"]).status_code in (401, 404)
+
+
 def test_read_only_collection_refuses_writes(world: dict[str, Any]) -> None:
     w = world
     obj = sdo("threat-actor", "x", "green", w["reader"].identity_id)
@@ -137,31 +174,40 @@ def test_read_only_collection_refuses_writes(world: dict[str, Any]) -> None:
     assert ShareStore(w["store"]).objects_in(QUARANTINE) == []
 
 
-def test_writes_go_to_quarantine_and_forged_ids_are_refused(world: dict[str, Any]) -> None:
+def test_writes_go_to_quarantine_and_collisions_are_decided_at_review(world: dict[str, Any]) -> None:
     w, store = world, world["store"]
     me = w["writer"].identity_id
     own = sdo("threat-actor", "their actor", "green", me)
     forged_creator = sdo("threat-actor", "pretends to be us", "green", ORG)
-    overwrite = dict(w["objs"]["green"], created_by_ref=me, modified="2030-01-01T00:00:00.000Z", name="hijacked")
-    env = {"objects": [own, forged_creator, overwrite]}
+    visible = dict(w["objs"]["green"], created_by_ref=me, modified="2030-01-01T00:00:00.000Z", name="hijacked")
+    hidden = dict(w["objs"]["red"], created_by_ref=me, modified="2030-01-01T00:00:00.000Z", name="probe")
+    unknown = sdo("threat-actor", "never heard of", "green", me)
+    env = {"objects": [own, forged_creator, visible, hidden, unknown]}
     resp = post(w, ROOT + "collections/inbox/objects/", w["writer_tok"], json.dumps(env))
     assert resp.status_code == 202
     status = resp.json()
-    assert status["success_count"] == 1 and status["failure_count"] == 2
+    assert status["success_count"] == 4 and status["failure_count"] == 1
     failed = {f["id"]: f["message"] for f in status["failures"]}
     assert "identity" in failed[forged_creator["id"]]
-    assert "another organisation" in failed[overwrite["id"]]
+    # no existence oracle: an id we hold (visible to it or not) gets the answer any new id gets
+    answers = {s["id"]: s["message"] for s in status["successes"]}
+    assert answers[visible["id"]] == answers[hidden["id"]] == answers[unknown["id"]] == "held for review"
     again = get(w, ROOT + f"status/{status['id']}/", w["writer_tok"])
     assert again.json()["id"] == status["id"]
     assert get(w, ROOT + f"status/{status['id']}/", w["reader_tok"]).status_code == 404
     held = ShareStore(store).objects_in(QUARANTINE)
-    assert [r.stix_id for r in held] == [own["id"]] and held[0].target_collection == "inbox"
+    assert {r.stix_id for r in held} == {own["id"], visible["id"], hidden["id"], unknown["id"]}
+    assert {r.target_collection for r in held} == {"inbox"}
     # the original object of ours is untouched
     shown = get(w, ROOT + f"collections/shared/objects/{w['objs']['green']['id']}/", w["reader_tok"]).json()
     assert [o["name"] for o in shown["objects"]] == ["actor green"]
-    assert taxii_server.accept(store, None, "writer") == 1
+    # review decides: ids created by another identity stay in quarantine as conflicts
+    review = taxii_server.accept(store, None, "writer")
+    assert {r.stix_id for r in review.accepted} == {own["id"], unknown["id"]}
+    assert {r.stix_id for r, _why in review.conflicts} == {visible["id"], hidden["id"]}
+    assert {r.stix_id for r in ShareStore(store).objects_in("inbox")} == {own["id"], unknown["id"]}
+    assert taxii_server.reject(store, None, "writer") == 2
     assert ShareStore(store).objects_in(QUARANTINE) == []
-    assert [r.stix_id for r in ShareStore(store).objects_in("inbox")] == [own["id"]]
 
 
 def test_malformed_and_oversized_bundles_store_nothing(world: dict[str, Any]) -> None:

@@ -1,6 +1,8 @@
 """Who is asking: browser sessions (cookie + CSRF token), bearer API tokens, login, roles.
 
-Every path needs an authenticated user except the login page and static assets. A browser
+Every path needs an authenticated user except the login page, static assets and the paths
+that authenticate their own callers (TAXII under ``/taxii2/``: partners, not users; the
+composition root names them). A browser
 without a session is sent to ``/login``; an API client gets 401 problem+json. Requests that
 change something over a cookie session must carry the session's CSRF token (``X-CSRF-Token``
 header, which htmx sends, or a ``csrf_token`` form field); bearer-token requests need none,
@@ -89,16 +91,19 @@ def cookie_secure(request: Request) -> bool:
 class AuthMiddleware:
     """Pure ASGI so that reading a form for its CSRF field can replay the body downstream."""
 
-    def __init__(self, app: ASGIApp, store: Store) -> None:
+    def __init__(self, app: ASGIApp, store: Store, own_auth: tuple[str, ...] = ()) -> None:
         self.app = app
         self.store = store
+        # Prefixes whose routes check their own credentials (partner tokens): a web session or a
+        # user's API token means nothing there, and a partner token means nothing here.
+        self.own_auth = own_auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or _under(path, self.own_auth):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
@@ -149,6 +154,10 @@ class AuthMiddleware:
             resp = _problem(401, detail, path, headers={"WWW-Authenticate": 'Bearer realm="fimiscope"'})
             resp.headers.append("WWW-Authenticate", 'Basic realm="fimiscope"')
         await resp(scope, receive, send)
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 def _token_from(authz: str) -> tuple[str | None, str] | None:
@@ -236,10 +245,12 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-def install(app: FastAPI, store: Store, settings: Settings) -> None:
+def install(app: FastAPI, store: Store, settings: Settings, own_auth: tuple[str, ...] = ()) -> None:
+    """The login layer. ``own_auth``: path prefixes (e.g. ``/taxii2``) whose routes authenticate
+    their callers themselves; the layer lets them through untouched."""
     limiter = LoginLimiter(settings.login_attempts, settings.login_window_s)
     app.state.login_limiter = limiter
-    app.add_middleware(AuthMiddleware, store=store)
+    app.add_middleware(AuthMiddleware, store=store, own_auth=tuple(p.rstrip("/") for p in own_auth))
     lifetime = timedelta(hours=settings.session_hours)
 
     def login_page(request: Request, next_: str, error: str | None = None, status: int = 200) -> Response:

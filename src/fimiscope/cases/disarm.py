@@ -7,7 +7,6 @@ DISARM's own STIX bundle, which then becomes the version in use.
 from __future__ import annotations
 
 import builtins
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fimiscope.core.errors import InvalidInput, NotFound
+from fimiscope.core.serialize import parse_json
 from fimiscope.store import Store
 from fimiscope.store.cases import DisarmEntry, active_disarm_version, load_disarm_entries, save_disarm_release
 
@@ -153,9 +153,10 @@ def parse_stix_bundle(data: bytes | str) -> list[DisarmEntry]:
     import stix2
     from stix2.exceptions import STIXError
 
+    parsed = parse_json(data, what="the DISARM bundle")
     try:
-        bundle = stix2.parse(data, allow_custom=True)
-    except (STIXError, ValueError, json.JSONDecodeError) as exc:
+        bundle = stix2.parse(parsed, allow_custom=True)
+    except (STIXError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise InvalidInput(f"not a STIX 2.1 bundle DISARM publishes: {exc}") from exc
     objects = getattr(bundle, "objects", None) or []
     tactics_by_short: dict[str, str] = {}

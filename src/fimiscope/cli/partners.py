@@ -112,9 +112,42 @@ def list_(ctx: typer.Context, fmt: str = _FMT) -> None:
 
 
 @partners_app.command("show")
-def show(ctx: typer.Context, name: str = typer.Argument(...), fmt: str = _FMT) -> None:
+def show(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many access-log rows."),
+    fmt: str = _FMT,
+) -> None:
+    """A partner's grants and its access log: which version of which object it has fetched."""
     check_format(fmt)
-    emit_record(partner_json(ShareStore(open_store(ctx)).partner(name)), fmt, title=f"Partner {name}")
+    shares = ShareStore(open_store(ctx))
+    p = shares.partner(name)
+    access = shares.access_log(p.id, limit=limit)
+    for row in access:
+        row["tlp"] = TLP_LEVELS[row.pop("tlp_rank")]
+        row.pop("partner_id")
+        row.pop("partner")
+    data = partner_json(p)
+    data["access"] = access
+    if fmt == "json":
+        emit_json(data)
+        return
+    emit_record({k: v for k, v in data.items() if k != "access"}, fmt, title=f"Partner {name}")
+    emit_list(
+        access,
+        fmt,
+        [
+            ("fetched", lambda r: r["last_at"]),
+            ("collection", lambda r: r["collection"]),
+            ("type", lambda r: r["type"]),
+            ("id", lambda r: r["id"]),
+            ("version", lambda r: r["version"]),
+            ("tlp", lambda r: f"TLP:{r['tlp'].upper()}"),
+            ("times", lambda r: r["fetches"]),
+        ],
+        title="Fetched over TAXII",
+        empty="It has fetched nothing yet.",
+    )
 
 
 @partners_app.command("update")
@@ -190,12 +223,38 @@ def accept(
     ctx: typer.Context,
     name: str = typer.Argument(None, help="Only this partner's writes."),
     pks: list[int] = typer.Option([], "--pk", help="Only these quarantine rows (see `partners review`)."),
+    fmt: str = _FMT,
 ) -> None:
-    """Move reviewed writes from quarantine into the collection they were written to."""
+    """Move reviewed writes from quarantine into the collection they were written to.
+
+    A write whose id is ours, or is held as created by another identity, is not moved: it stays
+    in quarantine as a conflict (drop it with `partners reject`)."""
     from fimiscope.share import taxii_server
 
-    n = taxii_server.accept(open_store(ctx), pks or None, name)
-    stdout.print(f"{n} objects accepted")
+    check_format(fmt)
+    review = taxii_server.accept(open_store(ctx), pks or None, name)
+    conflicts = [{"pk": r.pk, "id": r.stix_id, "from": r.origin, "reason": why} for r, why in review.conflicts]
+    if fmt == "json":
+        emit_json({"accepted": [r.pk for r in review.accepted], "conflicts": conflicts})
+        return
+    stdout.print(f"{len(review.accepted)} objects accepted, {len(conflicts)} left in quarantine as conflicts")
+    for c in conflicts:
+        stderr.print(f"conflict: pk {c['pk']} {c['id']} from {c['from']}: {c['reason']}")
+
+
+@partners_app.command("reject")
+def reject(
+    ctx: typer.Context,
+    name: str = typer.Argument(None, help="Only this partner's writes."),
+    pks: list[int] = typer.Option([], "--pk", help="Only these quarantine rows (see `partners review`)."),
+) -> None:
+    """Drop writes from quarantine after review (they are not kept anywhere)."""
+    from fimiscope.share import taxii_server
+
+    if not pks and not name:
+        raise InvalidInput("say what to drop: a partner NAME and/or --pk N (see `partners review`)")
+    n = taxii_server.reject(open_store(ctx), pks or None, name)
+    stdout.print(f"{n} objects dropped from quarantine")
 
 
 @partners_app.command("pull")
@@ -258,6 +317,5 @@ def publish(
     from fimiscope.share import stix, taxii_server
 
     store = open_store(ctx)
-    bundle = stix.export_bundle(store, incident)
-    new, known = taxii_server.publish(store, collection_id, bundle["objects"])
+    new, known = taxii_server.publish(store, collection_id, stix.publishable(store, incident))
     stdout.print(f"{collection_id}: {new} objects added, {known} already there")

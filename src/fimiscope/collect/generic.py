@@ -1,13 +1,16 @@
 """The generic document schema (docs/formats.md): JSONL, one object a line, or CSV with a
 column mapping. Bad rows are rejected with their line number, field and reason; the rest of
-the file goes through."""
+the file goes through. A row is checked here for everything the store would choke on (nesting
+past ``MAX_NESTING``, timestamps outside ``EARLIEST``..``LATEST``), so no row can sink the batch it
+travels in; NUL characters, which PostgreSQL cannot store in text, are removed and noted."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,9 +19,13 @@ import orjson
 from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Document, document_key
+from fimiscope.core.serialize import has_nul, nested_deeper, without_nul
 
 MAX_LINE_BYTES = 8 * 1024 * 1024  # one document's JSON; a 50 MB line is rejected, not loaded
 _READ_CHUNK = 1024 * 1024
+MAX_NESTING = 32  # arrays/objects within one row; real dumps nest under 10, the JSON encoder stops at 255
+EARLIEST = datetime(1800, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 KNOWN_FIELDS = (
     "id",
@@ -47,6 +54,19 @@ class Rejection:
         return f"{where}: {self.reason}"
 
 
+@dataclass(slots=True)
+class Note:
+    """Something changed in a row that was still imported (e.g. NUL characters removed)."""
+
+    line: int
+    field: str | None
+    note: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", field {self.field!r}" if self.field else "")
+        return f"{where}: {self.note}"
+
+
 class RowError(Exception):
     def __init__(self, field: str | None, reason: str) -> None:
         super().__init__(reason)
@@ -67,10 +87,24 @@ def _opt_str(obj: Mapping[str, Any], name: str, max_len: int = 100_000) -> str |
     return value
 
 
-def document_from_mapping(obj: Mapping[str, Any], *, default_source: str | None = None) -> Document:
-    """Validate one generic-schema object. Raises RowError naming the field at fault."""
+def document_from_mapping(
+    obj: Mapping[str, Any], *, default_source: str | None = None, stripped: list[str] | None = None
+) -> Document:
+    """Validate one generic-schema object. Raises RowError naming the field at fault.
+
+    NUL characters are removed (PostgreSQL stores none); the fields they were removed from
+    are appended to ``stripped`` when given.
+    """
     if not isinstance(obj, Mapping):
         raise RowError(None, f"expected a JSON object, got {type(obj).__name__}")
+    for name, value in obj.items():
+        if isinstance(value, dict | list) and nested_deeper(value, MAX_NESTING - 1):
+            raise RowError(str(name)[:80], f"nested deeper than {MAX_NESTING} levels")
+    if any(has_nul(k) or has_nul(v) for k, v in obj.items()):
+        fields = [str(without_nul(k))[:80] for k, v in obj.items() if has_nul(k) or has_nul(v)]
+        if stripped is not None:
+            stripped.extend(fields)
+        obj = without_nul(dict(obj))
     text = obj.get("text")
     if text is None or text == "":
         raise RowError("text", "missing (required)")
@@ -89,6 +123,10 @@ def document_from_mapping(obj: Mapping[str, Any], *, default_source: str | None 
             published_at = parse_time(published)
         except InvalidInput as exc:
             raise RowError("published_at", str(exc)) from None
+        if not EARLIEST <= published_at < LATEST:
+            raise RowError(
+                "published_at", f"{published_at.isoformat()} is outside {EARLIEST.year}..{LATEST.year - 1}"
+            )
     links = obj.get("links") or []
     if isinstance(links, str):
         links = [links]
@@ -119,6 +157,10 @@ def document_from_mapping(obj: Mapping[str, Any], *, default_source: str | None 
 class ReadStats:
     bytes_read: int = 0
     rows: int = 0
+    notes: list[Note] = field(default_factory=list)
+
+    def note_stripped(self, line: int, fields: list[str]) -> None:
+        self.notes.extend(Note(line, f, "NUL characters removed") for f in fields)
 
 
 def _lines(stream: BinaryIO, stats: ReadStats) -> Iterator[tuple[int, bytes | None]]:
@@ -179,12 +221,14 @@ def read_jsonl(
         except orjson.JSONDecodeError as exc:
             yield Rejection(number, f"invalid JSON: {exc}")
             continue
+        stripped: list[str] = []
         try:
-            doc = document_from_mapping(obj, default_source=default_source)
+            doc = document_from_mapping(obj, default_source=default_source, stripped=stripped)
             dupes.check(doc, number)
         except RowError as exc:
             yield Rejection(number, exc.reason, exc.field)
             continue
+        stats.note_stripped(number, stripped)
         doc.raw = line.rstrip(b"\r\n")
         yield doc
 
@@ -255,12 +299,14 @@ def read_csv(
         obj: dict[str, Any] = {rename.get(col, col): cell for col, cell in zip(header, row, strict=True)}
         if isinstance(obj.get("links"), str):
             obj["links"] = [u for u in obj["links"].split() if u]
+        stripped: list[str] = []
         try:
-            doc = document_from_mapping(obj, default_source=default_source)
+            doc = document_from_mapping(obj, default_source=default_source, stripped=stripped)
             dupes.check(doc, line)
         except RowError as exc:
             yield Rejection(line, exc.reason, exc.field)
             continue
+        stats.note_stripped(line, stripped)
         doc.raw = orjson.dumps(dict(zip(header, row, strict=True)))
         yield doc
 

@@ -27,16 +27,27 @@ def parse_time(value: object) -> datetime:
 
     Raises InvalidInput with the offending value so a rejected row can say why.
     """
+    try:
+        return _parse_time(value)
+    except (OverflowError, OSError, ValueError) as exc:
+        # fromtimestamp and astimezone fail this way past the years 1..9999 (OSError on
+        # some platforms): a malformed row, never a crash.
+        raise InvalidInput(f"timestamp out of range: {str(value)[:60]!r}") from exc
+
+
+def _parse_time(value: object) -> datetime:
     if isinstance(value, datetime):
         return to_utc(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidInput(f"not a timestamp: {value!r}")
         seconds = value / 1000 if value > 1e11 else value
         return datetime.fromtimestamp(seconds, UTC)
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"not a timestamp: {value!r}")
     text = value.strip()
     if _EPOCH_RE.match(text):
-        return parse_time(float(text))
+        return _parse_time(float(text))
     try:
         return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:

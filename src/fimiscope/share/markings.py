@@ -60,4 +60,22 @@ def object_tlp_rank(obj: dict[str, Any]) -> int:
     return TLP_RANK[object_tlp(obj)]
 
 
-__all__ = ["TLP2_IDS", "TLP_BY_ID", "TLP_LEVELS", "is_official_tlp", "object_tlp", "tlp_marking_definition"]
+def served_tlp_rank(obj: dict[str, Any]) -> int:
+    """The rank an object is served at over TAXII. A TLP marking definition is served at its own
+    level: a partner below TLP:RED never receives the TLP:RED definition, which would tell it
+    that the collection holds something it cannot see."""
+    if is_official_tlp(obj):
+        return TLP_RANK[TLP_BY_ID[obj["id"]]]
+    return object_tlp_rank(obj)
+
+
+__all__ = [
+    "TLP2_IDS",
+    "TLP_BY_ID",
+    "TLP_LEVELS",
+    "is_official_tlp",
+    "object_tlp",
+    "object_tlp_rank",
+    "served_tlp_rank",
+    "tlp_marking_definition",
+]

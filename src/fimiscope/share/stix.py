@@ -32,6 +32,7 @@ from fimiscope.config import Settings
 from fimiscope.core.clock import parse_time, utcnow
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Actor, Channel, Incident
+from fimiscope.core.serialize import nested_deeper, parse_json
 from fimiscope.share.markings import TLP2_IDS, is_official_tlp, object_tlp, tlp_marking_definition
 from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
@@ -41,6 +42,7 @@ from fimiscope.store.share import RAW, ShareStore
 NAMESPACE = uuid.UUID("6f3c1f0e-5d1c-4d8e-9a53-3b7f1f6a9c21")
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
 MAX_OBJECTS = 100_000
+MAX_NESTING = 32  # lists/dicts within one object; real STIX nests under 10
 _STIX_ID = re.compile(
     r"^[a-z0-9][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -408,35 +410,88 @@ def _actor_sdo(actor: Actor, b: _Builder) -> Any:
 
 def export_bundle(store: Store, incident_id: str | None = None) -> dict[str, Any]:
     """A STIX 2.1 bundle of one incident or of all of them (with objects kept from imports)."""
+    objects, _emitted = _export(store, incident_id)
+    return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects.values())}
+
+
+def publishable(store: Store, incident_id: str | None = None) -> list[dict[str, Any]]:
+    """What `taxii publish` offers: the export of every incident, or of one incident's objects
+    only, each object in the version the whole export chose (see ``_export``), so publishing
+    one incident never re-marks an object another incident shares at a lower TLP."""
+    objects, emitted = _export(store, None)
+    if incident_id is None:
+        return list(objects.values())
+    inc = IncidentStore(store).get(incident_id)
+    wanted = emitted.get(inc.id or "", set()) | {organisation_identity()["id"]}
+    chosen = [o for oid, o in objects.items() if oid in wanted]
+    levels = {object_tlp(o) for o in chosen} | {"clear"}
+    return chosen + [tlp_marking_definition(lv) for lv in sorted(levels, key=lambda lv: TLP_RANK[lv])]
+
+
+def our_ids(store: Store) -> set[str]:
+    """Every id we create: our identity, incidents, and every object an incident exports."""
+    objects, _emitted = _export(store, None, imports=False)
+    return set(objects) | {i.stix_id for i in IncidentStore(store).list() if i.stix_id}
+
+
+def _export(
+    store: Store, incident_id: str | None, *, imports: bool = True
+) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+    """(id -> object, incident id -> the ids it emits).
+
+    Two incidents can emit the same object (a technique, an actor, a channel, a domain: ids are
+    derived from what they name), each version marked with its own incident's TLP. The export
+    keeps the **least restricted** version (then the newest): its content comes from an incident
+    at that TLP, so it says nothing the more restricted incident alone knows, and a partner at
+    the lower TLP still gets every object its incidents refer to.
+
+    Objects kept from imports and pulls are added beside ours but never replace one of ours: an
+    object supersedes another of the same id only when the same identity created both (a
+    partner reusing our id, or claiming a later ``modified``, changes nothing we send).
+    """
+    from fimiscope.share.markings import object_tlp_rank
+
     incs = IncidentStore(store)
     tax = disarm.taxonomy(store)
     org = organisation_identity()
     chosen = [incs.get(incident_id)] if incident_id else incs.list()
     objects: dict[str, Any] = {org["id"]: org}
-    levels: set[str] = {"clear"}  # our identity is TLP:CLEAR
+    emitted: dict[str, set[str]] = {}
     from fimiscope.store import narratives as narrative_store
 
     known = store.read(narrative_store.stix_facts, {n for inc in chosen for n in inc.narratives})
     for inc in chosen:
         sigs = [store.read(signal_store.get_signal, s) for s in inc.signal_ids]
-        for oid, obj in incident_objects(inc, tax, org, sigs, known).items():
-            objects[oid] = json.loads(obj.serialize())
-        for oid, obj in _incident_groups(store, inc, sigs, org).items():  # coordinated groups (issue 12)
-            objects[oid] = json.loads(obj.serialize())
-        levels.add(inc.tlp)
-    if incident_id is None:
+        built = {**incident_objects(inc, tax, org, sigs, known), **_incident_groups(store, inc, sigs, org)}
+        emitted[inc.id or ""] = set(built)
+        for oid, obj in built.items():
+            data = json.loads(obj.serialize())
+            held = objects.get(oid)
+            if held is None or (object_tlp_rank(data), _version(held)) < (object_tlp_rank(held), _version(data)):
+                objects[oid] = data
+    ours = set(objects)
+    if incident_id is None and imports:
         for row in ShareStore(store).objects_in(RAW):
-            if row.stix_id not in objects or _newer(row.data, objects[row.stix_id]):
+            held = objects.get(row.stix_id)
+            if row.stix_id in ours:
+                continue  # one of our ids: ours stays ours
+            same_creator = held is not None and held.get("created_by_ref") == row.data.get("created_by_ref")
+            if held is None or (same_creator and _newer(row.data, held)):
                 objects[row.stix_id] = row.data
-                levels.add(object_tlp(row.data))
+    levels = {object_tlp(o) for o in objects.values()} | {"clear"}  # our identity is TLP:CLEAR
     for level in sorted(levels, key=lambda lv: TLP_RANK[lv]):
         objects[TLP2_IDS[level]] = tlp_marking_definition(level)
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects.values())}
-    return bundle
+    return objects, emitted
+
+
+def _version(obj: dict[str, Any]) -> str:
+    return str(obj.get("modified") or obj.get("created") or "")
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return str(a.get("modified", "")) > str(b.get("modified", ""))
+    from fimiscope.store.share import stix_version
+
+    return stix_version(a) > stix_version(b)
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -456,10 +511,7 @@ def parse_bundle(data: bytes | str, *, max_bytes: int = MAX_BUNDLE_BYTES) -> lis
     size = len(data.encode("utf-8") if isinstance(data, str) else data)
     if size > max_bytes:
         raise InvalidInput(f"bundle is {size} bytes; the limit is {max_bytes}")
-    try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"not JSON: {exc}") from exc
+    doc = parse_json(data, what="the bundle")
     if not isinstance(doc, dict) or doc.get("type") != "bundle" or not isinstance(doc.get("objects", []), list):
         raise InvalidInput('not a STIX bundle: expected {"type": "bundle", "objects": [...]}')
     return validate_objects(doc.get("objects", []))
@@ -485,6 +537,13 @@ def validate_objects(objects: list[Any]) -> list[dict[str, Any]]:
         if missing:
             errors.append(f"{oid}: missing required {', '.join(missing)}")
             continue
+        if nested_deeper(obj, MAX_NESTING):
+            errors.append(f"{oid}: nested deeper than {MAX_NESTING} levels")
+            continue
+        backwards = _modified_before_created(obj)
+        if backwards:
+            errors.append(f"{oid}: {backwards}")
+            continue
         try:
             stix2.parse(obj, allow_custom=True, version="2.1")
         except (STIXError, ValueError, TypeError, KeyError) as exc:
@@ -496,6 +555,19 @@ def validate_objects(objects: list[Any]) -> list[dict[str, Any]]:
     if errors:
         raise InvalidInput("invalid STIX, nothing imported: " + "; ".join(errors[:5]))
     return out
+
+
+def _modified_before_created(obj: dict[str, Any]) -> str | None:
+    """Why ``obj``'s timestamps cannot be right, or None: a version modified before it was
+    created would sort below every real version of the object."""
+    created, modified = obj.get("created"), obj.get("modified")
+    if not isinstance(created, str) or not isinstance(modified, str):
+        return None
+    try:
+        backwards = parse_time(modified) < parse_time(created)
+    except InvalidInput:
+        return None  # stix2.parse names the malformed timestamp
+    return f"modified {modified} is before created {created}" if backwards else None
 
 
 def _required(obj: dict[str, Any]) -> tuple[str, ...]:

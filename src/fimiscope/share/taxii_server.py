@@ -4,7 +4,8 @@ Every read goes through ``ObjectQuery`` whose collection and TLP bound are set f
 partner's grants, so an object above a partner's TLP or outside its collections is never
 selected (listing, by id, versions and manifests alike). Writes are validated whole before
 anything is stored, land in the quarantine collection for review, and must be created by the
-writing partner's own identity.
+writing partner's own identity. The answer to a write never depends on what else we hold (no
+existence oracle): an id already taken by another identity is refused at review time.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fimiscope.cases.tlp import TLP_RANK
 from fimiscope.core.clock import parse_time, utcnow
 from fimiscope.core.errors import FimiscopeError, InvalidInput, NotFound
-from fimiscope.share.markings import is_official_tlp, object_tlp_rank
+from fimiscope.share.markings import is_official_tlp, served_tlp_rank
 from fimiscope.share.stix import validate_objects
 from fimiscope.store import Store
-from fimiscope.store.share import QUARANTINE, ObjectQuery, Partner, ShareStore, StoredObject
+from fimiscope.store.share import QUARANTINE, ObjectQuery, Partner, ShareStore, StoredObject, stix_version
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
@@ -88,17 +89,19 @@ class TaxiiService:
 
     def authenticate(self, authorization: str | None) -> Partner:
         """Bearer TOKEN, or Basic with the partner name and the token as password."""
-        token = None
+        token, name = None, ""
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() == "bearer":
                 token = value.strip()
             elif scheme.lower() == "basic":
                 try:
-                    token = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[2]
+                    name, _, token = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
                 except (binascii.Error, UnicodeDecodeError):
                     token = None
         partner = self.shares.partner_by_token(token) if token else None
+        if partner is not None and name and name not in (partner.name, partner.id):
+            partner = None  # Basic names the partner the token was issued to, or nobody
         if partner is None:
             raise TaxiiError(401, "Unauthorized", "give a valid partner token (Authorization: Bearer ...)")
         return partner
@@ -172,6 +175,8 @@ class TaxiiService:
             added_after = parse_time(one("added_after")) if one("added_after") else None
             limit = int(one("limit") or DEFAULT_LIMIT)
             next_token = one("next")
+            if next_token and not (next_token.isascii() and next_token.isdigit() and len(next_token) <= 18):
+                raise InvalidInput(f"next={next_token[:40]!r} is not a token this server gave")
             after_pk = int(next_token) if next_token else None
         except (InvalidInput, ValueError) as exc:
             raise TaxiiError(400, "Bad filter", str(exc)) from None
@@ -203,8 +208,12 @@ class TaxiiService:
             raise TaxiiError(400, "Bad filter", f"match[version]: {exc}") from None
         return q
 
-    def _page(self, q: ObjectQuery, render: Any, key: str) -> Page:
+    def _page(self, q: ObjectQuery, render: Any, key: str, served_to: Partner | None = None) -> Page:
+        """One page of ``q``. With ``served_to``, the versions whose content goes out are written
+        to the access log (what a partner has pulled cannot be unshared: the analyst must know)."""
         rows, more = self.shares.query(q)
+        if served_to is not None:
+            self.shares.record_access(served_to.id, rows)
         body: dict[str, Any] = {"more": more}
         if more and rows:
             body["next"] = str(rows[-1].pk)
@@ -216,7 +225,7 @@ class TaxiiService:
 
     def objects(self, root: str, collection_id: str, partner: Partner, params: dict[str, list[str]]) -> Page:
         self._readable(root, collection_id, partner)
-        return self._page(self._query(collection_id, partner, params), lambda r: r.data, "objects")
+        return self._page(self._query(collection_id, partner, params), lambda r: r.data, "objects", partner)
 
     def manifest(self, root: str, collection_id: str, partner: Partner, params: dict[str, list[str]]) -> Page:
         self._readable(root, collection_id, partner)
@@ -226,7 +235,8 @@ class TaxiiService:
         self, root: str, collection_id: str, object_id: str, partner: Partner, params: dict[str, list[str]]
     ) -> Page:
         self._readable(root, collection_id, partner)
-        page = self._page(self._query(collection_id, partner, params, ids=[object_id]), lambda r: r.data, "objects")
+        q = self._query(collection_id, partner, params, ids=[object_id])
+        page = self._page(q, lambda r: r.data, "objects", partner)
         if "objects" not in page.body and not params.get("next"):
             raise TaxiiError(404, "Object not found")
         return page
@@ -253,6 +263,8 @@ class TaxiiService:
             envelope = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise TaxiiError(400, "Malformed envelope", f"not JSON: {exc}") from None
+        except RecursionError:
+            raise TaxiiError(400, "Malformed envelope", "arrays/objects nested too deeply") from None
         if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
             raise TaxiiError(400, "Malformed envelope", 'expected {"objects": [...]}')
         try:
@@ -264,7 +276,6 @@ class TaxiiService:
         failures: list[dict[str, Any]] = []
         accepted: list[dict[str, Any]] = []
         with self.store.transaction() as c:
-            owners = self.shares.owners([o["id"] for o in objects], c)
             for obj in objects:
                 version = obj.get("modified") or obj.get("created")
                 if is_official_tlp(obj):
@@ -273,6 +284,7 @@ class TaxiiService:
                 claimed = obj["id"] if obj["type"] == "identity" and obj["id"] == partner.identity_id else None
                 creator = claimed or obj.get("created_by_ref")
                 if creator != partner.identity_id:
+                    # decided from the object alone: it says nothing about what we hold
                     failures.append(
                         {
                             "id": obj["id"],
@@ -281,14 +293,9 @@ class TaxiiService:
                         }
                     )
                     continue
-                others = {o for o in owners.get(obj["id"], set()) if o != partner.identity_id}
-                if obj["id"] == partner.identity_id:
-                    others.discard(None)
-                if others:
-                    failures.append(
-                        {"id": obj["id"], "version": version, "message": "this id belongs to another organisation"}
-                    )
-                    continue
+                # No look-up of the id here: whether it is taken (by us, by another partner, at a
+                # TLP this partner cannot see) is decided at review (`partners accept`), so the
+                # answer is the same for every id and cannot be used to probe what exists.
                 accepted.append(obj)
                 successes.append({"id": obj["id"], "version": version, "message": "held for review"})
             if accepted:
@@ -296,7 +303,7 @@ class TaxiiService:
                     accepted,
                     QUARANTINE,
                     f"partner:{partner.name}",
-                    [object_tlp_rank(o) for o in accepted],
+                    [served_tlp_rank(o) for o in accepted],
                     c,
                     target_collection=collection_id,
                     now=now,
@@ -337,11 +344,49 @@ def _manifest_record(r: StoredObject) -> dict[str, Any]:
 
 
 def publish(store: Store, collection_id: str, objects: list[dict[str, Any]], origin: str = "local") -> tuple[int, int]:
-    """Offer objects in a collection; versions already there are not added twice."""
+    """Offer objects in a collection; versions already there are not added twice. Returns (new, known).
+
+    What is published becomes each object's **newest** version, since partners are served the
+    newest version or nothing (``ShareStore.query``). An object whose stored newest version is a
+    different state (another TLP, other content) at a later or equal timestamp gets a new version
+    one millisecond after it; an object without timestamps (a domain, a URL) is versioned by the
+    time it is published. So raising an incident's TLP withdraws its earlier versions from the
+    partners below the new level, and lowering it serves the new versions.
+    """
     shares = ShareStore(store)
     shares.collection(collection_id)
+    now = utcnow()
+    ranks = [served_tlp_rank(o) for o in objects]
     with store.transaction() as c:
-        return shares.put_objects(objects, collection_id, origin, [object_tlp_rank(o) for o in objects], c)
+        stored = shares.newest(collection_id, [o["id"] for o in objects], c)
+        out: list[dict[str, Any]] = []
+        out_ranks: list[int] = []
+        versions: list[str | None] = []
+        known = 0
+        for obj, rank in zip(objects, ranks, strict=True):
+            prior = stored.get(obj["id"])
+            timed = bool(obj.get("modified") or obj.get("created"))
+            if prior is not None and prior.tlp_rank == rank and _same_state(prior.data, obj):
+                known += 1
+                continue
+            version: str | None = None
+            if not timed:
+                version = timestamp(now)
+                if prior is not None and version <= prior.version:
+                    version = timestamp(parse_time(prior.version) + timedelta(microseconds=1))
+            elif prior is not None and stix_version(obj) <= prior.version:
+                later = parse_time(prior.version) + timedelta(milliseconds=1)
+                obj = {**obj, "modified": later.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
+            out.append(obj)
+            out_ranks.append(rank)
+            versions.append(version)
+        new, again = shares.put_objects(out, collection_id, origin, out_ranks, c, now=now, versions=versions)
+    return new, known + again
+
+
+def _same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """The same object apart from its ``modified`` (a re-assertion carries a later one)."""
+    return {k: v for k, v in a.items() if k != "modified"} == {k: v for k, v in b.items() if k != "modified"}
 
 
 def quarantined(store: Store, partner: str | None = None) -> list[StoredObject]:
@@ -349,12 +394,52 @@ def quarantined(store: Store, partner: str | None = None) -> list[StoredObject]:
     return [r for r in rows if partner is None or r.origin == f"partner:{partner}"]
 
 
-def accept(store: Store, pks: list[int] | None = None, partner: str | None = None) -> int:
-    """Move reviewed partner writes from quarantine into the collection they were written to."""
+@dataclass(slots=True)
+class Review:
+    """What `partners accept` did: the rows moved, and those refused because their id is taken."""
+
+    accepted: list[StoredObject]
+    conflicts: list[tuple[StoredObject, str]]
+
+
+def accept(store: Store, pks: list[int] | None = None, partner: str | None = None) -> Review:
+    """Move reviewed partner writes from quarantine into the collection they were written to.
+
+    Collisions are decided here, not when the partner writes (no existence oracle): a write
+    whose id is one of ours, or is held as created by another identity, stays in quarantine
+    as a conflict (`partners reject` drops it); the partner is never told either way.
+    """
+    from fimiscope.share.stix import our_ids
+
+    shares = ShareStore(store)
+    rows = [r for r in quarantined(store, partner) if pks is None or r.pk in pks]
+    review = Review(accepted=[], conflicts=[])
+    if not rows:
+        return review
+    ours = our_ids(store)
+    with store.transaction() as c:
+        owners = shares.owners([r.stix_id for r in rows], c, outside=QUARANTINE)
+        for r in rows:
+            creator = r.created_by_ref or (r.stix_id if r.type == "identity" else "")
+            if r.stix_id in ours:
+                review.conflicts.append((r, "the id is one of ours"))
+                continue
+            others = owners.get(r.stix_id, set()) - {creator}
+            if others:
+                review.conflicts.append((r, "the id is held as created by another identity"))
+                continue
+            shares.put_objects([r.data], r.target_collection or QUARANTINE, r.origin, [r.tlp_rank], c)
+            shares.delete_object(r.pk, c)
+            owners.setdefault(r.stix_id, set()).add(creator)
+            review.accepted.append(r)
+    return review
+
+
+def reject(store: Store, pks: list[int] | None = None, partner: str | None = None) -> int:
+    """Drop partner writes from quarantine (after review). Returns how many."""
     shares = ShareStore(store)
     rows = [r for r in quarantined(store, partner) if pks is None or r.pk in pks]
     with store.transaction() as c:
         for r in rows:
-            shares.put_objects([r.data], r.target_collection or QUARANTINE, r.origin, [r.tlp_rank], c)
             shares.delete_object(r.pk, c)
     return len(rows)

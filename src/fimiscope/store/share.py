@@ -18,7 +18,14 @@ from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.ids import new_id
 from fimiscope.store import Store
 from fimiscope.store.sql import insert_ignore
-from fimiscope.store.tables_cases import partners, pull_state, stix_objects, taxii_collections, taxii_status
+from fimiscope.store.tables_cases import (
+    partners,
+    pull_state,
+    stix_objects,
+    taxii_access,
+    taxii_collections,
+    taxii_status,
+)
 
 RAW = "raw"  # imported objects we do not model, kept as-is and re-exported
 QUARANTINE = "quarantine"  # partner writes awaiting review
@@ -124,6 +131,11 @@ class ObjectQuery:
     limit: int = 100
 
 
+def _chunked(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 class ShareStore:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -149,17 +161,21 @@ class ShareStore:
         *,
         target_collection: str | None = None,
         now: datetime | None = None,
+        versions: Sequence[str | None] | None = None,
     ) -> tuple[int, int]:
-        """Add objects to a collection; a version already there is left alone. Returns (new, known)."""
+        """Add objects to a collection; a version already there is left alone. Returns (new, known).
+        ``versions`` overrides the stored version of some objects (None: from the object)."""
         now = now or utcnow()
         rows = []
-        for obj, rank in zip(objects, tlp_ranks, strict=True):
+        objects = list(objects)
+        given = list(versions) if versions is not None else [None] * len(objects)
+        for obj, rank, version in zip(objects, tlp_ranks, given, strict=True):
             rows.append(
                 {
                     "collection_id": collection,
                     "stix_id": obj["id"],
                     "type": obj["type"],
-                    "version": stix_version(obj),
+                    "version": version or stix_version(obj),
                     "date_added": now,
                     "tlp_rank": rank,
                     "created_by_ref": obj.get("created_by_ref"),
@@ -185,23 +201,44 @@ class ShareStore:
             ).scalar_one()
         )
 
-    def owners(self, stix_ids: Sequence[str], conn: Connection) -> dict[str, set[str | None]]:
-        """Who created each id, across every collection: forged overwrites are refused on this."""
-        out: dict[str, set[str | None]] = {}
+    def owners(self, stix_ids: Sequence[str], conn: Connection, *, outside: str | None = None) -> dict[str, set[str]]:
+        """Who created each id, across every collection (but ``outside``): an identity object
+        with no ``created_by_ref`` counts as created by itself."""
+        t = stix_objects
+        out: dict[str, set[str]] = {}
         ids = list(set(stix_ids))
-        for i in range(0, len(ids), 500):
-            for sid, owner in conn.execute(
-                sa.select(stix_objects.c.stix_id, stix_objects.c.created_by_ref)
-                .where(stix_objects.c.stix_id.in_(ids[i : i + 500]))
-                .distinct()
-            ):
-                out.setdefault(sid, set()).add(owner)
+        for part in _chunked(ids, 500):
+            stmt = sa.select(t.c.stix_id, t.c.type, t.c.created_by_ref).where(t.c.stix_id.in_(part)).distinct()
+            if outside is not None:
+                stmt = stmt.where(t.c.collection_id != outside)
+            for sid, kind, owner in conn.execute(stmt):
+                out.setdefault(sid, set()).add(owner or (sid if kind == "identity" else ""))
         return out
 
     def query(self, q: ObjectQuery, conn: Connection | None = None) -> tuple[list[StoredObject], bool]:
-        """Objects visible under ``q``, oldest added first; returns (page, more)."""
+        """Objects visible under ``q``, oldest added first; returns (page, more).
+
+        A version is visible when its own TLP is within the bound **and no later version of the
+        same object is above it**: raising an object above a partner's ceiling withdraws every
+        earlier version from that partner, and lowering it shows the new versions only. ``last``
+        is the newest version overall (so it is visible only when the object is now within the
+        bound), ``first`` the oldest visible one.
+        """
         t = stix_objects
-        visible = sa.and_(t.c.collection_id == q.collection, t.c.tlp_rank <= q.max_tlp_rank)
+        t2 = t.alias("t2")
+
+        def same(other: Any, anchor: Any = t) -> Any:
+            return sa.and_(other.c.collection_id == anchor.c.collection_id, other.c.stix_id == anchor.c.stix_id)
+
+        def withdrawn_up_to(anchor: Any) -> Any:
+            # the newest version above the bound (none: ''): it and everything before it are withdrawn
+            t3 = t.alias()
+            above = sa.select(sa.func.max(t3.c.version)).where(same(t3, anchor), t3.c.tlp_rank > q.max_tlp_rank)
+            return sa.func.coalesce(above.scalar_subquery(), "")
+
+        visible = sa.and_(
+            t.c.collection_id == q.collection, t.c.tlp_rank <= q.max_tlp_rank, t.c.version > withdrawn_up_to(t)
+        )
         stmt = sa.select(t).where(visible)
         if q.added_after is not None:
             stmt = stmt.where(t.c.date_added > to_utc(q.added_after))
@@ -214,14 +251,15 @@ class ShareStore:
         versions = list(q.versions) or ["last"]
         if "all" not in versions:
             conds = []
-            t2 = t.alias("t2")
-            same = sa.and_(
-                t2.c.collection_id == t.c.collection_id, t2.c.stix_id == t.c.stix_id, t2.c.tlp_rank <= q.max_tlp_rank
-            )
             if "last" in versions:
-                conds.append(t.c.version == sa.select(sa.func.max(t2.c.version)).where(same).scalar_subquery())
+                conds.append(t.c.version == sa.select(sa.func.max(t2.c.version)).where(same(t2)).scalar_subquery())
             if "first" in versions:
-                conds.append(t.c.version == sa.select(sa.func.min(t2.c.version)).where(same).scalar_subquery())
+                conds.append(
+                    t.c.version
+                    == sa.select(sa.func.min(t2.c.version))
+                    .where(same(t2), t2.c.version > withdrawn_up_to(t2))
+                    .scalar_subquery()
+                )
             exact = [normalise_timestamp(v) for v in versions if v not in ("last", "first")]
             if exact:
                 conds.append(t.c.version.in_(exact))
@@ -230,6 +268,24 @@ class ShareStore:
         with self._read(conn) as c:
             rows = [_obj(r) for r in c.execute(stmt).mappings()]
         return rows[: q.limit], len(rows) > q.limit
+
+    def newest(self, collection: str, stix_ids: Sequence[str], conn: Connection) -> dict[str, StoredObject]:
+        """The newest stored version of each id in a collection (whatever its TLP)."""
+        t, t2 = stix_objects, stix_objects.alias("t2")
+        out: dict[str, StoredObject] = {}
+        ids = list(set(stix_ids))
+        for i in range(0, len(ids), 500):
+            newest_version = (
+                sa.select(sa.func.max(t2.c.version))
+                .where(t2.c.collection_id == t.c.collection_id, t2.c.stix_id == t.c.stix_id)
+                .scalar_subquery()
+            )
+            stmt = sa.select(t).where(
+                t.c.collection_id == collection, t.c.stix_id.in_(ids[i : i + 500]), t.c.version == newest_version
+            )
+            for r in conn.execute(stmt).mappings():
+                out[r["stix_id"]] = _obj(r)
+        return out
 
     def objects_in(self, collection: str, conn: Connection | None = None) -> list[StoredObject]:
         with self._read(conn) as c:
@@ -346,6 +402,56 @@ class ShareStore:
         with self.store.transaction() as c:
             c.execute(partners.update().where(partners.c.id == p.id).values(revoked_at=utcnow(), token_hash=None))
         return self.partner(p.id)
+
+    # -- the access log ------------------------------------------------------------------------
+
+    def record_access(self, partner_id: str, rows: Sequence[StoredObject], now: datetime | None = None) -> None:
+        """Note that ``partner_id`` was served these object versions (content, not just ids)."""
+        if not rows:
+            return
+        now = now or utcnow()
+        keys = {(r.collection_id, r.stix_id, r.version): r for r in rows}
+        with self.store.transaction() as c:
+            c.execute(
+                insert_ignore(c, taxii_access),
+                [
+                    {
+                        "partner_id": partner_id, "collection_id": col, "stix_id": sid, "version": ver,
+                        "type": r.type, "tlp_rank": r.tlp_rank, "first_at": now, "last_at": now, "fetches": 0,
+                    }
+                    for (col, sid, ver), r in keys.items()
+                ],
+            )
+            a = taxii_access
+            key = sa.tuple_(a.c.collection_id, a.c.stix_id, a.c.version)
+            for part in _chunked(list(keys), 300):
+                c.execute(
+                    a.update()
+                    .where(a.c.partner_id == partner_id, key.in_(part))
+                    .values(last_at=now, fetches=a.c.fetches + 1)
+                )
+
+    def access_log(
+        self, partner_id: str | None = None, stix_ids: Sequence[str] | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Who fetched which version of what, most recent first: ``{partner, partner_id, collection,
+        id, type, version, tlp_rank, first_at, last_at, fetches}``."""
+        a = taxii_access
+        stmt = sa.select(a, partners.c.name).join(partners, partners.c.id == a.c.partner_id, isouter=True)
+        if partner_id is not None:
+            stmt = stmt.where(a.c.partner_id == partner_id)
+        if stix_ids is not None:
+            stmt = stmt.where(a.c.stix_id.in_(list(stix_ids)))
+        stmt = stmt.order_by(a.c.last_at.desc(), a.c.stix_id, a.c.version).limit(limit)
+        with self.store.connect() as c:
+            return [
+                {
+                    "partner": r["name"], "partner_id": r["partner_id"], "collection": r["collection_id"],
+                    "id": r["stix_id"], "type": r["type"], "version": r["version"], "tlp_rank": r["tlp_rank"],
+                    "first_at": to_utc(r["first_at"]), "last_at": to_utc(r["last_at"]), "fetches": r["fetches"],
+                }
+                for r in c.execute(stmt).mappings()
+            ]
 
     # -- status and pull state ----------------------------------------------------------------
 

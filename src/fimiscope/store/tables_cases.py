@@ -148,3 +148,20 @@ pull_state = sa.Table(
     sa.Column("added_after", sa.String(40), nullable=False),
     sa.Column("pulled_at", Time, nullable=False),
 )
+
+# Who fetched what over TAXII (created by migration ``cases_0002_taxii_access``): one row per
+# partner and object version served with its content, since what was pulled cannot be unshared.
+taxii_access = sa.Table(
+    "taxii_access",
+    metadata,
+    sa.Column("partner_id", sa.String(40), primary_key=True),
+    sa.Column("collection_id", sa.String(100), primary_key=True),
+    sa.Column("stix_id", sa.String(100), primary_key=True),
+    sa.Column("version", sa.String(40), primary_key=True),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("tlp_rank", sa.Integer, nullable=False),
+    sa.Column("first_at", Time, nullable=False),
+    sa.Column("last_at", Time, nullable=False),
+    sa.Column("fetches", sa.Integer, nullable=False),
+    sa.Index("ix_taxii_access_stix_id", "stix_id"),
+)

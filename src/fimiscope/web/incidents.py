@@ -23,7 +23,9 @@ from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.cases import IncidentStore
+from fimiscope.store.share import ShareStore
 from fimiscope.store.users import User
+from fimiscope.web.clusters import signal_evidence
 from fimiscope.web.nav import add_nav
 from fimiscope.web.reports import bar_chart_svg, pdf_response, render_report
 
@@ -149,6 +151,14 @@ def audit_text(value: Any) -> str:
     return str(value)
 
 
+def _fetched_by_partners(store: Store, inc: Incident) -> list[dict[str, Any]]:
+    """Which partner fetched which version of this incident over TAXII (what was pulled stays pulled)."""
+    rows = ShareStore(store).access_log(stix_ids=[inc.stix_id] if inc.stix_id else [])
+    for r in rows:
+        r["tlp"] = TLP_LEVELS[r["tlp_rank"]]
+    return rows
+
+
 def _signals(store: Store, ids: list[str]) -> list[Signal]:
     out = []
     for sid in ids:
@@ -177,7 +187,20 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
         admiralty=admiralty(att.source_reliability, att.information_credibility),
         tlp_meaning=TLP_MEANING[inc.tlp],
         chart=chart,
+        evidence={s.id: ev for s in sigs if (ev := signal_evidence(store, s))},
+        seen=_seen_from_evidence(store, inc, sigs),
     )
+
+
+def _seen_from_evidence(store: Store, inc: Incident, sigs: list[Any]) -> dict[str, Any]:
+    """First / last seen: the incident's own when set, else the earliest and latest publication
+    among the documents its signals cite (said so in the report)."""
+    times = [d.published_at for s in sigs for d in wb.signal_documents(store, s).values() if d.published_at]
+    return {
+        "first": inc.first_seen or (min(times) if times else None),
+        "last": inc.last_seen or (max(times) if times else None),
+        "derived": not (inc.first_seen and inc.last_seen) and bool(times),
+    }
 
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
@@ -241,6 +264,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             inc=inc, values=values, error=error, saved=request.query_params.get("saved") == "1",
             techniques=_technique_rows(tax, values["techniques"]), disarm_version=tax.version,
             signals=_signals(store, inc.signal_ids), audit=list(reversed(incs.audit(inc.id or ""))),
+            fetched=_fetched_by_partners(store, inc),
             admiralty=admiralty(inc.attribution.source_reliability, inc.attribution.information_credibility),
             **choices(),
         )
