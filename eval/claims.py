@@ -246,7 +246,7 @@ def rerank(rows: dict[str, list[tuple[str, np.ndarray]]], w: np.ndarray) -> dict
     return out
 
 
-def euvsdisinfo_check(path: Path, seed: int = 1, n: int = 300) -> dict[str, float | int]:
+def euvsdisinfo_check(path: Path, seed: int = 1, n: int = 300, lemmas: str | None = None) -> dict[str, float | int]:
     """The detector on EUvsDisinfo cases: is a reworded claim (the case title) found inside 10
     unrelated sentences, and do unrelated texts (CheckThat dev tweets) stay unflagged?"""
     import random
@@ -255,7 +255,12 @@ def euvsdisinfo_check(path: Path, seed: int = 1, n: int = 300) -> dict[str, floa
 
     with path.open(encoding="utf-8", newline="") as f:
         rows = list({r["summary"]: r for r in csv.DictReader(f) if r["summary"].strip()}.values())
-    matcher = ClaimMatcher([(str(i), r["summary"]) for i, r in enumerate(rows)])
+    from dataclasses import replace
+
+    from fimiscope.index.bm25 import TUNED_ANALYZER
+
+    analyzer = replace(TUNED_ANALYZER, lemmas=lemmas) if lemmas else None
+    matcher = ClaimMatcher([(str(i), r["summary"]) for i, r in enumerate(rows)], analyzer=analyzer)
     rng = random.Random(seed)
     prose = [s.text for r in rows for s in split_sentences(r["disproof"]) if len(s.text.split()) >= 6]
     found = 0
@@ -340,6 +345,30 @@ def verdicts_main(path: Path, threshold: float, target: float) -> None:
     print(json.dumps({"eval": "claims-verdicts", **report}))
 
 
+def lemma_check(data: Path, split: str, lang: str, euvsdisinfo: Path | None) -> None:
+    """The settings train chose (TUNED_*, cleaning level 1), with and without lemmas: nothing
+    is re-tuned, so the lemma row is not fitted to its own advantage or disadvantage."""
+    from dataclasses import replace
+
+    from fimiscope.index.bm25 import TUNED_ANALYZER, TUNED_B, TUNED_K1
+
+    docs = {r[0]: (r[1], r[2] if len(r) > 2 else "") for r in read_tsv(data / "verified_claims.docs.tsv")}
+    both = {d: f"{t} {c}" for d, (c, t) in docs.items()}
+    eval_q, eval_rel = load(data, split)
+    report: dict[str, object] = {"eval": "claims-lemmas", "split": split, "queries": len(eval_q), "lemmas": lang}
+    for name, analyzer in (("forms", TUNED_ANALYZER), ("lemmas", replace(TUNED_ANALYZER, lemmas=lang))):
+        t0 = time.perf_counter()
+        index = BM25Index.build(both.items(), analyzer, k1=TUNED_K1, b=TUNED_B)
+        row: dict[str, object] = dict(metrics(ranked_ids(run_ours(index, eval_q, 1, 10)), eval_rel))
+        if euvsdisinfo:
+            row["euvsdisinfo"] = euvsdisinfo_check(euvsdisinfo, lemmas=lang if name == "lemmas" else None)
+        row["seconds"] = round(time.perf_counter() - t0, 1)
+        report[name] = row
+        print(f"{name:7} MAP@1 {row['map@1']:.4f} MAP@5 {row['map@5']:.4f} success@10 {row['success@10']:.4f} "
+              f"{row.get('euvsdisinfo', '')}")
+    print(json.dumps(report))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path, nargs="?")
@@ -353,6 +382,9 @@ def main() -> None:
     ap.add_argument("--verdicts", type=Path, help="a `fimiscope claims pairs --format json` export: score it")
     ap.add_argument("--threshold", type=float, default=None, help="with --verdicts: the threshold to score")
     ap.add_argument("--target-precision", type=float, default=0.9, help="with --verdicts")
+    ap.add_argument("--lemmas", metavar="LANG", help="lemmatise in this language first (Analyzer.lemmas), e.g. en")
+    ap.add_argument("--lemma-check", metavar="LANG",
+                    help="only compare the tuned analyzer with and without lemmas in LANG (no grid, no baseline)")
     args = ap.parse_args()
     if args.verdicts:
         from fimiscope.detect.claims import THRESHOLD
@@ -361,6 +393,9 @@ def main() -> None:
         return
     if args.data is None:
         sys.exit("give the CheckThat! data folder (or --verdicts FILE)")
+    if args.lemma_check:
+        lemma_check(args.data, args.split, args.lemma_check, args.euvsdisinfo)
+        return
     if args.split == "train":
         sys.exit("tuning happens on train: score another split")
 
@@ -385,7 +420,7 @@ def main() -> None:
     for prefix in (0, 5, 6, 7):
         for k1 in (0.9, 1.2, 1.6):
             for b in (0.4, 0.75, 0.9):
-                idx = BM25Index.build(both.items(), Analyzer(prefix=prefix), k1=k1, b=b)
+                idx = BM25Index.build(both.items(), Analyzer(prefix=prefix, lemmas=args.lemmas), k1=k1, b=b)
                 for level in (0, 1, 2):
                     m = map_at(ranked_ids(run_ours(idx, train_q, level, 5)), train_rel, 5)
                     if m > best[0]:
@@ -393,7 +428,7 @@ def main() -> None:
     t_tune = time.perf_counter() - t0
     p = best[1]
     print(f"train grid best MAP@5 {best[0]:.4f} with {p}", file=sys.stderr)
-    analyzer = Analyzer(prefix=int(p["prefix"]))
+    analyzer = Analyzer(prefix=int(p["prefix"]), lemmas=args.lemmas)
     index = BM25Index.build(both.items(), analyzer, k1=p["k1"], b=p["b"])
     title_index = BM25Index.build(((d, t) for d, (_c, t) in docs.items()), analyzer, k1=p["k1"], b=p["b"])
     level = int(p["clean"])
@@ -461,7 +496,7 @@ def main() -> None:
 
     euvs = None
     if args.euvsdisinfo:
-        euvs = euvsdisinfo_check(args.euvsdisinfo)
+        euvs = euvsdisinfo_check(args.euvsdisinfo, lemmas=args.lemmas)
         with args.euvsdisinfo.open(encoding="utf-8", newline="") as f:
             summaries = list({r["summary"] for r in csv.DictReader(f) if r["summary"].strip()})
         m = ClaimMatcher([(str(i), t) for i, t in enumerate(summaries)])

@@ -256,6 +256,33 @@ def _doc(
     )
 
 
+def as_lemmas(docs: list[Document]) -> list[Document]:
+    """The documents with every word replaced by its lemma (index/lemmas.py), case of the first
+    letter, punctuation and layout kept (sentences and capitalised names still read as such):
+    the stage's shingles over them are lemma shingles."""
+    import re
+    from dataclasses import replace
+
+    from fimiscope.index.lemmas import lemmatize, supported
+
+    def relemma(text: str | None, language: str | None) -> str | None:
+        lang = supported(language)
+        if not text or lang is None:
+            return text
+
+        def one(m: re.Match[str]) -> str:
+            word = m.group(0)
+            lemma = lemmatize(word, lang)
+            return lemma[:1].upper() + lemma[1:] if word[:1].isupper() else lemma
+
+        return re.sub(r"\w+", one, text)
+
+    return [replace(d, text=relemma(d.text, d.language) or d.text, title=relemma(d.title, d.language)) for d in docs]
+
+
+LEMMAS = False  # --lemmas: run the stage on lemma shingles
+
+
 def run_stage(docs: list[Document], encoder: Any = None, params: Params | None = None) -> dict[str, str]:
     """Ingest into a fresh SQLite store, run the stage; external id -> cluster id."""
     return run_stage_links(docs, encoder, params)[0]
@@ -271,6 +298,8 @@ def run_stage_links(
     from fimiscope.store.tables import documents
     from fimiscope.store.tables_laundering import laundering_edges, laundering_members
 
+    if LEMMAS:
+        docs = as_lemmas(docs)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(None, Path(tmp))
         store.write(document_store.upsert_documents, docs)
@@ -440,8 +469,11 @@ def main() -> None:
     parser.add_argument("--split", choices=["dev", "test"], default="test")
     parser.add_argument("--encoder", help="local sentence-transformers model folder for the plug-in run")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--lemmas", action="store_true", help="shingle lemmas instead of word forms")
     parser.add_argument("--no-mixed", action="store_true", help="skip the mixed-corpus (cluster purity) set")
     args = parser.parse_args()
+    global LEMMAS
+    LEMMAS = args.lemmas
     rows = load(args.data)
     rng = random.Random(args.seed)
     pool = article_pool(rows, args.split)

@@ -64,7 +64,7 @@ _BELOW_API = {"core", "config", "store", "index", "pipeline", "extract", "collec
 MAY_IMPORT: dict[str, set[str]] = {
     "core": set(),
     "config": {"core"},
-    "store": {"core", "config"},
+    "store": {"core", "config", "index"},  # index/lemmas.py: the full-text column and queries
     "index": {"core", "config"},
     "pipeline": {"core", "config", "store"},
     "extract": {"core", "config", "store", "pipeline"},

@@ -31,7 +31,8 @@ def _snippet(text: str, width: int = 160) -> str:
 @app.command("search")
 def search(
     ctx: typer.Context,
-    query: str = typer.Argument(..., help="Words to find (all of them must occur)."),
+    query: str = typer.Argument(
+        ..., help='Words to find, all in any inflected form; "quoted phrases" exactly as typed.'),
     lang: str = typer.Option(None, "--lang", "--language", help="Only this language (ISO 639-1, e.g. cs)."),
     source: str = typer.Option(None, "--source", help="Only this source name."),
     since: str = typer.Option(None, "--since", help="Published at or after (ISO date)."),

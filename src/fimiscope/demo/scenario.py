@@ -232,6 +232,16 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
                              published_at=when, author=f"Reporter {rng.randint(1, 40)}",
                              metadata={"synthetic": True}))
 
+    # -- grain market news: the grain claim's word in other cases (obilím, obilích), which only
+    # a lemmatised search finds from "obilí". Its own random stream, like the coordination block.
+    grain_rng = random.Random(seed * 7919 + 18)
+    for i, (title, body) in enumerate(texts.GRAIN_NEWS):
+        domain = ("prague-morning.example", "brno-denik.example")[i % 2]
+        when = END - timedelta(days=grain_rng.uniform(0, DAYS), minutes=grain_rng.randint(0, 600))
+        docs.append(Document(text=body, title=title, url=url_for(domain, title, when), source=domain, language="cs",
+                             published_at=when, author=f"Reporter {grain_rng.randint(1, 40)}",
+                             metadata={"synthetic": True}))
+
     # -- social accounts: coordinated groups amplify network copies; the rest post organically --
     # (coordination block) Each group pushes the copies it is given in a bot-like burst: the
     # members post the link, the same text and a reshare of the first member's post, seconds

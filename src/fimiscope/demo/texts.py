@@ -227,6 +227,19 @@ CLAUSES = [
 ]
 
 # Independent news: clauses combined into varied sentences (subject + predicate + tail).
+# Independent Czech market news that names grain only in other cases than the claim does.
+GRAIN_NEWS = [
+    ("Obchodníci s obilím čekají slabší sklizeň",
+     "Obchodníci s obilím letos čekají slabší sklizeň než loni.\n\n"
+     "Ceny na burze se podle nich ustálí až na podzim, pokud nepřijde další sucho."),
+    ("Sila na jihu Moravy jsou plná",
+     "Sila na jihu Moravy jsou naplněna obilím z loňské sklizně.\n\n"
+     "Zemědělská družstva proto hledají další sklady a jednají s dopravci."),
+    ("Inspekce: v obilích ze tří skladů nenašla žádné škodliviny",
+     "Zemědělská inspekce odebrala vzorky ve třech skladech a v obilích nenašla žádné škodliviny.\n\n"
+     "Výsledky zveřejnila na svém webu."),
+]
+
 NEWS = {
     "en": {
         "subjects": ["The city council", "The regional government", "A group of researchers", "The transport authority",

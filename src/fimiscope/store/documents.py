@@ -19,6 +19,7 @@ from fimiscope.core.errors import NotFound
 from fimiscope.core.ids import new_ids
 from fimiscope.core.model import Document, content_hash
 from fimiscope.core.serialize import has_nul, without_nul
+from fimiscope.index.lemmas import lemma_text
 from fimiscope.store import archive
 from fimiscope.store.signals import sync_evidence_facets
 from fimiscope.store.sources import KEY_CHUNK, source_ids, source_name_for
@@ -198,13 +199,14 @@ def _storable(doc: Document) -> Document:
 def _insert_documents(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """New documents in one statement: on SQLite one executemany then one FTS5 insert of the
     new rowids; on PostgreSQL COPY into a staging table then one INSERT ... SELECT (the
-    generated tsvector column is computed there)."""
+    generated tsvector columns are computed there)."""
     if conn.dialect.name == "sqlite":
         before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(documents.c.pk), 0))).scalar_one()
         sqlite_bulk_insert(conn, documents, rows)
         conn.execute(
             sa.text(
-                "INSERT INTO documents_fts(rowid, title, text) SELECT pk, title, text FROM documents WHERE pk > :before"
+                "INSERT INTO documents_fts(rowid, title, text, lemmas) "
+                "SELECT pk, title, text, lemmas FROM documents WHERE pk > :before"
             ),
             {"before": before},
         )
@@ -230,6 +232,7 @@ def _document_row(
         "canonical_url": doc.canonical_url,
         "title": doc.title,
         "text": doc.text,
+        "lemmas": lemma_column(doc.title, doc.text, doc.language),
         "language": doc.language,
         "published_at": _aware(doc.published_at),
         "collected_at": _aware(doc.collected_at) or now,
@@ -241,6 +244,11 @@ def _document_row(
         "metadata": dict(doc.metadata),
         "updated_at": now,
     }
+
+
+def lemma_column(title: str | None, text: str, language: str | None) -> str:
+    """What the full-text index reads besides the exact forms: title and text as lemmas."""
+    return lemma_text(f"{title or ''}\n{text}", language)
 
 
 DOC_COLUMNS = (
@@ -339,6 +347,10 @@ def update_document_fields(conn: Connection, doc_id: str, **values: Any) -> None
     bad = set(values) - allowed
     if bad:
         raise ValueError(f"not a derived field: {sorted(bad)}")
+    if "language" in values:  # the lemmas follow the language
+        row = conn.execute(sa.select(documents.c.title, documents.c.text).where(documents.c.id == doc_id)).first()
+        if row is not None:
+            values["lemmas"] = lemma_column(row[0], row[1], values["language"])
     conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
     if "language" in values:
         sync_evidence_facets(conn, [doc_id])

@@ -54,6 +54,8 @@ documents = sa.Table(
     sa.Column("canonical_url", sa.Text),
     sa.Column("title", sa.Text),
     sa.Column("text", sa.Text, nullable=False),
+    # title and text in dictionary form (index/lemmas.py), for the full-text index
+    sa.Column("lemmas", sa.Text),
     sa.Column("language", sa.String(16), index=True),
     sa.Column("published_at", Time, index=True),
     sa.Column("collected_at", Time, nullable=False),

@@ -13,6 +13,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from fimiscope.index.lemmas import lemmatize, query_lemmas, supported
+from fimiscope.store.search import parse_query
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -60,6 +63,9 @@ def highlight(text: str, spans: list[dict[str, Any]]) -> Markup:
     return Markup("".join(out))
 
 
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
 def snippet(text: str, start: int | None, end: int | None, context: int = 120) -> Markup:
     """The evidence span with some context either side, the span itself marked."""
     if start is None or end is None:
@@ -70,18 +76,28 @@ def snippet(text: str, start: int | None, end: int | None, context: int = 120) -
     return Markup(f"{escape(pre)}<mark class=\"ev\">{escape(text[start:end])}</mark>{escape(post)}")
 
 
-def mark_terms(text: str, query: str, limit: int = 240) -> Markup:
-    """A search hit's opening (or the passage around the first match), query words marked."""
-    terms = [t for t in re.findall(r"\w+", query or "", flags=re.UNICODE) if len(t) > 1]
-    if not terms:
+def mark_terms(text: str, query: str, language: str | None = None, limit: int = 240) -> Markup:
+    """A search hit's opening (or the passage around the first match), query words marked in
+    whatever inflected form the text uses (read in ``language``, the document's)."""
+    parsed = parse_query(query or "")
+    exact = {w.lower() for w in parsed.words + [w for p in parsed.phrases for w in p] if len(w) > 1}
+    lemmas = {lemma for w in parsed.words if len(w) > 1 for lemma in query_lemmas(w, [language])}
+    lang = supported(language)
+
+    def wanted(word: str) -> bool:
+        low = word.lower()
+        return low in exact or low in lemmas or (lang is not None and lemmatize(word, lang) in lemmas)
+
+    if not exact:
         short = text[:limit]
         return Markup(escape(short + ("…" if len(text) > limit else "")))
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
-    first = pattern.search(text)
+    first = next((m for m in _WORD.finditer(text) if wanted(m.group(0))), None)
     start = max(0, first.start() - limit // 3) if first else 0
     window = text[start : start + limit]
     out, pos = [], 0
-    for m in pattern.finditer(window):
+    for m in _WORD.finditer(window):
+        if not wanted(m.group(0)):
+            continue
         out.append(str(escape(window[pos : m.start()])))
         out.append(f"<mark>{escape(m.group(0))}</mark>")
         pos = m.end()
