@@ -183,11 +183,14 @@ def main() -> None:
     probe = (docs[: args.batch * 2],)  # memory: the peak of two batches
     n_ours, t, m = measure(ours, docs, memory_on=probe)
     rows.append(("ours (document decision)", len(docs), t, m, n_ours))
+    print(f"measured: {rows[-1]}", file=sys.stderr, flush=True)
     n_sk, t, m = measure(sklearn, docs, memory_on=probe)
     rows.append(("scikit-learn tf-idf + LinearSVC", len(docs), t, m, n_sk))
+    print(f"measured: {rows[-1]} (fit {t_skfit:.1f}s)", file=sys.stderr, flush=True)
     subset = docs[: args.sentence_docs]
     n_s, t, m = measure(ours_sentences, subset, memory_on=probe)
     rows.append(("ours + carrying sentences", len(subset), t, m, n_s))
+    print(f"measured: {rows[-1]}", file=sys.stderr, flush=True)
 
     learned_params = AssignParams()  # the defaults: the learned part on for narratives with 8+ examples
     with_learned, t_learn, m_learn = measure(lambda: NarrativeAssigner(defs, tv, params=learned_params), memory_on=())
@@ -202,6 +205,7 @@ def main() -> None:
     few_l = docs[: args.learned_docs]
     n_l, t, m = measure(ours_learned, few_l, memory_on=probe)
     rows.append((f"ours + learned part ({n_learned} narratives)", len(few_l), t, m, n_l))
+    print(f"measured: {rows[-1]} (build {t_learn:.1f}s)", file=sys.stderr, flush=True)
 
     enc_name = None
     t_ex = 0.0
