@@ -36,7 +36,7 @@ import random
 import re
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
@@ -47,7 +47,6 @@ from fimiscope.detect.laundering import LaunderingStage, Params
 from fimiscope.index.minhash import jaccard, normalize, shingle_hashes
 from fimiscope.store import Store
 from fimiscope.store import documents as document_store
-from fimiscope.store import laundering as db
 
 T0 = datetime(2020, 4, 1, 8, 0, tzinfo=UTC)
 _SENT = re.compile(r"(?<=[.!?。！？])\s+")
@@ -259,24 +258,121 @@ def _doc(
 
 def run_stage(docs: list[Document], encoder: Any = None, params: Params | None = None) -> dict[str, str]:
     """Ingest into a fresh SQLite store, run the stage; external id -> cluster id."""
+    return run_stage_links(docs, encoder, params)[0]
+
+
+def run_stage_links(
+    docs: list[Document], encoder: Any = None, params: Params | None = None
+) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """Ingest into a fresh SQLite store, run the stage; (external id -> cluster id, links as
+    (external id, external id, link kind))."""
+    import sqlalchemy as sa
+
+    from fimiscope.store.tables import documents
+    from fimiscope.store.tables_laundering import laundering_edges, laundering_members
+
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(None, Path(tmp))
         store.write(document_store.upsert_documents, docs)
         stage = LaunderingStage(params or Params(), encoder=encoder)
         stage.run(store, batch_size=500, progress=lambda _d, _t: None)
         with store.connect() as conn:
-            import sqlalchemy as sa
-
-            from fimiscope.store.tables import documents
-            from fimiscope.store.tables_laundering import laundering_members
-
             q = sa.select(documents.c.external_id, laundering_members.c.cluster_id).select_from(
                 documents.join(laundering_members, laundering_members.c.document_id == documents.c.id)
             )
             out = {str(e): str(c) for e, c in conn.execute(q)}
-            db.list_clusters(conn, limit=1)
+            ext = {str(i): str(e) for i, e in conn.execute(sa.select(documents.c.id, documents.c.external_id))}
+            links = [
+                (ext[r["copier_document_id"]], ext[r["copied_document_id"]], _link(dict(r)))
+                for r in conn.execute(sa.select(laundering_edges)).mappings()
+            ]
         store.close()
-    return out
+    return out, links
+
+
+def _link(edge: dict[str, Any]) -> str:
+    # stores written before edges carried their kind (the "before" run) have only the method
+    return str((edge.get("details") or {}).get("link") or {"partial": "quotes"}.get(edge["method"], "copy"))
+
+
+def linked_as_clusters(pred: dict[str, str], links: list[tuple[str, str, str]]) -> dict[str, str]:
+    """Clusters widened by every link (quotes included), for scoring "was the reuse found":
+    partial reuse is a link between two stories, not membership of one."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    by_cluster: dict[str, str] = {}
+    for doc, c in pred.items():
+        if c in by_cluster:
+            parent[find(doc)] = find(by_cluster[c])
+        else:
+            by_cluster[c] = doc
+            find(doc)
+    for a, b, _link in links:
+        parent[find(a)] = find(b)
+    return {x: find(x) for x in list(parent)}
+
+
+def build_mixed(
+    pool: list[dict[str, Any]], rows: list[dict[str, Any]], split: str, rng: random.Random
+) -> tuple[list[Document], dict[str, Any], dict[str, int], dict[str, int]]:
+    """Copies, partial reuse and translations in one store. Returns the documents, each one's
+    story (the article it tells: a host quoting a paragraph still tells its own story; the two
+    sides of a translation rated most similar tell one), and the same-language and partial
+    truths in the form the other sets use."""
+    docs, same_truth = build_same_language(pool, rng)
+    part_docs, part_truth = build_partial(pool, rng)
+    for d in part_docs:
+        d.external_id = "p" + str(d.external_id)
+        d.url = f"https://{d.source}/{d.external_id}"
+    docs += part_docs
+    part_truth = {"p" + k: v for k, v in part_truth.items()}
+    story: dict[str, Any] = dict(same_truth)
+    for k in part_truth:
+        story[k] = int(k[2:])  # host h or donor d: the article it tells (a host only quotes another)
+    tr_docs, labelled = build_translation(rows, split)
+    in_pool = {article_key(a["text"]): i for i, a in enumerate(pool)}
+    for d in tr_docs:
+        d.external_id = "t" + str(d.external_id)
+        d.url = f"https://{d.source}/{d.external_id}"
+    docs += tr_docs
+    label = {str(d.external_id): in_pool.get(str(d.external_id)[1:], "t" + str(d.external_id)) for d in tr_docs}
+    parent: dict[Any, Any] = {}
+
+    def find(x: Any) -> Any:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b, pos in labelled:
+        if pos:
+            parent[find(label["t" + a])] = find(label["t" + b])
+    story.update({k: find(v) for k, v in label.items()})
+    for k, v in list(story.items()):
+        story[k] = find(v)
+    return docs, story, same_truth, part_truth
+
+
+def purity(story: dict[str, Any], pred: dict[str, str]) -> dict[str, float]:
+    """Share of clusters holding two or more stories, and the largest cluster."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for doc, c in pred.items():
+        members[c].append(doc)
+    clusters = [m for m in members.values() if len(m) >= 2]
+    mixed = [m for m in clusters if len({story.get(x, x) for x in m}) > 1]
+    return {
+        "clusters": len(clusters),
+        "mixed_clusters": len(mixed),
+        "mixed_share": len(mixed) / len(clusters) if clusters else 0.0,
+        "largest": max((len(m) for m in clusters), default=0),
+    }
 
 
 def pairwise(truth: dict[str, int], pred: dict[str, str], lang: dict[str, str]) -> dict[str, float]:
@@ -344,6 +440,7 @@ def main() -> None:
     parser.add_argument("--split", choices=["dev", "test"], default="test")
     parser.add_argument("--encoder", help="local sentence-transformers model folder for the plug-in run")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-mixed", action="store_true", help="skip the mixed-corpus (cluster purity) set")
     args = parser.parse_args()
     rows = load(args.data)
     rng = random.Random(args.seed)
@@ -355,9 +452,17 @@ def main() -> None:
     results["same_language"] = {**pairwise(truth, run_stage(docs), lang), "documents": len(docs)}
     docs, truth = build_partial(pool, rng)
     lang = {str(d.external_id): str(d.language) for d in docs}
-    results["partial"] = {**pairwise(truth, run_stage(docs), lang), "documents": len(docs)}
+    pred, links = run_stage_links(docs)
+    # partial reuse is found when the host is linked to its donor (a "quotes" link between two
+    # stories, or, before links existed, one cluster holding both)
+    results["partial"] = {**pairwise(truth, linked_as_clusters(pred, links), lang), "documents": len(docs)}
     docs, labelled = build_translation(rows, args.split)
-    results["translation"] = {**labelled_scores(labelled, run_stage(docs)), "documents": len(docs)}
+    pred, links = run_stage_links(docs)
+    # a translation is found when the pair is linked: one cluster (a confident translation) or a
+    # "may translate" link between two stories
+    wide = linked_as_clusters(pred, [x for x in links if x[2] != "repeat"])
+    results["translation"] = {**labelled_scores(labelled, wide), "documents": len(docs)}
+    results["translation_clustered"] = {**labelled_scores(labelled, pred), "documents": len(docs)}
     encoder = None
     if args.encoder:
         from fimiscope.index.encoders import load_encoder
@@ -368,16 +473,37 @@ def main() -> None:
             "documents": len(docs),
             "encoder": encoder.name,
         }
+    if not args.no_mixed:
+        docs, story, same_truth, part_truth = build_mixed(pool, rows, args.split, random.Random(args.seed))
+        lang = {str(d.external_id): str(d.language) for d in docs}
+        pred, links = run_stage_links(docs)
+        wide = linked_as_clusters(pred, links)
+        results["mixed"] = {
+            **purity(story, pred),
+            "documents": len(docs),
+            "same_language_f1": pairwise(same_truth, pred, lang)["f1"],
+            "partial_recall": pairwise(part_truth, wide, lang)["recall"],
+            "links": dict(sorted(Counter(k for *_, k in links).items())),
+        }
     results["seconds"] = time.perf_counter() - t
     print(f"\nlaundering eval, {args.split} split ({len(pool)} real articles in the pool)")
     print(f"{'set':<22}{'docs':>6}{'pairs':>7}{'pred':>7}{'P':>7}{'R':>7}{'F1':>7}{'random F1':>11}")
-    for name in ("same_language", "partial", "translation", "translation_encoder"):
+    for name in ("same_language", "partial", "translation", "translation_clustered", "translation_encoder"):
         r = results.get(name)
         if r is None:
             continue
         print(
             f"{name:<22}{r['documents']:>6}{r['true_pairs']:>7}{r['predicted_pairs']:>7}{r['precision']:>7.3f}"
             f"{r['recall']:>7.3f}{r['f1']:>7.3f}{r['random_f1']:>11.3f}"
+        )
+    m = results.get("mixed")
+    if m:
+        print(
+            f"\nmixed corpus ({m['documents']} documents: copies, partial reuse and translations in one store)\n"
+            f"{'clusters':<28}{m['clusters']:>8}\n{'clusters holding 2+ stories':<28}{m['mixed_clusters']:>8}"
+            f" ({m['mixed_share']:.1%})\n{'largest cluster':<28}{m['largest']:>8}\n"
+            f"{'same-language F1':<28}{m['same_language_f1']:>8.3f}\n{'partial-reuse recall':<28}{m['partial_recall']:>8.3f}"
+            f"\n{'links':<28}{m['links']}"
         )
     print(json.dumps(results, default=float))
 

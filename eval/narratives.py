@@ -18,6 +18,9 @@ Compares, in one run, per language and over all languages:
             anchors, centroid + nearest example)
   ours+enc  the same with the encoder plug-in's document vectors mixed in (with --encoder, or
             the packaged all-MiniLM-L6-v2 when it is installed)
+  +learned  with the learned part for labels with 8+ train articles (one-vs-rest logistic
+            regression on our term vectors, blended in; its C and weight chosen with the rest by
+            the same cross-validation; "Other"-only train articles are its background)
 
 An article with no label predicted gets "Other", as in the task. Scores: micro and macro F1
 over labels, and samples F1 (the task's official measure: F1 per article, averaged).
@@ -43,6 +46,7 @@ from fimiscope.index.narratives import (
     NarrativeAssigner,
     NarrativeDefinition,
     TermVectors,
+    blend,
     embed_documents,
 )
 
@@ -161,11 +165,16 @@ class Ours:
             self.cache.update(zip(missing, embed_documents(self.encode, missing), strict=True))
         return np.stack([self.cache[t] for t in texts])
 
-    def fit(self, train: list[dict], level: str, params: AssignParams) -> NarrativeAssigner:
-        tv = TermVectors()
-        tv.learn([d["text"] for d in train])
+    def fit(self, train: list[dict], level: str, params: AssignParams, tv: TermVectors | None = None
+            ) -> NarrativeAssigner:
+        if tv is None:
+            tv = TermVectors()
+            tv.learn([d["text"] for d in train])
+        # the articles labelled "Other" alone are the learned part's background: they fit none
+        background = [d["text"] for d in train if not [x for x in d[level] if x != OTHER]]
         return NarrativeAssigner(
-            definitions(train, level), tv, params=params, embed=self._embed if self.cache is not None else None
+            definitions(train, level), tv, params=params, embed=self._embed if self.cache is not None else None,
+            background=background,
         )
 
     def predict_scores(self, model: NarrativeAssigner, docs: list[dict]) -> np.ndarray:
@@ -177,13 +186,7 @@ class Ours:
 
 def decide(model: NarrativeAssigner, s: np.ndarray, params: AssignParams, level: str) -> list[list[str]]:
     model.params = params
-    out = []
-    for cols in model.decide(s):
-        labs = [model.ids[c] for c in cols]
-        if level == "subnarrative":  # the task's sub-narrative labels name their narrative
-            pass
-        out.append(with_other(labs))
-    return out
+    return [with_other([model.ids[c] for c in cols]) for cols in model.decide(s)]
 
 
 def folds(train: list[dict], k: int = 3) -> list[tuple[list[dict], list[dict]]]:
@@ -193,27 +196,49 @@ def folds(train: list[dict], k: int = 3) -> list[tuple[list[dict], list[dict]]]:
     ]
 
 
-def tune_ours(ours: Ours, train: list[dict], level: str, encoder: bool) -> AssignParams:
-    grid_w = (0.25, 0.5, 0.75)
+# What the cross-validation inside train picks from. learned_weight 0 is the model-free system;
+# the learned part's C and weight are chosen with the rest, on train folds only.
+GRID_W = (0.25, 0.5, 0.75)
+GRID_T = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
+GRID_R = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+GRID_C = (3.0, 10.0, 30.0)
+GRID_L = (0.25, 0.5, 0.75, 1.0)
+
+
+def tune_ours(ours: Ours, train: list[dict], level: str, encoder: bool, learned: bool = False,
+              objective: str = "samples_f1") -> AssignParams:
     grid_b = (0.5, 0.7) if encoder else (0.0,)
-    grid_t = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
-    grid_r = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    grid_cl = [(GRID_C[0], 0.0)] + ([(c, lw) for c in GRID_C for lw in GRID_L] if learned else [])
     results: dict[tuple, list[float]] = {}
     for tr, va in folds(train):
         gold = [d[level] for d in va]
-        for w in grid_w:
+        tv = TermVectors()
+        tv.learn([d["text"] for d in tr])
+        rows = tv.vectors([d["text"] for d in va])
+        probs = {}
+        for w in GRID_W:
             for b in grid_b:
-                p = AssignParams(centroid_weight=w, encoder_weight=b)
-                model = ours.fit(tr, level, p)
-                s = ours.predict_scores(model, va)
-                for t in grid_t:
-                    for r in grid_r:
-                        q = AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t,
-                                         relative=r)
-                        pred = decide(model, s, q, level)
-                        results.setdefault((w, b, t, r), []).append(scores(gold, pred)["samples_f1"])
-    (w, b, t, r), _ = max(results.items(), key=lambda kv: (np.mean(kv[1]), -kv[0][2]))
-    return AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t, relative=r)
+                model = ours.fit(tr, level, AssignParams(centroid_weight=w, encoder_weight=b, learned_weight=0.0), tv)
+                base = ours.predict_scores(model, va)
+                if learned and not probs:
+                    background = [d["text"] for d in tr if not [x for x in d[level] if x != OTHER]]
+                    for c in GRID_C:
+                        lin = model.fit_learned(c, background)
+                        probs[c] = (lin.probabilities(rows), lin.learned) if lin is not None else None
+                for c, lw in grid_cl:
+                    if lw and probs.get(c) is None:
+                        continue
+                    s = blend(base, *probs[c], lw) if lw else base
+                    for t in GRID_T:
+                        for r in GRID_R:
+                            q = AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t,
+                                             relative=r, learned_weight=lw, learned_c=c, learned_threshold=t,
+                                             learned_relative=r)
+                            pred = decide(model, s, q, level)
+                            results.setdefault((w, b, c, lw, t, r), []).append(scores(gold, pred)[objective])
+    (w, b, c, lw, t, r), _ = max(results.items(), key=lambda kv: (np.mean(kv[1]), -kv[0][4]))
+    return AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t, relative=r,
+                        learned_weight=lw, learned_c=c, learned_threshold=t, learned_relative=r)
 
 
 # -- baseline ---------------------------------------------------------------------------------
@@ -282,6 +307,7 @@ def main() -> None:
     ap.add_argument("--test", type=Path, help="fit on all of DATA and score this folder once")
     ap.add_argument("--encoder", type=Path, help="local sentence-transformers folder (default: the packaged one)")
     ap.add_argument("--no-encoder", action="store_true", help="skip the encoder rows")
+    ap.add_argument("--only", nargs="*", help="score only these of our systems (the baseline always runs)")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache")
     args = ap.parse_args()
 
@@ -304,12 +330,15 @@ def main() -> None:
         systems.setdefault("baseline", {})[level] = by_language(test, level, pred)
         chosen.setdefault("baseline", {})[level] = {"C": c}
 
-        variants = [("ours", Ours(None))]
+        variants = [("ours", Ours(None), False), ("ours+learned", Ours(None), True)]
         if enc is not None:
-            variants.append(("ours+encoder", Ours(enc[1], enc[2])))
-        for name, ours in variants:
+            variants.append(("ours+encoder", Ours(enc[1], enc[2]), False))
+            variants.append(("ours+enc+learned", Ours(enc[1], enc[2]), True))
+        for name, ours, learned in variants:
+            if args.only and name not in args.only:
+                continue
             t0 = time.perf_counter()
-            params = tune_ours(ours, train, level, ours.cache is not None)
+            params = tune_ours(ours, train, level, ours.cache is not None, learned)
             model = ours.fit(train, level, params)
             pred = decide(model, ours.predict_scores(model, test), params, level)
             timing[f"{name}_{level}"] = round(time.perf_counter() - t0, 1)

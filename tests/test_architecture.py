@@ -78,7 +78,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "api": _BELOW_API,
     "web": _BELOW_API | {"api"},
     "app": _BELOW_API | {"api", "web"},
-    "cli": _BELOW_API | {"api", "web", "app"},
+    "cli": _BELOW_API | {"api", "web", "app", "batch"},
     "__main__": {"cli"},
 }
 SRC = Path(__file__).resolve().parent.parent / "src"

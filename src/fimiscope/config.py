@@ -82,6 +82,11 @@ class Settings:
     batch_size: int = setting(
         "FIMISCOPE_BATCH_SIZE", 500, "documents per committed batch of a stage or a collection run", minimum=1
     )
+    pipeline_workers: int = setting(
+        "FIMISCOPE_PIPELINE_WORKERS", 1,
+        "worker processes for stages whose batches may run at once (PostgreSQL; `fimiscope run --workers`)",
+        minimum=1,
+    )
     # -- coordination (detect/coordination.py)
     coordination_window_s: float = setting(
         "FIMISCOPE_COORDINATION_WINDOW_S", 0.0,
@@ -89,6 +94,12 @@ class Settings:
     )
     coordination_min_repeat: int = setting(
         "FIMISCOPE_COORDINATION_MIN_REPEAT", 2, "separate episodes a pair of accounts needs to count", minimum=1
+    )
+    # -- persuasion (detect/persuasion.py)
+    persuasion_min_hits: int = setting(
+        "FIMISCOPE_PERSUASION_MIN_HITS", 3,
+        "paragraph-technique hits over their signal thresholds a document from a flagged source needs for a signal",
+        minimum=1,
     )
     # -- the fetcher (collect/)
     allow_private_networks: bool = setting(

@@ -22,7 +22,12 @@ documents from an importer, a batch per transaction.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
+import os
+import queue
 import re
+import socket
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -33,6 +38,7 @@ from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Document
 from fimiscope.store import Store
+from fimiscope.store import batches as batch_store
 from fimiscope.store import documents as document_store
 from fimiscope.store import watermarks as watermark_store
 
@@ -44,6 +50,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "fimiscope.detect.claims",
     "fimiscope.detect.coordination",
     "fimiscope.detect.narratives",
+    "fimiscope.detect.persuasion",
     "fimiscope.detect.infrastructure_stage",
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -65,6 +72,10 @@ class Stage:
     name: ClassVar[str]  # room.name: also the watermark key
     order: ClassVar[int] = 50  # extract stages < 50 <= detectors
     description: ClassVar[str] = ""
+    # True when ``process`` depends only on its documents and stored reference data (claims,
+    # models), not on what other batches wrote: on PostgreSQL such a stage's batches are then
+    # leased from a queue, and several workers may run them at once (``run(workers=N)``).
+    parallel: ClassVar[bool] = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Stage:
@@ -82,7 +93,15 @@ class DocumentStage(Stage):
         """Handle one batch inside ``conn``'s transaction; return the number of signals written."""
         raise NotImplementedError
 
+    # Set by ``run`` for a ``parallel`` stage: how many worker processes, and the settings
+    # they open the store and build the stage with.
+    workers: int = 1
+    worker_settings: Settings | None = None
+
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
+        if self.parallel and store.dialect == "postgresql":
+            return _run_leased(self, store, batch_size=batch_size, progress=progress, workers=self.workers,
+                               settings=self.worker_settings)
         with store.connect() as conn:
             report = StageReport(stage=self.name, watermark=watermark_store.watermark(conn, self.name))
             total = max(document_store.max_document_seq(conn) - report.watermark, 0)
@@ -98,6 +117,93 @@ class DocumentStage(Stage):
             report.processed += len(docs)
             progress(report.processed, max(total, report.processed))
         return report
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def drain(stage: DocumentStage, store: Store, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """Process leased batches of ``stage`` until none is left to take; returns (documents,
+    signals). Each batch, its results, its ``done`` mark and the watermark moved over the done
+    prefix commit in one transaction, so a worker killed mid-batch leaves that batch to the
+    next worker and nothing before it (store/batches.py)."""
+    done = signals = 0
+    me = _worker_name()
+    while True:
+        with store.transaction() as conn:
+            batch = batch_store.take(conn, stage.name)
+            if batch is None:
+                return done, signals
+            docs = document_store.documents_between(conn, batch.lo, batch.hi)
+            found = stage.process(store, docs, conn) if docs else 0
+            batch_store.finish(conn, batch, me, found)
+            batch_store.advance(conn, stage.name)
+        done += len(docs)
+        signals += found
+        if progress is not None:
+            progress(len(docs), found)
+
+
+def _worker_main(settings: Settings, stage_name: str, counts: Any) -> None:
+    """A worker process of ``run(workers=N)``: its own store connection and stage instance;
+    ``counts`` (shared documents and signals) grows as its batches commit."""
+    stages()
+    stage = _STAGES[stage_name].from_settings(settings)
+    assert isinstance(stage, DocumentStage)
+    store = Store.from_settings(settings)
+
+    def tick(docs: int, signals: int) -> None:
+        with counts.get_lock():
+            counts[0] += docs
+            counts[1] += signals
+
+    try:
+        drain(stage, store, tick)
+    finally:
+        store.close()
+
+
+def _run_leased(
+    stage: DocumentStage, store: Store, *, batch_size: int, progress: Callable[[int, int], None], workers: int,
+    settings: Settings | None,
+) -> StageReport:
+    report = StageReport(stage=stage.name)
+    with store.transaction() as conn:
+        batch_store.plan(conn, stage.name, batch_size)
+        total = batch_store.pending_documents(conn, stage.name)
+    ctx = multiprocessing.get_context("spawn")
+    counts = ctx.Array("q", 2)  # documents, signals: every worker's, this process's included
+    helpers = []
+    if workers > 1 and total:
+        if settings is None:
+            raise ValueError("parallel workers need the settings to open the store in each")
+        for _ in range(workers - 1):
+            proc = ctx.Process(target=_worker_main, args=(settings, stage.name, counts), daemon=True)
+            proc.start()
+            helpers.append(proc)
+
+    def tick(docs: int, signals: int) -> None:
+        with counts.get_lock():
+            counts[0] += docs
+            counts[1] += signals
+            seen = counts[0]
+        progress(seen, max(total, seen))
+
+    drain(stage, store, tick)
+    lost = 0
+    for proc in helpers:
+        proc.join()
+        lost += proc.exitcode != 0
+    drain(stage, store, tick)  # what a worker that died after we ran out left behind
+    with store.transaction() as conn:
+        report.watermark = batch_store.advance(conn, stage.name)
+    report.processed, report.signals = int(counts[0]), int(counts[1])
+    report.details["workers"] = workers
+    if lost:
+        report.details["workers_lost"] = lost  # died mid-run; their batches went back to the queue
+    progress(report.processed, max(total, report.processed))
+    return report
 
 
 _STAGES: dict[str, type[Stage]] = {}
@@ -143,12 +249,18 @@ def run(
     settings: Settings | None = None,
     batch_size: int | None = None,
     on_stage: Callable[[type[Stage]], Callable[[int, int], None]] | None = None,
+    workers: int | None = None,
 ) -> list[StageReport]:
     """Run every registered stage (or ``only`` those), in order, each built with
-    ``from_settings(settings)`` (``Settings()`` when not given); ``batch_size`` overrides the
-    setting."""
+    ``from_settings(settings)`` (``Settings()`` when not given); ``batch_size`` and
+    ``workers`` override the settings. ``workers`` > 1 runs the batches of ``parallel``
+    stages in that many processes on PostgreSQL; other stages run in this one."""
     settings = settings if settings is not None else Settings()
     batch_size = batch_size or settings.batch_size
+    workers = workers or settings.pipeline_workers
+    if workers > 1 and store.dialect != "postgresql":
+        raise InvalidInput("parallel workers need PostgreSQL (--database-url postgresql://...); SQLite has one "
+                           "writer at a time, so run with --workers 1")
     chosen = stages()
     if only:
         wanted = set(stage_names(only))
@@ -156,7 +268,10 @@ def run(
     reports = []
     for cls in chosen:
         progress = on_stage(cls) if on_stage else (lambda _done, _total: None)
-        reports.append(cls.from_settings(settings).run(store, batch_size=batch_size, progress=progress))
+        stage = cls.from_settings(settings)
+        if isinstance(stage, DocumentStage) and stage.parallel:
+            stage.workers, stage.worker_settings = workers, settings
+        reports.append(stage.run(store, batch_size=batch_size, progress=progress))
     return reports
 
 
@@ -176,33 +291,65 @@ def ingest(
     store: Store,
     items: Any,
     *,
-    batch_size: int = 2000,
+    batch_size: int = 5000,
     on_batch: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
     """Store documents from an iterator of ``Document | Rejection``, a batch per transaction.
 
     Rejections are collected, never raised: the rest of the input still goes in, and what a
     batch committed stays committed if a later one fails.
+
+    Reading, validating and preparing a batch (hashes, compressed raw bodies, ids) runs in a
+    second thread while the previous batch is written: the database, zstd and hashing release
+    the GIL, so the two overlap (benchmarks/import_bench.py). At most two batches are held.
     """
     report = IngestReport()
-    batch: list[Document] = []
+    ready: queue.Queue[document_store.Prepared | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
 
-    def flush() -> None:
-        result = store.write(document_store.upsert_documents, batch)
-        report.new += result.new
-        report.updated += result.updated
-        report.unchanged += result.unchanged
-        batch.clear()
-        if on_batch:
-            on_batch(report)
+    def put(item: document_store.Prepared | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
-    for item in items:
-        if isinstance(item, Document):
-            batch.append(item)
-            if len(batch) >= batch_size:
-                flush()
-        else:
-            report.rejected.append(item)
-    if batch:
-        flush()
+    def produce() -> None:
+        batch: list[Document] = []
+        try:
+            for item in items:
+                if isinstance(item, Document):
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        if not put(document_store.prepare_documents(batch)):
+                            return
+                        batch = []
+                else:
+                    report.rejected.append(item)
+            if batch:
+                put(document_store.prepare_documents(batch))
+            put(None)
+        except BaseException as exc:  # handed to the writer, which raises it
+            put(exc)
+
+    reader = threading.Thread(target=produce, name="fimiscope-ingest-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            prepared = ready.get()
+            if prepared is None:
+                break
+            if isinstance(prepared, BaseException):
+                raise prepared
+            result = store.write(document_store.upsert_documents, prepared.docs, prepared)
+            report.new += result.new
+            report.updated += result.updated
+            report.unchanged += result.unchanged
+            if on_batch:
+                on_batch(report)
+    finally:
+        stop.set()
+        reader.join()
     return report

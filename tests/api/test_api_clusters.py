@@ -212,3 +212,22 @@ def test_claim_search_never_loads_the_encoder(client_factory, seeded, monkeypatc
     items = c.http.get("/api/claims", params={"q": "secret laboratories weapons"}).json()["items"]
     assert [i["text"] for i in items][:1] == ["Secret laboratories near the border produce weapons"]
     assert c.http.get("/claims", params={"q": "laboratories"}, headers={"Accept": "text/html"}).status_code == 200
+
+
+def test_incident_report_carries_the_laundering_evidence(client_factory, made: Made) -> None:
+    """A partner reading the report sees, for the linked laundering signal, where the origin and
+    the copy were published and the shared passage, marked, beside what the copy added."""
+    ana = client_factory("ana")
+    inc = ana.http.post(
+        "/api/incidents",
+        json={"title": "Exercise story laundered", "tlp": "green", "signal_ids": [made.laundering_signal_id]},
+        headers={"X-CSRF-Token": ana.csrf},
+    ).json()
+    html = ana.http.get(f"/reports/incidents/{inc['id']}.html").text
+    assert "https://rt.example/a1" in html and "https://daily-news.example/b1" in html
+    pair = html[html.index('class="evidence-pair"'):]
+    assert 'class="align-shared"' in pair and "4,500 troops" in pair
+    assert 'class="align-added"' in pair and "BREAKING" in pair
+    assert "\\n" not in pair
+    seen = html[html.index("First / last seen"):]
+    assert "publication times of the cited documents" in seen[:400]

@@ -30,8 +30,14 @@ def test_narratives_api(seeded, client_factory) -> None:  # type: ignore[no-unty
     a, b = (i["id"] for i in page["items"])
     detail = viewer.http.get(f"/api/narratives/{a}").json()
     assert detail["size"] == 6 and sum(detail["volumes"]["by_day"].values()) == 6
-    assert set(detail) >= {"volumes", "origin", "documents", "lineage", "clusters", "signals", "examples"}
+    assert set(detail) >= {"volumes", "origin", "documents", "lineage", "clusters", "groups", "signals", "examples"}
+    assert detail["groups"] == []  # no coordination run here; the CLI and browser tests cover groups
     assert detail["volumes"]["by_language"] == {"en": 6}
+    trend = viewer.http.get("/api/narratives/trends", params={"days": 10}).json()
+    assert trend["until"] == "2026-05-06" and len(trend["days"]) == 11 and trend["days"][-1] == "2026-05-06"
+    assert sorted(x["id"] for x in trend["series"]) == sorted([a, b])
+    assert all(sum(x["counts"]) == x["documents"] == 6 for x in trend["series"])
+    assert viewer.http.get("/api/narratives/trends", params={"top": 0}).status_code == 422
 
     # viewers read, analysts act
     body = {"name": "Elections are rigged", "description": "Fraud claims", "examples": ["Ballots printed twice."]}

@@ -195,6 +195,8 @@ def test_disarm_builtin_and_import(cli: Any, tmp_path: Path) -> None:
     assert "T0049.002" in [h["external_id"] for h in hits]
     out = cli("disarm", "import", str(disarm_like_bundle(tmp_path)))
     assert "DISARM v9.9" in out.stdout
+    again = json.loads(cli("disarm", "import", str(disarm_like_bundle(tmp_path)), "--format", "json").stdout)
+    assert again["version"] == "DISARM v9.9" and again["entries"] > 0 and again["in_use"] is True
     show = json.loads(cli("disarm", "show", "T0049", "--format", "json").stdout)
     assert show["name"] == "Flood Information Space v2" and show["disarm_version"] == "DISARM v9.9"
     by_tactic = json.loads(cli("disarm", "list", "--tactic", "TA17", "--format", "json").stdout)

@@ -130,3 +130,27 @@ def test_csv_mapping_errors_are_clear(cli: Cli, tmp_path: Path) -> None:
     assert "FIELD=COLUMN" in result.stderr
     result = cli("import", "jsonl", str(tmp_path / "missing.jsonl"), ok=False)
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_a_csv_given_to_import_jsonl_points_at_import_csv(cli: Cli, tmp_path: Path) -> None:
+    rows = b"url,text\nhttps://site.example/1,hello there\n"
+    for name in ("posts.csv", "posts.txt"):
+        path = tmp_path / name
+        path.write_bytes(rows)
+        out = cli("import", "jsonl", str(path), ok=False)
+        assert out.exit_code != 0
+        assert out.stderr.count("error:") == 1 and "fimiscope import csv" in out.stderr
+
+
+def test_a_reading_command_with_no_store_says_where_it_looked(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    where = tmp_path / "nothing-here"
+    done = subprocess.run(
+        [sys.executable, "-m", "fimiscope", "--data-dir", str(where), "signals", "list"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 3 and done.stderr.count("error:") == 1
+    assert str(where) in done.stderr and "--data-dir" in done.stderr
+    assert not where.exists()  # nothing was created

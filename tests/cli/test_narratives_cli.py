@@ -63,6 +63,7 @@ def test_narratives_cli_end_to_end(database_url: str, tmp_path: Path) -> None:
                             "--debunked", "--format", "json").stdout)
     assert set(added) == {"id", "name"}
 
+    _run(database_url, "detect", "coordination")  # the groups a narrative page names (issue 14, item 3)
     reports = json.loads(_run(database_url, "detect", "narratives", "--format", "json").stdout)
     assert [r["stage"] for r in reports] == ["detect.narratives", "detect.narrative_signals"]
     assert reports[0]["processed"] == len(s.documents) and reports[1]["signals"] >= 3
@@ -83,6 +84,29 @@ def test_narratives_cli_end_to_end(database_url: str, tmp_path: Path) -> None:
     assert all(d["sentences"] for d in shown["documents"])
     table = _run(database_url, "narratives", "show", added["id"]).stdout
     assert "Sanctions hurt Europe" in table and "> " in table
+    assert shown["groups"] == []  # no coordinated account tells the sanctions story in the demo
+
+    # The planted weapons story is pushed in Russian by one account of each coordinated group: the
+    # Russian emerging narrative names the three groups, and which of their accounts carry it.
+    planted = {a: sorted(g) for g in s.truth["coordinated_groups"] for a in g}
+    carried = []
+    for r in listed:
+        if r["kind"] != "candidate":
+            continue
+        got = json.loads(_run(database_url, "narratives", "show", r["id"], "--documents", "500", "--format",
+                              "json").stdout)
+        by_account = {d["source"] for d in got["documents"] if d["source"] in planted}
+        assert {a for g in got["groups"] for a in g["members_carrying"]} == by_account
+        for g in got["groups"]:
+            assert set(g) == {"id", "size", "score", "kinds", "platforms", "shared_documents", "members_carrying",
+                              "signal_id", "first_at", "last_at"}
+            assert g["id"].startswith("grp_") and g["size"] == 4 and g["shared_documents"] >= len(g["members_carrying"])
+        if "перепрода" in r["name"] or any("перепрода" in w for w in (r["labels"] or {}).get("ru", [])):
+            carried.append(got)
+    assert carried and sorted(a for g in carried[0]["groups"] for a in g["members_carrying"]) == [
+        "telegram:truth_hub_03", "telegram:truth_hub_06", "telegram:truth_hub_09"]
+    table = _run(database_url, "narratives", "show", carried[0]["id"]).stdout
+    assert "coordinated group: grp_" in table and "telegram:truth_hub_03" in table
 
     candidate = next(r for r in listed if r["kind"] == "candidate")
     promoted = json.loads(_run(database_url, "narratives", "promote", candidate["id"], "--name", "Promoted",

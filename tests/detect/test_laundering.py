@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from fimiscope import pipeline
 from fimiscope.core.model import Affiliation, Document, Provenance, Source
@@ -14,6 +15,7 @@ from fimiscope.store import laundering as db
 from fimiscope.store import signals as signal_store
 from fimiscope.store import sources as source_store
 from fimiscope.store import watermarks as watermark_store
+from fimiscope.store.tables_laundering import laundering_edges
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -134,9 +136,11 @@ def test_partial_reuse_names_the_paragraph_and_credit_is_seen(store: Store) -> N
     mixed = _doc("blog.example", "m1", [OTHER_ARTICLE[0], STORY[2], OTHER_ARTICLE[1], "Source: RT"], hours=5)
     store.write(document_store.upsert_documents, [origin, mixed])
     _run(store)
-    (cl,) = _clusters(store)
-    (edge,) = cl["edges"]
-    assert edge["method"] == "partial"
+    # a quote is a link between two stories, not one story: no cluster holds both
+    assert _clusters(store) == []
+    with store.connect() as c:
+        (edge,) = [dict(r) for r in c.execute(sa.select(laundering_edges)).mappings()]
+    assert edge["method"] == "partial" and db.link_of(edge) == db.LINK_QUOTES
     (par,) = edge["details"]["paragraphs"]
     assert par["copier_paragraph"] == 1 and par["copied_paragraph"] == 2
     start, end = par["copier_span"]
@@ -146,6 +150,7 @@ def test_partial_reuse_names_the_paragraph_and_credit_is_seen(store: Store) -> N
     (sig,) = store.read(signal_store.list_signals)
     full = store.read(signal_store.get_signal, sig.id)
     assert full.details["attribution_stripped"] is False
+    assert full.details["link"] == "quotes" and full.details["origin_document_id"] == edge["copied_document_id"]
     spans = [(e.span_start, e.span_end) for e in full.evidence if e.role == "matched_paragraph"]
     assert spans == [(start, end)]
 
@@ -278,8 +283,108 @@ def test_excerpt_cutting_across_paragraphs_is_found(store: Store) -> None:
     host = _doc("host.example", "h", [UNRELATED[0], excerpt, UNRELATED[1]], hours=4)
     store.write(document_store.upsert_documents, [origin, host])
     _run(store)
-    (cl,) = _clusters(store)
-    (edge,) = cl["edges"]
-    assert edge["method"] == "partial"
+    assert _clusters(store) == []
+    with store.connect() as c:
+        (edge,) = [dict(r) for r in c.execute(sa.select(laundering_edges)).mappings()]
+    assert edge["method"] == "partial" and edge["details"]["link"] == "quotes"
     names = {(p["copier_paragraph"], p["copied_paragraph"]) for p in edge["details"]["paragraphs"]}
     assert (1, 0) in names
+
+
+def _outcome(store: Store) -> tuple[list[str], list[list[str]], list[tuple[str, str, str]]]:
+    """Signals, clusters and links, named by document URL (ids differ between stores)."""
+    with store.connect() as c:
+        url = {str(i): str(u) for i, u in c.execute(sa.text("select id, url from documents"))}
+        keys = sorted(
+            url[str(k).removeprefix("laundering:")] for k in c.execute(sa.text("select key from signals")).scalars()
+        )
+        clusters = sorted(
+            sorted(url[m["document_id"]] for m in db.get_cluster(c, x["id"])["members"])
+            for x in db.list_clusters(c, limit=100)
+        )
+        edges = sorted(
+            (url[r["copier_document_id"]], url[r["copied_document_id"]], str(r["details"]["link"]))
+            for r in c.execute(sa.select(laundering_edges)).mappings()
+        )
+    return keys, clusters, edges
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_same_corpus_same_signals_whatever_the_batch_size(tmp_path, backend) -> None:  # type: ignore[no-untyped-def]
+    """Collection order is not publication order: a flagged outlet's copy is collected first,
+    the unflagged original it came from arrives later (the copy must not stay signalled), a
+    translation and a quote arrive in between. One document per batch and all in one batch
+    give the same signals, clusters and links."""
+    docs = [
+        _doc("rt.example", "a1", STORY, hours=2),
+        _doc("portal.example", "p1", [*STORY, "Share before it is deleted!"], hours=5),
+        _doc("novosti.example", "ru1", STORY_RU, hours=6, lang="ru"),
+        _doc("blog.example", "b1", [OTHER_ARTICLE[0], STORY[1], OTHER_ARTICLE[1]], hours=8),
+        _doc("wire.example", "w0", STORY, hours=0),  # the true origin, unflagged, collected last
+        *[_doc("bakery.example", f"u{i}", [t], hours=i) for i, t in enumerate([*UNRELATED, *OTHER_ARTICLE])],
+    ]
+    outcomes = []
+    for size in (1, 100):
+        store = Store.open(None, tmp_path / f"b{size}")
+        _flag(store, "rt.example", "RT")
+        store.write(document_store.upsert_documents, docs)
+        pipeline.run(store, only=["detect.laundering"], batch_size=size)
+        outcomes.append(_outcome(store))
+        store.close()
+    by_one, by_all = outcomes
+    assert by_one == by_all
+    keys, clusters, edges = by_all
+    # the wire (unflagged) published first: RT's copy is not the origin, so nothing is signalled,
+    # even though one document per batch once saw RT as the origin of the portal's copy
+    assert keys == []
+    assert clusters[0][-3:] == ["https://portal.example/p1", "https://rt.example/a1", "https://wire.example/w0"]
+    assert next(e for e in edges if e[0] == "https://blog.example/b1")[2] == "quotes"
+
+
+def test_cli_clusters_state_origins_first_and_aligned_pairs(cli) -> None:  # type: ignore[no-untyped-def]
+    """The list puts a state-origin chain first even when an independent one was updated later;
+    `clusters show --format json` carries the sentence alignment of each pair, with what the
+    copy added and dropped, and a translation aligned by its anchors."""
+    import json
+
+    store = Store.open(cli.database_url)
+    try:
+        _flag(store, "rt.example", "RT")
+        copy = [STORY[0], STORY[1].replace("Tuesday", "Monday"), STORY[2], "Share before it is deleted!"]
+        store.write(document_store.upsert_documents, [
+            _doc("rt.example", "a1", STORY, hours=0),
+            _doc("copy.example", "b1", copy, hours=2, title=""),
+            _doc("novosti.example", "ru1", STORY_RU, hours=3, lang="ru"),
+        ])
+        store.write(document_store.upsert_documents, [
+            _doc("indie.example", "x1", UNRELATED, hours=10),
+            _doc("mirror.example", "x2", [*UNRELATED, "Source: indie.example"], hours=11),
+        ])
+    finally:
+        store.close()
+    cli("detect", "laundering", "--format", "json")
+    listed = json.loads(cli("clusters", "list", "--format", "json").stdout)
+    assert [r["origin_source"] for r in listed] == ["rt.example", "indie.example"]
+    by_size = json.loads(cli("clusters", "list", "--sort", "time", "--format", "json").stdout)
+    assert by_size[0]["origin_source"] == "indie.example"
+    only = json.loads(cli("clusters", "list", "--affiliation", "flagged", "--format", "json").stdout)
+    assert [r["origin_source"] for r in only] == ["rt.example"]
+    stripped = json.loads(cli("clusters", "list", "--stripped", "--format", "json").stdout)
+    assert [r["origin_source"] for r in stripped] == ["rt.example"] and stripped[0]["stripped_copies"] >= 1
+    shown = json.loads(cli("clusters", "show", listed[0]["id"], "--format", "json").stdout)
+    origin = next(m for m in shown["members"] if m["role"] == "origin")
+    assert origin["similarity"] is None and origin["method"] is None
+    copy_member = next(m for m in shown["members"] if m["source"] == "copy.example")
+    assert copy_member["title"].startswith("The ministry of defence")  # no title: its first words
+    by_copier = {a["copier_document_id"]: a for a in shown["alignments"]}
+    same = by_copier[copy_member["document_id"]]
+    assert same["mode"] == "same language"
+    assert same["counts"] == {"shared": 3, "added": 1, "dropped": 1}
+    ru = next(m for m in shown["members"] if m["language"] == "ru")
+    tr = by_copier[ru["document_id"]]
+    assert tr["mode"] == "translation" and tr["counts"].get("aligned", 0) >= 3
+    anchors = [a for row in tr["rows"] for a in row.get("anchors", [])]
+    petrov = next(a for a in anchors if a["origin_text"] == "Petrov")
+    assert petrov["copy_text"] == "Петров" and petrov["latin"] == "petrov"
+    bad = cli("clusters", "list", "--sort", "colour", ok=False)
+    assert bad.exit_code != 0 and "unknown sort" in bad.stderr

@@ -48,9 +48,11 @@ def test_eval_splits_data_and_scores_test_folders(tmp_path: Path) -> None:
     data = _folder(tmp_path / "data", ("EN", "BG"), 20)
     out = _run(str(data))
     assert out["split"] == "dev" and out["train_documents"] + out["scored_documents"] == 40
-    assert set(out["systems"]) == {"baseline", "ours"}
-    ours = out["systems"]["ours"]["narrative"]
-    assert set(ours) == {"EN", "BG", "all"} and ours["all"]["micro_f1"] > 0.9
+    assert set(out["systems"]) == {"baseline", "ours", "ours+learned"}
+    for name in ("ours", "ours+learned"):
+        ours = out["systems"][name]["narrative"]
+        assert set(ours) == {"EN", "BG", "all"} and ours["all"]["micro_f1"] > 0.9
+    assert set(out["parameters"]["ours+learned"]["narrative"]) >= {"learned_weight", "learned_c"}
     test = _folder(tmp_path / "test", ("EN",), 6)
     out = _run(str(data), "--test", str(test))
     assert out["split"] == "test" and out["train_documents"] == 40 and out["scored_documents"] == 6

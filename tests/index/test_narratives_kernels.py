@@ -152,3 +152,38 @@ def test_kleinberg_finds_the_surge_at_the_end() -> None:
 def test_distinctive_terms_prefer_what_sets_a_class_apart() -> None:
     terms = distinctive_terms({"a": {"gas": 5, "the": 9, "heating": 4}, "b": {"ballot": 6, "the": 9, "fraud": 3}})
     assert terms["a"][0][0] == "gas" and "the" not in [t for t, _ in terms["a"][:2]]
+
+
+def _stories(words: list[str], n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    filler = ["today", "officials", "report", "region", "people", "week", "said", "local", "news", "city"]
+    return [" ".join(rng.choice(words + filler, size=25)) + "." for _ in range(n)]
+
+
+def test_learned_part_for_narratives_with_many_examples() -> None:
+    """Narratives with 8+ examples get a learned model (balanced one-vs-rest logistic
+    regression); one with a handful keeps the prototype scores; held-out stories are told
+    apart; without enough examples nothing is learned."""
+    gas = ["sanctions", "gas", "heating", "bills", "europe", "winter", "prices"]
+    war = ["army", "front", "deserters", "soldiers", "retreat", "commanders", "collapse"]
+    vote = ["ballots", "election", "rigged", "fraud", "votes", "counted", "polls"]
+    defs = [
+        NarrativeDefinition(id="gas", name="Sanctions hurt Europe", examples=_stories(gas, 12, 1)),
+        NarrativeDefinition(id="war", name="The army collapses", examples=_stories(war, 12, 2)),
+        NarrativeDefinition(id="vote", name="Elections are rigged", examples=_stories(vote, 3, 3)),
+    ]
+    tv = TermVectors()
+    tv.learn([e for d in defs for e in d.examples])
+    assigner = NarrativeAssigner(defs, tv)  # the defaults: the learned part is on
+    assert assigner.learned is not None
+    assert assigner.learned.learned.tolist() == [True, True, False]  # 3 examples: prototype only
+    held_out = _stories(gas, 5, 11) + _stories(war, 5, 12)
+    found = assigner.assign(held_out)
+    assert [a[0].narrative_id for a in found] == ["gas"] * 5 + ["war"] * 5
+    assert all("learned" in a[0].components for a in found)
+    probs = assigner.learned.probabilities(tv.vectors(held_out))
+    assert probs.shape == (10, 3) and (probs[:, 2] == 0).all()
+    assert (probs[:5, 0] > 0.5).all() and (probs[5:, 1] > 0.5).all()
+    # off, or too few examples: the prototype scores alone
+    assert NarrativeAssigner(defs, tv, params=AssignParams(learned_weight=0.0)).learned is None
+    assert NarrativeAssigner(defs, tv, params=AssignParams(learned_min_examples=20)).learned is None

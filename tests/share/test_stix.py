@@ -152,6 +152,8 @@ def test_exported_incident_passes_the_official_validator(cli: Any, database_url:
     # exporting again gives the same object ids (stable for partners' re-imports)
     again = json.loads(cli("export", "stix", "--incident", iid).stdout)
     assert {o["id"] for o in again["objects"]} == {o["id"] for o in bundle["objects"]}
+    table = cli("export", "stix", "--incident", iid, "--format", "table").stdout
+    assert "relationship" in table and "{" not in table
 
 
 def foreign_bundle(tmp_path: Path) -> Path:

@@ -5,10 +5,15 @@ and the claim detector a real match on the live store; then the cluster list, th
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
-from tests.api.cluster_support import MATCHED, make_cluster_and_claim
+from tests.api.cluster_support import FILLER, MATCHED, make_cluster_and_claim
 from tests.web.ui_support import ARTIFACTS, Live, login
+
+from fimiscope import pipeline
+from fimiscope.core.model import Document
+from fimiscope.store import documents as document_store
 
 # Something was painted: some pixel of one of Cytoscape's layered canvases is not transparent.
 CANVAS_PAINTED = """(sel) => Array.from(document.querySelectorAll(sel + ' canvas')).some((c) => {
@@ -19,8 +24,37 @@ CANVAS_PAINTED = """(sel) => Array.from(document.querySelectorAll(sel + ' canvas
 })"""
 
 
+# The picked member's visible edge labels, as Cytoscape places them (rendered coordinates).
+LABEL_BOXES = """(id) => {
+  const api = window.fimiscopeCluster;
+  api.select(id, 'graph');
+  return api.cy.edges('.out, .in').map((e) => e.renderedBoundingBox({
+    includeNodes: false, includeEdges: false, includeLabels: true, includeMainLabels: false,
+    includeSourceLabels: true, includeTargetLabels: true }));
+}"""
+
+
+# Where a member's point sits on the timeline (pixels inside the chart's element).
+POINT_AT = """(id) => {
+  const chart = window.fimiscopeCluster.chart;
+  const series = chart.getOption().series;
+  for (let si = 0; si < series.length; si++) {
+    const di = series[si].data.findIndex((d) => d.doc.id === id);
+    if (di >= 0) return chart.convertToPixel({ seriesIndex: si }, series[si].data[di].value);
+  }
+  return null;
+}"""
+
+
 def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> None:
     made = make_cluster_and_claim(live.store)
+    # a later chain between two independent sites: updated last, yet listed after the state one
+    live.store.write(document_store.upsert_documents, [
+        Document(text="\n\n".join(FILLER * 3), url=f"https://{s}/bakery", source=s, title="Bakery opens",
+                 language="en", published_at=datetime.now(UTC) - timedelta(hours=2 - i))
+        for i, s in enumerate(("town-a.example", "town-b.example"))
+    ])
+    pipeline.run(live.store, only=["laundering"])
     login(page, live)
 
     # Overview: the cluster trend is drawn.
@@ -30,6 +64,10 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     # The list, from the menu; j/k move and Enter opens.
     page.click("header.top nav >> text=Clusters")
     expect(page).to_have_url(re.compile(r"/clusters$"))
+    rows = page.locator("#cluster-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("rt.example")  # state-affiliated origins first
+    expect(rows.nth(1)).to_contain_text("town-a.example")
     row = page.locator(f'#cluster-table tr[data-href="/clusters/{made.cluster_id}"]')
     expect(row).to_contain_text("Troops to join border exercise")
     expect(row).to_contain_text("rt.example")
@@ -51,6 +89,25 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     expect(page.locator("#cluster-timeline")).to_contain_text("novosti.example · ru")
     expect(page.locator("#cluster-graph canvas").first).to_be_attached()
     page.wait_for_function(CANVAS_PAINTED, arg="#cluster-graph")
+    # The graph: by time left to right; the picked member's edge labels do not overlap
+    # (bounding boxes from Cytoscape); picking in the graph picks on the timeline and back.
+    boxes = page.evaluate(LABEL_BOXES, made.origin_id)
+    assert len(boxes) == 2, boxes
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a["x2"] <= b["x1"] or b["x2"] <= a["x1"] or a["y2"] <= b["y1"] or b["y2"] <= a["y1"], (a, b)
+    xs = page.evaluate("(ids) => ids.map((id) => window.fimiscopeCluster.cy.getElementById(id).position('x'))",
+                       [made.origin_id, made.copy_id, made.translation_id])
+    assert xs == sorted(xs), "laid out by publication time, left to right"
+    # a click on the translation's point on the timeline picks it in the graph
+    at = page.evaluate(POINT_AT, made.translation_id)
+    box = page.locator("#cluster-timeline").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + at[0], box["y"] + at[1])
+    expect(page.locator("#graph-picked")).to_contain_text("novosti.example")
+    picked = page.evaluate("() => window.fimiscopeCluster.cy.$('node.picked').map((n) => n.id())")
+    assert picked == [made.translation_id]
+    page.locator("#cluster-graph").screenshot(path=str(ARTIFACTS / "cluster-graph.png"))
     members = page.locator("table.members tbody tr")
     expect(members).to_have_count(3)
     expect(members.first).to_contain_text("origin")
@@ -59,12 +116,33 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no sideways scrolling at 1280 px
     page.screenshot(path=str(ARTIFACTS / "cluster.png"), full_page=True)
 
+    # The aligned comparison: the verbatim copy's shared sentences and its added framing line;
+    # the translation's sentence about Colonel Petrov paired by its anchors, marked on both sides.
+    same = page.locator("#aligned .aligned[data-mode='same language']")
+    expect(same.locator("tr.align-shared").first).to_be_visible()
+    expect(same.locator("tr.align-added").first).to_contain_text("BREAKING")
+    translated = page.locator("#aligned .aligned[data-mode='translation']").first
+    petrov = translated.locator("tr.align-aligned", has_text="Petrov")
+    expect(petrov.locator("td.align-origin mark.anchor", has_text="Petrov")).to_be_visible()
+    expect(petrov.locator("td.align-copy mark.anchor", has_text="Петров")).to_be_visible()
+    expect(petrov.locator("td.align-copy")).to_contain_text("Petrov = Петров (petrov)")
+    highlighted = page.evaluate(
+        "(el) => getComputedStyle(el).backgroundColor",
+        petrov.locator("td.align-copy").element_handle(),
+    )
+    assert highlighted not in ("rgba(0, 0, 0, 0)", "transparent"), "the aligned sentence is highlighted"
+    page.locator("#aligned").screenshot(path=str(ARTIFACTS / "cluster-aligned.png"))
+
     # Member table links to documents; the signal list links to the laundering signals.
     page.click(f'table.members a[href="/documents/{made.copy_id}"]')
     expect(page).to_have_url(re.compile(f"/documents/{made.copy_id}$"))
     page.go_back()
     page.click(f'aside a[href="/signals/{made.laundering_signal_id}"]')
     expect(page).to_have_url(re.compile(f"/signals/{made.laundering_signal_id}$"))
+    # the signal shows its copy beside the origin, the dropped dateline and the added lines marked
+    expect(page.locator("#aligned tr.align-dropped")).to_contain_text("Moscow, 1 March.")
+    expect(page.locator("#aligned tr.align-shared").first).to_be_visible()
+    page.locator("#aligned").screenshot(path=str(ARTIFACTS / "signal-aligned.png"))
 
     # From the laundering signal back to its cluster.
     page.click("#open-cluster")
@@ -97,6 +175,7 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
     page.goto(f"{live.url}/reports/clusters/{made.cluster_id}.html")
     expect(page.locator("h1")).to_contain_text("Troops to join border exercise")
     expect(page.locator("svg[aria-label='cluster timeline']")).to_be_visible()
+    expect(page.locator(".aligned[data-mode='translation'] mark.anchor", has_text="Петров").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "cluster-report.png"), full_page=True)
 
 

@@ -1,6 +1,7 @@
 """Narratives in a real browser: the detector runs on the demo's planted narratives in the live
 store; the list shows the surge, the narrative page draws its timelines by tier and language,
-highlights the carrying sentences and names the origin; the editor defines a new narrative and
+highlights the carrying sentences, names the origin and the laundering clusters and coordinated
+groups that carry it; the editor defines a new narrative and
 an emerging one is promoted."""
 
 from __future__ import annotations
@@ -41,17 +42,29 @@ def _plant(live: Live) -> dict[str, str]:
         live.store.write(source_store.add_source, src, replace=True)
     live.store.write(document_store.upsert_documents, s.documents)
     live.store.write(db.define_known, s.truth["narratives"]["known"], origin="demo")
-    pipeline.run(live.store, only=["detect.narratives", "detect.narrative_signals"])
+    pipeline.run(live.store, only=["detect.laundering", "detect.coordination", "detect.narratives",
+                                   "detect.narrative_signals"])
     with live.store.connect() as conn:
         known = db.list_narratives(conn, kind="known")[0]
-        surging = [r for r in db.list_narratives(conn, kind="candidate") if r["surge"] and r["surge"] > 5]
-    return {"known": known["id"], "surging": surging[0]["id"]}
+        candidates = db.list_narratives(conn, kind="candidate")
+        surging = [r for r in candidates if r["surge"] and r["surge"] > 5]
+        # a story the laundering network copies and the coordinated accounts push: both carry it
+        carried = max(candidates, key=lambda r: (len(db.related_groups(conn, r["id"])),
+                                                 len(db.related_clusters(conn, r["id"])), r["id"]))
+        assert db.related_groups(conn, carried["id"]) and db.related_clusters(conn, carried["id"])
+    return {"known": known["id"], "surging": surging[0]["id"], "carried": carried["id"]}
 
 
 def test_narrative_pages_in_chromium(page: Page, narrative_live: Live) -> None:
     live = narrative_live
     made = _plant(live)
     login(page, live)
+
+    # The overview: the most active narratives per day, the surging one among them, each linked.
+    expect(page.locator("#chart-narrative-trends svg")).to_be_visible()
+    links = page.locator("#narrative-trend-links")
+    expect(links.locator(f'a[href="/narratives/{made["surging"]}"]')).to_have_count(1)
+    page.locator("#narrative-trends").screenshot(path=str(ARTIFACTS / "overview-narrative-trends.png"))
 
     page.click("header.top nav >> text=Narratives")
     expect(page).to_have_url(re.compile(r"/narratives$"))
@@ -75,6 +88,21 @@ def test_narrative_pages_in_chromium(page: Page, narrative_live: Live) -> None:
     expect(page.locator(".siglist")).to_contain_text("reached independent outlets")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(ARTIFACTS / "narrative.png"), full_page=True)
+
+    # Who carries a narrative: the laundering clusters holding its documents and the coordinated
+    # groups whose accounts published them, each linked to its page.
+    page.goto(f"{live.url}/narratives/{made['carried']}")
+    with live.store.connect() as conn:
+        groups = db.related_groups(conn, made["carried"])
+        clusters = db.related_clusters(conn, made["carried"])
+    shown = page.locator("#narrative-groups li")
+    expect(shown).to_have_count(len(groups))
+    expect(page.locator("#narrative-groups")).to_contain_text("telegram:truth_hub_")
+    expect(page.locator("#narrative-clusters li")).to_have_count(len(clusters))
+    page.screenshot(path=str(ARTIFACTS / "narrative-carriers.png"), full_page=True)
+    page.click(f'#narrative-groups a[href="/coordination/{groups[0]["id"]}"]')
+    expect(page).to_have_url(re.compile(f"/coordination/{groups[0]['id']}$"))
+    expect(page.locator("h1")).to_contain_text(f"{groups[0]['size']} accounts")
 
     # The editor: define a narrative; a bad one (no name) is refused with the form kept.
     page.goto(f"{live.url}/narratives/new")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Query
 from fimiscope.api.auth import require
 from fimiscope.api.rest import page_json
 from fimiscope.config import Settings
+from fimiscope.detect import laundering
 from fimiscope.store import Store
 from fimiscope.store import laundering as db
 from fimiscope.store import workbench as wb
@@ -39,10 +40,14 @@ def list_page(
     origin_source: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    sort: str = "affiliation",
+    affiliation: str | None = None,
+    stripped: bool = False,
 ) -> wb.Page:
-    kw: dict[str, Any] = {"min_size": min_size, "language": language, "origin_source": origin_source}
+    kw: dict[str, Any] = {"min_size": min_size, "language": language, "origin_source": origin_source,
+                          "affiliation": affiliation, "stripped": stripped}
     with store.connect() as conn:
-        items = db.list_clusters(conn, limit=limit, offset=offset, **kw)
+        items = db.list_clusters(conn, limit=limit, offset=offset, sort=sort, **kw)
         total = db.count_clusters(conn, **kw)
     return wb.Page(items, total, limit, offset)
 
@@ -54,6 +59,7 @@ def cluster_detail(store: Store, cluster_id: str) -> dict[str, Any]:
     with store.connect() as conn:
         data = db.get_cluster(conn, cluster_id)
         signal_ids = db.cluster_signal_ids(conn, data)
+        data["alignments"] = laundering.cluster_alignments(conn, data)
     by_id = {m["document_id"]: m for m in data["members"]}
     origin = by_id.get(data["origin_document_id"])
     origin_at = _time(origin["published_at"]) if origin else None
@@ -91,18 +97,21 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     router = APIRouter(prefix="/api", tags=["clusters"])
     viewer = require("viewer")
 
-    @router.get("/clusters", summary="Laundering clusters, most recently updated first")
+    @router.get("/clusters", summary="Laundering clusters, state-affiliated origins first")
     def clusters_list(
         min_size: int = Query(2, ge=2, description="Only clusters with at least this many documents."),
         lang: str | None = Query(None, description="Clusters with a member in this language."),
         origin_source: str | None = Query(None, description="Clusters whose origin was published by this source."),
         limit: int = Query(50, ge=1, le=1000),
         offset: int = Query(0, ge=0),
+        sort: str = Query("affiliation", description="affiliation (state origins first), size, time or updated."),
+        affiliation: str | None = Query(None, description="Origin affiliation; flagged = any state affiliation."),
+        stripped: bool = Query(False, description="Only clusters with a copy that strips the attribution."),
         _u: User = viewer,
     ) -> dict[str, Any]:
         page = list_page(
             store, min_size=min_size, language=lang or None, origin_source=origin_source or None,
-            limit=limit, offset=offset,
+            limit=limit, offset=offset, sort=sort, affiliation=affiliation or None, stripped=stripped,
         )
         return page_json(page, page.items)
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fimiscope.api.auth import require
 from fimiscope.api.rest import page_json
 from fimiscope.cases import disarm
-from fimiscope.cases.incidents import check_status, incident_json, replace_changes
+from fimiscope.cases.incidents import check_status, incident_json, proposed_techniques, replace_changes
 from fimiscope.cases.tlp import parse_tlp
 from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput, NotFound
@@ -95,7 +95,10 @@ def check_signals(store: Store, ids: Sequence[str]) -> list[str]:
 def create_incident(store: Store, fields: dict[str, Any], signal_ids: Sequence[str], who: str) -> Incident:
     tax = disarm.taxonomy(store)
     ch = replace_changes(tax, None, fields)
-    inc = Incident(**ch, signal_ids=check_signals(store, signal_ids))
+    ids = check_signals(store, signal_ids)
+    if not ch.get("techniques"):
+        ch["techniques"] = proposed_techniques(tax, [store.read(signal_store.get_signal, s).details for s in ids])
+    inc = Incident(**ch, signal_ids=ids)
     return IncidentStore(store).create(inc, who)
 
 

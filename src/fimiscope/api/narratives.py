@@ -58,6 +58,21 @@ def list_page(store: Store, *, kind: str | None, status: str | None, days: int, 
     return wb.Page(every[offset : offset + limit], len(every), limit, offset)
 
 
+TRENDS_TTL_S = 30.0
+
+
+def trends(store: Store, days: int = 30, top: int = 6) -> dict[str, Any]:
+    """The narratives with the most documents in the last ``days`` days, per day (cached briefly:
+    the overview asks for it on every load)."""
+
+    def compute() -> dict[str, Any]:
+        with store.connect() as conn:
+            return {"window": days, **db.trends(conn, days=days, top=top)}
+
+    data: dict[str, Any] = wb.cached(store, f"narratives:trends-{days}-{top}", compute, TRENDS_TTL_S)
+    return data
+
+
 def narrative_signal_ids(store: Store, narrative_id: str) -> list[str]:
     with store.connect() as conn:
         q = sa.select(signals.c.id, signals.c.details).where(signals.c.type.in_(SIGNAL_TYPES))
@@ -114,6 +129,12 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     ) -> dict[str, Any]:
         page = list_page(store, kind=kind or None, status=status or None, days=days, limit=limit, offset=offset)
         return page_json(page, page.items)
+
+    @router.get("/narratives/trends", summary="The narratives with the most recent documents, per day")
+    def narratives_trends(
+        days: int = Query(30, ge=1, le=365), top: int = Query(6, ge=1, le=20), _u: User = viewer
+    ) -> dict[str, Any]:
+        return trends(store, days, top)
 
     @router.post("/narratives", status_code=201, summary="Define a known narrative (analyst)")
     def narratives_create(body: NarrativeNew, user: User = analyst) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from fimiscope.api.auth import require
 from fimiscope.config import Settings
 from fimiscope.core.model import Document, Signal, SignalStatus, Source
 from fimiscope.core.serialize import plain
+from fimiscope.index.persuasion import parse_technique
 from fimiscope.store import Store
 from fimiscope.store import documents as document_store
 from fimiscope.store import signals as signal_store
@@ -106,18 +107,22 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         source: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        technique: str | None = Query(None, description="Only documents with this persuasion technique."),
         limit: int = Query(20, ge=1, le=500),
         offset: int = Query(0, ge=0),
         _u: User = viewer,
     ) -> dict[str, Any]:
+        tech = parse_technique(technique) if technique else None
         if q and q.strip():
             page = wb.search_documents(
-                store, q, language=lang, source=source, since=since, until=until, limit=limit, offset=offset
+                store, q, language=lang, source=source, since=since, until=until, technique=tech, limit=limit,
+                offset=offset,
             )
             items = [{**document_json(d, text=False), "score": round(s, 4)} for d, s in page.items]
         else:
             page = wb.list_documents(
-                store, language=lang, source=source, since=since, until=until, limit=limit, offset=offset
+                store, language=lang, source=source, since=since, until=until, technique=tech, limit=limit,
+                offset=offset,
             )
             items = [document_json(d, text=False) for d in page.items]
         return page_json(page, items)
@@ -137,6 +142,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         max_score: float | None = None,
         source: str | None = Query(None, description="Signals whose evidence cites this source's documents."),
         lang: str | None = Query(None, description="Signals whose evidence cites documents in this language."),
+        technique: str | None = Query(None, description="Signals citing documents with this persuasion technique."),
         since: datetime | None = None,
         until: datetime | None = None,
         sort: Sort = "score",
@@ -153,6 +159,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             language=lang,
             since=since,
             until=until,
+            technique=parse_technique(technique) if technique else None,
         )
         page = wb.list_signals(store, f, sort=sort, limit=limit, offset=offset)
         return page_json(page, [signal_json(s) for s in page.items])

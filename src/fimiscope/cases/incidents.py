@@ -4,7 +4,7 @@ incident is shown as."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fimiscope.cases import disarm
@@ -35,6 +35,18 @@ def parse_channel(text: str) -> Channel:
     if not sep or kind not in CHANNEL_KINDS or not value.strip():
         raise InvalidInput(f"channel {text!r} should be KIND:VALUE with KIND one of {', '.join(CHANNEL_KINDS)}")
     return Channel(kind=kind, value=value.strip())
+
+
+def proposed_techniques(tax: disarm.Taxonomy, details: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The DISARM techniques detectors propose in their signals' details (``disarm_techniques``,
+    e.g. the persuasion detector's mapping), once each, those the taxonomy in use knows."""
+    out: list[str] = []
+    for d in details:
+        for raw in d.get("disarm_techniques") or []:
+            entry = tax.entries.get(str(raw).strip().upper())
+            if entry is not None and entry.kind in ("technique", "sub-technique") and entry.external_id not in out:
+                out.append(entry.external_id)
+    return out
 
 
 def check_status(value: str) -> str:

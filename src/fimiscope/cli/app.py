@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 
 from fimiscope import __version__
 from fimiscope.config import Settings
-from fimiscope.core.errors import FimiscopeError, from_os_error
+from fimiscope.core.errors import FimiscopeError, NotFound, from_os_error
 from fimiscope.store import Store
 
 
@@ -88,6 +88,19 @@ def settings(ctx: typer.Context) -> Settings:
     return obj if isinstance(obj, Settings) else Settings()
 
 
+# Commands that only read: run with no store, they say where they looked instead of creating
+# an empty ./fimiscope-data and answering "nothing" from it.
+READ_ONLY_COMMANDS = frozenset({"list", "show", "stats", "search", "sources", "pairs", "stix"})
+
+
 def open_store(ctx: typer.Context) -> Store:
     """The store this invocation names (``--data-dir`` / ``--database-url``), migrated."""
-    return Store.from_settings(settings(ctx))
+    cfg = settings(ctx)
+    if not cfg.database_url and ctx.info_name in READ_ONLY_COMMANDS:
+        where = (cfg.data_dir / "fimiscope.sqlite3").resolve()
+        if not where.exists():
+            raise NotFound(
+                f"no store at {where}: pass --data-dir (or FIMISCOPE_DATA_DIR) or --database-url, "
+                "or make one with `fimiscope import`, `fimiscope collect` or `fimiscope demo`"
+            )
+    return Store.from_settings(cfg)

@@ -81,7 +81,7 @@ def add(
     ctx: typer.Context,
     text: str = typer.Argument(..., help="The claim as it circulates."),
     title: str = typer.Option(None, "--title"),
-    language: str = typer.Option(None, "--language", help="ISO 639-1 code (en, cs, ru, ...)."),
+    language: str = typer.Option(None, "--lang", "--language", help="ISO 639-1 code (en, cs, ru, ...)."),
     verdict: str = typer.Option(None, "--verdict", help="e.g. false, misleading."),
     debunk: str = typer.Option(None, "--debunk", help="The disproof, in a sentence or two."),
     debunk_url: str = typer.Option(None, "--debunk-url"),
@@ -113,7 +113,7 @@ def add(
 @claims_app.command("list")
 def list_(
     ctx: typer.Context,
-    language: str = typer.Option(None, "--language"),
+    language: str = typer.Option(None, "--lang", "--language", help="ISO 639-1 code (en, cs, ru, ...)."),
     limit: int = typer.Option(50, "--limit", min=1, max=100_000),
     offset: int = typer.Option(0, "--offset", min=0),
     fmt: str = typer.Option("table", "--format", help="table or json"),
@@ -193,7 +193,7 @@ def _judged_pairs(store: Any, statuses: list[str]) -> list[dict[str, Any]]:
 def pairs(
     ctx: typer.Context,
     status: list[str] = typer.Option(["confirmed", "dismissed"], "--status", help="Verdicts to export."),
-    fmt: str = typer.Option("json", "--format", help="json or table"),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Export analyst-judged (sentence, claim, verdict) pairs for evaluation."""
     check_format(fmt)

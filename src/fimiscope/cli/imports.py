@@ -9,6 +9,7 @@ import typer
 from fimiscope.cli.app import import_app, open_store
 from fimiscope.cli.output import check_format, emit_json, progress, stderr, stdout
 from fimiscope.collect.generic import Note, ReadStats, open_input, parse_mapping, read_csv, read_jsonl
+from fimiscope.core.errors import InvalidInput
 from fimiscope.pipeline import IngestReport, ingest
 
 _SHOW_REJECTIONS = 20
@@ -65,7 +66,24 @@ def import_jsonl(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Import documents from JSONL in the generic schema (docs/formats.md)."""
+    _not_csv(path)
     _run(ctx, path, lambda s, st: read_jsonl(s, stats=st, default_source=source), fmt)
+
+
+def _not_csv(path: Path) -> None:
+    """A CSV handed to `import jsonl` would fail on every row: say which command reads it."""
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".csv", ".tsv")):
+        raise InvalidInput(f"{path} looks like CSV: use `fimiscope import csv {path}` (with --map FIELD=COLUMN)")
+    try:
+        with open_input(path) as stream:
+            first = next((line for line in stream if line.strip()), b"")
+    except OSError:
+        return  # the import itself reports a missing or unreadable file
+    head = first.lstrip() if isinstance(first, bytes) else first.encode("utf-8", "replace").lstrip()
+    if head and not head.startswith(b"{") and b"," in head:
+        raise InvalidInput(f"{path} is not JSONL (its first line is not a JSON object) and looks like CSV: "
+                           f"use `fimiscope import csv {path}`")
 
 
 @import_app.command("csv")

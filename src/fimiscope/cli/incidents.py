@@ -11,12 +11,13 @@ import typer
 
 from fimiscope.cases import disarm
 from fimiscope.cases.confidence import INFORMATION_CREDIBILITY, SOURCE_RELIABILITY, admiralty
-from fimiscope.cases.incidents import STATUSES, collect_changes, incident_json
+from fimiscope.cases.incidents import STATUSES, collect_changes, incident_json, proposed_techniques
 from fimiscope.cases.tlp import parse_tlp
 from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, stdout
-from fimiscope.core.errors import InvalidInput
+from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Incident
+from fimiscope.store import signals as signal_store
 from fimiscope.store.cases import DisarmEntry, IncidentStore
 
 incidents_app = typer.Typer(
@@ -177,7 +178,16 @@ def create(
         attribution_statement=attribution_statement,
         impact=impact,
     )
-    inc = Incident(**ch, signal_ids=list(dict.fromkeys(signal_ids)))
+    linked = list(dict.fromkeys(signal_ids))
+    if not ch.get("techniques") and linked:
+        details = []
+        for sid in linked:
+            try:
+                details.append(store.read(signal_store.get_signal, sid).details)
+            except NotFound:
+                continue  # the store says which id is unknown when it links them
+        ch["techniques"] = proposed_techniques(tax, details)
+    inc = Incident(**ch, signal_ids=linked)
     inc = IncidentStore(store).create(inc, who or default_analyst())
     _show(inc, fmt, tax)
 
@@ -363,7 +373,12 @@ def disarm_import(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="DISARM's STIX 2.1 bundle (e.g. DISARM.json from disarm-stix-17)."),
     version: str = typer.Option(None, "--version", help="Release name, e.g. v1.7 (default: from the file name)."),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Load a DISARM release from its STIX bundle and use it from now on."""
+    check_format(fmt)
     used, count = disarm.import_release(open_store(ctx), path, version)
+    if fmt == "json":
+        emit_json({"version": used, "entries": count, "in_use": True})
+        return
     stdout.print(f"{used}: {count} entries imported; now in use.")

@@ -8,6 +8,7 @@ from fimiscope import pipeline
 from fimiscope.cli.app import app, detect_app, open_store, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
 from fimiscope.core.clock import lag_text
+from fimiscope.detect import laundering
 from fimiscope.store import Store
 from fimiscope.store import laundering as db
 
@@ -43,25 +44,35 @@ def detect_laundering(
 def list_(
     ctx: typer.Context,
     limit: int = typer.Option(50, "--limit", min=1),
-    min_size: int = typer.Option(2, "--min-size", min=2),
+    min_size: int = typer.Option(2, "--min-size", min=2, help="Smallest cluster to list."),
+    sort: str = typer.Option(
+        "affiliation", "--sort", help="affiliation (state-affiliated origins first), size, time or updated."
+    ),
+    affiliation: str = typer.Option(
+        None, "--affiliation", help="Only origins of this affiliation (flagged: any state affiliation)."
+    ),
+    lang: str = typer.Option(None, "--lang", "--language", help="Only clusters with a member in this language."),
+    stripped: bool = typer.Option(False, "--stripped", help="Only clusters with a copy that strips the attribution."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
-    """Clusters, most recently updated first."""
+    """Clusters: chains from state-affiliated origins first, then the most recently updated."""
     check_format(fmt)
     store = open_store(ctx)
     with store.connect() as conn:
-        rows = db.list_clusters(conn, limit=limit, min_size=min_size)
+        rows = db.list_clusters(conn, limit=limit, min_size=min_size, sort=sort, affiliation=affiliation,
+                                language=lang, stripped=stripped)
     emit_list(
         rows,
         fmt,
         [
-            ("id", lambda r: r["id"]),
             ("size", lambda r: r["size"]),
+            ("stripped", lambda r: r["stripped_copies"]),
             ("languages", lambda r: ",".join(r["languages"])),
             ("origin", lambda r: r["origin_source"]),
             ("affiliation", lambda r: r["origin_affiliation"]),
             ("first published", lambda r: (r["first_published_at"] or "")[:16]),
             ("title", lambda r: (r["origin_title"] or "")[:60]),
+            ("id", lambda r: r["id"]),
         ],
         title="clusters",
         empty="No clusters yet: run `fimiscope detect laundering`.",
@@ -79,6 +90,7 @@ def show(
     store = open_store(ctx)
     with store.connect() as conn:
         data = db.get_cluster(conn, cluster_id)
+        data["alignments"] = laundering.cluster_alignments(conn, data)
     if fmt == "json":
         emit_json(data)
         return

@@ -95,7 +95,7 @@ def show(
     fmt: str = _FMT,
 ) -> None:
     """A narrative: volumes by day, language and tier, origin, top documents with the sentences
-    that carry it, lineage and related laundering clusters."""
+    that carry it, lineage, and the laundering clusters and coordinated groups that carry it."""
     check_format(fmt)
     store = open_store(ctx)
     with store.connect() as conn:
@@ -120,6 +120,11 @@ def show(
             stdout.print(f"    > {s['text'][:200]}", markup=False, highlight=False)
     for x in data["lineage"]:
         stdout.print(f"lineage: {x['kind']} {x['parent_id']} -> {x['child_id']} ({x['documents']} documents)")
+    for c in data["clusters"]:
+        stdout.print(f"laundering cluster: {c['id']} ({c['shared_documents']} of {c['size']} documents)")
+    for g in data["groups"]:
+        stdout.print(f"coordinated group: {g['id']} ({g['shared_documents']} documents by "
+                     f"{', '.join(g['members_carrying'])})", markup=False)
 
 
 @narratives_app.command("add")

@@ -10,6 +10,7 @@ from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_list
 from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
+from fimiscope.index.persuasion import parse_technique
 from fimiscope.store import search as search_store
 
 
@@ -31,10 +32,11 @@ def _snippet(text: str, width: int = 160) -> str:
 def search(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="Words to find (all of them must occur)."),
-    lang: str = typer.Option(None, "--lang", help="Only this language (ISO 639-1, e.g. cs)."),
+    lang: str = typer.Option(None, "--lang", "--language", help="Only this language (ISO 639-1, e.g. cs)."),
     source: str = typer.Option(None, "--source", help="Only this source name."),
     since: str = typer.Option(None, "--since", help="Published at or after (ISO date)."),
     until: str = typer.Option(None, "--until", help="Published before (ISO date)."),
+    technique: str = typer.Option(None, "--technique", help="Only documents with this persuasion technique."),
     limit: int = typer.Option(20, "--limit", min=1, max=1000),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
@@ -43,7 +45,7 @@ def search(
     store = open_store(ctx)
     hits = store.read(
         search_store.search, query, language=lang, source=source, since=_when(since, "since"),
-        until=_when(until, "until"), limit=limit,
+        until=_when(until, "until"), technique=parse_technique(technique) if technique else None, limit=limit,
     )
     emit_list(
         hits,

@@ -10,7 +10,7 @@ import typer
 
 from fimiscope.cli.app import export_app, import_app, open_store
 from fimiscope.cli.incidents import default_analyst
-from fimiscope.cli.output import check_format, emit_json, stdout
+from fimiscope.cli.output import check_format, emit_json, emit_list, stdout
 from fimiscope.core.errors import InvalidInput
 
 
@@ -19,17 +19,27 @@ def export_stix(
     ctx: typer.Context,
     incident: str = typer.Option(None, "--incident", help="Only this incident (default: all, with kept imports)."),
     output: Path = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
+    fmt: str = typer.Option(
+        "json", "--format", help="json: the bundle itself (the default: it is the result); table: objects by type."
+    ),
 ) -> None:
     """Export incidents as a STIX 2.1 bundle (OpenCTI-compatible)."""
+    from collections import Counter
+
     from fimiscope.share import stix  # stix2 is slow to import: only when used
 
+    check_format(fmt)
     bundle = stix.export_bundle(open_store(ctx), incident)
     text = json.dumps(bundle, indent=2, ensure_ascii=False)
-    if output is None:
+    by_type = Counter(str(o.get("type")) for o in bundle["objects"])
+    if output is not None:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {len(bundle['objects'])} objects to {output}", err=True)
+    if fmt == "table":
+        emit_list([{"type": t, "objects": n} for t, n in sorted(by_type.items())], "table",
+                  [("type", lambda r: r["type"]), ("objects", lambda r: r["objects"])], title="STIX bundle")
+    elif output is None:
         sys.stdout.write(text + "\n")
-        return
-    output.write_text(text + "\n", encoding="utf-8")
-    typer.echo(f"wrote {len(bundle['objects'])} objects to {output}", err=True)
 
 
 @import_app.command("stix")

@@ -7,7 +7,9 @@ import typer
 from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import FORMATS_JSONL, check_format, emit_json, emit_list, emit_record, plain, stdout
 from fimiscope.core.model import SignalStatus
+from fimiscope.index.persuasion import parse_technique
 from fimiscope.store import signals as signal_store
+from fimiscope.store import workbench as wb
 
 signals_app = typer.Typer(help="Signals found by the detectors.", no_args_is_help=True)
 app.add_typer(signals_app, name="signals")
@@ -19,6 +21,7 @@ def list_(
     type_: str = typer.Option(None, "--type", help="Only signals of this type (e.g. laundering)."),
     status: str = typer.Option(None, "--status", help="new, confirmed, dismissed or escalated."),
     min_score: float = typer.Option(None, "--min-score"),
+    technique: str = typer.Option(None, "--technique", help="Only signals citing documents with this technique."),
     limit: int = typer.Option(50, "--limit", min=1, max=100_000),
     offset: int = typer.Option(0, "--offset", min=0),
     sort: str = typer.Option("score", "--sort", help="score or newest"),
@@ -28,10 +31,14 @@ def list_(
     check_format(fmt, FORMATS_JSONL)
     if status:
         status = SignalStatus.parse(status).value
-    rows = open_store(ctx).read(
-        signal_store.list_signals, type=type_, status=status, min_score=min_score, limit=limit, offset=offset,
-        order=sort,
-    )
+    if technique:
+        f = wb.SignalFilter(type=type_, status=status, min_score=min_score, technique=parse_technique(technique))
+        rows = wb.list_signals(open_store(ctx), f, sort=sort, limit=limit, offset=offset).items
+    else:
+        rows = open_store(ctx).read(
+            signal_store.list_signals, type=type_, status=status, min_score=min_score, limit=limit, offset=offset,
+            order=sort,
+        )
     emit_list(
         rows,
         fmt,

@@ -66,7 +66,7 @@ def add(
     platform: str = typer.Option(None, "--platform", help="web, telegram, x, facebook, vk, ..."),
     display_name: str = typer.Option(None, "--display-name"),
     country: str = typer.Option(None, "--country", help="ISO 3166 code of the country behind it."),
-    language: str = typer.Option(None, "--language"),
+    language: str = typer.Option(None, "--lang", "--language", help="ISO 639-1 code (en, cs, ru, ...)."),
     affiliation: str = typer.Option(
         "unknown",
         "--affiliation",

@@ -40,3 +40,20 @@ def id_time_ms(ulid: str) -> int:
     for ch in body[:10]:
         value = value * 32 + _ALPHABET.index(ch)
     return value
+
+
+_B32_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+
+
+def new_ids(prefix: str, count: int, at_ms: int | None = None) -> list[str]:
+    """``count`` ULIDs sharing one millisecond, made in a few C calls (bulk import): each id is
+    four zero bytes + 6 bytes of time + 10 random bytes, base32-encoded as one 32-character
+    block whose first six characters are zero bits."""
+    import base64
+
+    ms = int(time.time() * 1000) if at_ms is None else at_ms
+    head = b"\0\0\0\0" + ms.to_bytes(6, "big")
+    rand = os.urandom(10 * count)
+    blob = b"".join(head + rand[i : i + 10] for i in range(0, 10 * count, 10))
+    text = base64.b32encode(blob).translate(_B32_TO_CROCKFORD).decode("ascii")
+    return [prefix + text[i + 6 : i + 32] for i in range(0, 32 * count, 32)]

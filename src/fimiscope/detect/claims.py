@@ -285,6 +285,7 @@ class ClaimStage(DocumentStage):
     name = "detect.claims"
     order = 60
     description = "Match document sentences against the database of debunked claims."
+    parallel = True  # each document against the claims: batches may run in several workers at once
 
     def __init__(self, encoder: Encoder | None = None) -> None:
         self.encoder = encoder  # None: lexical matching only

@@ -23,6 +23,7 @@ Per batch of new documents:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Connection
 
 from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
+from fimiscope.index import align as align_kernel
 from fimiscope.index import anchors as anchor_kernel
 from fimiscope.index.encoders import encoder_from_settings
 from fimiscope.index.minhash import (
@@ -52,7 +54,7 @@ from fimiscope.store import Store
 from fimiscope.store import laundering as db
 from fimiscope.store import signals as signal_store
 
-VERSION = "1"
+VERSION = "2"
 _PARA_SPLIT = re.compile(r"\n\s*\n|\n")
 
 
@@ -74,7 +76,15 @@ class Params:
     para_containment: float = 0.8
     anchor_min_shared: int = 3
     anchor_threshold: float = 0.1  # chosen on the dev split of eval/laundering.py
+    # An anchor translation at or above this joins the cluster (same story); below it, it is a
+    # "may translate" link between clusters. Chosen on the dev split's mixed set for purity.
+    translation_cluster: float = 0.3
+    # ... and only when at least this share of the shorter text's sentences align by anchors
+    translation_aligned_share: float = 0.5
     anchor_max_df: float = 0.02  # anchors in more than this share of documents are not rare
+    # ... but in at most this many always are: early in a corpus (a document judged against what
+    # came before it) a story's own copies would otherwise make its anchors look common
+    anchor_rare_floor: int = 5
     anchor_candidates: int = 30
     length_ratio: float = 5.0
     window_days: float = 14.0
@@ -171,6 +181,34 @@ def credit(copier: db.DocInfo, copied: db.DocInfo) -> str | None:
     return None
 
 
+def alignment(copier: db.DocInfo, copied: db.DocInfo) -> dict[str, Any]:
+    """The copy aligned sentence by sentence against what it copied (``index/align.py``): by
+    words in one language, by anchors (numbers, names, quotes, links) across languages."""
+    translation = bool(
+        copier.language and copied.language and copier.language.split("-")[0] != copied.language.split("-")[0]
+    )
+    out = align_kernel.align(copied.text, copier.text, translation=translation)
+    return {"copier_document_id": copier.id, "copied_document_id": copied.id, **out}
+
+
+def cluster_alignments(conn: Connection, cluster: dict[str, Any], limit: int = 60) -> list[dict[str, Any]]:
+    """Alignments for a cluster as ``store.laundering.get_cluster`` gives it: each chain edge
+    (copier against copied) and each quote of or by a member, the spans per pair."""
+    pairs = [(e["copier_document_id"], e["copied_document_id"], e["link"]) for e in cluster["edges"]]
+    pairs += [
+        (e["copier_document_id"], e["copied_document_id"], e["link"])
+        for e in cluster.get("links", [])
+        if e["link"] in (db.LINK_QUOTES, db.LINK_MAY_TRANSLATE)
+    ]
+    pairs = pairs[:limit]
+    info = db.doc_info(conn, {x for a, b, _l in pairs for x in (a, b)})
+    return [
+        {**alignment(info[a], info[b]), "link": link}
+        for a, b, link in pairs
+        if a in info and b in info
+    ]
+
+
 @register
 class LaunderingStage(DocumentStage):
     name: ClassVar[str] = "detect.laundering"
@@ -187,6 +225,19 @@ class LaunderingStage(DocumentStage):
     @classmethod
     def from_settings(cls, settings: Settings) -> LaunderingStage:
         return cls(encoder=encoder_from_settings(settings))
+
+    def record_matches(self, conn: Connection, matches: dict[tuple[str, str], Match]) -> int:
+        """Write verified pairs found elsewhere (the Spark job's, through ``fimiscope import
+        batch``) as ``process`` writes its own: edges, clusters, signals. Returns new signals."""
+        if not matches:
+            return 0
+        self._write_edges(matches, conn)
+        touched = {x for k in matches for x in k}
+        self._recluster(touched, conn)
+        sigs, withdrawn = self._signals(touched, conn)
+        if withdrawn:
+            signal_store.withdraw_signals(conn, withdrawn)
+        return signal_store.upsert_signals(conn, sigs)[0] if sigs else 0
 
     # -- matching ------------------------------------------------------------------------------
 
@@ -231,7 +282,7 @@ class LaunderingStage(DocumentStage):
     ) -> dict[tuple[str, str], Match]:
         p = self.params
         by_key: dict[int, list[int]] = {}
-        for band_key, unit_id in db.bucket_matches(conn, (k for _, u in fresh for k in u["keys"])):
+        for band_key, unit_id in db.bucket_matches(conn, (k for _, u in fresh for k in u["keys"]), p.bucket_sample):
             by_key.setdefault(band_key, []).append(unit_id)
         for members in by_key.values():
             members.sort()
@@ -297,20 +348,35 @@ class LaunderingStage(DocumentStage):
         for doc in docs:
             assert doc.id
             images = [str(u) for u in (doc.metadata.get("images") or []) if isinstance(u, str)]
-            a = anchor_kernel.anchors(doc.text, doc.links, images)
+            a = {x[: db.ANCHOR_MAX_LEN] for x in anchor_kernel.anchors(doc.text, doc.links, images)}
             per_doc[doc.id] = a
             db.insert_anchors(conn, doc.id, a)
-        n_docs = max(db.anchored_documents(conn), 1)
-        df = db.anchor_df(conn, {a for s in per_doc.values() for a in s})
-        max_df = max(2, int(p.anchor_max_df * n_docs))
+        # Each document is judged against the corpus as it stood when it arrived (the documents
+        # before it, not the batch's later ones): document frequencies, the rare-anchor cut and
+        # the candidates are then the same whatever the batch size, and a pair is judged once,
+        # from its newer side.
+        stored_df = db.anchor_df(conn, {a for s in per_doc.values() for a in s})
+        n_stored = db.anchored_documents(conn)
+        later: Counter[str] = Counter()
+        for s in per_doc.values():
+            later.update(s)
+        later_ids = list(per_doc)
+        later_docs = sum(1 for s in per_doc.values() if s)
         matches: dict[tuple[str, str], Match] = {}
-        mine = {d.id: d for d in docs}
-        for doc_id, mine_anchors in per_doc.items():
+        for position, (doc_id, mine_anchors) in enumerate(per_doc.items()):
+            later.subtract(mine_anchors)
+            later_docs -= 1 if mine_anchors else 0
+            after = set(later_ids[position + 1 :])
+            n_docs = max(n_stored - later_docs, 1)
+            df = {a: stored_df.get(a, 0) - later[a] for a in mine_anchors}
+            max_df = max(p.anchor_rare_floor, int(p.anchor_max_df * n_docs))
             rare = {a for a in mine_anchors if df.get(a, 0) <= max_df}
             if len(rare) < p.anchor_min_shared:
                 continue
             hits = db.documents_with_anchors(conn, rare)
             hits.pop(doc_id, None)
+            for d in after:
+                hits.pop(d, None)
             ranked = sorted(
                 (
                     (sum(anchor_kernel.anchor_weight(x, df, n_docs) for x in s), d)
@@ -322,7 +388,9 @@ class LaunderingStage(DocumentStage):
             if not ranked:
                 continue
             others = db.anchors_of(conn, [d for _, d in ranked])
-            df.update(db.anchor_df(conn, {a for s in others.values() for a in s} - set(df)))
+            unknown = {a for s in others.values() for a in s} - set(stored_df)
+            stored_df.update(db.anchor_df(conn, unknown))
+            df.update({a: stored_df.get(a, 0) - later[a] for s in others.values() for a in s})
             info = db.doc_info(conn, [doc_id, *others])
             me = info[doc_id]
             for other_id, their in others.items():
@@ -335,7 +403,6 @@ class LaunderingStage(DocumentStage):
                     m = matches.get(key)
                     if m is None or m.similarity < score:
                         matches[key] = Match(key[0], key[1], "translation", round(score, 4), shared_anchors=shared[:40])
-        del mine
         return matches
 
     def _plausible_translation(self, a: db.DocInfo, b: db.DocInfo) -> bool:
@@ -421,6 +488,7 @@ class LaunderingStage(DocumentStage):
                     for x in paras
                 ]
             paras = self._name_paragraphs(paras, newer, older)
+            link = self._link(m, newer, older, paras)
             db.delete_edge(conn, older.id, newer.id)  # direction may flip when a date arrives
             db.upsert_edge(
                 conn,
@@ -432,6 +500,7 @@ class LaunderingStage(DocumentStage):
                     "lag_s": lag,
                     "attribution": "credited" if credited else "stripped",
                     "details": {
+                        "link": link,
                         "paragraphs": paras,
                         "shared_anchors": m.shared_anchors,
                         "credit": credited,
@@ -442,6 +511,58 @@ class LaunderingStage(DocumentStage):
                 },
             )
         return info
+
+    def _link(
+        self, m: Match, copier: db.DocInfo, copied: db.DocInfo, paras: Sequence[dict[str, Any]] = ()
+    ) -> str:
+        """What the pair is: the same story (``copy``), a quote, a weak translation, or one
+        source repeating itself."""
+        same_source = bool(copier.source and copier.source == copied.source)
+        if m.method == "near_duplicate":
+            # one source publishing the same text again is the same story (it stays in the
+            # cluster; its signal is raised once per source, see _copy_signal)
+            return db.LINK_COPY
+        if m.method == "partial" and self._mostly_shared(paras, copier, copied):
+            # a heavily edited copy (trimmed, reordered, headed and footed) can miss the whole-
+            # document thresholds while most of both texts are matched passages: one story
+            return db.LINK_COPY
+        if same_source:
+            return db.LINK_REPEAT  # a source's own boilerplate or passages shared across its posts
+        if m.method == "translation":
+            strong = bool(m.shared_anchors) and m.similarity >= self.params.translation_cluster
+            return db.LINK_COPY if strong and self._sentence_by_sentence(copier, copied) else db.LINK_MAY_TRANSLATE
+        return db.LINK_QUOTES
+
+    @staticmethod
+    def _mostly_shared(paras: Sequence[dict[str, Any]], copier: db.DocInfo, copied: db.DocInfo) -> bool:
+        """At least half of each text lies in matched passages."""
+
+        def covered(spans: list[list[int]], total: int) -> float:
+            spans = sorted(spans)
+            out, end = 0, -1
+            for a, b in spans:
+                a = max(a, end)
+                if b > a:
+                    out += b - a
+                    end = b
+            return out / max(total, 1)
+
+        return (
+            covered([p["copier_span"] for p in paras], len(copier.text.strip())) >= 0.5
+            and covered([p["copied_span"] for p in paras], len(copied.text.strip())) >= 0.5
+        )
+
+    def _sentence_by_sentence(self, copier: db.DocInfo, copied: db.DocInfo) -> bool:
+        """A translation keeps the sentences of what it translates, in order, with their
+        numbers and names; another article about the same event shares the anchors but not the
+        sentences. True when at least half the shorter text's sentences (and at least
+        ``min(3, its sentences)``) align by anchors."""
+        rows = align_kernel.align(copied.text, copier.text, translation=True)["rows"]
+        n_origin = sum(1 for r in rows if r["origin"] is not None)
+        n_copy = sum(1 for r in rows if r["copy"] is not None)
+        shorter = max(min(n_origin, n_copy), 1)
+        aligned = sum(1 for r in rows if r["kind"] == "aligned")
+        return aligned >= min(3, shorter) and aligned / shorter >= self.params.translation_aligned_share
 
     @staticmethod
     def _name_paragraphs(entries: list[dict[str, Any]], copier: db.DocInfo, copied: db.DocInfo) -> list[dict[str, Any]]:
@@ -482,6 +603,10 @@ class LaunderingStage(DocumentStage):
         ]
         return sorted(out, key=lambda x: (x["copier_paragraph"], x["copied_paragraph"]))
 
+    @staticmethod
+    def _copy_edges(conn: Connection, doc_ids: set[str]) -> list[dict[str, Any]]:
+        return [e for e in db.edges_touching(conn, doc_ids) if db.link_of(e) == db.LINK_COPY]
+
     def _recluster(self, touched: set[str], conn: Connection) -> list[str]:
         """Rebuild the clusters around ``touched`` documents; returns the cluster ids written."""
         existing = db.clusters_of(conn, touched)
@@ -489,15 +614,15 @@ class LaunderingStage(DocumentStage):
         members = set(touched)
         for ms in db.members_of(conn, old_clusters).values():
             members.update(ms)
-        # connected components over every edge among these documents (grow until closed)
-        edges = db.edges_touching(conn, members)
+        # connected components over the copy links among these documents (grow until closed);
+        # quotes, weak translations and repeats link clusters without merging them
+        edges = self._copy_edges(conn, members)
         grow = {e["copier_document_id"] for e in edges} | {e["copied_document_id"] for e in edges}
         while grow - members:
             members |= grow
-            edges = db.edges_touching(conn, members)
+            edges = self._copy_edges(conn, members)
             grow = {e["copier_document_id"] for e in edges} | {e["copied_document_id"] for e in edges}
         existing = db.clusters_of(conn, members)
-        old_rows = db.cluster_rows(conn, set(existing.values()))
         parent = {m: m for m in members}
 
         def find(x: str) -> str:
@@ -514,18 +639,31 @@ class LaunderingStage(DocumentStage):
         for m in members:
             comps.setdefault(find(m), []).append(m)
         info = db.doc_info(conn, members)
+        seq = {m: info[m].seq if m in info else 1 << 62 for m in members}
+        # Cluster ids: a component keeps the id of the old cluster holding its earliest
+        # collected member (so ids survive merges, and depend on the data, not on the batching);
+        # old clusters no component keeps are absorbed, or dropped when nothing is left of them.
+        ordered = sorted((sorted(c, key=lambda m: (seq[m], m)) for c in comps.values() if len(c) >= 2),
+                         key=lambda c: (seq[c[0]], c[0]))
+        taken: dict[int, str] = {}
+        for i, comp in enumerate(ordered):
+            for m in comp:
+                if m in existing and existing[m] not in taken.values():
+                    taken[i] = existing[m]
+                    break
+            else:
+                taken[i] = "clu_" + comp[0].split("_")[-1]
+        kept = set(taken.values())
+        stale = sorted(set(existing.values()) - kept)
+        singles = [c[0] for c in comps.values() if len(c) < 2 and c[0] in existing]
+        db.remove_members(conn, singles)  # documents left without a copy link leave their cluster
         written = []
-        for comp in comps.values():
-            if len(comp) < 2:
-                continue
-            prior = sorted(
-                {existing[m] for m in comp if m in existing},
-                key=lambda c: (old_rows[c]["created_at"], c) if c in old_rows else (datetime.max, c),
-            )
+        for i, comp in enumerate(ordered):
             docs = sorted((info[m] for m in comp if m in info), key=_order_key)
             if not docs:
                 continue
-            cluster_id = prior[0] if prior else "clu_" + min(docs, key=lambda d: d.seq).id.split("_")[-1]
+            cluster_id = taken[i]
+            prior = [cluster_id, *sorted({existing[m] for m in comp if m in existing} - kept)]
             origin = docs[0]
             dated = [d for d in docs if d.published_at]
             if not dated:
@@ -566,122 +704,232 @@ class LaunderingStage(DocumentStage):
                     {
                         "document_id": d.id,
                         "role": "origin" if d.id == origin.id else "copy",
-                        "similarity": best.get(d.id, (None, None))[0],
-                        "method": best.get(d.id, (None, None))[1],
+                        # the origin has no similarity of its own: it is what the others match
+                        "similarity": None if d.id == origin.id else best.get(d.id, (None, None))[0],
+                        "method": None if d.id == origin.id else best.get(d.id, (None, None))[1],
                     }
                     for d in docs
                 ],
                 absorbed=prior[1:],
             )
             written.append(cluster_id)
+        db.delete_clusters(conn, stale)
         return written
 
     # -- signals -------------------------------------------------------------------------------
 
-    def _signals(self, cluster_ids: list[str], conn: Connection) -> list[Signal]:
+    def _signals(self, touched: set[str], conn: Connection) -> tuple[list[Signal], list[str]]:
+        """One decision per document around ``touched``: a copy of a flagged story (its cluster's
+        origin is flagged), else a quote of one, else nothing. Returns the signals and the keys
+        of signals that no longer hold (an earlier origin arrived in a later batch), to withdraw:
+        so the result depends on the data, not on how it was batched."""
+        cluster_of = db.clusters_of(conn, touched)
+        clusters = {c: db.get_cluster(conn, c) for c in sorted(set(cluster_of.values()))}
+        affected = set(touched) | {m["document_id"] for c in clusters.values() for m in c["members"]}
+        quotes = [e for e in db.edges_touching(conn, affected) if db.link_of(e) == db.LINK_QUOTES]
+        affected |= {e["copier_document_id"] for e in quotes}
+        cluster_of = db.clusters_of(conn, affected | {e["copied_document_id"] for e in quotes})
+        for c in sorted(set(cluster_of.values()) - set(clusters)):
+            clusters[c] = db.get_cluster(conn, c)
+        info = db.doc_info(
+            conn,
+            affected
+            | {e["copied_document_id"] for e in quotes}
+            | {c["origin_document_id"] for c in clusters.values()}
+            | {m["document_id"] for c in clusters.values() for m in c["members"]},
+        )
+        quoting: dict[str, list[dict[str, Any]]] = {}
+        for e in quotes:
+            quoting.setdefault(e["copier_document_id"], []).append(e)
         out: list[Signal] = []
-        for cid in cluster_ids:
-            cluster = db.get_cluster(conn, cid)
-            by_id = {m["document_id"]: m for m in cluster["members"]}
-            origin = by_id[cluster["origin_document_id"]]
-            info = db.doc_info(conn, by_id)
-            o = info[origin["document_id"]]
-            if not o.flagged:
+        withdrawn: list[str] = []
+        for doc_id in sorted(affected):
+            cluster = clusters.get(cluster_of.get(doc_id, ""))
+            sig = self._copy_signal(doc_id, cluster, info) if cluster else None
+            if sig is None:
+                sig = self._quote_signal(doc_id, quoting.get(doc_id, []), clusters, cluster_of, info)
+            if sig is None:
+                withdrawn.append(f"laundering:{doc_id}")
+            else:
+                out.append(sig)
+        return out, withdrawn
+
+    def _copy_signal(self, doc_id: str, cluster: dict[str, Any], info: dict[str, db.DocInfo]) -> Signal | None:
+        o = info.get(cluster["origin_document_id"])
+        d = info.get(doc_id)
+        if o is None or d is None or not o.flagged or d.flagged or d.source == o.source or d.id == o.id:
+            return None
+        # one source repeating its own copy is not laundering again: its first copy carries it
+        for m in cluster["members"]:
+            if m["document_id"] == doc_id:
+                break
+            if m["role"] == "copy" and m["source"] == d.source:
+                return None
+        repeats = [m["document_id"] for m in cluster["members"] if m["source"] == d.source and m["document_id"] != d.id]
+        mine = [
+            e
+            for e in cluster["edges"]
+            if e["copier_document_id"] == d.id and db.link_of(e) == db.LINK_COPY
+        ]
+        member = next(m for m in cluster["members"] if m["document_id"] == doc_id)
+        return self._signal(d, o, cluster, mine, member["similarity"] or 0.0, db.LINK_COPY, repeats=repeats)
+
+    def _quote_signal(
+        self,
+        doc_id: str,
+        edges: list[dict[str, Any]],
+        clusters: dict[str, dict[str, Any]],
+        cluster_of: dict[str, str],
+        info: dict[str, db.DocInfo],
+    ) -> Signal | None:
+        d = info.get(doc_id)
+        if d is None or d.flagged:
+            return None
+        best: tuple[float, str, dict[str, Any]] | None = None
+        for e in edges:
+            copied = e["copied_document_id"]
+            cluster = clusters.get(cluster_of.get(copied, ""))
+            if cluster and cluster_of.get(doc_id) == cluster["id"]:
+                continue  # a quote inside its own story is a copy, judged above
+            o = info.get(cluster["origin_document_id"] if cluster else copied)
+            if o is None or not o.flagged or o.source == d.source:
                 continue
-            for m in cluster["members"]:
-                d = info.get(m["document_id"])
-                if d is None or m["role"] != "copy" or d.flagged or d.source == o.source:
-                    continue
-                mine = [e for e in cluster["edges"] if e["copier_document_id"] == d.id]
-                stripped = all(e["attribution"] == "stripped" for e in mine) if mine else True
-                similarity = max((e["similarity"] for e in mine), default=m["similarity"] or 0.0)
-                lag = None
-                if d.published_at and o.published_at:
-                    lag = (d.published_at - o.published_at).total_seconds()
-                evidence = [
-                    Evidence(
-                        document_id=o.id,
-                        role="origin",
-                        score=1.0,
-                        details={
-                            "source": o.source,
-                            "affiliation": o.affiliation.value,
-                            "language": o.language,
-                            "published_at": origin["published_at"],
-                        },
-                    ),
+            cand = (float(e["similarity"]), copied, e)
+            if best is None or cand[:2] > best[:2]:
+                best = cand
+        if best is None:
+            return None
+        _sim, copied, edge = best
+        cluster = clusters.get(cluster_of.get(copied, ""))
+        o = info[cluster["origin_document_id"] if cluster else copied]
+        return self._signal(d, o, cluster, [edge], float(edge["similarity"]), db.LINK_QUOTES, quoted=info[copied])
+
+    def _signal(
+        self,
+        d: db.DocInfo,
+        o: db.DocInfo,
+        cluster: dict[str, Any] | None,
+        mine: list[dict[str, Any]],
+        member_similarity: float,
+        link: str,
+        *,
+        repeats: Sequence[str] = (),
+        quoted: db.DocInfo | None = None,
+    ) -> Signal:
+        stripped = all(e["attribution"] == "stripped" for e in mine) if mine else True
+        similarity = max((e["similarity"] for e in mine), default=member_similarity)
+        lag = None
+        if d.published_at and o.published_at:
+            lag = (d.published_at - o.published_at).total_seconds()
+
+        def iso(x: db.DocInfo) -> str | None:
+            return x.published_at.isoformat() if x.published_at else None
+
+        evidence = [
+            Evidence(
+                document_id=o.id,
+                role="origin",
+                score=1.0,
+                details={
+                    "source": o.source,
+                    "affiliation": o.affiliation.value,
+                    "language": o.language,
+                    "published_at": iso(o),
+                },
+            ),
+        ]
+        if quoted is not None and quoted.id != o.id:
+            evidence.append(
+                Evidence(
+                    document_id=quoted.id,
+                    role="quoted",
+                    score=1.0,
+                    details={"source": quoted.source, "language": quoted.language, "published_at": iso(quoted)},
+                )
+            )
+        evidence.append(
+            Evidence(
+                document_id=d.id,
+                role="copy",
+                score=similarity,
+                details={
+                    "source": d.source,
+                    "affiliation": d.affiliation.value,
+                    "language": d.language,
+                    "published_at": iso(d),
+                    "lag_s": lag,
+                    "attribution_stripped": stripped,
+                    "link": link,
+                },
+            )
+        )
+        for e in mine:
+            for par in e["details"].get("paragraphs") or []:
+                evidence.append(
                     Evidence(
                         document_id=d.id,
-                        role="copy",
-                        score=similarity,
-                        details={
-                            "source": d.source,
-                            "affiliation": d.affiliation.value,
-                            "language": d.language,
-                            "published_at": m["published_at"],
-                            "lag_s": lag,
-                            "attribution_stripped": stripped,
-                        },
-                    ),
-                ]
-                for e in mine:
-                    for par in e["details"].get("paragraphs") or []:
-                        evidence.append(
-                            Evidence(
-                                document_id=d.id,
-                                role="matched_paragraph",
-                                span_start=par["copier_span"][0],
-                                span_end=par["copier_span"][1],
-                                score=max(par["jaccard"], par["containment"]),
-                                details={**par, "copied_document_id": e["copied_document_id"]},
-                            )
-                        )
-                chain = [
-                    {
-                        "copier": e["copier_document_id"],
-                        "copied": e["copied_document_id"],
-                        "method": e["method"],
-                        "similarity": e["similarity"],
-                        "lag_s": e["lag_s"],
-                        "attribution": e["attribution"],
-                    }
-                    for e in cluster["edges"]
-                ]
-                langs = sorted({x for x in (o.language, d.language) if x})
-                out.append(
-                    Signal(
-                        type="laundering",
-                        title=f"{d.source or d.id} republished content from {o.source} ({o.affiliation.value})",
-                        summary=(
-                            f"{'attribution stripped' if stripped else 'credits its source'}; "
-                            f"{', '.join(sorted({e['method'] for e in mine})) or 'clustered'}; "
-                            f"lag {lag / 3600:.1f} h"
-                            if lag is not None
-                            else f"{'attribution stripped' if stripped else 'credits its source'}; lag unknown"
-                        ),
-                        score=round(min(1.0, similarity) * (1.0 if stripped else 0.8), 4),
-                        detector=self.name,
-                        detector_version=VERSION,
-                        parameters=self.params.as_dict(),
-                        evidence=evidence,
-                        key=f"laundering:{d.id}",
-                        details={
-                            "cluster_id": cid,
-                            "origin_document_id": o.id,
-                            "origin_reason": cluster["origin_reason"],
-                            "languages": langs,
-                            "cluster_languages": cluster["languages"],
-                            "attribution_stripped": stripped,
-                            "lag_s": lag,
-                            "chain": chain,
-                            "members": [
-                                {k: x[k] for k in ("document_id", "role", "source", "language", "published_at")}
-                                for x in cluster["members"]
-                            ],
-                        },
+                        role="matched_paragraph",
+                        span_start=par["copier_span"][0],
+                        span_end=par["copier_span"][1],
+                        score=max(par["jaccard"], par["containment"]),
+                        details={**par, "copied_document_id": e["copied_document_id"]},
                     )
                 )
-        return out
+        edges = cluster["edges"] if cluster else mine
+        if cluster and link == db.LINK_QUOTES:
+            edges = [*edges, *mine]
+        chain = [
+            {
+                "copier": e["copier_document_id"],
+                "copied": e["copied_document_id"],
+                "method": e["method"],
+                "link": db.link_of(e),
+                "similarity": e["similarity"],
+                "lag_s": e["lag_s"],
+                "attribution": e["attribution"],
+            }
+            for e in edges
+        ]
+        langs = sorted({x for x in (o.language, d.language) if x})
+        verb = "quoted content from" if link == db.LINK_QUOTES else "republished content from"
+        how = ", ".join(sorted({e["method"] for e in mine})) or "clustered"
+        credit_word = "attribution stripped" if stripped else "credits its source"
+        fields = ("document_id", "role", "source", "language", "published_at")
+        members = (
+            [{k: x[k] for k in fields} for x in cluster["members"]]
+            if cluster
+            else [
+                {"document_id": x.id, "role": r, "source": x.source, "language": x.language, "published_at": iso(x)}
+                for x, r in ((o, "origin"),)
+            ]
+        )
+        return Signal(
+            type="laundering",
+            title=f"{d.source or d.id} {verb} {o.source} ({o.affiliation.value})",
+            summary=(
+                f"{credit_word}; {how}; lag {lag / 3600:.1f} h" if lag is not None else f"{credit_word}; lag unknown"
+            ),
+            score=round(min(1.0, similarity) * (1.0 if stripped else 0.8) * (1.0 if link == db.LINK_COPY else 0.9), 4),
+            detector=self.name,
+            detector_version=VERSION,
+            parameters=self.params.as_dict(),
+            evidence=evidence,
+            key=f"laundering:{d.id}",
+            details={
+                "cluster_id": cluster["id"] if cluster else None,
+                "link": link,
+                "origin_document_id": o.id,
+                "quoted_document_id": quoted.id if quoted is not None else None,
+                "origin_reason": cluster["origin_reason"] if cluster else "the quoted document (no copies of it)",
+                "languages": langs,
+                "cluster_languages": cluster["languages"] if cluster else langs,
+                "attribution_stripped": stripped,
+                "lag_s": lag,
+                "chain": chain,
+                "members": members,
+                "repeats": list(repeats),
+            },
+        )
 
     # -- the stage -----------------------------------------------------------------------------
 
@@ -701,8 +949,10 @@ class LaunderingStage(DocumentStage):
             return 0
         self._write_edges(matches, conn)
         touched = {x for k in matches for x in k}
-        cluster_ids = self._recluster(touched, conn)
-        sigs = self._signals(cluster_ids, conn)
+        self._recluster(touched, conn)
+        sigs, withdrawn = self._signals(touched, conn)
+        if withdrawn:
+            signal_store.withdraw_signals(conn, withdrawn)
         if sigs:
             signal_store.upsert_signals(conn, sigs)
         return len(sigs)

@@ -30,6 +30,7 @@ class LanguageStage(DocumentStage):
     name = "extract.language"
     order = 10
     description = "identify the language of documents that arrived without one"
+    parallel = True  # one document at a time: batches may run in several workers at once
 
     def process(self, store: Store, docs: Sequence[Document], conn: Connection) -> int:
         for doc in docs:

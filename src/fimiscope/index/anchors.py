@@ -81,6 +81,40 @@ def anchors(text: str, links: Iterable[str] = (), images: Iterable[str] = ()) ->
     return out
 
 
+def anchor_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, anchor) for each anchor occurrence in ``text``: the same anchors as
+    ``anchors`` finds in running text (links, numbers, quoted names, capitalised names), with
+    where they stand, so a reader can be shown them."""
+    out: list[tuple[int, int, str]] = []
+    for m in _URL.finditer(text):
+        u = re.sub(r"^https?://(www\.)?", "", m.group().lower().split("#", 1)[0].rstrip("/.,"))
+        if u:
+            out.append((m.start(), m.end(), "u:" + u[:200]))
+    body = _URL.sub(lambda m: " " * len(m.group()), text)
+    for m in _NUMBER.finditer(body):
+        value = _number(m.group())
+        if value:
+            raw = m.group().rstrip()
+            out.append((m.start(), m.start() + len(raw), "n:" + value))
+    for m in _QUOTED.finditer(body):
+        words = [w for w in (_fold(x)[:STEM] for x in _WORD.findall(m.group(1))) if w]
+        if 1 <= len(words) <= 6:
+            out.append((m.start(1), m.end(1), "q:" + " ".join(words)))
+    prev_end = 0
+    for m in _WORD.finditer(body):
+        word = m.group()
+        before = body[prev_end : m.start()]
+        prev_end = m.end()
+        at_start = m.start() == 0 or bool(_SENTENCE_END.search(body[: m.start()].rstrip()[-2:] or "."))
+        if "\n" in before:
+            at_start = True
+        if word[0].isupper() and not at_start and len(word) > 2:
+            folded = _fold(word)[:STEM]
+            if len(folded) >= 3:
+                out.append((m.start(), m.end(), "e:" + folded))
+    return sorted(out)
+
+
 def idf(df: int, n_docs: int) -> float:
     return math.log((n_docs + 1) / (df + 1)) + 1.0
 

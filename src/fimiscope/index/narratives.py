@@ -13,7 +13,10 @@ and example texts. Its score on a document mixes the cosine to the narrative's c
 (Rocchio) and to its nearest example (a narrative is often several stories); with an encoder
 the same two cosines on sentence vectors are mixed in. A document gets every narrative whose
 score clears the threshold and a share of its best narrative's score (multi-label). The
-carrying sentences are the document's sentences scored the same way.
+carrying sentences are the document's sentences scored the same way. Narratives with many
+examples (8+) also get a learned part (``LinearNarratives``: one-vs-rest logistic regression on
+the examples) whose probability is blended in: a trained classifier wins once labelled
+documents are numerous, the prototypes win for narratives with a handful.
 
 **Emerging narratives** (``EmergingClusters``): first-story detection as in topic detection
 and tracking. A document joins the narrative of its nearest earlier document when their cosine
@@ -54,9 +57,11 @@ __all__ = [
     "ClusterParams",
     "EmergingClusters",
     "Lineage",
+    "LinearNarratives",
     "NarrativeAssigner",
     "NarrativeDefinition",
     "TermVectors",
+    "blend",
     "bursts",
     "distinctive_terms",
     "embed_documents",
@@ -77,11 +82,27 @@ def _column(term: str) -> int:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-@lru_cache(maxsize=1 << 20)
 def _word_column(word: str) -> int:
     """The column of a casefolded word's analyzer term; -1 for a stopword or nothing."""
     term = _analyzer_term(word, ANALYZER.prefix, ANALYZER.transliterate, ANALYZER.stopwords, ANALYZER.min_len)
     return _column(term) if term else -1
+
+
+class _Lookup(dict[str, int]):
+    """word -> column, computed on the first miss. A hit is a plain dict lookup, done in C by
+    ``map(lookup.__getitem__, words)``: the vectors' hot loop (an ``lru_cache`` wrapper per
+    word cost 3x more). Emptied when it holds ``limit`` words, so memory stays bounded."""
+
+    def __init__(self, compute: Callable[[str], int], limit: int) -> None:
+        super().__init__()
+        self.compute = compute
+        self.limit = limit
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.limit:
+            self.clear()
+        col = self[word] = self.compute(word)
+        return col
 
 
 # Capitalised words of the Latin and Cyrillic alphabets (the scripts that have case).
@@ -89,28 +110,33 @@ _CAPITALISED = re.compile(r"[A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤ
 _SENTENCE_START = frozenset(".!?…:;\n\"«“„(")
 
 
-@lru_cache(maxsize=1 << 18)
 def _name_anchor(word: str) -> str:
     folded = fold_name(word)[:STEM]
     return "e:" + folded if len(folded) >= 3 else ""
 
 
-def _anchor_terms(text: str) -> list[str]:
-    """The name anchors of ``index/anchors.py`` (a capitalised word not opening a sentence,
-    folded to Latin and cut to its stem, so "Zelenskogo" and "Zelensky" meet); numbers and links
-    are left out: they belong to one story, not to a narrative. A lean pass instead of
-    ``anchors()``, which also collects what is not used here and was 3/4 of the vector time."""
+def _anchor_column(word: str) -> int:
+    term = _name_anchor(word)
+    return _column(term) if term else -1
+
+
+_WORD_COLUMNS = _Lookup(_word_column, 1 << 21)
+_ANCHOR_COLUMNS = _Lookup(_anchor_column, 1 << 19)
+
+
+def _anchor_words(text: str) -> list[str]:
+    """The words that give the name anchors of ``index/anchors.py`` (a capitalised word not
+    opening a sentence, folded to Latin and cut to its stem, so "Zelenskogo" and "Zelensky"
+    meet); numbers and links are left out: they belong to one story, not to a narrative. A lean
+    pass instead of ``anchors()``, which also collects what is not used here."""
     out = []
     for m in _CAPITALISED.finditer(text):
-        word = m.group()
         j = m.start() - 1
         while j >= 0 and text[j] in " \t":
             j -= 1
         if j < 0 or text[j] in _SENTENCE_START:
             continue
-        term = _name_anchor(word)
-        if term:
-            out.append(term)
+        out.append(m.group())
     return out
 
 
@@ -125,21 +151,35 @@ class TermVectors:
         self.n_docs = int(n_docs)
         self.anchors = anchors
 
+    def term_counts(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """(texts x N_FEATURES) term counts, indices sorted. Python touches each word once (a
+        dict lookup); the rest is done on the whole batch at once."""
+        # the analyzer's steps (bm25.Analyzer.terms) with the column looked up per distinct word
+        # in one cached call
+        cols: list[int] = []
+        lens = np.zeros(len(texts), dtype=np.int64)
+        words_of = _WORD_COLUMNS.__getitem__
+        names_of = _ANCHOR_COLUMNS.__getitem__
+        for i, text in enumerate(texts):
+            n = len(cols)
+            cols.extend(map(words_of, _WORD.findall(unicodedata.normalize("NFKC", text).casefold())))
+            if self.anchors:
+                cols.extend(map(names_of, _anchor_words(text)))
+            lens[i] = len(cols) - n
+        c = np.fromiter(cols, dtype=np.int64, count=len(cols))
+        doc = np.repeat(np.arange(len(texts), dtype=np.int64), lens)
+        keep = c >= 0
+        m = sparse.csr_matrix(
+            (np.ones(int(keep.sum()), dtype=np.float32), (doc[keep], c[keep])), shape=(len(texts), N_FEATURES)
+        )
+        m.sum_duplicates()
+        m.sort_indices()
+        return m
+
     def counts(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """Distinct columns of ``text`` and their term counts."""
-        # the analyzer's steps (bm25.Analyzer.terms) with the column looked up in the same
-        # cached call per distinct word: this is the stage's hot loop
-        words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-        cols = np.fromiter(map(_word_column, words), dtype=np.int64, count=len(words))
-        if self.anchors:
-            names = _anchor_terms(text)
-            if names:
-                cols = np.concatenate([cols, np.fromiter(map(_column, names), dtype=np.int64, count=len(names))])
-        cols = cols[cols >= 0]
-        if not len(cols):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        uniq, tf = np.unique(cols, return_counts=True)
-        return uniq, tf.astype(np.float32)
+        m = self.term_counts([text])
+        return m.indices.astype(np.int64), m.data.astype(np.float32)
 
     def idf(self, cols: NDArray[np.int64]) -> NDArray[np.float32]:
         out: NDArray[np.float32] = (np.log((1.0 + self.n_docs) / (1.0 + self.df[cols])) + 1.0).astype(np.float32)
@@ -147,34 +187,44 @@ class TermVectors:
 
     def vectors(self, texts: Sequence[str], *, learn: bool = False) -> sparse.csr_matrix:
         """One L2-normalised row per text. With ``learn`` each text's frequencies are added after
-        its own vector is made, so a vector never depends on the texts after it."""
-        indptr = [0]
-        indices: list[NDArray[np.int64]] = []
-        data: list[NDArray[np.float32]] = []
-        for text in texts:
-            cols, tf = self.counts(text)
-            w = (1.0 + np.log(tf)) * self.idf(cols) if len(cols) else tf
-            norm = float(np.sqrt((w * w).sum())) if len(cols) else 0.0
-            indices.append(cols)
-            data.append((w / norm).astype(np.float32) if norm else w.astype(np.float32))
-            indptr.append(indptr[-1] + len(cols))
-            if learn:
-                self.df[cols] += 1
-                self.n_docs += 1
-        return sparse.csr_matrix(
-            (
-                np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
-                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
-                np.asarray(indptr, dtype=np.int64),
-            ),
-            shape=(len(texts), N_FEATURES),
-        )
+        its own vector is made, so a vector never depends on the texts after it (done for the
+        batch at once: a text's document frequency is the stored one plus the earlier texts of
+        the batch that hold the term)."""
+        m = self.term_counts(texts)
+        n = len(texts)
+        cols = m.indices.astype(np.int64)
+        doc = np.repeat(np.arange(n, dtype=np.int64), np.diff(m.indptr))
+        if learn and len(cols):
+            order = np.lexsort((doc, cols))
+            ordered = cols[order]
+            first = np.r_[True, ordered[1:] != ordered[:-1]]
+            starts = np.flatnonzero(first)
+            rank = np.arange(len(order)) - starts[np.cumsum(first) - 1]
+            earlier = np.empty(len(order), dtype=np.int64)
+            earlier[order] = rank
+            df = self.df[cols] + earlier
+            n_docs: Any = self.n_docs + doc
+        else:
+            df = self.df[cols]
+            n_docs = self.n_docs
+        idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
+        w = ((1.0 + np.log(m.data)) * idf).astype(np.float32)
+        norms = np.sqrt(np.bincount(doc, weights=w.astype(np.float64) ** 2, minlength=n))
+        if len(w):
+            w = (w / np.where(norms > 0, norms, 1.0)[doc]).astype(np.float32)
+        if learn:
+            self._add(cols, n)
+        return sparse.csr_matrix((w, m.indices, m.indptr), shape=(n, N_FEATURES))
+
+    def _add(self, cols: NDArray[np.int64], n: int) -> None:
+        if len(cols):
+            self.df += np.bincount(cols, minlength=N_FEATURES).astype(np.int32)
+        self.n_docs += n
 
     def learn(self, texts: Sequence[str]) -> None:
-        for text in texts:
-            cols, _ = self.counts(text)
-            self.df[cols] += 1
-            self.n_docs += 1
+        for i in range(0, len(texts), 2000):
+            m = self.term_counts(texts[i : i + 2000])
+            self._add(m.indices.astype(np.int64), m.shape[0])
 
 
 def _normalise_rows(m: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -242,6 +292,15 @@ class AssignParams:
     relative: float = 0.9  # a label also needs this share of the document's best score
     max_labels: int = 5
     sentences: int = 3  # carrying sentences kept per label
+    # The learned part (``LinearNarratives``), for narratives with many examples: its share of
+    # the score, its inverse regularisation, how many examples a narrative needs for it, and the
+    # decision's threshold and relative cut when it is on (its probabilities run higher than
+    # cosines). Chosen the same way, on narratives (eval/narratives.py, docs/evaluation.md).
+    learned_weight: float = 1.0
+    learned_c: float = 30.0
+    learned_min_examples: int = 8
+    learned_threshold: float = 0.3
+    learned_relative: float = 0.6
 
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -255,6 +314,102 @@ class Assignment:
     components: dict[str, float] = field(default_factory=dict)
 
 
+class LinearNarratives:
+    """One-vs-rest logistic regression over the same term vectors, fit on the known narratives'
+    examples: what a trained classifier adds once a narrative has dozens of labelled documents
+    (the prototype scores stay best for narratives with a handful). Each narrative's positives
+    are its examples; its negatives the other narratives' examples and any ``background`` rows
+    (documents known to fit none). Classes are weighted to balance (a narrative with 10 examples
+    among 2,000 is not drowned); L2-regularised (``c`` as in scikit-learn's ``C``); solved with
+    L-BFGS in blocks of narratives over the most frequent columns, so memory stays bounded."""
+
+    def __init__(self, columns: NDArray[np.int64], weights: NDArray[np.float32], bias: NDArray[np.float32],
+                 learned: NDArray[np.bool_]) -> None:
+        self.columns = columns  # the hashed columns kept, sorted
+        self.weights = weights  # columns x learned narratives
+        self.bias = bias
+        self.learned = learned  # narratives (all of them) that have a model
+
+    @classmethod
+    def fit(
+        cls,
+        rows: sparse.csr_matrix,
+        labels: sparse.csr_matrix,
+        *,
+        c: float = 10.0,
+        min_examples: int = 8,
+        max_columns: int = 1 << 15,
+        block: int = 32,
+        max_iter: int = 200,
+    ) -> LinearNarratives | None:
+        """``rows``: (texts x N_FEATURES); ``labels``: (texts x narratives), 1 where a text is an
+        example of a narrative. None when fewer than two narratives have ``min_examples``."""
+        from scipy.optimize import minimize
+
+        labels = sparse.csr_matrix(labels, dtype=np.float32)
+        n = rows.shape[0]
+        pos = np.asarray(labels.sum(axis=0)).ravel()
+        learned = (pos >= min_examples) & (pos < n)
+        if learned.sum() < 2:
+            return None
+        x = sparse.csr_matrix(rows, dtype=np.float64)
+        df = np.bincount(x.indices, minlength=x.shape[1])
+        keep = np.flatnonzero(df >= 2)
+        if len(keep) > max_columns:
+            keep = np.sort(keep[np.argsort(-df[keep], kind="stable")[:max_columns]])
+        x = x[:, keep].tocsr()
+        xt = x.T.tocsr()
+        y_all = np.asarray(labels[:, np.flatnonzero(learned)].todense(), dtype=np.float64)
+        d = x.shape[1]
+        w_out = np.zeros((d, y_all.shape[1]), dtype=np.float32)
+        b_out = np.zeros(y_all.shape[1], dtype=np.float32)
+        for lo in range(0, y_all.shape[1], block):
+            y = y_all[:, lo : lo + block]
+            k = y.shape[1]
+            npos = y.sum(axis=0)
+            # balanced class weights, as scikit-learn's class_weight="balanced"
+            sw = np.where(y > 0, n / (2.0 * npos), n / (2.0 * (n - npos)))
+
+            def loss(theta: NDArray[np.float64], y: Any = y, sw: Any = sw, k: int = k) -> tuple[float, Any]:
+                w = theta[: d * k].reshape(d, k)
+                b = theta[d * k :]
+                z = np.asarray(x @ w) + b
+                sign = 2.0 * y - 1.0
+                m = sign * z
+                f = c * float((sw * np.logaddexp(0.0, -m)).sum()) + 0.5 * float((w * w).sum())
+                g = c * sw * (-sign) * (1.0 / (1.0 + np.exp(m)))
+                gw = np.asarray(xt @ g) + w
+                return f, np.concatenate([gw.ravel(), g.sum(axis=0)])
+
+            theta0 = np.zeros(d * k + k)
+            res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+            w_out[:, lo : lo + k] = res.x[: d * k].reshape(d, k)
+            b_out[lo : lo + k] = res.x[d * k :]
+        return cls(keep.astype(np.int64), w_out, b_out, learned)
+
+    def probabilities(self, rows: sparse.csr_matrix) -> NDArray[np.float32]:
+        """(rows x narratives): each learned narrative's probability; 0 for the others."""
+        out = np.zeros((rows.shape[0], len(self.learned)), dtype=np.float32)
+        if rows.shape[0]:
+            z = np.asarray(rows[:, self.columns] @ self.weights, dtype=np.float32) + self.bias
+            out[:, self.learned] = 1.0 / (1.0 + np.exp(-z))
+        return out
+
+
+def blend(base: NDArray[np.float32], learned: NDArray[np.float32], mask: NDArray[np.bool_],
+          weight: float) -> NDArray[np.float32]:
+    """The prototype scores with the learned probabilities mixed in at ``weight``, for the
+    narratives that have a learned model."""
+    if weight <= 0 or not mask.any():
+        return base
+    out = base.copy()
+    out[:, mask] = (1.0 - weight) * base[:, mask] + weight * learned[:, mask]
+    return out
+
+
+_CHUNK = 256  # documents per dense block in NarrativeAssigner.lexical_scores
+
+
 class NarrativeAssigner:
     """Scores documents against known narratives; see the module docstring."""
 
@@ -266,6 +421,7 @@ class NarrativeAssigner:
         params: AssignParams | None = None,
         embed: Embed | None = None,
         example_embeddings: NDArray[np.float32] | None = None,
+        background: Sequence[str] = (),
     ) -> None:
         self.narratives = list(narratives)
         self.ids = [n.id for n in self.narratives]
@@ -284,12 +440,14 @@ class NarrativeAssigner:
         self._has = np.isin(np.arange(len(self.narratives)), self._owner)
         self.example_texts = texts
         ex = vectors.vectors(texts)
-        self._examples = ex.T.tocsr()  # features x examples
+        # by column (CSC): a batch of documents touches few of the 2^18 columns, and slicing
+        # those out of a CSC matrix is cheap (see lexical_scores)
+        self._examples = ex.tocsc()  # examples x features
         member = sparse.csr_matrix(
             (np.ones(len(owner), dtype=np.float32), (self._owner, np.arange(len(owner)))),
             shape=(len(self.narratives), len(owner)),
         )
-        self._centroids = _sparse_normalise_rows(member @ ex).T.tocsr()  # features x narratives
+        self._centroids = _sparse_normalise_rows(member @ ex).tocsc()  # narratives x features
         self._dense_examples: NDArray[np.float32] | None = None
         self._dense_centroids: NDArray[np.float32] | None = None
         if embed is not None and texts:
@@ -297,6 +455,28 @@ class NarrativeAssigner:
             self._dense_examples = _normalise_rows(np.asarray(emb, dtype=np.float32))
             sums = np.asarray(member @ self._dense_examples, dtype=np.float32)
             self._dense_centroids = _normalise_rows(sums)
+        self.learned: LinearNarratives | None = None
+        if self.params.learned_weight > 0:
+            self.learned = self.fit_learned(self.params.learned_c, background)
+
+    def fit_learned(self, c: float, background: Sequence[str] = ()) -> LinearNarratives | None:
+        """The learned part on the narratives' examples (each distinct text once, with every
+        narrative it is an example of) and ``background`` texts (examples of none)."""
+        index: dict[str, int] = {}
+        pairs: list[tuple[int, int]] = []
+        for i, n in enumerate(self.narratives):
+            for t in n.examples:
+                if t.strip():
+                    pairs.append((index.setdefault(t, len(index)), i))
+        texts = list(index)
+        texts += [t for t in background if t.strip() and t not in index]
+        if not pairs:
+            return None
+        r, k = zip(*sorted(set(pairs)), strict=True)
+        labels = sparse.csr_matrix((np.ones(len(r), dtype=np.float32), (r, k)),
+                                   shape=(len(texts), len(self.narratives)))
+        return LinearNarratives.fit(self.vectors.vectors(texts), labels, c=c,
+                                    min_examples=self.params.learned_min_examples)
 
     def __len__(self) -> int:
         return len(self.narratives)
@@ -314,8 +494,21 @@ class NarrativeAssigner:
     def lexical_scores(self, rows: sparse.csr_matrix) -> NDArray[np.float32]:
         if not len(self.narratives):
             return np.zeros((rows.shape[0], 0), dtype=np.float32)
-        c = np.asarray((rows @ self._centroids).todense(), dtype=np.float32)
-        e = np.asarray((rows @ self._examples).todense(), dtype=np.float32)
+        n = rows.shape[0]
+        c = np.zeros((n, self._centroids.shape[0]), dtype=np.float32)
+        e = np.zeros((n, self._examples.shape[0]), dtype=np.float32)
+        # Sparse x sparse with a nearly dense result (a document shares words with most
+        # examples) spends its time building the sparse result; instead each chunk of documents
+        # becomes a dense block over the columns it uses, and the products are sparse x dense.
+        for lo in range(0, n, _CHUNK):
+            part = rows[lo : lo + _CHUNK]
+            if not part.nnz:
+                continue
+            cols, at = np.unique(part.indices, return_inverse=True)
+            block = np.zeros((len(cols), part.shape[0]), dtype=np.float32)
+            block[at, np.repeat(np.arange(part.shape[0]), np.diff(part.indptr))] = part.data
+            c[lo : lo + _CHUNK] = (self._centroids[:, cols] @ block).T
+            e[lo : lo + _CHUNK] = (self._examples[:, cols] @ block).T
         return self._mix(c, e)
 
     def dense_scores(self, emb: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -334,25 +527,33 @@ class NarrativeAssigner:
         rows = rows if rows is not None else self.vectors.vectors(texts)
         lex = self.lexical_scores(rows)
         parts = {"lexical": lex}
-        if self._dense_examples is None or not len(texts):
-            return lex, parts
-        emb = embeddings if embeddings is not None else self.embed(texts)  # type: ignore[misc]
-        dense = self.dense_scores(emb)
-        parts["encoder"] = dense
-        b = self.params.encoder_weight
-        return ((1.0 - b) * lex + b * dense).astype(np.float32), parts
+        out = lex
+        if self._dense_examples is not None and len(texts):
+            emb = embeddings if embeddings is not None else self.embed(texts)  # type: ignore[misc]
+            dense = self.dense_scores(emb)
+            parts["encoder"] = dense
+            b = self.params.encoder_weight
+            out = ((1.0 - b) * lex + b * dense).astype(np.float32)
+        if self.learned is not None:
+            prob = self.learned.probabilities(rows)
+            parts["learned"] = prob
+            out = blend(out, prob, self.learned.learned, self.params.learned_weight)
+        return out, parts
 
     def decide(self, scores: NDArray[np.float32]) -> list[list[int]]:
         """Chosen narrative columns per row, best first."""
         p = self.params
         floor = p.encoder_threshold if self._dense_examples is not None else p.threshold
+        relative = p.relative
+        if self.learned is not None:
+            floor, relative = p.learned_threshold, p.learned_relative
         out: list[list[int]] = []
         for row in scores:
             if not len(row):
                 out.append([])
                 continue
             top = float(row.max())
-            cut = max(floor, p.relative * top)
+            cut = max(floor, relative * top)
             chosen = np.flatnonzero(row >= cut)
             chosen = chosen[np.argsort(-row[chosen], kind="stable")][: p.max_labels]
             out.append([int(i) for i in chosen])

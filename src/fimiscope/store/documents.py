@@ -10,18 +10,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import NotFound
-from fimiscope.core.ids import new_id
-from fimiscope.core.model import Document
+from fimiscope.core.ids import new_ids
+from fimiscope.core.model import Document, content_hash
 from fimiscope.core.serialize import has_nul, without_nul
 from fimiscope.store import archive
 from fimiscope.store.signals import sync_evidence_facets
 from fimiscope.store.sources import KEY_CHUNK, source_ids, source_name_for
-from fimiscope.store.sql import chunks, insert_ignore, next_values, sqlite_bulk_insert
+from fimiscope.store.sql import chunks, next_values, pg_copy_insert, sqlite_bulk_insert
 from fimiscope.store.tables import document_versions as document_versions_table
 from fimiscope.store.tables import documents, raw_blobs, sources
 
@@ -49,24 +50,25 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def put_raw(conn: Connection, items: Sequence[bytes], content_type: str | None = None) -> list[str]:
     """Archive raw bodies (zstd, deduplicated by hash); returns their hashes in order."""
-    hashes: list[str] = []
-    rows: dict[str, dict[str, Any]] = {}
-    for data in items:
-        digest, packed = archive.pack(data)
-        hashes.append(digest)
-        if digest not in rows:
-            rows[digest] = {
-                "hash": digest,
-                "size": len(data),
-                "codec": "zstd",
-                "content_type": content_type,
-                "data": packed,
-            }
-    if rows and conn.dialect.name == "sqlite":
-        sqlite_bulk_insert(conn, raw_blobs, list(rows.values()), or_ignore=True)
-    elif rows:
-        conn.execute(insert_ignore(conn, raw_blobs), list(rows.values()))
-    return hashes
+    packed = [(*archive.pack(data), len(data)) for data in items]
+    _put_packed(conn, packed, content_type)
+    return [p[0] for p in packed]
+
+
+def _put_packed(conn: Connection, packed: Sequence[tuple[str, bytes, int]], content_type: str | None) -> None:
+    """Store already compressed bodies, (hash, zstd bytes, size) each, in hash order (B-tree
+    pages are then touched once each), skipping hashes already archived."""
+    rows = {digest: (digest, size, "zstd", content_type, data) for digest, data, size in packed}
+    if not rows:
+        return
+    ordered = [rows[k] for k in sorted(rows)]
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "INSERT OR IGNORE INTO raw_blobs (hash, size, codec, content_type, data) VALUES (?, ?, ?, ?, ?)", ordered
+        )
+    else:
+        pg_copy_insert(conn, raw_blobs, ["hash", "size", "codec", "content_type", "data"], ordered,
+                       conflict="ON CONFLICT (hash) DO NOTHING")
 
 
 def get_raw(conn: Connection, digest: str) -> bytes:
@@ -79,15 +81,104 @@ def get_raw(conn: Connection, digest: str) -> bytes:
 # -- documents ---------------------------------------------------------------------------------
 
 
-def upsert_documents(conn: Connection, docs: Sequence[Document]) -> UpsertResult:
+@dataclass(slots=True)
+class Prepared:
+    """What an upsert computes from documents alone, without the database: content hashes,
+    compressed raw bodies, fresh ids. ``prepare_documents`` can run in another thread while the
+    previous batch is written (``pipeline.ingest`` does): hashing and zstd release the GIL."""
+
+    docs: Sequence[Document]
+    hashes: list[str]
+    raws: list[tuple[str, bytes, int] | None]
+    ids: list[str]
+
+
+def prepare_documents(docs: Sequence[Document]) -> Prepared:
+    fresh = iter(new_ids("doc_", sum(1 for d in docs if not d.id)))
+    return Prepared(
+        docs=docs,
+        hashes=[content_hash(d.title, d.text) for d in docs],
+        raws=[(*archive.pack(d.raw), len(d.raw)) if d.raw is not None else None for d in docs],
+        ids=[d.id or next(fresh) for d in docs],
+    )
+
+
+def upsert_documents(conn: Connection, docs: Sequence[Document], prepared: Prepared | None = None) -> UpsertResult:
     """Insert new documents, version changed ones, skip unchanged ones. Idempotent.
 
-    Within ``docs`` a key must appear once; callers dedupe (and report) first.
+    Within ``docs`` a key must appear once; callers dedupe (and report) first. ``prepared``
+    is ``prepare_documents(docs)`` when the caller made it already.
     """
+    cleaned = [_storable(d) for d in docs]
+    if prepared is None or any(c is not d for c, d in zip(cleaned, docs, strict=True)):
+        prepared = prepare_documents(cleaned)  # hashes of what is stored, not of the NULs
+    docs, prep = cleaned, prepared
     result = UpsertResult()
-    docs = [_storable(d) for d in docs]
-    for batch in chunks(docs, KEY_CHUNK):
-        result.add(_upsert_batch(conn, batch))
+    now = utcnow()
+    existing: dict[str, RowMapping] = {}
+    for keys in chunks([d.key for d in docs], KEY_CHUNK):
+        for r in conn.execute(
+            sa.select(
+                documents.c.key,
+                documents.c.id,
+                documents.c.content_hash,
+                documents.c.version,
+                documents.c.title,
+                documents.c.text,
+                documents.c.raw_hash,
+            ).where(documents.c.key.in_(keys))
+        ).mappings():
+            existing[r["key"]] = r
+    names = {n for d in docs if (n := source_name_for(d))}
+    source_map = source_ids(conn, names) if names else {}
+    _put_packed(conn, [r for r in prep.raws if r is not None], None)
+
+    inserts: list[dict[str, Any]] = []
+    changed: list[tuple[Document, RowMapping, str, str | None]] = []
+    for doc, chash, raw, doc_id in zip(docs, prep.hashes, prep.raws, prep.ids, strict=True):
+        old = existing.get(doc.key)
+        raw_hash = raw[0] if raw is not None else None
+        if old is None:
+            row = _document_row(doc, chash, raw_hash, source_map, now)
+            row["id"] = doc_id
+            inserts.append(row)
+        elif old["content_hash"] != chash:
+            changed.append((doc, old, chash, raw_hash))
+        else:
+            result.unchanged += 1
+            result.ids.append(old["id"])
+    seqs = next_values(conn, "document_seq", len(inserts) + len(changed)) if (inserts or changed) else []
+    for row, seq in zip(inserts, seqs, strict=False):
+        row["seq"] = seq
+        result.ids.append(row["id"])
+    if inserts:
+        _insert_documents(conn, inserts)
+        result.new = len(inserts)
+    if changed:
+        conn.execute(
+            document_versions_table.insert(),
+            [
+                {
+                    "document_id": old["id"],
+                    "version": old["version"],
+                    "title": old["title"],
+                    "text": old["text"],
+                    "content_hash": old["content_hash"],
+                    "raw_hash": old["raw_hash"],
+                    "recorded_at": now,
+                }
+                for _doc, old, _h, _r in changed
+            ],
+        )
+        for (doc, old, chash, raw_hash), seq in zip(changed, seqs[len(inserts) :], strict=True):
+            row = _document_row(doc, chash, raw_hash, source_map, now)
+            for fixed in ("key", "collected_at"):
+                row.pop(fixed)
+            row.update(seq=seq, version=old["version"] + 1)
+            conn.execute(documents.update().where(documents.c.id == old["id"]).values(**row))
+            result.ids.append(old["id"])
+        sync_evidence_facets(conn, [old["id"] for _doc, old, _h, _r in changed])
+        result.updated = len(changed)
     return result
 
 
@@ -104,94 +195,33 @@ def _storable(doc: Document) -> Document:
     return dataclasses.replace(doc, links=without_nul(doc.links), metadata=without_nul(doc.metadata), **cleaned)
 
 
-def _upsert_batch(c: Connection, batch: list[Document]) -> UpsertResult:
-    result = UpsertResult()
-    now = utcnow()
-    keys = [d.key for d in batch]
-    existing = {
-        r["key"]: r
-        for r in c.execute(
-            sa.select(
-                documents.c.key,
-                documents.c.id,
-                documents.c.content_hash,
-                documents.c.version,
-                documents.c.title,
-                documents.c.text,
-                documents.c.raw_hash,
-            ).where(documents.c.key.in_(keys))
-        ).mappings()
-    }
-    names = {n for d in batch if (n := source_name_for(d))}
-    source_map = source_ids(c, names) if names else {}
-    raws = [d for d in batch if d.raw is not None]
-    raw_hashes = dict(zip((id(d) for d in raws), put_raw(c, [d.raw for d in raws if d.raw]), strict=True))
-
-    inserts: list[dict[str, Any]] = []
-    changed: list[tuple[Document, RowMapping, str]] = []
-    for doc in batch:
-        chash = doc.content_hash
-        old = existing.get(doc.key)
-        if old is None:
-            inserts.append(_document_row(doc, chash, raw_hashes.get(id(doc)), source_map, now))
-        elif old["content_hash"] != chash:
-            changed.append((doc, old, chash))
-        else:
-            result.unchanged += 1
-            result.ids.append(old["id"])
-    seqs = next_values(c, "document_seq", len(inserts) + len(changed)) if (inserts or changed) else []
-    for row, seq in zip(inserts, seqs, strict=False):
-        row["seq"] = seq
-        result.ids.append(row["id"])
-    if inserts:
-        if c.dialect.name == "sqlite":
-            before = c.execute(sa.select(sa.func.coalesce(sa.func.max(documents.c.pk), 0))).scalar_one()
-        if c.dialect.name == "sqlite":
-            sqlite_bulk_insert(c, documents, inserts)
-        else:
-            c.execute(documents.insert(), inserts)
-        if c.dialect.name == "sqlite":
-            c.execute(
-                sa.text(
-                    "INSERT INTO documents_fts(rowid, title, text) "
-                    "SELECT pk, title, text FROM documents WHERE pk > :before"
-                ),
-                {"before": before},
-            )
-        result.new = len(inserts)
-    if changed:
-        c.execute(
-            document_versions_table.insert(),
-            [
-                {
-                    "document_id": old["id"],
-                    "version": old["version"],
-                    "title": old["title"],
-                    "text": old["text"],
-                    "content_hash": old["content_hash"],
-                    "raw_hash": old["raw_hash"],
-                    "recorded_at": now,
-                }
-                for _doc, old, _h in changed
-            ],
+def _insert_documents(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """New documents in one statement: on SQLite one executemany then one FTS5 insert of the
+    new rowids; on PostgreSQL COPY into a staging table then one INSERT ... SELECT (the
+    generated tsvector column is computed there)."""
+    if conn.dialect.name == "sqlite":
+        before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(documents.c.pk), 0))).scalar_one()
+        sqlite_bulk_insert(conn, documents, rows)
+        conn.execute(
+            sa.text(
+                "INSERT INTO documents_fts(rowid, title, text) SELECT pk, title, text FROM documents WHERE pk > :before"
+            ),
+            {"before": before},
         )
-        for (doc, old, chash), seq in zip(changed, seqs[len(inserts) :], strict=True):
-            row = _document_row(doc, chash, raw_hashes.get(id(doc)), source_map, now)
-            for fixed in ("id", "key", "collected_at"):
-                row.pop(fixed)
-            row.update(seq=seq, version=old["version"] + 1)
-            c.execute(documents.update().where(documents.c.id == old["id"]).values(**row))
-            result.ids.append(old["id"])
-        sync_evidence_facets(c, [old["id"] for _doc, old, _h in changed])
-        result.updated = len(changed)
-    return result
+        return
+    cols = list(rows[0])
+    json_cols = {i for i, c in enumerate(cols) if isinstance(documents.c[c].type, sa.JSON)}
+    tuples = [
+        tuple(orjson.dumps(v).decode() if i in json_cols else v for i, v in enumerate(row.values())) for row in rows
+    ]
+    pg_copy_insert(conn, documents, cols, tuples, conflict="ON CONFLICT (key) DO NOTHING")
+
 
 def _document_row(
     doc: Document, chash: str, raw_hash: str | None, source_map: dict[str, str], now: datetime
 ) -> dict[str, Any]:
     name = source_name_for(doc)
     return {
-        "id": doc.id or new_id("doc_"),
         "key": doc.key,
         "source_id": source_map.get(name) if name else None,
         "platform": doc.platform,
@@ -282,6 +312,21 @@ def documents_after(conn: Connection, seq: int, limit: int) -> list[Document]:
     """Documents whose ``seq`` is past a stage's watermark, oldest first: the pipeline's feed."""
     q = doc_select().where(documents.c.seq > seq).order_by(documents.c.seq).limit(limit)
     return [document_from(r) for r in conn.execute(q).mappings()]
+
+
+def documents_between(conn: Connection, lo: int, hi: int) -> list[Document]:
+    """Documents with ``lo <= seq <= hi``, oldest first: one leased batch of a parallel worker."""
+    q = doc_select().where(documents.c.seq >= lo, documents.c.seq <= hi).order_by(documents.c.seq)
+    return [document_from(r) for r in conn.execute(q).mappings()]
+
+
+def ids_for_keys(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    """{key: document id} for the stored ones among ``keys``."""
+    out: dict[str, str] = {}
+    for batch in chunks(keys, KEY_CHUNK):
+        out.update((k, i) for k, i in conn.execute(sa.select(documents.c.key, documents.c.id)
+                                                      .where(documents.c.key.in_(batch))))
+    return out
 
 
 def max_document_seq(conn: Connection) -> int:

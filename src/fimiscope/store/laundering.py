@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from fimiscope.core.clock import to_utc, utcnow
-from fimiscope.core.errors import NotFound
+from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Affiliation
 from fimiscope.store.sql import chunks, insert_ignore, upsert
 from fimiscope.store.tables import documents, signals, sources
@@ -68,13 +68,23 @@ def insert_buckets(conn: Connection, unit_ids: Sequence[int], keys: Sequence[Seq
         conn.execute(insert_ignore(conn, laundering_buckets), part)
 
 
-def bucket_matches(conn: Connection, keys: Iterable[int]) -> list[tuple[int, int]]:
-    """(band_key, unit_id) for every stored unit in one of ``keys``' buckets."""
+def bucket_matches(conn: Connection, keys: Iterable[int], per_key: int | None = None) -> list[tuple[int, int]]:
+    """(band_key, unit_id) for stored units in one of ``keys``' buckets: every one, or only the
+    ``per_key`` oldest (lowest ids) of each bucket. The stage verifies a unit against the
+    oldest ``bucket_sample`` members of a bucket only, so it asks for no more: a bucket of
+    boilerplate grows with the store, and fetching all of it made the cost per document grow
+    with the store too (docs/scale.md)."""
     out: list[tuple[int, int]] = []
+    t = laundering_buckets
     for part in chunks(sorted({int(k) for k in keys if k >= 0}), _CHUNK):
-        q = sa.select(laundering_buckets.c.band_key, laundering_buckets.c.unit_id).where(
-            laundering_buckets.c.band_key.in_(part)
-        )
+        if per_key is None:
+            q = sa.select(t.c.band_key, t.c.unit_id).where(t.c.band_key.in_(part))
+        else:
+            ranked = sa.select(
+                t.c.band_key, t.c.unit_id,
+                sa.func.row_number().over(partition_by=t.c.band_key, order_by=t.c.unit_id).label("rn"),
+            ).where(t.c.band_key.in_(part)).subquery()
+            q = sa.select(ranked.c.band_key, ranked.c.unit_id).where(ranked.c.rn <= per_key)
         out.extend((int(a), int(b)) for a, b in conn.execute(q))
     return out
 
@@ -90,8 +100,11 @@ def units(conn: Connection, unit_ids: Iterable[int]) -> dict[int, dict[str, Any]
 # -- anchors -----------------------------------------------------------------------------------
 
 
+ANCHOR_MAX_LEN = 210  # the column's width
+
+
 def insert_anchors(conn: Connection, doc_id: str, anchors: Iterable[str]) -> None:
-    rows = [{"anchor": a[:210], "document_id": doc_id} for a in sorted(set(anchors))]
+    rows = [{"anchor": a[:ANCHOR_MAX_LEN], "document_id": doc_id} for a in sorted(set(anchors))]
     if rows:
         conn.execute(insert_ignore(conn, laundering_anchors), rows)
 
@@ -159,6 +172,16 @@ class DocInfo:
         return self.affiliation.flagged
 
 
+def display_title(d: DocInfo, words: int = 12) -> str:
+    """The title, or for a post without one its first words: never a bare document id."""
+    if d.title and d.title.strip():
+        return d.title.strip()
+    head = d.text.split()
+    if not head:
+        return d.id
+    return " ".join(head[:words]) + ("…" if len(head) > words else "")
+
+
 def doc_info(conn: Connection, doc_ids: Iterable[str]) -> dict[str, DocInfo]:
     out: dict[str, DocInfo] = {}
     cols = (
@@ -202,6 +225,25 @@ def doc_info(conn: Connection, doc_ids: Iterable[str]) -> dict[str, DocInfo]:
 
 
 # -- clusters, members, edges ------------------------------------------------------------------
+
+
+# What an edge says about its two documents. Only ``copy`` links join documents into one
+# cluster (one story: near-duplicates and confident translations); the others link clusters
+# (or lone documents) without merging them, so a quote of story A inside article B never
+# folds A's copies and B's copies into one "cluster".
+LINK_COPY = "copy"
+LINK_QUOTES = "quotes"  # the copier carries a passage of the copied document
+LINK_MAY_TRANSLATE = "may translate"  # a translation candidate too weak to call the same story
+LINK_REPEAT = "repeat"  # one source reusing its own passages (boilerplate, its own quotes): not laundering
+LINKS = (LINK_COPY, LINK_QUOTES, LINK_MAY_TRANSLATE, LINK_REPEAT)
+
+
+def link_of(edge: dict[str, Any]) -> str:
+    """The edge's link kind; edges written before kinds existed get theirs from the method."""
+    link = (edge.get("details") or {}).get("link")
+    if link in LINKS:
+        return str(link)
+    return LINK_QUOTES if edge.get("method") == "partial" else LINK_COPY
 
 
 def upsert_edge(conn: Connection, row: dict[str, Any]) -> None:
@@ -300,6 +342,19 @@ def replace_cluster(
     )
 
 
+def remove_members(conn: Connection, doc_ids: Sequence[str]) -> None:
+    """Take documents out of whatever cluster holds them (they no longer have a copy link)."""
+    for part in chunks(sorted(set(doc_ids)), _CHUNK):
+        conn.execute(laundering_members.delete().where(laundering_members.c.document_id.in_(part)))
+
+
+def delete_clusters(conn: Connection, cluster_ids: Sequence[str]) -> None:
+    """Drop clusters (and their remaining members) that no longer exist after a re-clustering."""
+    for part in chunks(sorted(set(cluster_ids)), _CHUNK):
+        conn.execute(laundering_members.delete().where(laundering_members.c.cluster_id.in_(part)))
+        conn.execute(laundering_clusters.delete().where(laundering_clusters.c.id.in_(part)))
+
+
 # -- read side (CLI, API) ----------------------------------------------------------------------
 
 
@@ -307,8 +362,43 @@ def _iso(value: datetime | None) -> str | None:
     return to_utc(value).isoformat() if value is not None else None
 
 
-def _cluster_where(*, min_size: int, language: str | None, origin_source: str | None) -> list[Any]:
+def _origin_affiliation() -> Any:
+    return (
+        sa.select(sources.c.affiliation)
+        .select_from(documents.join(sources, sources.c.id == documents.c.source_id))
+        .where(documents.c.id == laundering_clusters.c.origin_document_id)
+        .scalar_subquery()
+    )
+
+
+def _stripped_clusters() -> Any:
+    """Ids of clusters with a copy whose edge strips the attribution."""
+    return (
+        sa.select(laundering_members.c.cluster_id)
+        .select_from(
+            laundering_members.join(
+                laundering_edges, laundering_edges.c.copier_document_id == laundering_members.c.document_id
+            )
+        )
+        .where(laundering_edges.c.attribution == "stripped", laundering_members.c.role == "copy")
+    )
+
+
+def _cluster_where(
+    *,
+    min_size: int,
+    language: str | None,
+    origin_source: str | None,
+    affiliation: str | None = None,
+    stripped: bool = False,
+) -> list[Any]:
     where: list[Any] = [laundering_clusters.c.size >= min_size]
+    if affiliation == "flagged":
+        where.append(_origin_affiliation().in_([a.value for a in Affiliation if a.flagged]))
+    elif affiliation:
+        where.append(_origin_affiliation() == Affiliation.parse(affiliation).value)
+    if stripped:
+        where.append(laundering_clusters.c.id.in_(_stripped_clusters()))
     if language:
         # A cluster speaks a language when one of its members does; its ``languages`` column
         # (a JSON list of codes) says so. Matching the quoted code in the JSON text reads the
@@ -327,6 +417,9 @@ def _cluster_where(*, min_size: int, language: str | None, origin_source: str | 
     return where
 
 
+CLUSTER_SORTS = ("affiliation", "size", "time", "updated")
+
+
 def list_clusters(
     conn: Connection,
     *,
@@ -335,17 +428,55 @@ def list_clusters(
     min_size: int = 2,
     language: str | None = None,
     origin_source: str | None = None,
+    sort: str = "affiliation",
+    affiliation: str | None = None,
+    stripped: bool = False,
 ) -> list[dict[str, Any]]:
-    """Clusters, most recently updated first, with their origin's source and title."""
+    """Clusters with their origin's source and title. ``sort``: ``affiliation`` (the default:
+    chains from state-affiliated origins first, then the most recently updated), ``size``
+    (largest first), ``time`` (latest first publication first) or ``updated``; ``affiliation``
+    keeps only origins of that affiliation (``flagged``: any state affiliation)."""
+    if sort not in CLUSTER_SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; use one of: {', '.join(CLUSTER_SORTS)}")
+    flagged_values = [a.value for a in Affiliation if a.flagged]
+    origin_aff = _origin_affiliation()
+    state_first = sa.case((origin_aff.in_(flagged_values), 0), else_=1)
+    orders: dict[str, list[Any]] = {
+        "affiliation": [state_first, laundering_clusters.c.updated_at.desc()],
+        "size": [laundering_clusters.c.size.desc(), laundering_clusters.c.updated_at.desc()],
+        "time": [laundering_clusters.c.first_published_at.desc(), laundering_clusters.c.updated_at.desc()],
+        "updated": [laundering_clusters.c.updated_at.desc()],
+    }
+    order = orders[sort]
+    where = _cluster_where(min_size=min_size, language=language, origin_source=origin_source,
+                           affiliation=affiliation, stripped=stripped)
     q = (
         sa.select(laundering_clusters)
-        .where(*_cluster_where(min_size=min_size, language=language, origin_source=origin_source))
-        .order_by(laundering_clusters.c.updated_at.desc(), laundering_clusters.c.id)
+        .where(*where)
+        .order_by(*order, laundering_clusters.c.id)
         .limit(limit)
         .offset(offset)
     )
     rows = [dict(r) for r in conn.execute(q).mappings()]
     info = doc_info(conn, [r["origin_document_id"] for r in rows])
+    stripped_copies: dict[str, int] = {}
+    ids = [r["id"] for r in rows]
+    if ids:
+        q2 = (
+            sa.select(laundering_members.c.cluster_id, sa.func.count(sa.distinct(laundering_members.c.document_id)))
+            .select_from(
+                laundering_members.join(
+                    laundering_edges, laundering_edges.c.copier_document_id == laundering_members.c.document_id
+                )
+            )
+            .where(
+                laundering_members.c.cluster_id.in_(ids),
+                laundering_members.c.role == "copy",
+                laundering_edges.c.attribution == "stripped",
+            )
+            .group_by(laundering_members.c.cluster_id)
+        )
+        stripped_copies = {str(c): int(n) for c, n in conn.execute(q2)}
     out = []
     for r in rows:
         origin = info.get(r["origin_document_id"])
@@ -357,7 +488,8 @@ def list_clusters(
                 "origin_document_id": r["origin_document_id"],
                 "origin_source": origin.source if origin else None,
                 "origin_affiliation": origin.affiliation.value if origin else None,
-                "origin_title": origin.title if origin else None,
+                "origin_title": display_title(origin) if origin else None,
+                "stripped_copies": stripped_copies.get(r["id"], 0),
                 "first_published_at": _iso(_aware(r["first_published_at"])),
                 "last_published_at": _iso(_aware(r["last_published_at"])),
                 "created_at": _iso(_aware(r["created_at"])),
@@ -368,10 +500,17 @@ def list_clusters(
 
 
 def count_clusters(
-    conn: Connection, *, min_size: int = 2, language: str | None = None, origin_source: str | None = None
+    conn: Connection,
+    *,
+    min_size: int = 2,
+    language: str | None = None,
+    origin_source: str | None = None,
+    affiliation: str | None = None,
+    stripped: bool = False,
 ) -> int:
     q = sa.select(sa.func.count()).select_from(laundering_clusters).where(
-        *_cluster_where(min_size=min_size, language=language, origin_source=origin_source)
+        *_cluster_where(min_size=min_size, language=language, origin_source=origin_source,
+                        affiliation=affiliation, stripped=stripped)
     )
     return int(conn.execute(q).scalar_one())
 
@@ -460,26 +599,55 @@ def get_cluster(conn: Connection, cluster_id: str) -> dict[str, Any]:
                 "affiliation": d.affiliation.value if d else None,
                 "language": d.language if d else None,
                 "published_at": _iso(d.published_at) if d else None,
-                "title": d.title if d else None,
+                "title": display_title(d) if d else None,
                 "url": d.url if d else None,
                 "similarity": m["similarity"],
                 "method": m["method"],
             }
         )
     members.sort(key=lambda m: (m["role"] != "origin", m["published_at"] or "9999", m["document_id"]))
-    edges = [
-        {
+    inside = set(ids)
+    edges: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    touching = edges_touching(conn, ids)
+    outside = {x for e in touching for x in (e["copier_document_id"], e["copied_document_id"])} - inside
+    other_info = doc_info(conn, outside)
+    other_cluster = clusters_of(conn, outside)
+    for e in touching:
+        item = {
             "copier_document_id": e["copier_document_id"],
             "copied_document_id": e["copied_document_id"],
             "method": e["method"],
+            "link": link_of(e),
             "similarity": e["similarity"],
             "lag_s": e["lag_s"],
             "attribution": e["attribution"],
             "details": e["details"],
         }
-        for e in edges_touching(conn, ids)
-    ]
+        both_in = e["copier_document_id"] in inside and e["copied_document_id"] in inside
+        if both_in and item["link"] == LINK_COPY:
+            edges.append(item)
+            continue
+        # a link to another story (or a repeat): shown beside the chain, never part of it
+        mine = e["copier_document_id"] if e["copier_document_id"] in inside else e["copied_document_id"]
+        other = e["copied_document_id"] if mine == e["copier_document_id"] else e["copier_document_id"]
+        o = other_info.get(other) or info.get(other)
+        item.update(
+            {
+                "member_document_id": mine,
+                "other_document_id": other,
+                "direction": f"{item['link']}" if mine == e["copier_document_id"] else f"{item['link']} (by the other)",
+                "other_title": display_title(o) if o else None,
+                "other_source": o.source if o else None,
+                "other_affiliation": o.affiliation.value if o else None,
+                "other_language": o.language if o else None,
+                "other_url": o.url if o else None,
+                "other_cluster_id": other_cluster.get(other),
+            }
+        )
+        links.append(item)
     edges.sort(key=lambda e: (e["lag_s"] is None, e["lag_s"] or 0, e["copier_document_id"]))
+    links.sort(key=lambda e: (e["link"], e["member_document_id"], e["other_document_id"]))
     return {
         "id": row["id"],
         "size": row["size"],
@@ -490,6 +658,7 @@ def get_cluster(conn: Connection, cluster_id: str) -> dict[str, Any]:
         "last_published_at": _iso(_aware(row["last_published_at"])),
         "members": members,
         "edges": edges,
+        "links": links,
     }
 
 

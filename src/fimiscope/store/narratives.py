@@ -564,6 +564,54 @@ def volumes(conn: Connection, narrative_id: str) -> dict[str, Any]:
     }
 
 
+def trends(conn: Connection, *, days: int = 30, top: int = 6) -> dict[str, Any]:
+    """The ``top`` active narratives by documents published in the window's last 7 days (then
+    in all of its ``days`` days), with their documents per day. When nothing assigned was
+    published in that window but older assignments exist (an archive, the demo), the window ends at the latest assigned
+    publication instead; ``until`` says where it ends and ``recent`` whether that is today.
+    Every day of the window is present, zeros included."""
+    dialect = conn.dialect.name
+
+    def day(col: Any) -> Any:
+        return sa.func.date(col) if dialect == "sqlite" else sa.func.to_char(col, "YYYY-MM-DD")
+
+    a = narrative_assignments
+    active = sa.select(narratives.c.id).where(narratives.c.status == "active")
+    latest = _aware(conn.execute(sa.select(sa.func.max(a.c.published_at)).where(a.c.narrative_id.in_(active)))
+                    .scalar())
+    if latest is None:
+        return {"until": None, "recent": True, "days": [], "series": []}
+    now = utcnow()
+    recent = latest >= now - timedelta(days=days)
+    until = now if recent else latest
+    since = (until - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    bound = until + timedelta(seconds=1)
+    counts: dict[str, dict[str, int]] = {}
+    q = (
+        sa.select(a.c.narrative_id, day(a.c.published_at).label("day"), sa.func.count())
+        .where(a.c.narrative_id.in_(active), a.c.published_at >= since, a.c.published_at < bound)
+        .group_by(a.c.narrative_id, sa.literal_column("day"))
+    )
+    for nid, d, n in conn.execute(q):
+        if d is not None:
+            counts.setdefault(str(nid), {})[str(d)] = int(n)
+    first = since.date()
+    axis = [(first + timedelta(days=i)).isoformat() for i in range(days + 1)]
+    week = axis[-7:]  # what is active now leads: documents in the window's last week, then in all of it
+    ranked = sorted(counts, key=lambda n: (-sum(counts[n].get(d, 0) for d in week), -sum(counts[n].values()), n))
+    ranked = ranked[:top]
+    names = {}
+    if ranked:
+        q2 = sa.select(narratives.c.id, narratives.c.name, narratives.c.kind).where(narratives.c.id.in_(ranked))
+        names = {r[0]: (r[1], r[2]) for r in conn.execute(q2)}
+    series = [
+        {"id": n, "name": names.get(n, (n, ""))[0], "kind": names.get(n, (n, ""))[1],
+         "documents": sum(counts[n].values()), "counts": [counts[n].get(d, 0) for d in axis]}
+        for n in ranked
+    ]
+    return {"until": until.date().isoformat(), "recent": recent, "days": axis, "series": series}
+
+
 def daily_counts(conn: Connection, narrative_ids: Sequence[str]) -> tuple[list[str], dict[str, list[int]], list[int]]:
     """(days, counts per narrative per day, all documents per day) over the days with data."""
     dialect = conn.dialect.name
@@ -667,6 +715,43 @@ def related_clusters(conn: Connection, narrative_id: str, *, limit: int = 20) ->
     return out
 
 
+def related_groups(conn: Connection, narrative_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Coordinated groups (the coordination detector's active ones) whose members published
+    documents of this narrative, most such documents first: which networks carry it."""
+    from fimiscope.store.tables_coordination import coordination_groups, coordination_members
+
+    a = narrative_assignments
+    m = coordination_members
+    g = coordination_groups
+    q = (
+        sa.select(m.c.group_id, m.c.account, sa.func.count().label("n"))
+        .select_from(
+            a.join(sources, sources.c.id == a.c.source_id)
+            .join(m, m.c.account == sources.c.name)
+            .join(g, g.c.id == m.c.group_id)
+        )
+        .where(a.c.narrative_id == narrative_id, g.c.status == "active")
+        .group_by(m.c.group_id, m.c.account)
+    )
+    carrying: dict[str, dict[str, int]] = {}
+    for gid, account, n in conn.execute(q):
+        carrying.setdefault(str(gid), {})[str(account)] = int(n)
+    if not carrying:
+        return []
+    out = []
+    rows = conn.execute(sa.select(g).where(g.c.id.in_(list(carrying)))).mappings()
+    for r in rows:
+        by_member = carrying[r["id"]]
+        out.append(
+            {"id": r["id"], "size": r["size"], "score": round(float(r["score"]), 4), "kinds": r["kinds"] or {},
+             "platforms": r["platforms"] or [], "shared_documents": sum(by_member.values()),
+             "members_carrying": sorted(by_member), "signal_id": r["signal_id"],
+             "first_at": _iso(r["first_at"]), "last_at": _iso(r["last_at"])}
+        )
+    out.sort(key=lambda x: (-x["shared_documents"], -x["score"], x["id"]))
+    return out[:limit]
+
+
 def narratives_of_documents(conn: Connection, doc_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     a = narrative_assignments
@@ -684,7 +769,8 @@ def narratives_of_documents(conn: Connection, doc_ids: Iterable[str]) -> dict[st
 
 
 def get(conn: Connection, narrative_id: str, *, documents_limit: int = 20) -> dict[str, Any]:
-    """A narrative with its examples, volumes, origin, top documents, lineage and related clusters."""
+    """A narrative with its examples, volumes, origin, top documents, lineage, and the laundering
+    clusters and coordinated groups that carry it."""
     row = get_row(conn, narrative_id)
     out = _row_out(row)
     out["examples"] = examples(conn, [narrative_id]).get(narrative_id, [])
@@ -701,6 +787,7 @@ def get(conn: Connection, narrative_id: str, *, documents_limit: int = 20) -> di
     out["documents"] = assigned_documents(conn, narrative_id, limit=documents_limit)
     out["lineage"] = lineage(conn, narrative_id)
     out["clusters"] = related_clusters(conn, narrative_id)
+    out["groups"] = related_groups(conn, narrative_id)
     return out
 
 

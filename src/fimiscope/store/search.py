@@ -14,6 +14,7 @@ from fimiscope.core.clock import to_utc
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Document
 from fimiscope.store.documents import doc_select, document_from
+from fimiscope.store.persuasion import documents_with_technique
 from fimiscope.store.tables import documents, sources
 
 
@@ -30,6 +31,7 @@ def search(
     source: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    technique: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> list[tuple[Document, float]]:
@@ -61,5 +63,7 @@ def search(
         q = q.where(documents.c.published_at >= to_utc(since))
     if until:
         q = q.where(documents.c.published_at < to_utc(until))
+    if technique:
+        q = q.where(documents.c.id.in_(documents_with_technique(technique)))
     q = q.limit(limit).offset(offset)
     return [(document_from(r), float(r["score"])) for r in conn.execute(q).mappings()]

@@ -15,6 +15,7 @@ from fimiscope.core.ids import new_id
 from fimiscope.core.model import Evidence, Signal, SignalStatus
 from fimiscope.store.sql import chunks
 from fimiscope.store.tables import documents, evidence, signals
+from fimiscope.store.tables_cases import incident_signals
 
 
 def upsert_signals(conn: Connection, items: Sequence[Signal]) -> tuple[int, int]:
@@ -65,6 +66,31 @@ def upsert_signals(conn: Connection, items: Sequence[Signal]) -> tuple[int, int]
                 ],
             )
     return new, updated
+
+
+def withdraw_signals(conn: Connection, keys: Sequence[str]) -> int:
+    """Remove the signals with these keys that a detector no longer raises (a re-run found an
+    earlier origin, say), so the same data gives the same signals however it was batched. A
+    signal an analyst has already triaged or linked to an incident stays: their work is kept.
+    Returns how many went."""
+    gone = 0
+    for part in chunks(sorted(set(keys)), 500):
+        ids = (
+            conn.execute(
+                sa.select(signals.c.id).where(
+                    signals.c.key.in_(part),
+                    signals.c.status == SignalStatus.NEW.value,
+                    signals.c.id.not_in(sa.select(incident_signals.c.signal_id)),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if ids:
+            conn.execute(evidence.delete().where(evidence.c.signal_id.in_(ids)))
+            conn.execute(signals.delete().where(signals.c.id.in_(ids)))
+            gone += len(ids)
+    return gone
 
 
 def evidence_facets(conn: Connection, doc_ids: set[str]) -> dict[str, tuple[str | None, str | None]]:

@@ -25,6 +25,7 @@ from fimiscope.store import documents as document_store
 from fimiscope.store import search as search_store
 from fimiscope.store import signals as signal_store
 from fimiscope.store import sources as source_store
+from fimiscope.store.persuasion import documents_with_technique
 from fimiscope.store.tables import documents, evidence, signals, sources
 
 SIGNAL_SORTS = {
@@ -60,6 +61,7 @@ class SignalFilter:
     since: datetime | None = None
     until: datetime | None = None
     ids: list[str] = field(default_factory=list)
+    technique: str | None = None  # signals citing documents with this persuasion technique
 
 
 def _signal_where(f: SignalFilter) -> list[Any]:
@@ -78,6 +80,9 @@ def _signal_where(f: SignalFilter) -> list[Any]:
         where.append(signals.c.created_at < to_utc(f.until))
     if f.ids:
         where.append(signals.c.id.in_(f.ids))
+    if f.technique:
+        where.append(signals.c.id.in_(
+            sa.select(evidence.c.signal_id).where(evidence.c.document_id.in_(documents_with_technique(f.technique)))))
     facet = _facet_signals(f)
     if facet is not None:
         where.append(signals.c.id.in_(facet))
@@ -233,6 +238,7 @@ def list_documents(
     source: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    technique: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> Page:
@@ -246,6 +252,8 @@ def list_documents(
         where.append(documents.c.published_at >= to_utc(since))
     if until:
         where.append(documents.c.published_at < to_utc(until))
+    if technique:
+        where.append(documents.c.id.in_(documents_with_technique(technique)))
     base = documents.outerjoin(sources, documents.c.source_id == sources.c.id)
     q = document_store.doc_select().where(*where).order_by(documents.c.seq.desc()).limit(limit).offset(offset)
     with store.connect() as c:
@@ -266,13 +274,15 @@ def search_documents(
     source: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    technique: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> Page:
     """Full-text search. The total is not counted (it would cost a full match); ``total`` is a
     lower bound that lets the client know whether a next page exists."""
     hits = store.read(
-        search_store.search, query, language=language, source=source, since=since, until=until, limit=limit + 1,
+        search_store.search, query, language=language, source=source, since=since, until=until, technique=technique,
+        limit=limit + 1,
         offset=offset,
     )
     more = len(hits) > limit
@@ -308,8 +318,16 @@ def source_document_count(store: Store, src: Source) -> int:
 
 
 def overview(store: Store, *, days: int = 30) -> dict[str, Any]:
-    """Volumes for the overview page: by affiliation, language and day (last ``days`` days)."""
-    since = utcnow() - timedelta(days=days)
+    """Volumes for the overview page: by affiliation, language and publication day over the
+    last ``days`` days of the data: ending today when something was published recently, else at
+    the latest publication (a historical import is not "empty for 30 days"); ``until`` says
+    where the window ends."""
+    with store.connect() as c:
+        latest = c.execute(sa.select(sa.func.max(documents.c.published_at))).scalar()
+    now = utcnow()
+    latest_at = to_utc(latest) if isinstance(latest, datetime) else None
+    until = now if latest_at is None or latest_at >= now - timedelta(days=days) else latest_at
+    since = (until - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
     day = (
         sa.func.date(documents.c.published_at)
         if store.dialect == "sqlite"
@@ -332,7 +350,7 @@ def overview(store: Store, *, days: int = 30) -> dict[str, Any]:
             str(r[0]): int(r[1])
             for r in c.execute(
                 sa.select(day.label("day"), sa.func.count())
-                .where(documents.c.published_at >= since)
+                .where(documents.c.published_at >= since, documents.c.published_at <= until + timedelta(seconds=1))
                 .group_by(sa.literal_column("day"))
                 .order_by(sa.literal_column("day"))
             )
@@ -357,6 +375,8 @@ def overview(store: Store, *, days: int = 30) -> dict[str, Any]:
         "documents_by_language": dict(sorted(by_lang.items(), key=lambda kv: -kv[1])),
         "documents_by_day": by_day,
         "days": days,
+        "until": until.date().isoformat(),
+        "recent": until is now,
     }
 
 

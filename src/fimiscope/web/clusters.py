@@ -15,7 +15,9 @@ from fimiscope.api.auth import require
 from fimiscope.api.clusters import cluster_detail, list_page
 from fimiscope.config import Settings
 from fimiscope.core.clock import lag_text
+from fimiscope.detect.laundering import alignment
 from fimiscope.store import Store
+from fimiscope.store import laundering as laundering_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
 from fimiscope.web.nav import add_nav
@@ -29,6 +31,12 @@ CREDITED_COLOR = "#2f5bd3"
 
 def fmt_lag(seconds: float | None) -> str:
     return lag_text(seconds)
+
+
+def _edge_short(e: dict[str, Any]) -> str:
+    """The graph's edge label: lag, method, stripped; the rest in the edge table."""
+    method = {"near_duplicate": "copy", "translation": "transl.", "partial": "quote"}.get(e["method"], e["method"])
+    return f"{fmt_lag(e['lag_s'])} · {method}{' · stripped' if e['attribution_stripped'] else ''}"
 
 
 def edge_label(e: dict[str, Any]) -> str:
@@ -68,15 +76,25 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
                 "href": f"/documents/{m['document_id']}",
             }
         )
+    # Laid out by time (left to right, one column per member in publication order, so 30
+    # members stay apart) and grouped by language (one row each): read like the timeline.
+    by_time = sorted(data["members"], key=lambda m: (m["published_at"] is None, m["published_at"] or "",
+                                                     m["role"] != "origin", m["document_id"]))
+    lanes = sorted({m["language"] or "?" for m in data["members"]}, key=lambda x: (x != (
+        (data.get("origin") or {}).get("language") or "?"), x))
     nodes = [
         {
             "id": m["document_id"],
-            "label": f"{m['source'] or m['document_id']} ({m['language'] or '?'})",
+            "label": _short(m["source"] or m["document_id"], 18),
+            "title": m["title"] or m["document_id"],
+            "language": m["language"] or "?",
             "kind": m["role"],
             "attribution": attribution.get(m["document_id"], ""),
             "href": f"/documents/{m['document_id']}",
+            "x": 40 + 150 * rank,
+            "y": 50 + 110 * lanes.index(m["language"] or "?") + (28 if rank % 2 else 0),
         }
-        for m in data["members"]
+        for rank, m in enumerate(by_time)
     ]
     known = {n["id"] for n in nodes}
     edges = [
@@ -85,14 +103,28 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
             # drawn from what was copied to who copied it, so the origin is the root
             "source": e["copied_document_id"],
             "target": e["copier_document_id"],
-            "label": edge_label(e),
+            "label": _edge_short(e),
+            "full": edge_label(e),
             "stripped": "yes" if e["attribution_stripped"] else "no",
             "translation": "yes" if e["language_change"] or e["method"] == "translation" else "no",
         }
         for i, e in enumerate(data["edges"])
         if e["copied_document_id"] in known and e["copier_document_id"] in known
     ]
-    return {"timeline": points, "graph": {"nodes": nodes, "edges": edges, "root": data["origin_document_id"]}}
+    return {"timeline": points, "graph": {"nodes": nodes, "edges": edges, "root": data["origin_document_id"],
+                                          "lanes": lanes}}
+
+
+def _short(text: str, n: int) -> str:
+    """Cut at a word (or dot) boundary, with an ellipsis."""
+    if len(text) <= n:
+        return text
+    cut = text[:n]
+    for sep in (" ", "."):
+        if sep in cut[n // 2 :]:
+            cut = cut[: cut.rindex(sep)]
+            break
+    return cut.rstrip(" .") + "…"
 
 
 def timeline_svg(
@@ -152,11 +184,132 @@ def timeline_svg(
     return Markup("".join(parts))
 
 
+ALIGN_LABELS = {
+    "shared": "shared",
+    "edited": "edited",
+    "added": "added by the copy",
+    "dropped": "dropped by the copy",
+    "aligned": "aligned by anchors",
+    "unaligned": "not aligned",
+}
+
+
+def _marked(text: str, span: list[int] | None, marks: list[tuple[int, int, str]]) -> Markup:
+    """The span's text, escaped, with the anchors in it marked (their Latin form on hover)."""
+    if span is None:
+        return Markup("")
+    start, end = span
+    out: list[str] = []
+    pos = start
+    for a, b, latin in sorted(m for m in marks if start <= m[0] and m[1] <= end):
+        if a < pos:
+            continue
+        out.append(str(escape(text[pos:a])))
+        out.append(f'<mark class="anchor" title="{escape(latin)}">{escape(text[a:b])}</mark>')
+        pos = b
+    out.append(str(escape(text[pos:end])))
+    return Markup("".join(out))
+
+
+def aligned_view(store: Store, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cluster's alignments as rows of two escaped, marked-up texts for the templates."""
+    alignments = data.get("alignments") or []
+    ids = {x for a in alignments for x in (a["copier_document_id"], a["copied_document_id"])}
+    with store.connect() as conn:
+        info = laundering_store.doc_info(conn, ids)
+    out = []
+    for a in alignments:
+        copier, copied = info.get(a["copier_document_id"]), info.get(a["copied_document_id"])
+        if copier is None or copied is None:
+            continue
+        rows = []
+        for r in a["rows"]:
+            anchors = r.get("anchors") or []
+            o_marks = [(s[0], s[1], x["latin"]) for x in anchors for s in x["origin"]]
+            c_marks = [(s[0], s[1], x["latin"]) for x in anchors for s in x["copy"]]
+            rows.append(
+                {
+                    "kind": r["kind"],
+                    "label": ALIGN_LABELS.get(r["kind"], r["kind"]),
+                    "origin_html": _marked(copied.text, r["origin"], o_marks),
+                    "copy_html": _marked(copier.text, r["copy"], c_marks),
+                    "anchors": [f"{x['origin_text']} = {x['copy_text']} ({x['latin']})" for x in anchors],
+                }
+            )
+        out.append(
+            {
+                "copier": laundering_store.display_title(copier),
+                "copier_source": copier.source,
+                "copier_url": copier.url,
+                "copier_language": copier.language,
+                "copied": laundering_store.display_title(copied),
+                "copied_source": copied.source,
+                "copied_url": copied.url,
+                "copied_language": copied.language,
+                "mode": a["mode"],
+                "link": a.get("link"),
+                "counts": a["counts"],
+                "rows": rows,
+            }
+        )
+    return out
+
+
+def signal_aligned(store: Store, sig: Any) -> list[dict[str, Any]]:
+    """For a laundering signal: the copy aligned against what it copied (the document its
+    chain edge points at, the quoted one, or the origin)."""
+    if sig.type != "laundering":
+        return []
+    details = sig.details or {}
+    copy = next((e.document_id for e in sig.evidence if e.role == "copy" and e.document_id), None)
+    if copy is None:
+        return []
+    chain = details.get("chain") or []
+    copied = (
+        details.get("quoted_document_id")
+        or next((e["copied"] for e in chain if e.get("copier") == copy), None)
+        or details.get("origin_document_id")
+    )
+    if not copied:
+        return []
+    with store.connect() as conn:
+        info = laundering_store.doc_info(conn, [copy, copied])
+    if copy not in info or copied not in info:
+        return []
+    link = details.get("link") or laundering_store.LINK_COPY
+    return aligned_view(store, {"alignments": [{**alignment(info[copy], info[copied]), "link": link}]})
+
+
+def signal_evidence(store: Store, sig: Any, excerpts: int = 3) -> dict[str, Any] | None:
+    """What a partner needs to check a laundering signal in a report: the origin and the copy
+    (source, URL, publication time) and a few aligned excerpts with the shared passage marked."""
+    pairs = signal_aligned(store, sig)
+    if not pairs:
+        return None
+    pair = pairs[0]
+    details = sig.details or {}
+    with store.connect() as conn:
+        info = laundering_store.doc_info(
+            conn, [x for x in (details.get("origin_document_id"),) if x]
+        )
+    origin = info.get(details.get("origin_document_id") or "")
+    keep = [r for r in pair["rows"] if r["kind"] in ("shared", "edited", "aligned")][:excerpts]
+    keep += [r for r in pair["rows"] if r["kind"] in ("added", "dropped")][:2]
+    return {
+        **pair,
+        "rows": keep,
+        "origin_source": origin.source if origin else pair["copied_source"],
+        "origin_url": origin.url if origin else pair["copied_url"],
+        "origin_published": origin.published_at if origin else None,
+        "link": details.get("link") or "copy",
+    }
+
+
 def cluster_report_html(request: Request, store: Store, cluster_id: str) -> str:
     data = cluster_detail(store, cluster_id)
     attribution = _attribution(data)
     return render_report(request, "report_cluster.html", c=data, chart=timeline_svg(data["members"], attribution),
-                         attribution=attribution)
+                         attribution=attribution, aligned=aligned_view(store, data))
 
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
@@ -177,14 +330,18 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         origin_source: str = "",
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0),
+        sort: str = "affiliation",
+        affiliation: str = "",
+        stripped: bool = False,
         _u: User = viewer,
     ) -> Response:
         page = list_page(
             store, min_size=min_size, language=lang or None, origin_source=origin_source or None,
-            limit=limit, offset=offset,
+            limit=limit, offset=offset, sort=sort, affiliation=affiliation or None, stripped=stripped,
         )
-        params = {"min_size": min_size, "lang": lang, "origin_source": origin_source}
-        filtered = bool(lang or origin_source or min_size > 2)
+        params = {"min_size": min_size, "lang": lang, "origin_source": origin_source, "sort": sort,
+                  "affiliation": affiliation, "stripped": stripped}
+        filtered = bool(lang or origin_source or min_size > 2 or affiliation or stripped)
         resp: Response = templates.TemplateResponse(
             request,
             "clusters.html",
@@ -202,7 +359,8 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     def cluster_page(request: Request, cluster_id: str, _u: User = viewer) -> Response:
         data = cluster_detail(store, cluster_id)
         resp: Response = templates.TemplateResponse(
-            request, "cluster.html", {"c": data, "charts": chart_data(data), "attribution": _attribution(data)}
+            request, "cluster.html", {"c": data, "charts": chart_data(data), "attribution": _attribution(data),
+                                      "aligned": aligned_view(store, data)}
         )
         return resp
 

@@ -25,6 +25,7 @@ from fimiscope.store import workbench as wb
 from fimiscope.store.cases import IncidentStore
 from fimiscope.store.share import ShareStore
 from fimiscope.store.users import User
+from fimiscope.web.clusters import signal_evidence
 from fimiscope.web.nav import add_nav
 from fimiscope.web.reports import bar_chart_svg, pdf_response, render_report
 
@@ -186,7 +187,20 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
         admiralty=admiralty(att.source_reliability, att.information_credibility),
         tlp_meaning=TLP_MEANING[inc.tlp],
         chart=chart,
+        evidence={s.id: ev for s in sigs if (ev := signal_evidence(store, s))},
+        seen=_seen_from_evidence(store, inc, sigs),
     )
+
+
+def _seen_from_evidence(store: Store, inc: Incident, sigs: list[Any]) -> dict[str, Any]:
+    """First / last seen: the incident's own when set, else the earliest and latest publication
+    among the documents its signals cite (said so in the report)."""
+    times = [d.published_at for s in sigs for d in wb.signal_documents(store, s).values() if d.published_at]
+    return {
+        "first": inc.first_seen or (min(times) if times else None),
+        "last": inc.last_seen or (max(times) if times else None),
+        "derived": not (inc.first_seen and inc.last_seen) and bool(times),
+    }
 
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:

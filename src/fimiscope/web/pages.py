@@ -10,10 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from fimiscope.api.auth import require
 from fimiscope.api.clusters import trends as cluster_trends
+from fimiscope.api.narratives import trends as narrative_trends
 from fimiscope.api.rest import document_json, signal_json, source_json
 from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import RELIABILITY_LABELS, SignalStatus
+from fimiscope.index.persuasion import TECHNIQUES, normalise_label
 from fimiscope.store import Store
 from fimiscope.store import documents as document_store
 from fimiscope.store import signals as signal_store
@@ -21,6 +23,7 @@ from fimiscope.store import sources as source_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.collect import statuses as collect_statuses
 from fimiscope.store.users import User
+from fimiscope.web.clusters import signal_aligned
 from fimiscope.web.nav import add_nav
 from fimiscope.web.render import highlight, snippet
 
@@ -66,6 +69,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             "types": cached("types", lambda: wb.signal_types(store)),
             "languages": cached("languages", lambda: wb.languages(store)),
             "sources": cached("sources", lambda: wb.source_names(store)),
+            "techniques": list(TECHNIQUES),
         }
 
 
@@ -79,7 +83,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         newest = wb.list_signals(store, wb.SignalFilter(), sort="newest", limit=8).items
         strongest = wb.list_signals(store, wb.SignalFilter(status="new"), sort="score", limit=8).items
         return render(request, "overview.html", data=data, newest=newest, strongest=strongest,
-                      cluster_trends=cluster_trends(store))
+                      cluster_trends=cluster_trends(store), narrative_trends=narrative_trends(store))
 
     def triage_filter(params: dict[str, str]) -> wb.SignalFilter:
         status = params.get("status", "new")
@@ -89,6 +93,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             min_score=_float(params.get("min_score")),
             source=params.get("source") or None,
             language=params.get("lang") or None,
+            technique=normalise_label(params.get("technique") or "") if params.get("technique") else None,
             since=_parse_date(params.get("since")),
             until=_parse_date(params.get("until")),
         )
@@ -138,7 +143,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
                 }
             )
         return render(request, "signal.html", sig=sig, data=signal_json(sig), evidence=evidence,
-                      graph=_evidence_graph(sig, docs))
+                      graph=_evidence_graph(sig, docs), aligned=signal_aligned(store, sig))
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str, _u: User = viewer) -> Response:
@@ -186,10 +191,12 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         source: str = "",
         since: str = "",
         until: str = "",
+        technique: str = "",
         offset: int = Query(0, ge=0),
         _u: User = viewer,
     ) -> Response:
         kw = {
+            "technique": normalise_label(technique) if technique else None,
             "language": lang or None,
             "source": source or None,
             "since": _parse_date(since),
@@ -209,7 +216,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             hits = [(d, None) for d in page.items]
         ctx = {
             "q": q,
-            "params": {"lang": lang, "source": source, "since": since, "until": until},
+            "params": {"lang": lang, "source": source, "since": since, "until": until, "technique": technique},
             "page": page,
             "hits": hits,
             "error": error,

@@ -42,9 +42,13 @@
       } else {
         chart.setOption(Object.assign(base, {
           xAxis: { type: "category", data: kind === "bar" ? keys.map((k) => k.replace(/_/g, "-")) : keys, axisLabel: { rotate: kind === "bar" ? 20 : 0, hideOverlap: true } },
-          yAxis: { type: "value" },
+          // bars spanning orders of magnitude (6 state documents beside 2,600 others) on a log
+          // scale, each labelled with its count, so the small ones stay visible
+          yAxis: (kind === "bar" && Math.max(...values) > 20 * Math.max(1, Math.min(...values.filter((v) => v > 0))))
+            ? { type: "log", logBase: 10, min: 1 } : { type: "value" },
           series: [{
             type: kind, smooth: false, showSymbol: false, areaStyle: kind === "line" ? { opacity: 0.15 } : undefined,
+            label: kind === "bar" ? { show: true, position: "top" } : undefined,
             data: kind === "bar" ? values.map((v, i) => ({ value: v, itemStyle: { color: AFF_COLORS[keys[i]] || "#2f5bd3" } })) : values,
           }],
         }));

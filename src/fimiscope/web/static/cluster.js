@@ -39,30 +39,86 @@
       yAxis: { type: "category", data: lanes, axisLabel: { width: 180, overflow: "truncate" } },
       series: series,
     });
-    chart.on("click", (it) => { if (it.data && it.data.doc) window.location = it.data.doc.href; });
+    // picking a point picks the member in the graph too (and the reverse: see drawGraph)
+    chart.pick = (id) => {
+      chart.dispatchAction({ type: "downplay" });
+      series.forEach((s, si) => s.data.forEach((d, di) => {
+        if (d.doc.id === id) chart.dispatchAction({ type: "highlight", seriesIndex: si, dataIndex: di });
+      }));
+    };
+    shared.chart = chart;
+    chart.on("click", (it) => {
+      if (!(it.data && it.data.doc)) return;
+      chart.pick(it.data.doc.id);
+      if (shared.select) shared.select(it.data.doc.id, "timeline");
+    });
+    chart.on("dblclick", (it) => { if (it.data && it.data.doc) window.location = it.data.doc.href; });
     window.addEventListener("resize", () => chart.resize());
   }
+
+  // The graph and the timeline select together: picking a member in one picks it in the other.
+  const shared = { cy: null, chart: null, select: null };
+  window.fimiscopeCluster = shared;
 
   function drawGraph() {
     const el = document.getElementById("cluster-graph");
     if (!el || !window.cytoscape) return;
     const g = JSON.parse(el.dataset.graph || "{}");
+    const nodes = g.nodes || [];
+    const lanes = g.lanes || [];
+    el.style.height = Math.max(220, 120 + 110 * lanes.length) + "px";
     const cy = cytoscape({
       container: el,
-      elements: { nodes: (g.nodes || []).map((n) => ({ data: n })), edges: (g.edges || []).map((e) => ({ data: e })) },
-      layout: { name: "breadthfirst", directed: true, roots: g.root ? [g.root] : undefined, padding: 24, spacingFactor: 1.25 },
+      elements: {
+        nodes: nodes.map((n) => ({ data: n, position: { x: n.x, y: n.y } })),
+        edges: (g.edges || []).map((e) => ({ data: e })),
+      },
+      // preset: x = publication order (left to right), y = language row (see web/clusters.py)
+      layout: { name: "preset", fit: true, padding: 36 },
       style: [
-        { selector: "node", style: { label: "data(label)", "font-size": 10, "text-valign": "bottom", "text-margin-y": 4, width: 22, height: 22, "background-color": CREDITED } },
-        { selector: "node[kind = 'origin']", style: { "background-color": ORIGIN, shape: "diamond", width: 32, height: 32 } },
+        { selector: "node", style: { label: "data(label)", "font-size": 10, "text-valign": "bottom", "text-margin-y": 4, width: 20, height: 20, "background-color": CREDITED, "text-max-width": 140, "text-wrap": "ellipsis" } },
+        { selector: "node[kind = 'origin']", style: { "background-color": ORIGIN, shape: "diamond", width: 30, height: 30 } },
         { selector: "node[attribution = 'stripped']", style: { "background-color": STRIPPED } },
-        { selector: "edge", style: { width: 2, "line-color": "#9aa3b5", "target-arrow-color": "#9aa3b5", "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 9, color: "#3d4556", "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 2, "text-rotation": "autorotate" } },
+        { selector: "node.picked", style: { "border-width": 3, "border-color": "#111" } },
+        { selector: "edge", style: { width: 1.5, "line-color": "#b7bfcc", "target-arrow-color": "#b7bfcc", "target-arrow-shape": "triangle", "curve-style": "bezier", "font-size": 9, color: "#3d4556", "text-background-color": "#fff", "text-background-opacity": 0.9, "text-background-padding": 2 } },
         { selector: "edge[stripped = 'yes']", style: { "line-color": STRIPPED, "target-arrow-color": STRIPPED, "line-style": "dashed" } },
-        { selector: "edge[translation = 'yes']", style: { width: 3 } },
+        { selector: "edge[translation = 'yes']", style: { width: 2.5 } },
+        // edge labels only for the picked (or hovered) member's edges, each next to the other
+        // member, so labels of one member's edges sit at different members and never pile up
+        { selector: "edge.out", style: { "target-label": "data(label)", "target-text-offset": 46, "line-color": "#56627a", width: 2.5 } },
+        { selector: "edge.in", style: { "source-label": "data(label)", "source-text-offset": 46, "line-color": "#56627a", width: 2.5 } },
+        { selector: "edge.faded, node.faded", style: { opacity: 0.35 } },
       ],
       userZoomingEnabled: false,
+      autoungrabify: true,
     });
-    cy.on("tap", "node", (evt) => { const href = evt.target.data("href"); if (href) window.location = href; });
+    shared.cy = cy;
+    function show(id) {
+      cy.elements().removeClass("out in faded picked");
+      if (!id) return;
+      const n = cy.getElementById(id);
+      if (!n.length) return;
+      n.addClass("picked");
+      n.outgoers("edge").addClass("out");
+      n.incomers("edge").addClass("in");
+      cy.elements().not(n.closedNeighborhood()).addClass("faded");
+    }
+    shared.select = (id, from) => {
+      show(id);
+      if (from !== "timeline" && shared.chart) shared.chart.pick(id);
+      const info = document.getElementById("graph-picked");
+      const n = id ? cy.getElementById(id) : null;
+      if (info) info.innerHTML = n && n.length ? '<a href="' + n.data("href") + '">' + esc(n.data("title")) + "</a> · " + esc(n.data("label")) + " · " + esc(n.data("language")) : "";
+    };
+    cy.on("tap", "node", (evt) => shared.select(evt.target.id(), "graph"));
+    cy.on("tap", (evt) => { if (evt.target === cy) shared.select(null, "graph"); });
+    cy.on("mouseover", "node", (evt) => { if (!cy.$("node.picked").length) show(evt.target.id()); });
+    cy.on("mouseout", "node", () => { if (!cy.$("node.picked").length) show(null); });
+    cy.on("dbltap", "node", (evt) => { const href = evt.target.data("href"); if (href) window.location = href; });
+    if (g.root) shared.select(g.root, "graph");
   }
+
+  function esc(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c])); }
 
   function drawTrends() {
     const el = document.getElementById("chart-cluster-trends");

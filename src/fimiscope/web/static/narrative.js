@@ -1,5 +1,5 @@
 // fimiscope narrative page: documents per day by affiliation tier and by language (ECharts,
-// stacked bars), and j/k/Enter on the narrative list (cluster.js handles data-keynav there).
+// stacked bars), the overview's narrative trends (lines), and j/k/Enter on the narrative list (cluster.js handles data-keynav there).
 (function () {
   "use strict";
   const TIER_COLORS = { official_state: "#8b1a1a", state_controlled: "#c8372d", state_linked: "#e0752f",
@@ -35,9 +35,38 @@
     window.addEventListener("resize", () => chart.resize());
   }
 
+  // The overview's card: one line per narrative among the most active, documents per day.
+  function drawTrends() {
+    const el = document.getElementById("chart-narrative-trends");
+    if (!el || !window.echarts) return;
+    const days = JSON.parse(el.dataset.days || "[]");
+    const series = JSON.parse(el.dataset.series || "[]");
+    el.style.height = "260px";
+    const chart = echarts.init(el, null, { renderer: "svg" });
+    chart.setOption({
+      animation: false,
+      grid: { left: 40, right: 16, top: 56, bottom: 30 },
+      legend: { top: 0, type: "scroll" },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: days, axisLabel: { hideOverlap: true } },
+      yAxis: { type: "value", minInterval: 1 },
+      series: series.map((s) => ({
+        name: s.name.length > 40 ? s.name.slice(0, 39) + "…" : s.name, type: "line", smooth: false,
+        showSymbol: false, data: s.counts,
+      })),
+    });
+    chart.on("click", (p) => {
+      const s = series[p.seriesIndex];
+      if (s) window.location.href = "/narratives/" + encodeURIComponent(s.id);
+    });
+    el.dataset.drawn = "1";
+    window.addEventListener("resize", () => chart.resize());
+  }
+
   function start() {
     draw("narrative-tiers", TIER_COLORS);
     draw("narrative-languages", null);
+    drawTrends();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

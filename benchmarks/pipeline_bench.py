@@ -1,0 +1,115 @@
+"""`fimiscope run` stage by stage at growing store sizes: documents/s per stage and peak memory,
+on the scale corpus (real news sentences with planted copies, benchmarks/scale_corpus.py);
+then `extract.language` with 1 and 2 workers on PostgreSQL (--pg).
+
+Each size runs in a fresh process and a fresh SQLite store (peak memory is its own):
+
+    python benchmarks/pipeline_bench.py --sizes 1000,2000,4000 [--stages language,laundering]
+        [--pg postgresql://postgres@127.0.0.1:5432/test --workers-n 10000]
+
+Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_corpus import write_corpus
+
+
+def child(args: argparse.Namespace) -> None:
+    from fimiscope import pipeline
+    from fimiscope.collect.generic import open_input, read_jsonl
+    from fimiscope.config import Settings
+    from fimiscope.store import Store
+
+    cfg = Settings(database_url=args.target)
+    store = Store.from_settings(cfg)
+    out: dict[str, object] = {}
+    start = time.perf_counter()
+    with open_input(Path(args.file)) as stream:
+        imported = pipeline.ingest(store, read_jsonl(stream))
+    out["import"] = {"docs": imported.new, "seconds": time.perf_counter() - start}
+    for stage in args.stages.split(","):
+        start = time.perf_counter()
+        reports = pipeline.run(store, only=[stage], settings=cfg, workers=args.workers)
+        out[stage] = {"docs": reports[0].processed, "seconds": time.perf_counter() - start,
+                      "signals": reports[0].signals}
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["children_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def _pg_schema(url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        conn.execute(f"CREATE SCHEMA {name}")
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{name}"
+
+
+def _run(file: Path, target: str, stages: str, workers: int) -> dict[str, object]:
+    res = subprocess.run([sys.executable, __file__, "--child", "--file", str(file), "--target", target,
+                          "--stages", stages, "--workers", str(workers)], capture_output=True, text=True)
+    if res.returncode:
+        raise SystemExit(res.stderr[-3000:])
+    return json.loads(res.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,2000,4000")
+    parser.add_argument("--stages", default="language,laundering")
+    parser.add_argument("--pg", default=None)
+    parser.add_argument("--workers-n", type=int, default=10_000)
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--file")
+    parser.add_argument("--target")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    work = Path(tempfile.mkdtemp(prefix="fimiscope-pipeline-"))
+    rows = []
+    print(f"{'size':>8} {'stage':>12} {'docs/s':>9} {'seconds':>8} {'peak MB':>8}")
+    for n in [int(x) for x in args.sizes.split(",")]:
+        data = work / f"c{n}.jsonl"
+        write_corpus(data, n)
+        got = _run(data, f"sqlite:///{work / f's{n}.sqlite3'}", args.stages, 1)
+        for stage in ["import", *args.stages.split(",")]:
+            r = got[stage]
+            assert isinstance(r, dict)
+            rate = r["docs"] / r["seconds"] if r["seconds"] else 0.0
+            rows.append({"size": n, "stage": stage, "docs_per_s": round(rate, 1), "seconds": round(r["seconds"], 1),
+                         "peak_mb": round(float(got["peak_mb"])), "backend": "sqlite", "workers": 1})
+            print(f"{n:>8,} {stage:>12} {rate:>9,.1f} {r['seconds']:>8.1f} {got['peak_mb']:>8,.0f}", flush=True)
+    if args.pg:
+        data = work / "workers.jsonl"
+        write_corpus(data, args.workers_n)
+        for workers in (1, 2):
+            got = _run(data, _pg_schema(args.pg, f"bench_workers_{workers}"), "language", workers)
+            r = got["language"]
+            assert isinstance(r, dict)
+            rate = r["docs"] / r["seconds"]
+            rows.append({"size": args.workers_n, "stage": "language", "docs_per_s": round(rate, 1),
+                         "seconds": round(r["seconds"], 1), "peak_mb": round(float(got["peak_mb"])),
+                         "backend": "postgresql", "workers": workers})
+            print(f"{args.workers_n:>8,} {'language':>12} {rate:>9,.1f} {r['seconds']:>8.1f} "
+                  f"{got['peak_mb']:>8,.0f}  postgresql, {workers} worker(s)", flush=True)
+    print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Persuasion techniques per paragraph (SemEval-2023 Task 3 subtask 3): ours beside a TF-IDF +
+one-vs-rest logistic regression baseline, per language.
+
+    python eval/persuasion.py DATA [--test DIR]
+
+DATA is laid out as the task's data (``<lang>/train-articles/article<ID>.txt``,
+``<lang>/train-labels-subtask-3.txt``; language folders ``en fr ge it po ru`` or ISO codes).
+Without ``--test`` the articles are cut 80/20 by a hash of their id (the cut the shipped model
+is trained on) and both models are scored on the 20 % (dev). With ``--test DIR`` both are
+trained on all of DATA and scored once on DIR, laid out the same way.
+
+Without ``--test`` and ``--retrain``, ``ours`` is the shipped model itself (the training script
+cuts the same split, deterministically); ``--retrain`` trains it again here.
+
+Rows: ``ours`` (the shipped design: cues + n-grams, thresholds by cross-validation inside the
+training articles), ``cues only`` (the same without word n-grams: what a language with no
+training text, such as Czech, Slovak or Ukrainian, gets), ``baseline`` (scikit-learn
+TfidfVectorizer word 1-2-grams + OneVsRestClassifier(LogisticRegression, liblinear), threshold 0.5), and
+the best official system per language on the task's test set (Piskorski et al., SemEval 2023:
+a different split, with large multilingual transformers; shown for scale, not comparable
+row for row). Ends with one JSON line. Needs scikit-learn (``bench`` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fimiscope.index import persuasion_train as pt
+from fimiscope.index.persuasion import TECHNIQUES, TRAINED_LANGUAGES, shipped_model
+
+# Best micro-F1 on the official test set of subtask 3, per language (task leaderboard, approx.).
+PUBLISHED_TOP = {"en": 0.376, "fr": 0.469, "de": 0.513, "it": 0.550, "pl": 0.430, "ru": 0.388}
+
+
+def baseline(train: list[pt.Example], test: list[pt.Example]) -> np.ndarray:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    x = vec.fit_transform([e.text for e in train])
+    y = pt.label_matrix(train)
+    keep = y.sum(axis=0) > 0
+    clf = OneVsRestClassifier(LogisticRegression(max_iter=1000, C=1.0, solver="liblinear"))
+    clf.fit(x, y[:, keep])
+    pred = np.zeros((len(test), len(TECHNIQUES)), dtype=np.int8)
+    pred[:, keep] = (clf.predict_proba(vec.transform([e.text for e in test])) >= 0.5).astype(np.int8)
+    return pred
+
+
+def per_language(pred: np.ndarray, gold: np.ndarray, examples: list[pt.Example]) -> dict[str, dict[str, float]]:
+    out = {}
+    langs = [e.language for e in examples]
+    for lang in sorted(set(langs), key=lambda x: (TRAINED_LANGUAGES.index(x) if x in TRAINED_LANGUAGES else 99, x)):
+        rows = np.asarray([lg == lang for lg in langs])
+        out[lang] = pt.f1s(pred[rows], gold[rows])
+    out["all"] = pt.f1s(pred, gold)
+    return out
+
+
+def per_technique(pred: np.ndarray, gold: np.ndarray, top: int = 10) -> list[dict[str, object]]:
+    order = np.argsort(-gold.sum(axis=0))[:top]
+    rows = []
+    for j in order:
+        tp = int((pred[:, j] & gold[:, j]).sum())
+        p = tp / max(int(pred[:, j].sum()), 1)
+        r = tp / max(int(gold[:, j].sum()), 1)
+        rows.append({"technique": TECHNIQUES[j], "support": int(gold[:, j].sum()), "p": round(p, 3), "r": round(r, 3)})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data")
+    ap.add_argument("--test", help="score once on this folder (laid out like DATA), training on all of DATA")
+    ap.add_argument("--retrain", action="store_true",
+                    help="dev mode: train ours again instead of using the shipped model (trained on the same split)")
+    args = ap.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # BLAS threads only fight each other on a shared 2-core machine
+    t0 = time.monotonic()
+    examples = pt.load_semeval(args.data)
+    if args.test:
+        train, test = examples, pt.load_semeval(args.test)
+        split = f"train: all of {args.data} ({len(train)} paragraphs); test: {args.test} ({len(test)} paragraphs)"
+    else:
+        train, test = pt.split_articles(examples)
+        split = f"80/20 article split of {args.data}: {len(train)} train, {len(test)} dev paragraphs"
+    if not train or not test:
+        print("error: no labelled paragraphs found (see the layout in --help)", file=sys.stderr)
+        return 2
+    print(split, file=sys.stderr)
+    gold = pt.label_matrix(test)
+    t = time.monotonic()
+    shipped = shipped_model()
+    if not args.test and not args.retrain and shipped.meta.get("train_paragraphs") == len(train):
+        ours_model, how = shipped, f"the shipped model {shipped.version} (trained by scripts/train_persuasion.py on this split)"
+    else:
+        ours_model, how = pt.train(train), "trained in this run"
+    print(f"ours: {how}", file=sys.stderr)
+    ours = pt.score(ours_model, test)
+    t_ours = time.monotonic() - t
+    t = time.monotonic()
+    cues_model = pt.train(train, ngrams=False)
+    cues = pt.score(cues_model, test, ngrams=False)
+    t_cues = time.monotonic() - t
+    t = time.monotonic()
+    base = baseline(train, test)
+    t_base = time.monotonic() - t
+    results = {"ours": per_language(ours, gold, test), "cues_only": per_language(cues, gold, test),
+               "baseline": per_language(base, gold, test)}
+
+    print(f"\nPersuasion techniques per paragraph, micro-F1 / macro-F1 ({'test' if args.test else 'dev'})\n")
+    print(f"{'language':<9} {'n':>5}  {'ours':>13}  {'cues only':>13}  {'baseline':>13}  {'top system*':>11}")
+    langs = [k for k in results["ours"] if k != "all"] + ["all"]
+    for lang in langs:
+        n = len(test) if lang == "all" else sum(e.language == lang for e in test)
+        cells = [f"{results[k][lang]['micro_f1']:.3f} / {results[k][lang]['macro_f1']:.3f}"
+                 for k in ("ours", "cues_only", "baseline")]
+        top = PUBLISHED_TOP.get(lang)
+        print(f"{lang:<9} {n:>5}  {cells[0]:>13}  {cells[1]:>13}  {cells[2]:>13}  {f'{top:.3f}' if top else '':>11}")
+    print("* best official micro-F1 on the task's own test set (different split, large transformers)")
+    print(f"\nours: {how}; seconds (training + scoring): ours {t_ours:.0f}, cues only {t_cues:.0f}, "
+          f"baseline {t_base:.0f}")
+
+    print("\nTen most frequent techniques: precision / recall")
+    tech_ours = per_technique(ours, gold)
+    tech_base = {r["technique"]: r for r in per_technique(base, gold, len(TECHNIQUES))}
+    print(f"{'technique':<34} {'support':>7}  {'ours P/R':>11}  {'baseline P/R':>13}")
+    for r in tech_ours:
+        b = tech_base[r["technique"]]
+        print(f"{r['technique']:<34} {r['support']:>7}  {r['p']:.2f} / {r['r']:.2f}  {b['p']:>6.2f} / {b['r']:.2f}")
+
+    summary = {
+        "eval": "persuasion", "split": "test" if args.test else "dev", "paragraphs": len(test),
+        "ours": {k: v["micro_f1"] for k, v in results["ours"].items()},
+        "ours_macro": {k: v["macro_f1"] for k, v in results["ours"].items()},
+        "cues_only": {k: v["micro_f1"] for k, v in results["cues_only"].items()},
+        "baseline": {k: v["micro_f1"] for k, v in results["baseline"].items()},
+        "baseline_macro": {k: v["macro_f1"] for k, v in results["baseline"].items()},
+        "techniques": tech_ours, "ours_model": how, "seconds": round(time.monotonic() - t0, 1),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    raise SystemExit(main())

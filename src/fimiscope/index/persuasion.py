@@ -1,0 +1,485 @@
+"""Persuasion techniques per paragraph: the SemEval-2023 Task 3 taxonomy, model-free features and
+a linear multi-label model whose weights ship with the package (inference needs NumPy and
+SciPy only).
+
+**Features** of a paragraph (``Featurizer``):
+
+- word unigrams and bigrams (lowercase, ``!``/``?``/``.`` kept as tokens), sublinear tf x idf,
+  L2-normalised: the vocabulary learned from the training languages;
+- cue counts from the lexicons of ``persuasion_lexicon`` (fear words, distancing words, nation
+  words, ...) as features shared across languages;
+- punctuation and casing cues: exclamation and question marks, quotes, ellipses, words in
+  capitals, length, first- and second-person address, a word repeated within the paragraph;
+- the language, as a bias.
+
+**Model** (``PersuasionModel``): one logistic regression per technique (trained by
+``persuasion_train.train``), weights quantised to int8 per technique, a decision threshold per
+technique chosen by cross-validation on the training articles (best F1), and a signal threshold
+per technique chosen on held-out articles for a stated precision.
+
+**Spans**: for a technique the model assigns, the words that pushed its score up most, plus
+the lexicon hits of the cues that stand for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fimiscope.index.persuasion_lexicon import CUE_TECHNIQUES, LEXICON
+
+MODEL_FILE = "persuasion_model.json.gz"
+
+# The 23 techniques of SemEval-2023 Task 3 subtask 3, in six groups.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "Attack on reputation": ("Name_Calling-Labeling", "Guilt_by_Association", "Doubt", "Appeal_to_Hypocrisy",
+                             "Questioning_the_Reputation"),
+    "Justification": ("Flag_Waving", "Appeal_to_Authority", "Appeal_to_Popularity", "Appeal_to_Values",
+                      "Appeal_to_Fear-Prejudice"),
+    "Distraction": ("Straw_Man", "Red_Herring", "Whataboutism"),
+    "Simplification": ("Causal_Oversimplification", "False_Dilemma-No_Choice", "Consequential_Oversimplification"),
+    "Call": ("Slogans", "Conversation_Killer", "Appeal_to_Time"),
+    "Manipulative wording": ("Loaded_Language", "Obfuscation-Vagueness-Confusion", "Exaggeration-Minimisation",
+                             "Repetition"),
+}
+TECHNIQUES: tuple[str, ...] = tuple(t for ts in GROUPS.values() for t in ts)
+GROUP_OF: dict[str, str] = {t: g for g, ts in GROUPS.items() for t in ts}
+TRAINED_LANGUAGES = ("en", "fr", "de", "it", "pl", "ru")
+LEXICON_LANGUAGES = tuple(LEXICON)
+
+_TOKEN_RE = re.compile(r"\w+(?:[-'’]\w+)*|[!?]|\.(?!\w)")
+_SENT_END = re.compile(r"[.!?]+[\"'»”]*\s")
+_QUOTES = set("\"«»“”„")
+_FIRST_PLURAL = {"we", "us", "our", "nous", "notre", "nos", "wir", "uns", "unser", "unsere", "noi", "nostro",
+                 "nostra", "my", "nas", "nasz", "nasza", "nasze", "мы", "нас", "наш", "наша", "наши", "naše",
+                 "náš", "naša", "ми"}
+_SECOND = {"you", "your", "vous", "votre", "ihr", "sie", "euch", "voi", "tu", "wy", "ty", "вы", "ты", "ви", "ти",
+           "vy"}
+
+
+# Frequent short words never shown as a technique's trigger on their own (their weights are
+# real but tell an analyst nothing).
+_FUNCTION_WORDS = frozenset(
+    "this that they them their these those with have what about will from were been which there then than "
+    "when where while also only into over some such very just dans pour avec sont nous vous leur mais plus "
+    "cette comme eine einer einem sind nicht oder aber auch wird sich sono della questo questa anche come "
+    "jest oraz przez jako tylko что это как они его она для или это".split()
+)
+
+
+def _telling(ngram: str) -> bool:
+    """An n-gram worth highlighting: at least one word of four letters or more that is not a
+    frequent function word."""
+    return any(len(w) >= 4 and w not in _FUNCTION_WORDS and w[0].isalpha() for w in ngram.split(" "))
+
+
+def technique_label(name: str) -> str:
+    """``Appeal_to_Fear-Prejudice`` -> ``Appeal to fear/prejudice``."""
+    words = name.replace("-", "/").replace("_", " ")
+    return words[:1].upper() + words[1:].lower()
+
+
+def normalise_label(raw: str) -> str | None:
+    """A label as the data spells it -> one of ``TECHNIQUES`` (None when unknown)."""
+    text = raw.strip()
+    if text in GROUP_OF:
+        return text
+    folded = re.sub(r"[^a-z]", "", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower())
+    for t in TECHNIQUES:
+        key = re.sub(r"[^a-z]", "", t.lower())
+        if folded == key or (len(folded) > 8 and key.startswith(folded[: len(key) - 2])):
+            return t
+    return None
+
+
+def parse_technique(value: str) -> str:
+    """A technique the user typed (any case, spaces or underscores) -> its name; InvalidInput
+    naming the list otherwise."""
+    found = normalise_label(value.replace(" ", "_"))
+    if found is None:
+        from fimiscope.core.errors import InvalidInput
+
+        raise InvalidInput(f"unknown technique {value!r}; see `fimiscope persuasion techniques` ({len(TECHNIQUES)})")
+    return found
+
+
+class Token(NamedTuple):
+    text: str  # lowercase
+    start: int
+    end: int
+
+
+def tokens(text: str) -> list[Token]:
+    return [Token(m.group().lower(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+def split_paragraphs(text: str, max_paragraphs: int = 400) -> list[tuple[int, int]]:
+    """Character ranges of the non-empty paragraphs (lines) of a document's text."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped:
+            start = pos + line.index(stripped[0])
+            out.append((start, start + len(stripped)))
+            if len(out) >= max_paragraphs:
+                break
+        pos += len(line)
+    return out
+
+
+# -- lexicon matching --------------------------------------------------------------------------
+
+
+class CueHit(NamedTuple):
+    cue: str
+    start: int  # token index
+    end: int  # token index, exclusive
+
+
+class Lexicon:
+    """The cue entries of every language, indexed by first word (exact or prefix)."""
+
+    def __init__(self, lexicon: dict[str, dict[str, tuple[str, ...]]] = LEXICON) -> None:
+        self.exact: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        self.prefix: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for cues in lexicon.values():
+            for cue, entries in cues.items():
+                for entry in entries:
+                    parts = tuple(t.text if not entry[t.end:].startswith("*") else t.text + "*"
+                                  for t in tokens(entry))
+                    if not parts:
+                        continue
+                    head = parts[0]
+                    if head.endswith("*"):
+                        self.prefix.setdefault(head[:-1], []).append((cue, parts))
+                    else:
+                        self.exact.setdefault(head, []).append((cue, parts))
+        self.prefix_lengths = sorted({len(p) for p in self.prefix})
+        self._cache: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+
+    def candidates(self, word: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The entries whose first word matches ``word`` (cached: words repeat)."""
+        got = self._cache.get(word)
+        if got is None:
+            got = list(self.exact.get(word, ()))
+            for k in self.prefix_lengths:
+                if k > len(word):
+                    break
+                got.extend(self.prefix.get(word[:k], ()))
+            if len(self._cache) > 500_000:
+                self._cache.clear()
+            self._cache[word] = got
+        return got
+
+    @staticmethod
+    def _word_matches(pattern: str, word: str) -> bool:
+        return word.startswith(pattern[:-1]) if pattern.endswith("*") else word == pattern
+
+    def hits(self, toks: Sequence[Token]) -> list[CueHit]:
+        out: list[CueHit] = []
+        words = [t.text for t in toks]
+        n = len(words)
+        for i, w in enumerate(words):
+            cands = self.candidates(w)
+            if not cands:
+                continue
+            seen: set[tuple[str, int]] = set()
+            for cue, parts in cands:
+                end = i + len(parts)
+                if end > n or (cue, end) in seen:
+                    continue
+                if all(self._word_matches(p, words[i + j]) for j, p in enumerate(parts[1:], 1)):
+                    seen.add((cue, end))
+                    out.append(CueHit(cue, i, end))
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return Lexicon()
+
+
+# -- features ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ParagraphFeatures:
+    toks: list[Token]
+    ngrams: dict[str, list[int]]  # feature name -> token indexes where it starts
+    ngram_len: dict[str, int]
+    dense: dict[str, float]  # cue and style features -> value
+    hits: list[CueHit]
+    cached_row: tuple[list[int], list[float]] | None = None  # set by PersuasionModel.row
+
+
+def featurize(text: str, language: str | None, lexicon: Lexicon | None = None, bigrams: bool = True
+              ) -> ParagraphFeatures:
+    lexicon = lexicon or default_lexicon()
+    toks = tokens(text)
+    words = [t.text for t in toks]
+    ngrams: dict[str, list[int]] = {}
+    ngram_len: dict[str, int] = {}
+    for i, w in enumerate(words):
+        ngrams.setdefault(w, []).append(i)
+        ngram_len[w] = 1
+        if bigrams and i + 1 < len(words):
+            b = w + " " + words[i + 1]
+            ngrams.setdefault(b, []).append(i)
+            ngram_len[b] = 2
+    hits = lexicon.hits(toks)
+    dense: dict[str, float] = {}
+    for cue, n in Counter(h.cue for h in hits).items():
+        dense["cue:" + cue] = math.log1p(n)
+    n_words = sum(1 for w in words if w[0].isalnum())
+    raw_words = [text[t.start:t.end] for t in toks if t.text[0].isalpha() and len(t.text) > 2]
+    caps = sum(1 for w in raw_words if w.isupper())
+    excl = text.count("!")
+    quest = text.count("?")
+    quotes = sum(text.count(q) for q in _QUOTES)
+    if excl:
+        dense["style:exclaim"] = math.log1p(excl)
+    if quest:
+        dense["style:question"] = math.log1p(quest)
+        if text.rstrip().endswith("?"):
+            dense["style:ends_question"] = 1.0
+    if quotes:
+        dense["style:quotes"] = math.log1p(quotes)
+        if text.lstrip()[:1] in _QUOTES:
+            dense["style:starts_quote"] = 1.0
+    if "..." in text or "…" in text:
+        dense["style:ellipsis"] = 1.0
+    if caps:
+        dense["style:caps"] = math.log1p(caps)
+    if "(" in text:
+        dense["style:parens"] = 1.0
+    if re.search(r"\d", text):
+        dense["style:digits"] = 1.0
+    length_bin = 0 if n_words < 8 else 1 if n_words < 20 else 2 if n_words < 45 else 3 if n_words < 90 else 4
+    dense[f"style:len{length_bin}"] = 1.0
+    if length_bin == 0 and excl:
+        dense["style:short_exclaim"] = 1.0
+    n_sent = len(_SENT_END.findall(text + " "))
+    dense["style:sentences"] = math.log1p(n_sent)
+    firsts = sum(1 for w in words if w in _FIRST_PLURAL)
+    if firsts:
+        dense["style:we"] = math.log1p(firsts)
+    seconds = sum(1 for w in words if w in _SECOND)
+    if seconds:
+        dense["style:you"] = math.log1p(seconds)
+    content = Counter(w for w in words if len(w) > 4)
+    if content and max(content.values()) >= 3:
+        dense["style:repeat"] = 1.0
+    dense["lang:" + (language or "xx")] = 1.0
+    return ParagraphFeatures(toks, ngrams, ngram_len, dense, hits)
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Span:
+    start: int  # characters, in the text given to ``predict``
+    end: int
+    technique: str
+    source: str  # "model" (the words that weighed most) or "lexicon" (a cue's words)
+    text: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "technique": self.technique, "source": self.source,
+                "text": self.text}
+
+
+@dataclass(slots=True)
+class Prediction:
+    scores: dict[str, float]  # technique -> probability
+    techniques: list[str]  # those over their decision threshold, strongest first
+    spans: list[Span] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PersuasionModel:
+    version: str
+    labels: tuple[str, ...]
+    vocab: dict[str, int]  # n-gram -> column
+    idf: NDArray[np.float32]  # per n-gram column
+    dense_names: dict[str, int]  # cue/style/lang feature -> column (after the n-grams)
+    weights: NDArray[np.float32]  # (n_features, n_labels)
+    bias: NDArray[np.float32]
+    thresholds: NDArray[np.float32]  # decision, per label
+    signal_thresholds: NDArray[np.float32]  # per label; > 1 means "never precise enough"
+    signal_precision: float
+    meta: dict[str, Any] = field(default_factory=dict)
+    bigrams: bool = True
+
+    @property
+    def n_features(self) -> int:
+        return len(self.vocab) + len(self.dense_names)
+
+    # rows -----------------------------------------------------------------------------------
+    def row(self, f: ParagraphFeatures) -> tuple[list[int], list[float]]:
+        if f.cached_row is not None:
+            return f.cached_row
+        cols: list[int] = []
+        vals: list[float] = []
+        for name, where in f.ngrams.items():
+            j = self.vocab.get(name)
+            if j is not None:
+                cols.append(j)
+                vals.append((1.0 + math.log(len(where))) * float(self.idf[j]))
+        norm = math.sqrt(sum(v * v for v in vals)) or 1.0
+        vals = [v / norm for v in vals]
+        base = len(self.vocab)
+        for name, value in f.dense.items():
+            j = self.dense_names.get(name)
+            if j is not None:
+                cols.append(base + j)
+                vals.append(value)
+        f.cached_row = (cols, vals)
+        return cols, vals
+
+    def matrix(self, feats: Sequence[ParagraphFeatures]) -> Any:
+        from scipy.sparse import csr_matrix
+
+        indptr = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        for f in feats:
+            c, v = self.row(f)
+            indices.extend(c)
+            data.extend(v)
+            indptr.append(len(indices))
+        return csr_matrix((np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32),
+                           np.asarray(indptr, dtype=np.int64)), shape=(len(feats), self.n_features))
+
+    def probabilities(self, feats: Sequence[ParagraphFeatures]) -> NDArray[np.float32]:
+        if not feats:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        z = np.asarray(self.matrix(feats) @ self.weights) + self.bias
+        out: NDArray[np.float32] = (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+        return out
+
+    # predictions ------------------------------------------------------------------------------
+    def predict(self, texts: Sequence[str], language: str | None = None, *, spans: bool = True,
+                lexicon: Lexicon | None = None) -> list[Prediction]:
+        lang = _language(language)
+        feats = [featurize(t, lang, lexicon, self.bigrams) for t in texts]
+        probs = self.probabilities(feats)
+        out = []
+        for text, f, p in zip(texts, feats, probs, strict=True):
+            chosen = [i for i in np.argsort(-p) if p[i] >= self.thresholds[i]]
+            pred = Prediction({self.labels[i]: round(float(p[i]), 4) for i in range(len(self.labels))},
+                              [self.labels[i] for i in chosen])
+            if spans:
+                pred.spans = self.spans(text, f, [int(i) for i in chosen])
+            out.append(pred)
+        return out
+
+    def spans(self, text: str, f: ParagraphFeatures, label_idx: Iterable[int], top: int = 3) -> list[Span]:
+        """The words behind each chosen technique: the n-grams with the largest positive
+        contribution, then the lexicon hits of the cues that stand for it."""
+        out: list[Span] = []
+        if not f.toks:
+            return out
+        cols, vals = self.row(f)
+        # row() lists the paragraph's in-vocabulary n-grams first, in f.ngrams order
+        pairs = [(n, c, v) for n, c, v in zip((n for n in f.ngrams if n in self.vocab), cols, vals, strict=False)
+                 if _telling(n)]
+        idx = np.asarray([c for _n, c, _v in pairs], dtype=np.int64)
+        value = np.asarray([v for _n, _c, v in pairs], dtype=np.float32)
+        for i in label_idx:
+            label = self.labels[i]
+            taken: set[tuple[int, int]] = set()
+            chosen: list[str] = []
+            if pairs:
+                contrib = self.weights[idx, i] * value
+                order = np.argsort(-contrib, kind="stable")[:top]
+                floor = float(contrib[order[0]]) * 0.3
+                chosen = [pairs[k][0] for k in order if contrib[k] > 0 and contrib[k] >= floor]
+            for name in chosen:
+                k = f.ngram_len[name]
+                for at in f.ngrams[name][:2]:
+                    s, e = f.toks[at].start, f.toks[at + k - 1].end
+                    if (s, e) not in taken:
+                        taken.add((s, e))
+                        out.append(Span(s, e, label, "model", text[s:e]))
+            for h in f.hits:
+                if label in CUE_TECHNIQUES.get(h.cue, ()):
+                    s, e = f.toks[h.start].start, f.toks[h.end - 1].end
+                    if (s, e) not in taken:
+                        taken.add((s, e))
+                        out.append(Span(s, e, label, "lexicon", text[s:e]))
+        out.sort(key=lambda sp: (sp.start, sp.end))
+        return out
+
+    # storage --------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        w = self.weights
+        scale = np.maximum(np.abs(w).max(axis=0), 1e-9) / 127.0
+        q = np.round(w / scale).astype(np.int8)
+        vocab = sorted(self.vocab, key=self.vocab.__getitem__)
+        dense = sorted(self.dense_names, key=self.dense_names.__getitem__)
+        return {
+            "format": "fimiscope-persuasion/1", "version": self.version, "labels": list(self.labels),
+            "vocab": vocab, "dense": dense, "bigrams": self.bigrams,
+            "idf": base64.b64encode(self.idf.astype(np.float16).tobytes()).decode(),
+            "weights_int8": base64.b64encode(q.tobytes()).decode(),
+            "scale": [float(s) for s in scale], "bias": [float(b) for b in self.bias],
+            "thresholds": [float(t) for t in self.thresholds],
+            "signal_thresholds": [float(t) for t in self.signal_thresholds],
+            "signal_precision": self.signal_precision, "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> PersuasionModel:
+        labels = tuple(obj["labels"])
+        vocab = {w: i for i, w in enumerate(obj["vocab"])}
+        dense = {w: i for i, w in enumerate(obj["dense"])}
+        n = len(vocab) + len(dense)
+        q = np.frombuffer(base64.b64decode(obj["weights_int8"]), dtype=np.int8).reshape(n, len(labels))
+        weights = (q.astype(np.float32) * np.asarray(obj["scale"], dtype=np.float32)).astype(np.float32)
+        idf = np.frombuffer(base64.b64decode(obj["idf"]), dtype=np.float16).astype(np.float32)
+        return cls(obj["version"], labels, vocab, idf, dense, weights, np.asarray(obj["bias"], dtype=np.float32),
+                   np.asarray(obj["thresholds"], dtype=np.float32),
+                   np.asarray(obj["signal_thresholds"], dtype=np.float32), float(obj["signal_precision"]),
+                   dict(obj.get("meta") or {}), bool(obj.get("bigrams", True)))
+
+    def save(self, path: Any) -> None:
+        data = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+        with open(path, "wb") as fh:
+            fh.write(gzip.compress(data, compresslevel=9, mtime=0))
+
+
+def _language(language: str | None) -> str | None:
+    if not language:
+        return None
+    code = language.lower().split("-")[0]
+    return {"ge": "de", "po": "pl"}.get(code, code)
+
+
+def load_model(path: Any = None) -> PersuasionModel:
+    if path is None:
+        raw = resources.files("fimiscope.index").joinpath(MODEL_FILE).read_bytes()
+    else:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    return PersuasionModel.from_json(json.loads(gzip.decompress(raw)))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> PersuasionModel:
+    """The model that ships with the package (trained by ``scripts/train_persuasion.py``)."""
+    return load_model()

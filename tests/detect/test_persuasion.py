@@ -1,0 +1,99 @@
+"""The persuasion stage on a real store (SQLite and PostgreSQL): paragraphs with techniques and
+spans are stored, a dense document from a flagged source becomes a signal whose evidence is the
+trigger words and whose details propose DISARM techniques, an incident made from it takes them,
+the technique filters of search and triage, profiles per week, and re-runs change nothing."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from tests.detect.persuasion_story import LOADED, WHEN, plant
+
+from fimiscope import pipeline
+from fimiscope.api.incidents import create_incident
+from fimiscope.cases import disarm
+from fimiscope.detect.persuasion import DISARM
+from fimiscope.store import Store
+from fimiscope.store import persuasion as db
+from fimiscope.store import search as search_store
+from fimiscope.store import signals as signal_store
+from fimiscope.store import workbench as wb
+from fimiscope.store.tables import signals
+
+STATE_DOC = "https://statenews.example/a1"
+
+
+def _run(store: Store) -> int:
+    (report,) = pipeline.run(store, only=["detect.persuasion"])
+    return report.signals
+
+
+def test_dense_state_document_is_a_signal_with_spans_and_disarm(store: Store) -> None:
+    ids = plant(store)
+    assert _run(store) == 1
+    state, indep, plain = ids[STATE_DOC], ids["https://localpaper.example/b1"], ids["https://statenews.example/a2"]
+
+    with store.connect() as conn:
+        got = db.document_paragraphs(conn, state)
+        assert got is not None and got["n_paragraphs"] == len(LOADED) + 1 and got["n_with_techniques"] >= 3
+        text = store.read(lambda c: c.execute(sa.text("select text from documents where id=:i"), {"i": state})
+                          .scalar_one())
+        for p in got["paragraphs"]:
+            assert p["techniques"] and all(p["scores"][t] > 0 for t in p["techniques"])
+            for sp in p["spans"]:
+                assert p["start"] <= sp["start"] < sp["end"] <= p["end"] and sp["technique"] in p["techniques"]
+                assert text[sp["start"]:sp["end"]].strip()
+        assert db.document_paragraphs(conn, plain) is not None  # classified, even with nothing found
+        sig_rows = conn.execute(sa.select(signals.c.id, signals.c.type)).all()
+    # only the flagged source's document is a signal: the independent one, same words, is not
+    assert len(sig_rows) == 1 and sig_rows[0].type == "persuasion"
+    sig = store.read(signal_store.get_signal, sig_rows[0].id)
+    assert sig.key == f"persuasion:{state}" and sig.detector == "detect.persuasion" and 0 < sig.score < 1
+    assert sig.details["hits"] >= 3 and sig.details["affiliation"] == "state_controlled"
+    assert {e.document_id for e in sig.evidence} == {state}
+    for ev in sig.evidence:
+        assert ev.span_start is not None and ev.span_end is not None
+        assert ev.details["text"] == text[ev.span_start:ev.span_end] and ev.details["technique"] in DISARM
+    proposed = sig.details["disarm_techniques"]
+    assert proposed and all(d in {x for v in DISARM.values() for x in v} for d in proposed)
+    assert indep not in {e.document_id for e in sig.evidence}
+
+    # An incident opened from the signal proposes those DISARM techniques.
+    inc = create_incident(store, {"title": "Loaded state coverage", "status": "open", "tlp": "amber"},
+                          [sig.id or ""], "ana")
+    known = disarm.taxonomy(store).entries
+    assert inc.techniques and set(inc.techniques) <= set(proposed) and all(t in known for t in inc.techniques)
+
+
+def test_filters_profiles_and_reruns(store: Store) -> None:
+    ids = plant(store)
+    _run(store)
+    state = ids[STATE_DOC]
+    with store.connect() as conn:
+        got = db.document_paragraphs(conn, state)
+        assert got is not None
+        technique = next(iter(got["counts"]))
+        hits = search_store.search(conn, "experts", technique=technique)
+        assert state in {d.id for d, _ in hits}
+        assert ids["https://statenews.example/a2"] not in {d.id for d, _ in
+                                                          search_store.search(conn, "budget", technique=technique)}
+        totals = db.technique_totals(conn)
+        assert totals[technique] >= 1
+        src_id = db.source_id_for(conn, "statenews.example")
+        prof = db.source_profile(conn, src_id, weeks=520)
+    assert prof["documents"] == 2 and prof["paragraphs"] == len(LOADED) + 1 + 3
+    assert prof["weeks"][0]["week"] == (WHEN.date()).isoformat()  # a Monday
+    assert 0 < prof["rates"][technique] <= 1
+    page = wb.list_documents(store, technique=technique)
+    assert state in {d.id for d in page.items} and page.total >= 1
+    triage = wb.list_signals(store, wb.SignalFilter(technique=technique))
+    assert triage.total == 1
+    assert wb.list_signals(store, wb.SignalFilter(technique="Red_Herring_not_a_technique")).total == 0
+
+    # Re-running the stage over the same documents (a crash, a new version) changes nothing.
+    before = store.read(db.document_paragraphs, state)
+    with store.transaction() as conn:
+        conn.execute(sa.text("delete from watermarks"))
+    _run(store)
+    assert store.read(db.document_paragraphs, state) == before
+    with store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(signals)).scalar_one() == 1

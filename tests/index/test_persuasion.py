@@ -1,0 +1,117 @@
+"""The persuasion classifier: lexicon matching, features, the shipped model's predictions and
+spans, its stored form, and the training code on a small synthetic set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fimiscope.core.errors import InvalidInput
+from fimiscope.index import persuasion as pz
+from fimiscope.index.persuasion_lexicon import CUE_TECHNIQUES, LEXICON
+
+LOADED = ("The so-called experts of this corrupt regime are puppets and traitors who want to destroy our "
+          "nation! This is an absolute disaster, a catastrophe that will kill us all!")
+PLAIN = "The committee met on Tuesday and approved the budget for the next fiscal year."
+
+
+def test_taxonomy_has_23_techniques_in_six_groups() -> None:
+    assert len(pz.TECHNIQUES) == 23 == len(set(pz.TECHNIQUES))
+    assert len(pz.GROUPS) == 6
+    assert all(t in pz.TECHNIQUES for ts in CUE_TECHNIQUES.values() for t in ts)
+    assert set(LEXICON) == {"en", "fr", "de", "it", "pl", "ru", "cs", "sk", "uk"}
+    assert all(set(cues) <= set(CUE_TECHNIQUES) for cues in LEXICON.values())
+
+
+def test_labels_as_the_data_spells_them() -> None:
+    assert pz.normalise_label("Loaded_Language") == "Loaded_Language"
+    assert pz.normalise_label("Appeal_to_Fear-Prejudi-čce") == "Appeal_to_Fear-Prejudice"
+    assert pz.normalise_label("nonsense") is None
+    assert pz.parse_technique("loaded language") == "Loaded_Language"
+    with pytest.raises(InvalidInput, match="persuasion techniques"):
+        pz.parse_technique("astrology")
+
+
+def test_lexicon_matches_phrases_and_prefixes_with_offsets() -> None:
+    toks = pz.tokens("Ces soi-disant experts parlent d'une catastrophe, à cause de l'OTAN.")
+    hits = pz.default_lexicon().hits(toks)
+    cues = {h.cue: " ".join(t.text for t in toks[h.start:h.end]) for h in hits}
+    assert cues["doubt"] == "soi-disant"
+    assert cues["fear"] == "catastrophe"
+    assert cues["causal"] == "à cause de"
+    ru = pz.default_lexicon().hits(pz.tokens("Так называемые эксперты киевского режима"))
+    assert {h.cue for h in ru} >= {"doubt", "insult"}
+
+
+def test_features_cover_punctuation_casing_and_cues() -> None:
+    f = pz.featurize("WAKE UP!!! Why do they lie to us? Always the same lies...", "en")
+    assert f.dense["style:exclaim"] > 0 and f.dense["style:question"] > 0
+    assert f.dense["style:caps"] > 0 and f.dense["style:ellipsis"] == 1.0 and f.dense["lang:en"] == 1.0
+    assert "cue:intensifier" in f.dense and "style:we" in f.dense
+    assert "why do" in f.ngrams and "!" in f.ngrams
+
+
+def test_paragraphs_are_lines_with_offsets() -> None:
+    text = "Title\n\n  First paragraph.  \nSecond one.\n"
+    ranges = pz.split_paragraphs(text)
+    assert [text[s:e] for s, e in ranges] == ["Title", "First paragraph.", "Second one."]
+
+
+def test_shipped_model_marks_loaded_text_with_spans_in_the_text() -> None:
+    model = pz.shipped_model()
+    assert model.labels == pz.TECHNIQUES and model.version
+    assert model.signal_precision >= 0.5
+    loaded, plain = model.predict([LOADED, PLAIN], "en")
+    assert {"Loaded_Language", "Name_Calling-Labeling"} & set(loaded.techniques)
+    assert loaded.scores["Loaded_Language"] > plain.scores["Loaded_Language"]
+    assert not plain.techniques or max(plain.scores.values()) < max(loaded.scores.values())
+    assert loaded.spans
+    for sp in loaded.spans:
+        assert LOADED[sp.start:sp.end] == sp.text and sp.technique in loaded.techniques
+        assert sp.source in ("model", "lexicon")
+
+
+def test_unseen_languages_still_get_cue_features() -> None:
+    model = pz.shipped_model()
+    (p,) = model.predict(["Takzvaní experti zkorumpovaného režimu jsou zrádci! Katastrofa!"], "cs")
+    assert p.scores["Name_Calling-Labeling"] > 0.05 or p.techniques
+
+
+def test_stored_form_round_trips(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = pz.shipped_model()
+    path = tmp_path / "m.json.gz"
+    model.save(path)
+    again = pz.load_model(path)
+    assert again.vocab == model.vocab and again.labels == model.labels
+    np.testing.assert_allclose(again.weights, model.weights, atol=1e-6)
+    a = model.probabilities([pz.featurize(LOADED, "en")])
+    b = again.probabilities([pz.featurize(LOADED, "en")])
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_training_on_a_small_set(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("sklearn", reason="training needs scikit-learn (the bench extra)")
+    from fimiscope.index import persuasion_train as pt
+
+    data = tmp_path / "en"
+    (data / "train-articles").mkdir(parents=True)
+    labels = []
+    for a in range(40):
+        lines = []
+        for p in range(4):
+            if p % 2:
+                lines.append(f"Article {a} paragraph {p}: the traitors and puppets destroy everything! Disaster!")
+                labels.append(f"{a}\t{2 * p + 1}\tName_Calling-Labeling,Loaded_Language")
+            else:
+                lines.append(f"Article {a} paragraph {p}: the council published its annual report on roads.")
+                labels.append(f"{a}\t{2 * p + 1}\t")
+        (data / "train-articles" / f"article{a}.txt").write_text("\n\n".join(lines), encoding="utf-8")
+    (data / "train-labels-subtask-3.txt").write_text("\n".join(labels), encoding="utf-8")
+    examples = pt.load_semeval(tmp_path)
+    assert len(examples) == 160 and examples[1].labels == ("Name_Calling-Labeling", "Loaded_Language")
+    train, dev = pt.split_articles(examples)
+    assert {e.article for e in train}.isdisjoint({e.article for e in dev})
+    model = pt.train(train, dev=dev, min_df=1)
+    pred = pt.score(model, dev)
+    scores = pt.f1s(pred, pt.label_matrix(dev))
+    assert scores["micro_f1"] > 0.9
