@@ -80,7 +80,13 @@ def _inventory() -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tup
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-API_WRITES, WEB_WRITES, EVERY_ROUTE = _inventory()
+# POSTs that compute an answer and store nothing: any role may call them; a viewer's call must
+# still leave the store as it was (test_read_only_posts_change_nothing). Each says why.
+READ_ONLY_POSTS = {
+    ("POST", "/api/persuasion/classify"): "classifies the text it is sent, stores nothing",
+}
+_API, WEB_WRITES, EVERY_ROUTE = _inventory()
+API_WRITES = [r for r in _API if r not in READ_ONLY_POSTS]
 # Pages that exist to change something (a form): GETs that need more than the viewer role.
 FORMS = sorted((m, p) for m, p, role in EVERY_ROUTE if m == "GET" and role not in (None, "viewer"))
 
@@ -179,6 +185,15 @@ def test_a_viewer_is_refused(site: Site, method: str, path: str) -> None:
     bearer = site.anonymous.request(method, url, headers={"Authorization": f"Bearer {site.vic_token}"}, **kw)
     assert bearer.status_code == 403, (method, path, bearer.status_code, bearer.text[:300])
     assert "analyst" in bearer.text or "admin" in bearer.text  # says what it needs
+    assert _snapshot(site.store) == site.before
+
+
+def test_read_only_posts_change_nothing(site: Site) -> None:
+    for method, path in READ_ONLY_POSTS:
+        assert (method, path) in _API, f"{method} {path} is gone: drop it from READ_ONLY_POSTS"
+        resp = site.vic.http.request(method, path, headers={"X-CSRF-Token": site.vic.csrf},
+                                     json={"text": "They lie to you. Wake up!", "language": "en"})
+        assert resp.status_code == 200, resp.text[:300]
     assert _snapshot(site.store) == site.before
 
 

@@ -171,3 +171,44 @@ def test_public_paths_are_only_login_and_static() -> None:
     assert {"/login", "/favicon.ico"} == auth.PUBLIC_PATHS
     assert auth.PUBLIC_PREFIXES == ("/static/",)
     assert {"POST", "PUT", "PATCH", "DELETE"} == auth._UNSAFE
+
+
+def test_client_address_for_the_rate_limit() -> None:
+    assert auth._client_ip({"type": "http", "client": ("203.0.113.7", 51234)}) == "203.0.113.7"
+    assert auth._client_ip({"type": "http", "client": None}) == "unknown"
+    assert auth._client_ip({"type": "http"}) == "unknown"
+
+
+def test_refusals_say_how_to_get_in(app_on) -> None:  # type: ignore[no-untyped-def]
+    c = ASGIClient(app_on())
+    try:
+        api = c.get("/api/signals")
+        assert api.status_code == 401 and "log in first" in api.json()["detail"]
+        assert api.headers.get_list("www-authenticate") == ['Bearer realm="fimiscope"', 'Basic realm="fimiscope"']
+        hx = c.post("/triage/status", headers={"HX-Request": "true"})
+        assert hx.status_code == 401 and hx.headers["HX-Redirect"] == "/login"
+    finally:
+        c.close()
+
+
+def test_an_oversized_form_is_not_read_for_its_csrf_field(app_on) -> None:  # type: ignore[no-untyped-def]
+    c = ASGIClient(app_on())
+    try:
+        _login(c)
+        csrf = re.search(r'data-csrf="([^"]*)"', c.get("/").text)
+        assert csrf
+        field = f"csrf_token={csrf.group(1)}&status=confirmed&ids=x&pad=".encode()
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            yield field
+            for _ in range(40):  # 40 x 64 KiB: over the 2 MiB cap in total, each chunk far below it
+                yield b"a" * 65536
+
+        resp = c.post("/triage/status", content=chunks(),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert resp.status_code == 403
+        small = c.post("/triage/status", content=field + b"a",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert small.status_code != 403
+    finally:
+        c.close()

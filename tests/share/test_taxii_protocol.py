@@ -278,3 +278,14 @@ def test_accept_negotiation(accept: str | None, ok: bool) -> None:
 )
 def test_content_type(ctype: str | None, ok: bool) -> None:
     assert content_is_taxii(ctype) is ok
+
+
+def test_store_versions_and_default_query(site: Site) -> None:
+    from fimiscope.store.share import ObjectQuery, stix_version
+
+    assert stix_version({"created": "2024-01-01T00:00:00Z"}) == "2024-01-01T00:00:00.000000Z"
+    assert stix_version({"created": "2024-01-01T00:00:00Z", "modified": "2024-02-01T00:00:00Z"}) \
+        == "2024-02-01T00:00:00.000000Z"
+    assert stix_version({}) == "1970-01-01T00:00:00.000000Z"
+    rows, more = ShareStore(site.store).query(ObjectQuery(collection="shared", max_tlp_rank=0, versions=()))
+    assert [r.data["name"] for r in rows] == ["o0", "o1", "o2", "o3", "o4"] and not more
