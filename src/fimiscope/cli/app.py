@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
@@ -12,6 +12,9 @@ from fimiscope import __version__
 from fimiscope.config import Settings
 from fimiscope.core.errors import FimiscopeError, NotFound, from_os_error
 from fimiscope.store import Store
+
+if TYPE_CHECKING:
+    from fimiscope.pipeline import StageReport
 
 
 class _Root(TyperGroup):
@@ -104,3 +107,19 @@ def open_store(ctx: typer.Context) -> Store:
                 "or make one with `fimiscope import`, `fimiscope collect` or `fimiscope demo`"
             )
     return Store.from_settings(cfg)
+
+
+def run_stages(ctx: typer.Context, names: list[str], batch_size: int | None = None) -> list[StageReport]:
+    """Run the named stages now, in order, each with its progress bar: what every
+    ``fimiscope detect X`` does (``fimiscope run`` runs them all)."""
+    from fimiscope import pipeline
+    from fimiscope.cli.output import progress
+
+    cfg = settings(ctx)
+    store = open_store(ctx)
+    reports: list[StageReport] = []
+    for name in names:
+        with progress(name) as update:
+            reports += pipeline.run(store, only=[name], settings=cfg, batch_size=batch_size,
+                                    on_stage=lambda _c: update)
+    return reports

@@ -7,13 +7,11 @@ from typing import Any
 
 import typer
 
-from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, open_store, settings
+from fimiscope.cli.app import app, detect_app, open_store, run_stages
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, plain, progress, stdout
 from fimiscope.collect.claims_import import FORMATS, ImportedClaim, read_claims
 from fimiscope.core.errors import InvalidInput
 from fimiscope.core.model import Claim, Provenance
-from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
 from fimiscope.store.claims import ClaimRecord, add_claim, get_claim, list_claims, upsert_claims
 
@@ -255,11 +253,7 @@ def detect_claims(
 ) -> None:
     """Match new documents (all of them after new claims arrive) against the claim database."""
     check_format(fmt)
-    cfg = settings(ctx)
-    store = Store.from_settings(cfg)
-    with progress("detect.claims") as update:
-        reports = pipeline.run(store, only=["detect.claims"], settings=cfg, on_stage=lambda _c: update)
-    report = reports[0]
+    (report,) = run_stages(ctx, ["detect.claims"])
     if fmt == "json":
         emit_json(report)
     else:

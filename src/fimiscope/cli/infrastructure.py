@@ -10,8 +10,7 @@ from typing import Any
 
 import typer
 
-from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, open_store, settings
+from fimiscope.cli.app import app, detect_app, open_store, run_stages, settings
 from fimiscope.cli.output import check_format, emit_json, emit_list, progress, stderr, stdout
 from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput, NotFound
@@ -51,12 +50,7 @@ def detect_infrastructure(
 ) -> None:
     """Read fingerprints from new pages, then link and group sites and write signals."""
     check_format(fmt)
-    cfg = settings(ctx)
-    store = open_store(ctx)
-    reports = []
-    for name in STAGES:
-        with progress(name) as update:
-            reports += pipeline.run(store, only=[name], settings=cfg, on_stage=lambda _c: update)
+    reports = run_stages(ctx, list(STAGES))
     if fmt == "json":
         emit_json(reports)
         return

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, open_store, settings
-from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stdout
+from fimiscope.cli.app import app, detect_app, open_store, run_stages
+from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, stdout
 from fimiscope.core.clock import lag_text
 from fimiscope.detect import laundering
-from fimiscope.store import Store
 from fimiscope.store import laundering as db
 
 clusters_app = typer.Typer(help="Clusters of republished content and their chains.", no_args_is_help=True)
@@ -28,12 +26,7 @@ def detect_laundering(
 ) -> None:
     """Find republished and translated copies of new documents, update clusters, write signals."""
     check_format(fmt)
-    cfg = settings(ctx)
-    store = Store.from_settings(cfg)
-    with progress("laundering") as update:
-        (report,) = pipeline.run(
-            store, only=["detect.laundering"], settings=cfg, batch_size=batch_size, on_stage=lambda _c: update
-        )
+    (report,) = run_stages(ctx, ["detect.laundering"], batch_size)
     if fmt == "json":
         emit_json(report)
         return

@@ -8,9 +8,8 @@ from typing import Any
 
 import typer
 
-from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, open_store, settings
-from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, progress, stderr, stdout
+from fimiscope.cli.app import app, detect_app, open_store, run_stages
+from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, stderr, stdout
 from fimiscope.core.errors import InvalidInput
 from fimiscope.store import narratives as db
 
@@ -31,13 +30,7 @@ def detect_narratives(
     """Assign new documents to known narratives, cluster the rest into emerging ones, then raise
     surge, reach and new-language signals."""
     check_format(fmt)
-    cfg = settings(ctx)
-    store = open_store(ctx)
-    reports = []
-    for name in _STAGES:
-        with progress(name) as update:
-            reports.extend(pipeline.run(store, only=[name], batch_size=batch_size, settings=cfg,
-                                        on_stage=lambda _c: update))
+    reports = run_stages(ctx, list(_STAGES), batch_size)
     if fmt == "json":
         emit_json(reports)
         return

@@ -9,13 +9,11 @@ from typing import Any
 
 import typer
 
-from fimiscope import pipeline
-from fimiscope.cli.app import app, detect_app, open_store, settings
-from fimiscope.cli.output import check_format, emit_json, emit_list, progress, stdout
+from fimiscope.cli.app import app, detect_app, open_store, run_stages
+from fimiscope.cli.output import check_format, emit_json, emit_list, stdout
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.detect.persuasion import DISARM, classify_text
 from fimiscope.index.persuasion import GROUP_OF, shipped_model, technique_label
-from fimiscope.store import Store
 from fimiscope.store import documents as document_store
 from fimiscope.store import persuasion as db
 
@@ -31,12 +29,7 @@ def detect_persuasion(
 ) -> None:
     """Mark persuasion techniques in the paragraphs of new documents; signal dense ones from flagged sources."""
     check_format(fmt)
-    cfg = settings(ctx)
-    store = Store.from_settings(cfg)
-    with progress("persuasion") as update:
-        (report,) = pipeline.run(
-            store, only=["detect.persuasion"], settings=cfg, batch_size=batch_size, on_stage=lambda _c: update
-        )
+    (report,) = run_stages(ctx, ["detect.persuasion"], batch_size)
     if fmt == "json":
         emit_json(report)
         return
