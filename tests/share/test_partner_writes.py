@@ -231,3 +231,30 @@ def test_a_partner_may_write_only_where_granted(inbox: Inbox) -> None:
     )
     assert reader_write.status_code == 403  # may read the inbox, not write it
     assert inbox.stored(QUARANTINE) == []
+
+
+def test_a_partner_may_write_new_versions_of_its_own_identity(inbox: Inbox) -> None:
+    rid = inbox.rival.partner.identity_id
+    v1 = {"type": "identity", "spec_version": "2.1", "id": rid, "name": "Rival CERT", "identity_class": "organization",
+          "created": "2025-01-01T00:00:00Z", "modified": "2025-01-01T00:00:00Z"}  # no created_by_ref: its own
+    inbox.post(inbox.rival, [v1])
+    assert len(taxii_server.accept(inbox.store).accepted) == 1
+    v2 = dict(v1, name="Rival CERT (renamed)", modified="2025-03-01T00:00:00Z")
+    inbox.post(inbox.rival, [v2])
+    review = taxii_server.accept(inbox.store)
+    assert [r.data["name"] for r in review.accepted] == ["Rival CERT (renamed)"] and review.conflicts == []
+    assert [v["name"] for v in inbox.seen(inbox.red)[rid]] == ["Rival CERT", "Rival CERT (renamed)"]
+
+
+def test_raising_an_observable_withdraws_it_from_a_lower_partner(inbox: Inbox) -> None:
+    # an observable has no timestamps: each publication is versioned by the time it is published
+    domain = {"type": "domain-name", "spec_version": "2.1", "id": f"domain-name--{uuid.uuid4()}",
+              "value": "example.org", "object_marking_refs": [TLP2_IDS["green"]]}
+    assert taxii_server.publish(inbox.store, "shared", [domain]) == (1, 0)
+    assert domain["id"] in inbox.seen(inbox.green, "shared")
+    red = dict(domain, object_marking_refs=[TLP2_IDS["red"]])
+    assert taxii_server.publish(inbox.store, "shared", [red]) == (1, 0)
+    assert domain["id"] not in inbox.seen(inbox.green, "shared")
+    assert inbox.get(inbox.green, "shared", domain["id"]).status_code == 404
+    assert [v["object_marking_refs"] for v in inbox.seen(inbox.red, "shared")[domain["id"]]] == [
+        [TLP2_IDS["green"]], [TLP2_IDS["red"]]]
