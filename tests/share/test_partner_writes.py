@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from tests.share.partner_world import ORG, ROOT, TLP1, PartnerAt, make_object, partner_at
 from tests.share.taxii_helpers import LiveServer
 
@@ -23,6 +24,7 @@ from fimiscope.share.markings import TLP2_IDS
 from fimiscope.share.taxii_server import TAXII_MEDIA
 from fimiscope.store import Store
 from fimiscope.store.share import QUARANTINE, ShareStore, StoredObject
+from fimiscope.store.tables_cases import stix_objects
 
 
 class Inbox:
@@ -258,3 +260,14 @@ def test_raising_an_observable_withdraws_it_from_a_lower_partner(inbox: Inbox) -
     assert inbox.get(inbox.green, "shared", domain["id"]).status_code == 404
     assert [v["object_marking_refs"] for v in inbox.seen(inbox.red, "shared")[domain["id"]]] == [
         [TLP2_IDS["green"]], [TLP2_IDS["red"]]]
+
+
+def test_an_observable_without_spec_version_is_shared(inbox: Inbox) -> None:
+    # spec_version is optional on STIX 2.1 observables; the store records 2.1 for it
+    ip = {"type": "ipv4-addr", "id": f"ipv4-addr--{uuid.uuid4()}", "value": "198.51.100.7",
+          "object_marking_refs": [TLP2_IDS["clear"]]}
+    assert taxii_server.publish(inbox.store, "shared", [ip]) == (1, 0)
+    assert inbox.seen(inbox.green, "shared")[ip["id"]] == [ip]
+    t = stix_objects
+    with inbox.store.connect() as c:
+        assert c.execute(sa.select(t.c.spec_version).where(t.c.stix_id == ip["id"])).scalar_one() == "2.1"
