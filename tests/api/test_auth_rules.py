@@ -234,3 +234,13 @@ def test_current_user_refuses_a_request_nobody_authenticated() -> None:
     with pytest.raises(HTTPException) as refused:
         auth.current_user(request)
     assert refused.value.status_code == 401 and refused.value.detail == "log in first, or send a bearer token"
+
+
+def test_a_session_post_without_a_body_type_is_refused_for_csrf(app_on) -> None:  # type: ignore[no-untyped-def]
+    c = ASGIClient(app_on())
+    try:
+        _login(c)
+        bare = c.post("/triage/status", content=b"")  # no Content-Type, no CSRF header
+        assert bare.status_code == 403 and "CSRF" in bare.json()["detail"]
+    finally:
+        c.close()
