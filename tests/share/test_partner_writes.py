@@ -271,3 +271,14 @@ def test_an_observable_without_spec_version_is_shared(inbox: Inbox) -> None:
     t = stix_objects
     with inbox.store.connect() as c:
         assert c.execute(sa.select(t.c.spec_version).where(t.c.stix_id == ip["id"])).scalar_one() == "2.1"
+
+
+def test_rejecting_one_partners_writes_keeps_the_others(inbox: Inbox) -> None:
+    mine = make_object("writer's", [TLP2_IDS["green"]], created_by=inbox.writer.partner.identity_id)
+    theirs = make_object("rival's", [TLP2_IDS["green"]], created_by=inbox.rival.partner.identity_id)
+    inbox.post(inbox.writer, [mine])
+    inbox.post(inbox.rival, [theirs])
+    assert taxii_server.reject(inbox.store, partner="writer") == 1
+    assert [r.stix_id for r in inbox.stored(QUARANTINE)] == [theirs["id"]]
+    assert [r.stix_id for r in taxii_server.accept(inbox.store, partner="rival").accepted] == [theirs["id"]]
+    assert set(inbox.seen(inbox.green)) == {theirs["id"]}
