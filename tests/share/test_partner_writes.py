@@ -282,3 +282,31 @@ def test_rejecting_one_partners_writes_keeps_the_others(inbox: Inbox) -> None:
     assert [r.stix_id for r in inbox.stored(QUARANTINE)] == [theirs["id"]]
     assert [r.stix_id for r in taxii_server.accept(inbox.store, partner="rival").accepted] == [theirs["id"]]
     assert set(inbox.seen(inbox.green)) == {theirs["id"]}
+
+
+def test_raising_an_object_at_the_same_timestamp_withdraws_it(inbox: Inbox) -> None:
+    # the TLP changes but `modified` does not: publishing makes a new version a millisecond later
+    green = make_object("same time", [TLP2_IDS["green"]])
+    assert taxii_server.publish(inbox.store, "shared", [green]) == (1, 0)
+    assert taxii_server.publish(inbox.store, "shared", [green]) == (0, 1)  # the same state again
+    assert inbox.seen(inbox.green, "shared")[green["id"]] == [green]
+    red = dict(green, object_marking_refs=[TLP2_IDS["red"]])
+    assert taxii_server.publish(inbox.store, "shared", [red]) == (1, 0)
+    assert green["id"] not in inbox.seen(inbox.green, "shared")
+    newest = inbox.seen(inbox.red, "shared")[green["id"]][-1]
+    assert newest["object_marking_refs"] == [TLP2_IDS["red"]] and newest["modified"] > green["modified"]
+
+
+def test_a_marking_definition_is_versioned_by_its_created(inbox: Inbox) -> None:
+    statement = {"type": "marking-definition", "spec_version": "2.1", "id": f"marking-definition--{uuid.uuid4()}",
+                 "created": "2025-01-01T00:00:00.000Z", "definition_type": "statement",
+                 "definition": {"statement": "Copyright example"}}
+    assert taxii_server.publish(inbox.store, "shared", [statement]) == (1, 0)
+    versions = inbox.get(inbox.green, "shared", statement["id"], "versions/")
+    assert versions.json()["versions"] == ["2025-01-01T00:00:00.000Z"]
+    # asking for that version by name finds it (a definition has no `modified`)
+    by_version = httpx.get(f"{inbox.url}{ROOT}collections/shared/objects/{statement['id']}/",
+                           params={"match[version]": "2025-01-01T00:00:00.000Z"},
+                           headers={"Accept": TAXII_MEDIA, "Authorization": f"Bearer {inbox.green.token}"}, timeout=20)
+    assert by_version.status_code == 200 and by_version.json()["objects"] == [statement]
+    assert taxii_server.publish(inbox.store, "shared", [statement]) == (0, 1)
