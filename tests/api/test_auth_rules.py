@@ -212,3 +212,35 @@ def test_an_oversized_form_is_not_read_for_its_csrf_field(app_on) -> None:  # ty
         assert small.status_code != 403
     finally:
         c.close()
+
+
+def test_an_api_path_answers_401_even_to_a_browser(app_on) -> None:  # type: ignore[no-untyped-def]
+    c = ASGIClient(app_on())
+    try:  # a browser asking for /api/ gets the problem, not the login page: scripts read the status
+        api = c.get("/api/signals?status=all", headers={"accept": "text/html"})
+        assert api.status_code == 401 and api.headers["content-type"] == "application/problem+json"
+        page = c.get("/triage", headers={"accept": "text/html"})
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=%2Ftriage"
+    finally:
+        c.close()
+
+
+def test_current_user_refuses_a_request_nobody_authenticated() -> None:
+    # Only reachable if a route were added under a public path; the guard must still say 401.
+    from fastapi import HTTPException
+    from starlette.requests import Request
+
+    request = Request({"type": "http", "method": "GET", "path": "/login", "headers": [], "query_string": b""})
+    with pytest.raises(HTTPException) as refused:
+        auth.current_user(request)
+    assert refused.value.status_code == 401 and refused.value.detail == "log in first, or send a bearer token"
+
+
+def test_a_session_post_without_a_body_type_is_refused_for_csrf(app_on) -> None:  # type: ignore[no-untyped-def]
+    c = ASGIClient(app_on())
+    try:
+        _login(c)
+        bare = c.post("/triage/status", content=b"")  # no Content-Type, no CSRF header
+        assert bare.status_code == 403 and "CSRF" in bare.json()["detail"]
+    finally:
+        c.close()

@@ -103,7 +103,7 @@ def test_field_values_land_where_they_belong() -> None:
         ({"text": "t", "id": True}, "id", "expected a string, got bool"),
         ({"text": "t", "id": 1.5, "title": 3}, "title", "expected a string, got int"),
         ({"text": "t", "id": "a", "source": 4}, "source", "expected a string, got int"),
-        ({"text": "t", "id": "a", "published_at": "not a date"}, "published_at", ""),
+        ({"text": "t", "id": "a", "published_at": "not a date"}, "published_at", "unrecognised date 'not a date'"),
         ({"text": "t", "id": "a", "links": [1, 2]}, "links", "expected a list of URL strings"),
         ({"text": "t", "id": "a", "links": {"a": 1}}, "links", "expected a list of URL strings"),
         ({"text": "t", "id": "a", "author": ["x"]}, "author", "expected a string, got list"),
@@ -191,3 +191,35 @@ def test_import_names_the_field_and_the_limit(tmp_path: Path) -> None:
     by_field = {r["field"]: r for r in report["rejections"]}
     assert by_field["author"]["line"] == 2 and "500" in by_field["author"]["reason"]
     assert by_field["id"]["line"] == 3 and "500" in by_field["id"]["reason"]
+
+
+def test_nesting_limit_at_its_edge() -> None:
+    from fimiscope.collect.generic import MAX_NESTING
+
+    def deep(levels: int) -> Any:
+        value: Any = "leaf"
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    # the row itself is one level: a field may nest MAX_NESTING - 1 more
+    assert document_from_mapping(_row(extra=deep(MAX_NESTING - 1))).metadata["extra"] == deep(MAX_NESTING - 1)
+    with pytest.raises(RowError) as err:
+        document_from_mapping(_row(extra=deep(MAX_NESTING)))
+    assert err.value.field == "extra" and err.value.reason == f"nested deeper than {MAX_NESTING} levels"
+
+
+def test_nul_characters_are_removed_and_their_fields_named() -> None:
+    stripped: list[str] = []
+    row = _row(title="ti\x00tle", extra={"k\x00": ["v\x00"]}, author="clean")
+    row["we\x00ird"] = "x"
+    doc = document_from_mapping(row, stripped=stripped)
+    assert sorted(stripped) == ["extra", "title", "weird"]
+    assert doc.title == "title" and doc.author == "clean"
+    assert doc.metadata == {"extra": {"k": ["v"]}, "weird": "x"}
+    assert document_from_mapping(_row(title="fine"), stripped=stripped).title == "fine"
+    assert len(stripped) == 3  # a clean row adds nothing
+    assert document_from_mapping(row).title == "title"  # without a list to report into, still removed
+    only_values: list[str] = []  # NUL in a value only, no key touched
+    assert document_from_mapping(_row(title="a\x00b"), stripped=only_values).title == "ab"
+    assert only_values == ["title"]

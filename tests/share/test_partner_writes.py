@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from tests.share.partner_world import ORG, ROOT, TLP1, PartnerAt, make_object, partner_at
 from tests.share.taxii_helpers import LiveServer
 
@@ -23,6 +25,7 @@ from fimiscope.share.markings import TLP2_IDS
 from fimiscope.share.taxii_server import TAXII_MEDIA
 from fimiscope.store import Store
 from fimiscope.store.share import QUARANTINE, ShareStore, StoredObject
+from fimiscope.store.tables_cases import stix_objects
 
 
 class Inbox:
@@ -231,3 +234,82 @@ def test_a_partner_may_write_only_where_granted(inbox: Inbox) -> None:
     )
     assert reader_write.status_code == 403  # may read the inbox, not write it
     assert inbox.stored(QUARANTINE) == []
+
+
+def test_a_partner_may_write_new_versions_of_its_own_identity(inbox: Inbox) -> None:
+    rid = inbox.rival.partner.identity_id
+    v1 = {"type": "identity", "spec_version": "2.1", "id": rid, "name": "Rival CERT", "identity_class": "organization",
+          "created": "2025-01-01T00:00:00Z", "modified": "2025-01-01T00:00:00Z"}  # no created_by_ref: its own
+    inbox.post(inbox.rival, [v1])
+    assert len(taxii_server.accept(inbox.store).accepted) == 1
+    v2 = dict(v1, name="Rival CERT (renamed)", modified="2025-03-01T00:00:00Z")
+    inbox.post(inbox.rival, [v2])
+    review = taxii_server.accept(inbox.store)
+    assert [r.data["name"] for r in review.accepted] == ["Rival CERT (renamed)"] and review.conflicts == []
+    assert [v["name"] for v in inbox.seen(inbox.red)[rid]] == ["Rival CERT", "Rival CERT (renamed)"]
+
+
+def test_raising_an_observable_withdraws_it_from_a_lower_partner(inbox: Inbox) -> None:
+    # an observable has no timestamps: each publication is versioned by the time it is published
+    domain = {"type": "domain-name", "spec_version": "2.1", "id": f"domain-name--{uuid.uuid4()}",
+              "value": "example.org", "object_marking_refs": [TLP2_IDS["green"]]}
+    assert taxii_server.publish(inbox.store, "shared", [domain]) == (1, 0)
+    assert domain["id"] in inbox.seen(inbox.green, "shared")
+    red = dict(domain, object_marking_refs=[TLP2_IDS["red"]])
+    assert taxii_server.publish(inbox.store, "shared", [red]) == (1, 0)
+    assert domain["id"] not in inbox.seen(inbox.green, "shared")
+    assert inbox.get(inbox.green, "shared", domain["id"]).status_code == 404
+    assert [v["object_marking_refs"] for v in inbox.seen(inbox.red, "shared")[domain["id"]]] == [
+        [TLP2_IDS["green"]], [TLP2_IDS["red"]]]
+
+
+def test_an_observable_without_spec_version_is_shared(inbox: Inbox) -> None:
+    # spec_version is optional on STIX 2.1 observables; the store records 2.1 for it
+    ip = {"type": "ipv4-addr", "id": f"ipv4-addr--{uuid.uuid4()}", "value": "198.51.100.7",
+          "object_marking_refs": [TLP2_IDS["clear"]]}
+    assert taxii_server.publish(inbox.store, "shared", [ip]) == (1, 0)
+    assert inbox.seen(inbox.green, "shared")[ip["id"]] == [ip]
+    t = stix_objects
+    with inbox.store.connect() as c:
+        assert c.execute(sa.select(t.c.spec_version).where(t.c.stix_id == ip["id"])).scalar_one() == "2.1"
+
+
+def test_rejecting_one_partners_writes_keeps_the_others(inbox: Inbox) -> None:
+    mine = make_object("writer's", [TLP2_IDS["green"]], created_by=inbox.writer.partner.identity_id)
+    theirs = make_object("rival's", [TLP2_IDS["green"]], created_by=inbox.rival.partner.identity_id)
+    inbox.post(inbox.writer, [mine])
+    inbox.post(inbox.rival, [theirs])
+    assert taxii_server.reject(inbox.store, partner="writer") == 1
+    assert [r.stix_id for r in inbox.stored(QUARANTINE)] == [theirs["id"]]
+    assert [r.stix_id for r in taxii_server.accept(inbox.store, partner="rival").accepted] == [theirs["id"]]
+    assert set(inbox.seen(inbox.green)) == {theirs["id"]}
+
+
+def test_raising_an_object_at_the_same_timestamp_withdraws_it(inbox: Inbox) -> None:
+    # the TLP changes but `modified` does not: publishing makes a new version a millisecond later
+    green = make_object("same time", [TLP2_IDS["green"]])
+    assert taxii_server.publish(inbox.store, "shared", [green]) == (1, 0)
+    assert taxii_server.publish(inbox.store, "shared", [green]) == (0, 1)  # the same state again
+    assert inbox.seen(inbox.green, "shared")[green["id"]] == [green]
+    red = dict(green, object_marking_refs=[TLP2_IDS["red"]])
+    assert taxii_server.publish(inbox.store, "shared", [red]) == (1, 0)
+    assert green["id"] not in inbox.seen(inbox.green, "shared")
+    newest = inbox.seen(inbox.red, "shared")[green["id"]][-1]
+    assert newest["object_marking_refs"] == [TLP2_IDS["red"]]
+    later = datetime.strptime(green["modified"], "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(milliseconds=1)
+    assert newest["modified"] == later.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_a_marking_definition_is_versioned_by_its_created(inbox: Inbox) -> None:
+    statement = {"type": "marking-definition", "spec_version": "2.1", "id": f"marking-definition--{uuid.uuid4()}",
+                 "created": "2025-01-01T00:00:00.000Z", "definition_type": "statement",
+                 "definition": {"statement": "Copyright example"}}
+    assert taxii_server.publish(inbox.store, "shared", [statement]) == (1, 0)
+    versions = inbox.get(inbox.green, "shared", statement["id"], "versions/")
+    assert versions.json()["versions"] == ["2025-01-01T00:00:00.000Z"]
+    # asking for that version by name finds it (a definition has no `modified`)
+    by_version = httpx.get(f"{inbox.url}{ROOT}collections/shared/objects/{statement['id']}/",
+                           params={"match[version]": "2025-01-01T00:00:00.000Z"},
+                           headers={"Accept": TAXII_MEDIA, "Authorization": f"Bearer {inbox.green.token}"}, timeout=20)
+    assert by_version.status_code == 200 and by_version.json()["objects"] == [statement]
+    assert taxii_server.publish(inbox.store, "shared", [statement]) == (0, 1)
