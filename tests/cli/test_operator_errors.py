@@ -91,13 +91,13 @@ def test_sqlite_folder_that_cannot_be_created(tmp_path: Path) -> None:
     assert str(blocker / "data") in done.stderr and "Traceback" not in done.stderr
 
 
-def _big_jsonl(path: Path, rows: int = 3000) -> Path:
-    """About 7 MB of random words (26 MB stored with their full-text index): more than the tiny
-    disks below hold, in two import batches of 2,000."""
+def _big_jsonl(path: Path, rows: int = 20000) -> Path:
+    """About 13 MB of random words in short documents: more than the tiny disks below hold, in
+    four import batches of 5,000 (the importer's batch), the first of which fits."""
     rnd = random.Random(7)
     with path.open("w") as f:
         for i in range(rows):
-            text = " ".join(f"w{rnd.randrange(10**9)}" for _ in range(200))
+            text = " ".join(f"w{rnd.randrange(10**9)}" for _ in range(60))
             f.write(json.dumps({"id": f"d{i}", "url": f"https://example.org/{i}", "text": text}) + "\n")
     return path
 
@@ -148,7 +148,7 @@ def test_full_disk_under_postgresql(tmp_path: Path) -> None:
     disk.mkdir(mode=0o700)
     tag = uuid.uuid4().hex[:8]
     space, schema = f"t_full_{tag}", f"t_full_{tag}"
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m,mode=700", "tmpfs", str(disk)],
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m,mode=700", "tmpfs", str(disk)],
                       capture_output=True, check=False).returncode != 0:
         disk.rmdir()
         pytest.skip("could not mount a tmpfs")
