@@ -27,6 +27,7 @@ from stix2.properties import ListProperty, StringProperty
 
 from fimiscope.cases import disarm
 from fimiscope.cases.confidence import estimative_to_stix, stix_to_estimative
+from fimiscope.cases.seen import Seen, incident_seen
 from fimiscope.cases.tlp import TLP_RANK
 from fimiscope.config import Settings
 from fimiscope.core.clock import parse_time, utcnow
@@ -145,10 +146,12 @@ class _Builder:
 
 def incident_objects(
     inc: Incident, tax: disarm.Taxonomy, org: dict[str, Any], signals: list[Any],
-    narratives: dict[str, dict[str, Any]] | None = None,
+    narratives: dict[str, dict[str, Any]] | None = None, seen: Seen | None = None,
 ) -> dict[str, Any]:
     """The STIX objects that tell one incident: id -> stix2 object. ``narratives`` (name or id ->
-    name, description, aliases, types) fills in the narratives the store knows."""
+    name, description, aliases, types) fills in the narratives the store knows; ``seen`` (from
+    ``cases.seen.incident_seen``) gives first / last seen filled from the evidence, the dates the
+    incident report shows."""
     assert inc.stix_id
     b = _Builder(org=org, tlp=inc.tlp, created=_ts(inc.created_at), modified=_ts(inc.updated_at))
     att = inc.attribution
@@ -159,10 +162,13 @@ def incident_objects(
         "x_fimiscope_status": inc.status,
         "x_fimiscope_disarm_version": tax.version,
     }
-    if inc.first_seen:
-        inc_props["first_seen"] = _ts(inc.first_seen)
-    if inc.last_seen:
-        inc_props["last_seen"] = _ts(inc.last_seen)
+    first, last = (seen.first, seen.last) if seen else (inc.first_seen, inc.last_seen)
+    if first:
+        inc_props["first_seen"] = _ts(first)
+    if last:
+        inc_props["last_seen"] = _ts(last)
+    if seen and seen.derived:
+        inc_props["x_fimiscope_seen_from"] = "evidence"
     incident_id = b.add(
         stix2.Incident(
             id=inc.stix_id,
@@ -462,7 +468,8 @@ def _export(
     known = store.read(narrative_store.stix_facts, {n for inc in chosen for n in inc.narratives})
     for inc in chosen:
         sigs = [store.read(signal_store.get_signal, s) for s in inc.signal_ids]
-        built = {**incident_objects(inc, tax, org, sigs, known), **_incident_groups(store, inc, sigs, org)}
+        objs = incident_objects(inc, tax, org, sigs, known, seen=incident_seen(store, inc, sigs))
+        built = {**objs, **_incident_groups(store, inc, sigs, org)}
         emitted[inc.id or ""] = set(built)
         for oid, obj in built.items():
             data = json.loads(obj.serialize())

@@ -20,6 +20,7 @@ from fimiscope.store import Store
 from fimiscope.store import laundering as laundering_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
+from fimiscope.web.evidence import cut_words
 from fimiscope.web.nav import add_nav
 from fimiscope.web.reports import pdf_response, render_report
 
@@ -149,12 +150,13 @@ def timeline_svg(
     plot_w = width - label_w - right
     height = top + lane_h * len(lanes) + 34
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="cluster timeline" font-family="system-ui, sans-serif" font-size="12">'
     ]
     for i, lane in enumerate(lanes):
         y = top + i * lane_h + lane_h / 2
-        parts.append(f'<text x="0" y="{y + 4:.0f}" fill="#333">{escape(lane[:32])}</text>')
+        parts.append(f'<text x="0" y="{y + 4:.0f}" fill="#333">{escape(cut_words(lane, 32))}</text>')
         parts.append(
             f'<line x1="{label_w}" y1="{y:.0f}" x2="{width - right}" y2="{y:.0f}" stroke="#e1e4ea"/>'
         )

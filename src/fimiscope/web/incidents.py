@@ -4,6 +4,8 @@ signals, audit log, STIX export) and the self-contained incident report."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -15,18 +17,22 @@ from fimiscope.api.incidents import check_signals, create_incident, update_incid
 from fimiscope.cases import disarm
 from fimiscope.cases.confidence import ESTIMATIVE, INFORMATION_CREDIBILITY, SOURCE_RELIABILITY, admiralty
 from fimiscope.cases.incidents import STATUSES, check_status, parse_actor, parse_channel
+from fimiscope.cases.seen import incident_seen
 from fimiscope.cases.tlp import TLP_LEVELS, parse_tlp
 from fimiscope.config import Settings
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Incident, Signal
 from fimiscope.store import Store
+from fimiscope.store import documents as document_store
 from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.cases import IncidentStore
 from fimiscope.store.share import ShareStore
 from fimiscope.store.users import User
 from fimiscope.web.clusters import signal_evidence
+from fimiscope.web.evidence import CitedDocument, chain_graph_svg, chain_members, cited_documents, clean, timeline_svg
 from fimiscope.web.nav import add_nav
+from fimiscope.web.render import fmt_time
 from fimiscope.web.reports import bar_chart_svg, pdf_response, render_report
 
 # What each TLP 2.0 label means, in FIRST's words, shown beside the picker and in reports.
@@ -44,6 +50,7 @@ TEXT_FIELDS = (
     "information_credibility", "statement", "impact",
 )
 PAGE_SIZE = 50
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 def _lines(text: str) -> list[str]:
@@ -148,7 +155,9 @@ def audit_text(value: Any) -> str:
         )
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, "", [])) or "—"
-    return str(value)
+    if isinstance(value, str) and ISO_TIME.match(value):
+        return fmt_time(value)  # a first / last seen change: minutes, not microseconds
+    return clean(str(value))
 
 
 def _fetched_by_partners(store: Store, inc: Incident) -> list[dict[str, Any]]:
@@ -175,6 +184,7 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
     chart = bar_chart_svg([f"{s.type}: {s.title}" for s in sigs], [float(s.score) for s in sigs],
                           label="scores of the linked signals")
     att = inc.attribution
+    linked, timeline = report_evidence(store, sigs)
     return render_report(
         request,
         "report_incident.html",
@@ -182,25 +192,43 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
         techniques=_technique_rows(tax, inc.techniques),
         disarm_version=tax.version,
         signals=sigs,
+        linked=linked,
+        timeline=timeline,
+        timeline_chart=timeline_svg(timeline),
         audit=IncidentStore(store).audit(inc.id or ""),
         audit_text=audit_text,
         admiralty=admiralty(att.source_reliability, att.information_credibility),
         tlp_meaning=TLP_MEANING[inc.tlp],
         chart=chart,
-        evidence={s.id: ev for s in sigs if (ev := signal_evidence(store, s))},
-        seen=_seen_from_evidence(store, inc, sigs),
+        seen=incident_seen(store, inc, sigs),
     )
 
 
-def _seen_from_evidence(store: Store, inc: Incident, sigs: list[Any]) -> dict[str, Any]:
-    """First / last seen: the incident's own when set, else the earliest and latest publication
-    among the documents its signals cite (said so in the report)."""
-    times = [d.published_at for s in sigs for d in wb.signal_documents(store, s).values() if d.published_at]
-    return {
-        "first": inc.first_seen or (min(times) if times else None),
-        "last": inc.last_seen or (max(times) if times else None),
-        "derived": not (inc.first_seen and inc.last_seen) and bool(times),
-    }
+def _member_documents(store: Store, sig: Signal) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for m in (sig.details or {}).get("members") or [] if sig.type == "laundering" else []:
+        with contextlib.suppress(NotFound):
+            out[m["document_id"]] = store.read(document_store.get_document, m["document_id"])
+    return out
+
+
+def report_evidence(store: Store, sigs: list[Signal]) -> tuple[list[dict[str, Any]], list[CitedDocument]]:
+    """Per linked signal what a partner checks (the documents it cites, its chain as a graph,
+    the copy beside what it copied), and every cited document once, in publication order."""
+    linked: list[dict[str, Any]] = []
+    seen_docs: dict[str, CitedDocument] = {}
+    for n, sig in enumerate(sigs, start=1):
+        cited = cited_documents(sig, wb.signal_documents(store, sig))
+        for d in [*cited, *chain_members(sig, _member_documents(store, sig))]:
+            d.signals.append(n)
+            held = seen_docs.setdefault(d.document_id, d)
+            if held is not d:
+                held.signals.append(n)
+                held.roles += [r for r in d.roles if r not in held.roles]
+        linked.append({"n": n, "sig": sig, "documents": cited, "graph": chain_graph_svg(sig),
+                       "aligned": signal_evidence(store, sig)})
+    timeline = sorted(seen_docs.values(), key=lambda d: (d.published is None, d.published or 0))
+    return linked, timeline
 
 
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from fimiscope.index.lemmas import lemmatize, query_lemmas, supported
 from fimiscope.store.search import parse_query
+from fimiscope.web.evidence import clean, cut_words
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -118,6 +119,13 @@ def fmt_time(value: Any) -> str:
     return str(value)
 
 
+def paragraphs(text: str | None) -> list[str]:
+    """``text`` as paragraphs (split at blank lines, or a literal backslash-n pair), each on one line."""
+    if not text:
+        return []
+    return [p for p in (clean(x) for x in re.split(r"\n\s*\n|(?:\\n){2,}", text)) if p]
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
@@ -125,6 +133,8 @@ def make_templates() -> Jinja2Templates:
     env.filters["mark_terms"] = mark_terms
     env.filters["affiliation"] = lambda v: AFFILIATION_LABELS.get(str(v), str(v))
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
+    env.filters["cut"] = cut_words
+    env.filters["paragraphs"] = paragraphs
     env.filters["score"] = lambda v: f"{float(v):.2f}" if v is not None else ""
     env.globals["static_version"] = str(int(max(p.stat().st_mtime for p in STATIC_DIR.glob("*.*"))))
 

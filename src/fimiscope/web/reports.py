@@ -23,6 +23,7 @@ from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.users import User
+from fimiscope.web.evidence import cut_words
 from fimiscope.web.render import STATIC_DIR, snippet
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -46,13 +47,14 @@ def bar_chart_svg(
     label_w = 230
     height = bar_h * len(values) + 8
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(label)}" font-family="system-ui, sans-serif" font-size="12">'
     ]
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 4 + i * bar_h
         w = max(1.0, (width - label_w - 60) * value / top)
-        parts.append(f'<text x="0" y="{y + 15}" fill="#333">{escape(label[:34])}</text>')
+        parts.append(f'<text x="0" y="{y + 15}" fill="#333">{escape(cut_words(label, 34))}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 8}" fill="#c8372d" rx="2"/>')
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" fill="#333">{value:.2f}</text>')
     parts.append("</svg>")
