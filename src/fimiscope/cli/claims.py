@@ -78,11 +78,11 @@ def import_(
 def add(
     ctx: typer.Context,
     text: str = typer.Argument(..., help="The claim as it circulates."),
-    title: str = typer.Option(None, "--title"),
+    title: str = typer.Option(None, "--title", help="Short title (default: the claim's opening)."),
     language: str = typer.Option(None, "--lang", "--language", help="ISO 639-1 code (en, cs, ru, ...)."),
     verdict: str = typer.Option(None, "--verdict", help="e.g. false, misleading."),
     debunk: str = typer.Option(None, "--debunk", help="The disproof, in a sentence or two."),
-    debunk_url: str = typer.Option(None, "--debunk-url"),
+    debunk_url: str = typer.Option(None, "--debunk-url", help="The fact-check's URL."),
     by: str = typer.Option("analyst", "--by", help="Who entered it."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
@@ -112,8 +112,8 @@ def add(
 def list_(
     ctx: typer.Context,
     language: str = typer.Option(None, "--lang", "--language", help="ISO 639-1 code (en, cs, ru, ...)."),
-    limit: int = typer.Option(50, "--limit", min=1, max=100_000),
-    offset: int = typer.Option(0, "--offset", min=0),
+    limit: int = typer.Option(50, "--limit", min=1, max=100_000, help="At most this many claims."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Skip this many first (paging)."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """List claims, most recently added first."""
@@ -126,7 +126,7 @@ def list_(
 @claims_app.command("show")
 def show(
     ctx: typer.Context,
-    claim_id: str = typer.Argument(...),
+    claim_id: str = typer.Argument(..., help="Claim id (clm_...)."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Show one claim with its debunk and provenance."""
@@ -139,7 +139,7 @@ def show(
 def search(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="Words or a whole sentence: claims are ranked by BM25."),
-    limit: int = typer.Option(10, "--limit", min=1, max=1000),
+    limit: int = typer.Option(10, "--limit", min=1, max=1000, help="At most this many matches."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Find claims like a sentence (the same lexical index the detector uses)."""

@@ -62,12 +62,14 @@ def _kinds(r: dict[str, object]) -> str:
 @coordination_app.command("groups")
 def groups(
     ctx: typer.Context,
-    min_size: int = typer.Option(0, "--min-size", min=0),
+    min_size: int = typer.Option(0, "--min-size", min=0, help="Only groups of at least this many accounts."),
     kind: str = typer.Option(None, "--kind", help="link, share, post or hashtag"),
-    platform: str = typer.Option(None, "--platform"),
-    affiliation: str = typer.Option(None, "--affiliation"),
+    platform: str = typer.Option(None, "--platform", help="Only this platform (e.g. telegram, x)."),
+    affiliation: str = typer.Option(
+        None, "--affiliation", help="Only groups with an account of this affiliation (e.g. state_controlled)."
+    ),
     dissolved: bool = typer.Option(False, "--dissolved", help="Groups earlier runs found and the last did not."),
-    limit: int = typer.Option(100, "--limit", min=1),
+    limit: int = typer.Option(100, "--limit", min=1, help="At most this many groups."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Coordinated groups, strongest first."""
@@ -177,6 +179,7 @@ def export(
     tlp: str = typer.Option(
         "amber", "--tlp", help="TLP marking of the STIX bundle: clear, green, amber, amber+strict, red."
     ),
+    fmt: str = typer.Option("table", "--format", help="table or json: the files written."),
 ) -> None:
     """The group's account network for Gephi and other graph tools, or the group as STIX."""
     import orjson
@@ -184,6 +187,7 @@ def export(
     from fimiscope.share import network
     from fimiscope.share.markings import TLP2_IDS
 
+    check_format(fmt)
     if not gexf and not graphml and not stix:
         raise InvalidInput("name a file: --gexf FILE, --graphml FILE and/or --stix FILE")
     if tlp not in TLP2_IDS:
@@ -191,12 +195,18 @@ def export(
     store = open_store(ctx)
     with store.connect() as conn:
         g = db.get_group(conn, group_id)
-    for path, data in ((gexf, network.gexf), (graphml, network.graphml)):
+    written: dict[str, str] = {}
+    for kind, path, data in (("gexf", gexf, network.gexf), ("graphml", graphml, network.graphml)):
         if path:
             path.write_bytes(data(g))
-            stderr.print(f"wrote {path}")
+            written[kind] = str(path)
     if stix:
         from fimiscope.share.stix import group_bundle
 
         stix.write_bytes(orjson.dumps(group_bundle(g, tlp), option=orjson.OPT_INDENT_2))
-        stderr.print(f"wrote {stix}")
+        written["stix"] = str(stix)
+    if fmt == "json":
+        emit_json({"group": group_id, "written": written})
+        return
+    for wrote in written.values():
+        stderr.print(f"wrote {wrote}")

@@ -93,12 +93,12 @@ def _show(inc: Incident, fmt: str, tax: disarm.Taxonomy, audit: list[Any] | None
         )
 
 
-_TITLE = typer.Option(None, "--title")
-_SUMMARY = typer.Option(None, "--summary")
+_TITLE = typer.Option(None, "--title", help="One-line title.")
+_SUMMARY = typer.Option(None, "--summary", help="What happened, in a few sentences.")
 _STATUS = typer.Option(None, "--status", help=", ".join(STATUSES))
 _TLP = typer.Option(None, "--tlp", help="clear, green, amber, amber+strict or red (TLP 2.0).")
-_FIRST = typer.Option(None, "--first-seen")
-_LAST = typer.Option(None, "--last-seen")
+_FIRST = typer.Option(None, "--first-seen", help="First seen (YYYY-MM-DD or ISO time, UTC).")
+_LAST = typer.Option(None, "--last-seen", help="Last seen (YYYY-MM-DD or ISO time, UTC).")
 _NARR = typer.Option([], "--narrative", help="A narrative it pushes (repeatable).")
 _TA = typer.Option([], "--threat-actor", help="NAME or NAME=alias1,alias2 (repeatable).")
 _IS = typer.Option([], "--intrusion-set", help="NAME or NAME=alias1,alias2 (repeatable).")
@@ -118,7 +118,7 @@ _CRED = typer.Option(
     "--info-credibility",
     help="Admiralty 1-6: " + ", ".join(f"{k} {v}" for k, v in INFORMATION_CREDIBILITY.items()),
 )
-_STMT = typer.Option(None, "--attribution-statement")
+_STMT = typer.Option(None, "--attribution-statement", help="The attribution as a sentence partners can quote.")
 _IMPACT = typer.Option(None, "--impact", help="Impact notes.")
 _WHO = typer.Option(None, "--analyst", "--actor", help="Name recorded in the audit log (default: $USER).")
 _FMT = typer.Option("table", "--format", help="table or json")
@@ -127,8 +127,8 @@ _FMT = typer.Option("table", "--format", help="table or json")
 @incidents_app.command("create")
 def create(
     ctx: typer.Context,
-    title: str = typer.Option(..., "--title"),
-    summary: str = typer.Option("", "--summary"),
+    title: str = typer.Option(..., "--title", help="One-line title."),
+    summary: str = typer.Option("", "--summary", help="What happened, in a few sentences."),
     status: str = typer.Option("open", "--status", help=", ".join(STATUSES)),
     tlp: str = typer.Option("amber", "--tlp", help="clear, green, amber, amber+strict or red (TLP 2.0)."),
     first_seen: str = _FIRST,
@@ -145,7 +145,7 @@ def create(
     source_reliability: str = _REL,
     info_credibility: str = _CRED,
     attribution_statement: str = _STMT,
-    impact: str = typer.Option("", "--impact"),
+    impact: str = typer.Option("", "--impact", help="The impact assessed, in a sentence or two."),
     signal_ids: list[str] = typer.Option([], "--signal", help="Signal id to link (repeatable); it becomes escalated."),
     who: str = _WHO,
     fmt: str = _FMT,
@@ -195,9 +195,11 @@ def create(
 @incidents_app.command("list")
 def list_(
     ctx: typer.Context,
-    status: str = typer.Option(None, "--status"),
+    status: str = typer.Option(
+        None, "--status", help="Only this status: open, investigating, confirmed, closed, dismissed."
+    ),
     tlp: str = typer.Option(None, "--tlp", help="Only incidents with this TLP label."),
-    limit: int = typer.Option(100, "--limit"),
+    limit: int = typer.Option(100, "--limit", help="At most this many incidents."),
     fmt: str = _FMT,
 ) -> None:
     """List incidents, most recently changed first."""
@@ -226,7 +228,7 @@ def list_(
 @incidents_app.command("show")
 def show(
     ctx: typer.Context,
-    incident_id: str = typer.Argument(...),
+    incident_id: str = typer.Argument(..., help="Incident id (inc_...)."),
     fmt: str = _FMT,
 ) -> None:
     """One incident with its audit log."""
@@ -239,7 +241,7 @@ def show(
 @incidents_app.command("update")
 def update(
     ctx: typer.Context,
-    incident_id: str = typer.Argument(...),
+    incident_id: str = typer.Argument(..., help="Incident id (inc_...)."),
     title: str = _TITLE,
     summary: str = _SUMMARY,
     status: str = _STATUS,
@@ -253,7 +255,9 @@ def update(
     channels: list[str] = _CH,
     amplifications: list[str] = _AMP,
     techniques: list[str] = _TECH,
-    remove_techniques: list[str] = typer.Option([], "--remove-technique"),
+    remove_techniques: list[str] = typer.Option(
+        [], "--remove-technique", help="Remove this DISARM technique id (repeatable)."
+    ),
     attribution_actor: str = _ATT_ACTOR,
     confidence: str = _CONF,
     source_reliability: str = _REL,
@@ -302,7 +306,7 @@ def update(
 @incidents_app.command("link-signal")
 def link_signal(
     ctx: typer.Context,
-    incident_id: str = typer.Argument(...),
+    incident_id: str = typer.Argument(..., help="Incident id (inc_...)."),
     signal_ids: list[str] = typer.Argument(..., help="Signal ids; each becomes escalated."),
     who: str = _WHO,
     fmt: str = _FMT,
@@ -344,7 +348,9 @@ def disarm_list(
 
 
 @disarm_app.command("show")
-def disarm_show(ctx: typer.Context, external_id: str = typer.Argument(...), fmt: str = _FMT) -> None:
+def disarm_show(
+    ctx: typer.Context, external_id: str = typer.Argument(..., help="DISARM id, e.g. T0049."), fmt: str = _FMT
+) -> None:
     """One DISARM entry by id (T0049, T0049.001, TA05, C00006…)."""
     check_format(fmt)
     tax = disarm.taxonomy(open_store(ctx))
@@ -353,7 +359,11 @@ def disarm_show(ctx: typer.Context, external_id: str = typer.Argument(...), fmt:
 
 
 @disarm_app.command("search")
-def disarm_search(ctx: typer.Context, words: list[str] = typer.Argument(...), fmt: str = _FMT) -> None:
+def disarm_search(
+    ctx: typer.Context,
+    words: list[str] = typer.Argument(..., help="Words to look for in the DISARM names and descriptions."),
+    fmt: str = _FMT,
+) -> None:
     """Entries whose id, name or description hold all the words."""
     check_format(fmt)
     tax = disarm.taxonomy(open_store(ctx))

@@ -62,7 +62,7 @@ def detect_infrastructure(
 @infra_app.command("groups")
 def groups(
     ctx: typer.Context,
-    limit: int = typer.Option(50, "--limit", min=1),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many groups."),
     site: str = typer.Option(None, "--site", help="Only groups with this site."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:

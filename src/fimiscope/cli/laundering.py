@@ -36,7 +36,7 @@ def detect_laundering(
 @clusters_app.command("list")
 def list_(
     ctx: typer.Context,
-    limit: int = typer.Option(50, "--limit", min=1),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many clusters."),
     min_size: int = typer.Option(2, "--min-size", min=2, help="Smallest cluster to list."),
     sort: str = typer.Option(
         "affiliation", "--sort", help="affiliation (state-affiliated origins first), size, time or updated."

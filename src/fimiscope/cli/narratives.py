@@ -54,7 +54,7 @@ def list_(
     kind: str = typer.Option(None, "--kind", help="known or candidate"),
     status: str = typer.Option("active", "--status", help="active, dismissed or merged"),
     days: int = typer.Option(7, "--days", min=1, max=365, help="What 'recent' means, in days."),
-    limit: int = typer.Option(50, "--limit", min=1),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many narratives."),
     fmt: str = _FMT,
 ) -> None:
     """Narratives active in the last days first, by surge (recent daily volume over earlier)."""
@@ -124,7 +124,7 @@ def show(
 def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The narrative in a few words."),
-    description: str = typer.Option("", "--description", "-d"),
+    description: str = typer.Option("", "--description", "-d", help="What the narrative says."),
     keyword: list[str] = typer.Option([], "--keyword", "-k", help="Repeatable."),
     example: list[str] = typer.Option([], "--example", "-e", help="An example sentence or text (repeatable)."),
     example_file: list[Path] = typer.Option([], "--example-file", help="A text file holding one example."),
@@ -229,7 +229,9 @@ def merge(
 
 
 @narratives_app.command("dismiss")
-def dismiss(ctx: typer.Context, narrative_id: str = typer.Argument(...), fmt: str = _FMT) -> None:
+def dismiss(
+    ctx: typer.Context, narrative_id: str = typer.Argument(..., help="Narrative id (nar_...)."), fmt: str = _FMT
+) -> None:
     """Hide a narrative that is noise (it stays in the store, status dismissed)."""
     check_format(fmt)
     store = open_store(ctx)
@@ -244,11 +246,11 @@ def dismiss(ctx: typer.Context, narrative_id: str = typer.Argument(...), fmt: st
 @narratives_app.command("edit")
 def edit(
     ctx: typer.Context,
-    narrative_id: str = typer.Argument(...),
-    name: str = typer.Option(None, "--name"),
-    description: str = typer.Option(None, "--description"),
+    narrative_id: str = typer.Argument(..., help="Narrative id (nar_...)."),
+    name: str = typer.Option(None, "--name", help="New name."),
+    description: str = typer.Option(None, "--description", help="New description."),
     example: list[str] = typer.Option([], "--example", "-e", help="Add an example (repeatable)."),
-    debunked: bool = typer.Option(None, "--debunked/--not-debunked"),
+    debunked: bool = typer.Option(None, "--debunked/--not-debunked", help="Mark as known disinformation, or not."),
     fmt: str = _FMT,
 ) -> None:
     """Rename a narrative, change its description, add examples."""

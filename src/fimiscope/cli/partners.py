@@ -114,7 +114,7 @@ def list_(ctx: typer.Context, fmt: str = _FMT) -> None:
 @partners_app.command("show")
 def show(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
+    name: str = typer.Argument(..., help="Partner name."),
     limit: int = typer.Option(1000, "--limit", min=1, help="At most this many access-log rows."),
     fmt: str = _FMT,
 ) -> None:
@@ -153,13 +153,17 @@ def show(
 @partners_app.command("update")
 def update(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
+    name: str = typer.Argument(..., help="Partner name."),
     read: list[str] = typer.Option(None, "--read", help="Replace the collections it may read."),
     write: list[str] = typer.Option(None, "--write", help="Replace the collections it may write to."),
-    max_tlp: str = typer.Option(None, "--max-tlp"),
-    remote_url: str = typer.Option(None, "--remote-url"),
-    remote_token: str = typer.Option(None, "--remote-token"),
-    remote_collections: list[str] = typer.Option(None, "--remote-collection"),
+    max_tlp: str = typer.Option(
+        None, "--max-tlp", help=f"Highest TLP it may receive: {', '.join(TLP_LEVELS)}."
+    ),
+    remote_url: str = typer.Option(None, "--remote-url", help="The partner's TAXII API root, for `partners pull`."),
+    remote_token: str = typer.Option(None, "--remote-token", help="Token for the partner's TAXII server."),
+    remote_collections: list[str] = typer.Option(
+        None, "--remote-collection", help="Its collections to pull (repeatable; replaces the list)."
+    ),
     fmt: str = _FMT,
 ) -> None:
     """Change a partner's grants or the TAXII server we pull from."""
@@ -188,7 +192,7 @@ def update(
 
 
 @partners_app.command("revoke")
-def revoke(ctx: typer.Context, name: str = typer.Argument(...), fmt: str = _FMT) -> None:
+def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="Partner name."), fmt: str = _FMT) -> None:
     """Revoke a partner's credential at once."""
     check_format(fmt)
     p = ShareStore(open_store(ctx)).revoke(name)
@@ -196,7 +200,9 @@ def revoke(ctx: typer.Context, name: str = typer.Argument(...), fmt: str = _FMT)
 
 
 @partners_app.command("review")
-def review(ctx: typer.Context, name: str = typer.Argument(None), fmt: str = _FMT) -> None:
+def review(
+    ctx: typer.Context, name: str = typer.Argument(None, help="Only this partner's writes."), fmt: str = _FMT
+) -> None:
     """Partner writes waiting in quarantine."""
     from fimiscope.share import taxii_server
 
@@ -247,21 +253,26 @@ def reject(
     ctx: typer.Context,
     name: str = typer.Argument(None, help="Only this partner's writes."),
     pks: list[int] = typer.Option([], "--pk", help="Only these quarantine rows (see `partners review`)."),
+    fmt: str = _FMT,
 ) -> None:
     """Drop writes from quarantine after review (they are not kept anywhere)."""
     from fimiscope.share import taxii_server
 
+    check_format(fmt)
     if not pks and not name:
         raise InvalidInput("say what to drop: a partner NAME and/or --pk N (see `partners review`)")
     n = taxii_server.reject(open_store(ctx), pks or None, name)
+    if fmt == "json":
+        emit_json({"dropped": n})
+        return
     stdout.print(f"{n} objects dropped from quarantine")
 
 
 @partners_app.command("pull")
 def pull(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
-    who: str = typer.Option(None, "--analyst", "--actor"),
+    name: str = typer.Argument(..., help="Partner name."),
+    who: str = typer.Option(None, "--analyst", "--actor", help="Who pulled (the audit's name); default $USER."),
     fmt: str = _FMT,
 ) -> None:
     """Fetch what the partner added since the last pull and import it (provenance: the partner)."""
@@ -292,16 +303,23 @@ def pull(
 def collection_add(
     ctx: typer.Context,
     collection_id: str = typer.Argument(..., help="Short id, e.g. fimi-green."),
-    title: str = typer.Option(None, "--title"),
-    description: str = typer.Option("", "--description"),
+    title: str = typer.Option(None, "--title", help="Title partners see (default: the id)."),
+    description: str = typer.Option("", "--description", help="What the collection holds, for partners."),
+    fmt: str = _FMT,
 ) -> None:
     """Create a TAXII collection."""
-    ShareStore(open_store(ctx)).add_collection(collection_id, title or collection_id, description)
+    check_format(fmt)
+    shares = ShareStore(open_store(ctx))
+    shares.add_collection(collection_id, title or collection_id, description)
+    if fmt == "json":
+        emit_json(next((c for c in shares.collections() if c["id"] == collection_id), {"id": collection_id}))
+        return
     stdout.print(f"collection {collection_id} ready")
 
 
 @collection_app.command("list")
 def collection_list(ctx: typer.Context, fmt: str = _FMT) -> None:
+    """The TAXII collections partners may be granted."""
     check_format(fmt)
     rows = ShareStore(open_store(ctx)).collections()
     emit_list(rows, fmt, [("id", lambda c: c["id"]), ("title", lambda c: c["title"])], title="TAXII collections")
@@ -310,12 +328,17 @@ def collection_list(ctx: typer.Context, fmt: str = _FMT) -> None:
 @taxii_app.command("publish")
 def publish(
     ctx: typer.Context,
-    collection_id: str = typer.Argument(...),
+    collection_id: str = typer.Argument(..., help="The collection to publish in (see `taxii collection list`)."),
     incident: str = typer.Option(None, "--incident", help="Only this incident (default: every incident)."),
+    fmt: str = _FMT,
 ) -> None:
     """Offer incidents in a collection; each partner sees only what its TLP and grants allow."""
     from fimiscope.share import stix, taxii_server
 
+    check_format(fmt)
     store = open_store(ctx)
     new, known = taxii_server.publish(store, collection_id, stix.publishable(store, incident))
+    if fmt == "json":
+        emit_json({"collection": collection_id, "new": new, "known": known})
+        return
     stdout.print(f"{collection_id}: {new} objects added, {known} already there")

@@ -82,7 +82,9 @@ def show(
 @persuasion_app.command("classify")
 def classify(
     file: str = typer.Argument("-", help="A text file, one paragraph per line ('-': standard input)."),
-    language: str = typer.Option(None, "--language", help="ISO 639-1 code (en, fr, de, it, pl, ru; cs, sk, uk)."),
+    language: str = typer.Option(
+        None, "--lang", "--language", help="ISO 639-1 code (en, fr, de, it, pl, ru; cs, sk, uk)."
+    ),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Classify a text without storing it: paragraphs with techniques, scores and spans."""

@@ -52,7 +52,9 @@ app.add_typer(batch_app, name="batch")
 @batch_app.command("laundering")
 def batch_laundering(
     inputs: list[str] = typer.Argument(..., help="JSONL(.gz), Parquet or WARC(.gz) files, in publication order."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for the Parquet output (documents, pairs, clusters)."),
+    out: Path = typer.Option(
+        ..., "--out", "--output", "-o", help="Folder for the Parquet output (documents, pairs, clusters)."
+    ),
     master: str = typer.Option("local[*]", "--master", help="Spark master: local[*], spark://host:7077, yarn, ..."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:

@@ -38,7 +38,7 @@ def search(
     since: str = typer.Option(None, "--since", help="Published at or after (ISO date)."),
     until: str = typer.Option(None, "--until", help="Published before (ISO date)."),
     technique: str = typer.Option(None, "--technique", help="Only documents with this persuasion technique."),
-    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000, help="At most this many hits."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Search documents by words in their title and text, best match first."""

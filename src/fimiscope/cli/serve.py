@@ -21,7 +21,7 @@ def serve(
 def serve_command(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     no_worker: bool = typer.Option(False, "--no-worker", help="Do not run the pipeline in the background."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="HTTP server processes (one per core)."),
 ) -> None:

@@ -20,10 +20,10 @@ def list_(
     ctx: typer.Context,
     type_: str = typer.Option(None, "--type", help="Only signals of this type (e.g. laundering)."),
     status: str = typer.Option(None, "--status", help="new, confirmed, dismissed or escalated."),
-    min_score: float = typer.Option(None, "--min-score"),
+    min_score: float = typer.Option(None, "--min-score", help="Only signals scoring at least this (0..1)."),
     technique: str = typer.Option(None, "--technique", help="Only signals citing documents with this technique."),
-    limit: int = typer.Option(50, "--limit", min=1, max=100_000),
-    offset: int = typer.Option(0, "--offset", min=0),
+    limit: int = typer.Option(50, "--limit", min=1, max=100_000, help="At most this many signals."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Skip this many first (paging)."),
     sort: str = typer.Option("score", "--sort", help="score or newest"),
     fmt: str = typer.Option("table", "--format", help="table, json or jsonl"),
 ) -> None:
@@ -56,7 +56,7 @@ def list_(
 @signals_app.command("show")
 def show(
     ctx: typer.Context,
-    signal_id: str = typer.Argument(...),
+    signal_id: str = typer.Argument(..., help="Signal id (sig_...)."),
     fmt: str = typer.Option("table", "--format", help="table, json or jsonl"),
 ) -> None:
     """Show one signal with its evidence."""

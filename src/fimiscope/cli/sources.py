@@ -64,7 +64,7 @@ def add(
     location: str = typer.Option(None, "--location", help="Feed URL, start page or file path to collect from."),
     interval: str = typer.Option(None, "--interval", help="How often to collect, e.g. 15m."),
     platform: str = typer.Option(None, "--platform", help="web, telegram, x, facebook, vk, ..."),
-    display_name: str = typer.Option(None, "--display-name"),
+    display_name: str = typer.Option(None, "--display-name", help="Name shown to people (default: the source's name)."),
     country: str = typer.Option(None, "--country", help="ISO 3166 code of the country behind it."),
     language: str = typer.Option(None, "--lang", "--language", help="ISO 639-1 code (en, cs, ru, ...)."),
     affiliation: str = typer.Option(
@@ -127,7 +127,7 @@ def list_(
     ctx: typer.Context,
     affiliation: str = typer.Option(None, "--affiliation", help="Only this affiliation."),
     flagged: bool = typer.Option(False, "--flagged", help="Only state-affiliated sources."),
-    limit: int = typer.Option(1000, "--limit", min=1),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many sources."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """List sources with their affiliation and reliability."""

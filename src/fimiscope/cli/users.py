@@ -33,7 +33,7 @@ def _user_json(u: user_store.User) -> dict[str, object]:
 @users_app.command("add")
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
+    name: str = typer.Argument(..., help="User name."),
     role: str = typer.Option("analyst", "--role", help="admin, analyst or viewer"),
     password: str = typer.Option(
         None, "--password", envvar="FIMISCOPE_PASSWORD",
@@ -68,7 +68,7 @@ def list_(ctx: typer.Context, fmt: str = typer.Option("table", "--format", help=
 
 
 @users_app.command("remove")
-def remove(ctx: typer.Context, name: str = typer.Argument(...),
+def remove(ctx: typer.Context, name: str = typer.Argument(..., help="User name."),
            fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """Delete a user, their sessions and their API tokens."""
     check_format(fmt)
@@ -80,7 +80,8 @@ def remove(ctx: typer.Context, name: str = typer.Argument(...),
 
 
 @users_app.command("set-role")
-def set_role(ctx: typer.Context, name: str = typer.Argument(...), role: str = typer.Argument(...),
+def set_role(ctx: typer.Context, name: str = typer.Argument(..., help="User name."),
+             role: str = typer.Argument(..., help="viewer, analyst or admin."),
              fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """Change a user's role."""
     check_format(fmt)
@@ -94,7 +95,7 @@ def set_role(ctx: typer.Context, name: str = typer.Argument(...), role: str = ty
 @users_app.command("token")
 def token(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
+    name: str = typer.Argument(..., help="User name."),
     revoke: bool = typer.Option(False, "--revoke", help="Revoke every token of this user instead."),
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:

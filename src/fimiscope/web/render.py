@@ -126,6 +126,32 @@ def paragraphs(text: str | None) -> list[str]:
     return [p for p in (clean(x) for x in re.split(r"\n\s*\n|(?:\\n){2,}", text)) if p]
 
 
+_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def fact_text(value: Any) -> str:
+    """A parameter or evidence detail as a reader reads it: numbers rounded, times to the
+    minute, lists and mappings spelled out, never JSON."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO.match(value)):
+        return fmt_time(value)
+    if isinstance(value, dict):
+        return "; ".join(f"{str(k).replace('_', ' ')}: {fact_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(fact_text(v) for v in value)
+    return clean(str(value))
+
+
+def facts(mapping: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """``mapping`` as (label, text) rows for a report table."""
+    return [(str(k).replace("_", " "), fact_text(v)) for k, v in (mapping or {}).items()]
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
@@ -134,6 +160,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["affiliation"] = lambda v: AFFILIATION_LABELS.get(str(v), str(v))
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
     env.filters["cut"] = cut_words
+    env.filters["facts"] = facts
     env.filters["paragraphs"] = paragraphs
     env.filters["score"] = lambda v: f"{float(v):.2f}" if v is not None else ""
     env.globals["static_version"] = str(int(max(p.stat().st_mtime for p in STATIC_DIR.glob("*.*"))))
