@@ -80,6 +80,7 @@ def test_incident_report_carries_the_evidence_and_agrees_with_stix(page: Page, l
     # A timeline of every cited document.
     expect(page.locator("svg.evidence-timeline")).to_be_visible()
     expect(page.locator("table.timeline tr")).to_have_count(1 + 4)  # origin, copy, translation, article
+    expect(page.locator("body")).to_contain_text("linked signal #1")
 
     # First / last seen filled from the evidence: the origin's and the article's publication times.
     article_at = _published(live, made.article_id)

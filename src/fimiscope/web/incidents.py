@@ -193,6 +193,7 @@ def incident_report_html(request: Request, store: Store, inc: Incident) -> str:
         disarm_version=tax.version,
         signals=sigs,
         linked=linked,
+        numbers={s.id: n for n, s in enumerate(sigs, start=1)},
         timeline=timeline,
         timeline_chart=timeline_svg(timeline),
         audit=IncidentStore(store).audit(inc.id or ""),
