@@ -16,7 +16,8 @@ from fimiscope.core.model import document_key
 
 SCHEMA = (
     "pos long, key string, url string, source string, external_id string, title string, text string, "
-    "language string, published_at string, author string"
+    "language string, published_at string, author string, platform string, links array<string>, "
+    "shared_from string"
 )
 _MAX_TEXT = 2_000_000
 
@@ -50,7 +51,13 @@ def row_from_mapping(pos: int, obj: Any) -> tuple[Any, ...] | None:
         v = obj.get(name)
         return str(v) if v not in (None, "") else None
 
-    return (pos, key, url, source, ext, s("title"), text, s("language"), s("published_at"), s("author"))
+    links = obj.get("links") or []
+    if isinstance(links, str):
+        links = [links]
+    links = [u for u in links if isinstance(u, str)] if isinstance(links, list) else []
+    platform = (s("platform") or "web").lower()
+    return (pos, key, url, source, ext, s("title"), text, s("language"), s("published_at"), s("author"),
+            platform, links, s("shared_from"))
 
 
 def _jsonl_rows(indexed: Iterator[tuple[str, int]]) -> Iterator[tuple[Any, ...]]:

@@ -51,7 +51,7 @@ from fimiscope.store import signals as signal_store
 from fimiscope.store import watermarks as watermark_store
 from fimiscope.store.claims import ClaimSet, claim_set, get_claims, iter_claim_texts
 
-__all__ = ["ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "matcher_for", "split_sentences"]
+__all__ = ["ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "claim_signal", "matcher_for", "split_sentences"]
 
 VERSION = "1"
 THRESHOLD = 0.5  # calibrated probability; see docs/evaluation.md "## claims"
@@ -232,7 +232,9 @@ def matcher_for(
         return built
 
 
-def _signal(doc: Document, match: Match, claim: Any, encoder: str | None = None) -> Signal:
+def claim_signal(document_id: str | None, match: Match, claim: Any, encoder: str | None = None) -> Signal:
+    """The ``claim_match`` signal of one match in one stored document (``claim``: its
+    ``ClaimRecord``); the stage and ``fimiscope import batch`` write the same."""
     c = claim.claim
     sentence_text = " ".join(s.text for s in match.sentences)
     label = c.title or (c.text[:100] + ("…" if len(c.text) > 100 else ""))
@@ -253,10 +255,10 @@ def _signal(doc: Document, match: Match, claim: Any, encoder: str | None = None)
                 else {"calibration": CALIBRATION_PROVENANCE}
             ),
         },
-        key=f"claim:{doc.id}:{c.id}",
+        key=f"claim:{document_id}:{c.id}",
         evidence=[
             Evidence(
-                document_id=doc.id,
+                document_id=document_id,
                 role="sentence",
                 span_start=s.start,
                 span_end=s.end,
@@ -318,7 +320,7 @@ class ClaimStage(DocumentStage):
             return 0
         claims = get_claims(store, [m.claim_id for _, m in found])
         encoder = matcher.encoder.name if matcher.encoder is not None else None
-        sigs = [_signal(doc, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
+        sigs = [claim_signal(doc.id, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
         new, _updated = signal_store.upsert_signals(conn, sigs)
         return new
 

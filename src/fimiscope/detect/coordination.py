@@ -94,7 +94,9 @@ class Actions:
     items: list[str]  # item code -> what an analyst reads (URL, shared post, text, hashtags)
 
 
-def _share_key(shared: str, text: str) -> str:
+def share_item(shared: str, text: str) -> str:
+    """The item a reshare acts on: what it names, or for a forward that names only a channel,
+    the channel and the forwarded text."""
     s = shared.strip()
     if "://" in s or "/" in s or "#" in s:
         return s
@@ -139,7 +141,7 @@ def build_actions(
         for i, shared in enumerate(posts.shared_from):
             if not shared:
                 continue
-            key = _share_key(shared, posts.text[i])
+            key = share_item(shared, posts.text[i])
             c = items.code(key)
             rows.append(i)
             codes.append(c)
@@ -233,10 +235,30 @@ def score_kind(acts: Actions, n_accounts: int, params: Params) -> KindResult:
     details = k.pair_details(acts.account, acts.item, acts.time, win.seconds, n_accounts, repeated, **kw)
     activity = k.account_item_counts(acts.account, acts.item, n_accounts)
     popularity = k.item_account_counts(acts.account, acts.item)
+    return score_counted(acts.kind, win, int(acts.item.size), int(keys.size), int(repeated.size),
+                         int(counts.sum()), details, activity, popularity, n_accounts, params)
+
+
+def score_counted(
+    kind: str,
+    win: k.WindowEstimate,
+    n_actions: int,
+    n_pairs: int,
+    n_repeated: int,
+    total: int,
+    details: k.PairCoActions,
+    activity: NDArray[np.int64],
+    popularity: NDArray[np.int64],
+    n_accounts: int,
+    params: Params,
+) -> KindResult:
+    """The chance-corrected scores of one kind from its counts: ``n_pairs`` pairs that co-acted
+    (``total`` co-actions, one per pair and item), the co-actions of the ``n_repeated`` that
+    repeat (``details``), each account's activity and each item's popularity. ``score_kind``
+    counts in memory; ``batch.coordination`` counts on Spark and scores here."""
     # Chance is estimated from every pair's co-actions (the maximum-likelihood rate under
     # independence), then again without the pairs found beyond chance, until nothing changes:
     # a campaign's own co-actions must not raise the bar it is tested against.
-    total = int(counts.sum())
     possible = k.possible_pairs(activity)
     out_keys = np.empty(0, dtype=np.int64)
     rate = k.chance_rate(total, activity)
@@ -250,7 +272,7 @@ def score_kind(acts: Actions, n_accounts: int, params: Params) -> KindResult:
             episode_gap=max(params.episode_gap, win.seconds),
             min_repeat=params.min_repeat,
             alpha=params.alpha,
-            tested=int(keys.size),
+            tested=n_pairs,
             min_weight=params.min_weight,
         )
         kept_keys = scores.key[scores.kept]
@@ -261,17 +283,7 @@ def score_kind(acts: Actions, n_accounts: int, params: Params) -> KindResult:
         kept_total = int(scores.count[scores.kept].sum())
         kept_possible = float((activity[a].astype(np.float64) * activity[b]).sum())
         rate = (total - kept_total) / (possible - kept_possible) if possible > kept_possible else 0.0
-    return KindResult(
-        acts.kind,
-        win,
-        int(acts.item.size),
-        int(keys.size),
-        int(repeated.size),
-        int(scores.kept.sum()),
-        scores,
-        details,
-        rate,
-    )
+    return KindResult(kind, win, n_actions, n_pairs, n_repeated, int(scores.kept.sum()), scores, details, rate)
 
 
 def detect(posts: PostTable, params: Params | None = None, accounts: k.Codes | None = None) -> Detection:
@@ -296,6 +308,20 @@ def detect_actions(
     taken-over check; its first action when not given)."""
     n = max(len(accounts), 1)
     results = {kind: score_kind(a, n, params) for kind, a in acts.items() if a.item.size}
+    return groups_of(results, acts, accounts, params, posts, first_seen)
+
+
+def groups_of(
+    results: Mapping[str, KindResult],
+    acts: Mapping[str, Actions],
+    accounts: k.Codes,
+    params: Params,
+    posts: PostTable | None = None,
+    first_seen: NDArray[np.float64] | None = None,
+) -> Detection:
+    """Groups from the scored kinds: Leiden communities of the kept pairs, each checked and
+    described (``acts`` needs the actions of the kept pairs' accounts on their shared items)."""
+    n = max(len(accounts), 1)
     # one graph: an edge per pair kept in any kind, weighted by its popularity-weighted repeats
     ek: list[NDArray[np.int64]] = []
     ew: list[NDArray[np.float64]] = []
@@ -321,7 +347,7 @@ def detect_actions(
         if g is not None:
             groups.append(g)
     groups.sort(key=lambda g: (-g.score, -len(g.members), g.members[0]))
-    return Detection(accounts, results, groups, params)
+    return Detection(accounts, dict(results), groups, params)
 
 
 def _group(
@@ -608,9 +634,10 @@ class CoordinationStage(Stage):
             facts = db.source_facts(conn, [names[m] for g in found.groups for m in g.members])
             member_sets = [{names[m] for m in g.members} for g in found.groups]
             ids = k.stable_group_ids(member_sets, db.active_groups(conn), lambda: new_id("grp_"))
-            rows = [self._group_row(gid, g, found, posts, facts) for gid, g in zip(ids, found.groups, strict=True)]
+            rows = [group_row(gid, g, names, found.windows(), found.params.as_dict(), posts.ref, facts)
+                    for gid, g in zip(ids, found.groups, strict=True)]
             db.write_groups(conn, rows)
-            signals = [self._signal(row, found) for row in rows]
+            signals = [group_signal(row) for row in rows]
             if signals:
                 signal_store.upsert_signals(conn, signals)
             for row, sig in zip(rows, signals, strict=True):
@@ -636,134 +663,146 @@ class CoordinationStage(Stage):
         progress(len(posts), len(posts))
         return report
 
-    @staticmethod
-    def _group_row(gid: str, g: Group, found: Detection, posts: PostTable, facts: Mapping[str, Any]) -> dict[str, Any]:
-        names = found.accounts.names
-        affiliations: dict[str, int] = {}
-        members = []
-        counts: dict[int, int] = {}
-        first: dict[int, float] = {}
-        for it in g.items:
-            for x in it["actions"]:
-                counts[x["account"]] = counts.get(x["account"], 0) + 1
-                first[x["account"]] = min(first.get(x["account"], x["at"]), x["at"])
-        for m in sorted(g.members, key=lambda m: names[m]):
-            f = facts.get(names[m], {})
-            tier = f.get("affiliation") or "unknown"
-            affiliations[tier] = affiliations.get(tier, 0) + 1
-            members.append(
-                {
-                    "account": names[m],
-                    "source_id": f.get("id"),
-                    "platform": f.get("platform"),
-                    "affiliation": tier,
-                    "first_action_at": _at(first.get(m)),
-                    "actions": counts.get(m, 0),
-                    "hijacked": m in g.hijacked,
-                }
-            )
-        edges = [
-            {
-                "account_a": min(names[e["a"]], names[e["b"]]),
-                "account_b": max(names[e["a"]], names[e["b"]]),
-                "kind": e["kind"],
-                "count": e["count"],
-                "episodes": e["episodes"],
-                "weight": e["weight"],
-                "expected": e["expected"],
-                "p_value": e["p_value"],
-                "fastest_s": e["fastest_s"],
-                "median_s": e["median_s"],
-            }
-            for e in g.edges
-        ]
-        actions = [
-            {
-                "item_index": i,
-                "account": names[x["account"]],
-                "kind": it["kind"],
-                "item": it["item"],
-                "document_id": posts.ref[x["post"]],
-                "at": _at(x["at"]),
-                "delay_s": x["delay_s"],
-            }
-            for i, it in enumerate(g.items)
-            for x in it["actions"]
-        ]
-        return {
-            "id": gid,
-            "size": len(g.members),
-            "score": g.score,
-            "density": g.density,
-            "kinds": g.kinds,
-            "platforms": g.platforms or sorted({m["platform"] for m in members if m["platform"]}),
-            "languages": g.languages,
-            "affiliations": affiliations,
-            "fastest_s": g.fastest_s,
-            "median_s": g.median_s,
-            "first_at": _at(g.first_at),
-            "last_at": _at(g.last_at),
-            "signal_id": None,
-            "details": {
-                "windows": found.windows(),
-                "parameters": found.params.as_dict(),
-                "hijacked": [names[m] for m in g.hijacked],
-                "items": len(g.items),
-            },
-            "members": members,
-            "edges": edges,
-            "actions": actions,
-        }
 
-    def _signal(self, row: Mapping[str, Any], found: Detection) -> Signal:
-        shared: dict[str, set[int]] = {}
-        for a in row["actions"]:
-            shared.setdefault(a["kind"], set()).add(a["item_index"])
-        kinds = "shared " + ", ".join(f"{len(v)} {_ITEM_WORDS.get(kind, kind)}" for kind, v in sorted(shared.items()))
-        evidence = [
-            Evidence(
-                document_id=a["document_id"],
-                role="co_action",
-                score=None,
-                details={
-                    "kind": a["kind"],
-                    "item": a["item"],
-                    "account": a["account"],
-                    "at": a["at"].isoformat() if a["at"] else None,
-                    "delay_s": a["delay_s"],
-                    "item_index": a["item_index"],
-                },
-            )
-            for a in row["actions"][:MAX_EVIDENCE]
-        ]
-        fastest = row["fastest_s"]
-        return Signal(
-            type="coordination",
-            title=f"{row['size']} accounts acting in concert ({', '.join(row['platforms']) or 'web'})",
-            summary=(
-                f"{kinds}; fastest delay {fastest:.0f} s, median {row['median_s']:.0f} s"
-                if fastest is not None
-                else kinds
-            ),
-            score=float(row["score"]),
-            detector=self.name,
-            detector_version=VERSION,
-            parameters={**found.params.as_dict(), "windows": found.windows()},
-            evidence=evidence,
-            key=f"coordination:{row['id']}",
+
+def group_row(
+    gid: str,
+    g: Group,
+    names: Sequence[str],
+    windows: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+    refs: Sequence[str],
+    facts: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The stored form of a group (``store.coordination.write_groups``): ``names`` of the
+    account codes, ``refs`` (document ids) of the post rows, ``facts`` of the sources."""
+    affiliations: dict[str, int] = {}
+    members = []
+    counts: dict[int, int] = {}
+    first: dict[int, float] = {}
+    for it in g.items:
+        for x in it["actions"]:
+            counts[x["account"]] = counts.get(x["account"], 0) + 1
+            first[x["account"]] = min(first.get(x["account"], x["at"]), x["at"])
+    for m in sorted(g.members, key=lambda m: names[m]):
+        f = facts.get(names[m], {})
+        tier = f.get("affiliation") or "unknown"
+        affiliations[tier] = affiliations.get(tier, 0) + 1
+        members.append(
+            {
+                "account": names[m],
+                "source_id": f.get("id"),
+                "platform": f.get("platform"),
+                "affiliation": tier,
+                "first_action_at": _at(first.get(m)),
+                "actions": counts.get(m, 0),
+                "hijacked": m in g.hijacked,
+            }
+        )
+    edges = [
+        {
+            "account_a": min(names[e["a"]], names[e["b"]]),
+            "account_b": max(names[e["a"]], names[e["b"]]),
+            "kind": e["kind"],
+            "count": e["count"],
+            "episodes": e["episodes"],
+            "weight": e["weight"],
+            "expected": e["expected"],
+            "p_value": e["p_value"],
+            "fastest_s": e["fastest_s"],
+            "median_s": e["median_s"],
+        }
+        for e in g.edges
+    ]
+    actions = [
+        {
+            "item_index": i,
+            "account": names[x["account"]],
+            "kind": it["kind"],
+            "item": it["item"],
+            "document_id": refs[x["post"]],
+            "at": _at(x["at"]),
+            "delay_s": x["delay_s"],
+        }
+        for i, it in enumerate(g.items)
+        for x in it["actions"]
+    ]
+    return {
+        "id": gid,
+        "size": len(g.members),
+        "score": g.score,
+        "density": g.density,
+        "kinds": g.kinds,
+        "platforms": g.platforms or sorted({m["platform"] for m in members if m["platform"]}),
+        "languages": g.languages,
+        "affiliations": affiliations,
+        "fastest_s": g.fastest_s,
+        "median_s": g.median_s,
+        "first_at": _at(g.first_at),
+        "last_at": _at(g.last_at),
+        "signal_id": None,
+        "details": {
+            "windows": dict(windows),
+            "parameters": dict(parameters),
+            "hijacked": [names[m] for m in g.hijacked],
+            "items": len(g.items),
+        },
+        "members": members,
+        "edges": edges,
+        "actions": actions,
+    }
+
+
+def group_signal(row: Mapping[str, Any]) -> Signal:
+    """The ``coordination`` signal of a stored group's row."""
+    shared: dict[str, set[int]] = {}
+    for a in row["actions"]:
+        shared.setdefault(a["kind"], set()).add(a["item_index"])
+    kinds = "shared " + ", ".join(f"{len(v)} {_ITEM_WORDS.get(kind, kind)}" for kind, v in sorted(shared.items()))
+    evidence = [
+        Evidence(
+            document_id=a["document_id"],
+            role="co_action",
+            score=None,
             details={
-                "group_id": row["id"],
-                "accounts": [m["account"] for m in row["members"]],
-                "kinds": row["kinds"],
-                "fastest_s": row["fastest_s"],
-                "median_s": row["median_s"],
-                "first_at": row["first_at"].isoformat() if row["first_at"] else None,
-                "last_at": row["last_at"].isoformat() if row["last_at"] else None,
-                "platforms": row["platforms"],
-                "languages": row["languages"],
-                "affiliations": row["affiliations"],
-                "hijacked": row["details"]["hijacked"],
-                "density": row["density"],
-                "evidence_truncated": len(row["actions"]) > MAX_EVIDENCE,
+                "kind": a["kind"],
+                "item": a["item"],
+                "account": a["account"],
+                "at": a["at"].isoformat() if a["at"] else None,
+                "delay_s": a["delay_s"],
+                "item_index": a["item_index"],
             },
         )
+        for a in row["actions"][:MAX_EVIDENCE]
+    ]
+    fastest = row["fastest_s"]
+    return Signal(
+        type="coordination",
+        title=f"{row['size']} accounts acting in concert ({', '.join(row['platforms']) or 'web'})",
+        summary=(
+            f"{kinds}; fastest delay {fastest:.0f} s, median {row['median_s']:.0f} s"
+            if fastest is not None
+            else kinds
+        ),
+        score=float(row["score"]),
+        detector=CoordinationStage.name,
+        detector_version=VERSION,
+        parameters={**row["details"]["parameters"], "windows": row["details"]["windows"]},
+        evidence=evidence,
+        key=f"coordination:{row['id']}",
+        details={
+            "group_id": row["id"],
+            "accounts": [m["account"] for m in row["members"]],
+            "kinds": row["kinds"],
+            "fastest_s": row["fastest_s"],
+            "median_s": row["median_s"],
+            "first_at": row["first_at"].isoformat() if row["first_at"] else None,
+            "last_at": row["last_at"].isoformat() if row["last_at"] else None,
+            "platforms": row["platforms"],
+            "languages": row["languages"],
+            "affiliations": row["affiliations"],
+            "hijacked": row["details"]["hijacked"],
+            "density": row["density"],
+            "evidence_truncated": len(row["actions"]) > MAX_EVIDENCE,
+        },
+    )

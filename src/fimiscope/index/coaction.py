@@ -239,16 +239,31 @@ def estimate_window(
     starts = np.flatnonzero(np.r_[True, it[1:] != it[:-1]])
     sizes = np.diff(np.r_[starts, it.size])
     rep = sizes >= 2
-    if int(rep.sum()) < 10:
-        return WindowEstimate(default, int(rep.sum()), 0, "default (fewer than 10 repeated items)")
     st, sz = starts[rep], sizes[rep]
-    second = tt[st + 1] - tt[st]
+    reach = np.floor(p * sz).astype(I64)  # 0-based index of the first action past p
+    return window_from_items(tt[st + 1] - tt[st], tt[st + reach] - tt[st], q=q, floor=floor, cap=cap,
+                             default=default, p=p)
+
+
+def window_from_items(
+    second: NDArray[np.float64],
+    reach: NDArray[np.float64],
+    *,
+    q: float = 0.1,
+    p: float = 0.5,
+    floor: float = 1.0,
+    cap: float = 3600.0,
+    default: float = 60.0,
+) -> WindowEstimate:
+    """``estimate_window`` from two figures per item acted on more than once, in any order:
+    the time from its first action to its second (``second``) and to the first action past
+    ``p`` of its actions (``reach``). A distributed job computes them item by item."""
+    if second.size < 10:
+        return WindowEstimate(default, int(second.size), 0, "default (fewer than 10 repeated items)")
     cut = np.quantile(second, q)
     quick = second <= cut
-    reach = np.floor(p * sz[quick]).astype(I64)  # 0-based index of the first action past p
-    span = tt[st[quick] + reach] - tt[st[quick]]
-    seconds = float(np.clip(np.median(span), floor, cap))
-    return WindowEstimate(round(seconds, 3), int(rep.sum()), int(quick.sum()), f"estimated (q={q}, p={p})")
+    seconds = float(np.clip(np.median(reach[quick]), floor, cap))
+    return WindowEstimate(round(seconds, 3), int(second.size), int(quick.sum()), f"estimated (q={q}, p={p})")
 
 
 # --- co-actions -------------------------------------------------------------------------------
@@ -396,18 +411,21 @@ def pair_details(
     time: NDArray[np.float64],
     window: float,
     n_accounts: int,
-    pairs: NDArray[np.int64],
+    pairs: NDArray[np.int64] | None,
     **kw: int | None,
 ) -> PairCoActions:
     """The co-actions of the sorted pair keys ``pairs`` (those that repeat), the quickest one
     per (pair, item), sorted by pair then time. A second pass over the data, so memory holds
-    the selected pairs' rows, not every pair's."""
+    the selected pairs' rows, not every pair's. ``pairs=None`` keeps every pair."""
     parts: list[tuple[NDArray[np.int64], ...]] = []
     for chunk in iter_co_actions(account, item, time, window, **kw):  # type: ignore[arg-type]
         keys = _pair_keys(account[chunk.first], account[chunk.second], n_accounts)
-        pos = np.searchsorted(pairs, keys)
-        pos[pos >= pairs.size] = 0
-        sel = pairs[pos] == keys if pairs.size else np.zeros(keys.size, dtype=bool)
+        if pairs is None:
+            sel = np.ones(keys.size, dtype=bool)
+        else:
+            pos = np.searchsorted(pairs, keys)
+            pos[pos >= pairs.size] = 0
+            sel = pairs[pos] == keys if pairs.size else np.zeros(keys.size, dtype=bool)
         # the quickest co-action per (pair, item) only, chunk by chunk (items never straddle chunks)
         parts.append(_quickest(keys[sel], chunk.first[sel], chunk.second[sel], item, time))
     key = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=I64)
