@@ -60,6 +60,20 @@ def test_persuasion_cli_end_to_end(database_url: str) -> None:
     assert prof["documents"] == 2 and prof["weeks"] and technique in prof["totals"]
     _run(database_url, "persuasion", "profile", code=2)
 
+    # per narrative: the documents the narrative detector assigned to it
+    from fimiscope.store import narratives as narrative_store
+
+    store = Store.open(database_url)
+    with store.transaction() as conn:
+        nid = narrative_store.create(conn, name="Enemies everywhere", keywords=["traitors"])
+        narrative_store.replace_assignments(conn, "known", [state], [
+            {"narrative_id": nid, "document_id": state, "score": 0.9}])
+    store.close()
+    nprof = json.loads(_run(database_url, "persuasion", "profile", "--narrative", nid, "--format", "json").stdout)
+    assert nprof["narrative_id"] == nid and nprof["documents"] == 1 and technique in nprof["totals"]
+    shown_n = json.loads(_run(database_url, "narratives", "show", nid, "--format", "json").stdout)
+    assert shown_n["techniques"]["totals"] == nprof["totals"] and shown_n["techniques"]["weeks"]
+
     techs = json.loads(_run(database_url, "persuasion", "techniques", "--format", "json").stdout)
     assert len(techs) == 23
     assert {"technique", "group", "disarm", "decision_threshold", "signal_threshold"} <= set(techs[0])

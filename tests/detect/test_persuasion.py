@@ -97,3 +97,30 @@ def test_filters_profiles_and_reruns(store: Store) -> None:
     assert store.read(db.document_paragraphs, state) == before
     with store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(signals)).scalar_one() == 1
+
+
+def test_narrative_profile_joins_assignments_and_ends_at_its_newest_document(store: Store) -> None:
+    from datetime import timedelta
+
+    from fimiscope.store import narratives as narrative_store
+
+    ids = plant(store)
+    _run(store)
+    state, indep = ids[STATE_DOC], ids["https://localpaper.example/b1"]
+    with store.transaction() as conn:
+        nid = narrative_store.create(conn, name="Enemies everywhere", keywords=["traitors"])
+        narrative_store.replace_assignments(conn, "known", [state, indep], [
+            {"narrative_id": nid, "document_id": d, "score": 0.9} for d in (state, indep)])
+    with store.connect() as conn:
+        # long after the narrative went quiet: its last weeks are still shown
+        prof = db.narrative_profile(conn, nid, weeks=4, now=WHEN + timedelta(days=400))
+        technique = next(iter(db.document_paragraphs(conn, state)["counts"]))  # type: ignore[index]
+        empty = db.narrative_profile(conn, "nar_unknown", weeks=4)
+    assert prof["narrative_id"] == nid and prof["documents"] == 2
+    assert prof["paragraphs"] == 2 * (len(LOADED) + 1)  # the plain report is not assigned
+    assert [w["week"] for w in prof["weeks"]] == [WHEN.date().isoformat(),
+                                                  (WHEN + timedelta(days=7)).date().isoformat()]
+    assert prof["until"].startswith((WHEN + timedelta(days=8)).date().isoformat())
+    assert all(0 < w["rates"][technique] <= 1 for w in prof["weeks"])
+    assert prof["totals"][technique] == sum(w["counts"][technique] for w in prof["weeks"])
+    assert empty["documents"] == 0 and empty["weeks"] == []

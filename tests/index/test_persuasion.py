@@ -115,3 +115,24 @@ def test_training_on_a_small_set(tmp_path) -> None:  # type: ignore[no-untyped-d
     pred = pt.score(model, dev)
     scores = pt.f1s(pred, pt.label_matrix(dev))
     assert scores["micro_f1"] > 0.9
+
+
+def test_batch_path_equals_the_per_paragraph_features() -> None:
+    """``predict`` builds the features of many paragraphs at once; it must score and mark exactly
+    what ``featurize`` + ``probabilities`` + ``spans`` (the training-side path) do."""
+    model = pz.shipped_model()
+    texts = [LOADED, PLAIN, "", "!!!", "WAKE UP!!! _foo_ the SO-CALLED experts... (again) 2024",
+             "Our nation, our people: patriots! Either we act now or never. Why? Why? Why?",
+             "« Ces soi-disant experts » parlent d'une catastrophe, à cause de l'OTAN... Vraiment ?",
+             "Так называемые эксперты киевского режима — марионетки Запада! Катастрофа, катастрофа, катастрофа.",
+             "the regime the regime the regime lies and lies and lies, a disaster of a disaster"]
+    for lang in ("en", "fr", "ru", None):
+        fast = model.predict(texts, lang)
+        feats = [pz.featurize(t, lang) for t in texts]
+        probs = model.probabilities(feats)
+        for text, f, p, got in zip(texts, feats, probs, fast, strict=True):
+            np.testing.assert_allclose([got.scores[t] for t in model.labels], p, atol=6e-5)
+            chosen = [int(i) for i in np.argsort(-p) if p[i] >= model.thresholds[i]]
+            assert got.techniques == [model.labels[i] for i in chosen]
+            assert got.spans == model.spans(text, f, chosen)
+    assert model.predict([], "en") == []

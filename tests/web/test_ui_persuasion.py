@@ -81,3 +81,43 @@ def test_persuasion_pages_in_chromium(page: Page, persuasion_live: Live) -> None
     page.goto(f"{live.url}/triage?status=all&technique={technique}")
     row = page.locator("text=persuasion-technique hits").first
     expect(row).to_be_visible()
+
+
+def test_narrative_technique_rates_and_the_menu_entry_on_the_demo(page: Page, persuasion_live: Live) -> None:
+    """The demo's scenario: narratives found, paragraphs classified; the top bar's "More" menu
+    opens the room, and a narrative's page draws the technique rates of its documents per week."""
+    from fimiscope.demo.scenario import build_scenario
+    from fimiscope.store import documents as document_store
+    from fimiscope.store import narratives as narrative_store
+    from fimiscope.store import sources as source_store
+
+    live = persuasion_live
+    s = build_scenario(seed=7, scale=0.05)
+    for src in s.sources:
+        live.store.write(source_store.add_source, src, replace=True)
+    live.store.write(document_store.upsert_documents, s.documents)
+    live.store.write(narrative_store.define_known, s.truth["narratives"]["known"], origin="demo")
+    pipeline.run(live.store, only=["detect.narratives", "detect.persuasion"])
+    with live.store.connect() as conn:
+        ranked = sorted(narrative_store.list_narratives(conn, limit=100), key=lambda r: (-r["size"], r["id"]))
+        nid = next(r["id"] for r in ranked if db.narrative_profile(conn, r["id"])["totals"])
+        prof = db.narrative_profile(conn, nid)
+
+    login(page, live)
+    menu = page.locator("header.top details.navmenu")
+    expect(menu.locator(".navmenu-items a")).to_be_hidden()
+    menu.locator("summary").click()
+    menu.locator("text=Persuasion techniques").click()
+    expect(page).to_have_url(re.compile(r"/persuasion$"))
+    expect(page.locator("header.top details.navmenu summary")).to_have_class(re.compile("active"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+    page.goto(f"{live.url}/narratives/{nid}")
+    section = page.locator("#narrative-techniques")
+    expect(section.locator("#persuasion-rates svg")).to_be_visible()
+    expect(section.locator(".pt-rates tbody tr")).to_have_count(len(prof["totals"]))
+    top = next(iter(prof["totals"]))
+    expect(section.locator(f'.pt-rates a[href="/search?technique={top}"]')).to_be_visible()
+    expect(section).to_contain_text(f"{prof['documents']:,} of its documents")
+    page.screenshot(path=str(ARTIFACTS / "persuasion-narrative.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280

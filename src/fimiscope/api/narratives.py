@@ -16,6 +16,7 @@ from fimiscope.api.rest import page_json
 from fimiscope.config import Settings
 from fimiscope.store import Store
 from fimiscope.store import narratives as db
+from fimiscope.store import persuasion as persuasion_store
 from fimiscope.store import workbench as wb
 from fimiscope.store.tables import signals
 from fimiscope.store.users import User
@@ -86,6 +87,9 @@ def narrative_detail(store: Store, narrative_id: str, *, documents: int = 20) ->
             parent = db.get_row(conn, data["parent_id"])
             data["parent"] = {"id": parent["id"], "name": parent["name"]}
     data["signals"] = signal_brief(store, narrative_signal_ids(store, data["id"]))
+    # the persuasion techniques of its documents, per week (met in the store: detectors do not
+    # import each other)
+    data["techniques"] = store.read(persuasion_store.narrative_profile, data["id"])
     return data
 
 

@@ -12,6 +12,7 @@ from fimiscope.cli.app import app, detect_app, open_store, run_stages
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, stderr, stdout
 from fimiscope.core.errors import InvalidInput
 from fimiscope.store import narratives as db
+from fimiscope.store import persuasion as persuasion_store
 
 narratives_app = typer.Typer(help="Known and emerging narratives: list, inspect, define, import, curate.",
                              no_args_is_help=True)
@@ -93,6 +94,7 @@ def show(
     store = open_store(ctx)
     with store.connect() as conn:
         data = db.get(conn, db.resolve(conn, narrative_id), documents_limit=limit)
+        data["techniques"] = persuasion_store.narrative_profile(conn, data["id"])
     if fmt == "json":
         emit_json(data)
         return
@@ -111,6 +113,10 @@ def show(
                      markup=False)
         for s in d["sentences"]:
             stdout.print(f"    > {s['text'][:200]}", markup=False, highlight=False)
+    rates = data["techniques"]["rates"]
+    if rates:
+        stdout.print("persuasion techniques (share of paragraphs): "
+                     + ", ".join(f"{t} {r:.3f}" for t, r in list(rates.items())[:5]), markup=False)
     for x in data["lineage"]:
         stdout.print(f"lineage: {x['kind']} {x['parent_id']} -> {x['child_id']} ({x['documents']} documents)")
     for c in data["clusters"]:

@@ -68,19 +68,36 @@ def disarm_for(techniques: Sequence[str]) -> list[str]:
 
 def classify_text(model: PersuasionModel, text: str, language: str | None) -> tuple[int, list[dict[str, Any]]]:
     """(number of paragraphs, rows of the paragraphs with a technique) for one document."""
-    ranges = split_paragraphs(text)
-    preds = model.predict([text[s:e] for s, e in ranges], language)
-    rows: list[dict[str, Any]] = []
-    for i, ((s, e), p) in enumerate(zip(ranges, preds, strict=True)):
-        if not p.techniques:
-            continue
-        rows.append({
-            "para_index": i, "span_start": s, "span_end": e, "techniques": p.techniques,
-            "scores": {t: v for t, v in p.scores.items() if v >= MIN_SCORE_KEPT},
-            "spans": [{"start": s + sp.start, "end": s + sp.end, "technique": sp.technique, "source": sp.source}
-                      for sp in p.spans],
-        })
-    return len(ranges), rows
+    return classify_texts(model, [(text, language)])[0]
+
+
+def classify_texts(model: PersuasionModel, docs: Sequence[tuple[str, str | None]]
+                   ) -> list[tuple[int, list[dict[str, Any]]]]:
+    """``classify_text`` for many documents: their paragraphs are scored together, one model
+    call per language (the per-call cost is paid once per batch, not once per document)."""
+    ranges = [split_paragraphs(text) for text, _lang in docs]
+    by_lang: dict[str | None, list[tuple[int, int]]] = {}
+    for d, (_text, lang) in enumerate(docs):
+        by_lang.setdefault(lang, []).extend((d, k) for k in range(len(ranges[d])))
+    preds: list[list[Any]] = [[None] * len(r) for r in ranges]
+    for lang, where in by_lang.items():
+        texts = [docs[d][0][ranges[d][k][0]:ranges[d][k][1]] for d, k in where]
+        for (d, k), p in zip(where, model.predict(texts, lang), strict=True):
+            preds[d][k] = p
+    out: list[tuple[int, list[dict[str, Any]]]] = []
+    for doc_ranges, doc_preds in zip(ranges, preds, strict=True):
+        rows: list[dict[str, Any]] = []
+        for i, ((s, e), p) in enumerate(zip(doc_ranges, doc_preds, strict=True)):
+            if not p.techniques:
+                continue
+            rows.append({
+                "para_index": i, "span_start": s, "span_end": e, "techniques": p.techniques,
+                "scores": {t: v for t, v in p.scores.items() if v >= MIN_SCORE_KEPT},
+                "spans": [{"start": s + sp.start, "end": s + sp.end, "technique": sp.technique,
+                           "source": sp.source} for sp in p.spans],
+            })
+        out.append((len(doc_ranges), rows))
+    return out
 
 
 @register
@@ -105,10 +122,10 @@ class PersuasionStage(DocumentStage):
         db.forget_documents(conn, ids)
         info = db.doc_sources(conn, ids)
         sigs: list[Signal] = []
-        for doc in docs:
+        classified = classify_texts(self.model, [(d.text, d.language) for d in docs])
+        for doc, (n, rows) in zip(docs, classified, strict=True):
             assert doc.id
             src = info.get(doc.id)
-            n, rows = classify_text(self.model, doc.text, doc.language)
             db.save_document(conn, document_id=doc.id, source_id=src.source_id if src else None,
                              language=doc.language, published_at=doc.published_at, n_paragraphs=n, paragraphs=rows,
                              model_version=self.model.version)

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import compress, pairwise, repeat
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -62,6 +63,7 @@ LEXICON_LANGUAGES = tuple(LEXICON)
 
 _TOKEN_RE = re.compile(r"\w+(?:[-'’]\w+)*|[!?]|\.(?!\w)")
 _SENT_END = re.compile(r"[.!?]+[\"'»”]*\s")
+_DIGIT = re.compile(r"\d")
 _QUOTES = set("\"«»“”„")
 _FIRST_PLURAL = {"we", "us", "our", "nous", "notre", "nos", "wir", "uns", "unser", "unsere", "noi", "nostro",
                  "nostra", "my", "nas", "nasz", "nasza", "nasze", "мы", "нас", "наш", "наша", "наши", "naše",
@@ -180,8 +182,6 @@ class Lexicon:
                 if k > len(word):
                     break
                 got.extend(self.prefix.get(word[:k], ()))
-            if len(self._cache) > 500_000:
-                self._cache.clear()
             self._cache[word] = got
         return got
 
@@ -190,19 +190,27 @@ class Lexicon:
         return word.startswith(pattern[:-1]) if pattern.endswith("*") else word == pattern
 
     def hits(self, toks: Sequence[Token]) -> list[CueHit]:
+        return self.word_hits([t.text for t in toks])
+
+    def word_hits(self, words: Sequence[str]) -> list[CueHit]:
+        """The cue hits in a paragraph's lowercase words (token indexes)."""
+        cache = self._cache
+        if len(cache) > 500_000:
+            cache.clear()
+        for w in set(words).difference(cache):
+            self.candidates(w)
+        cands = list(map(cache.__getitem__, words))
         out: list[CueHit] = []
-        words = [t.text for t in toks]
         n = len(words)
-        for i, w in enumerate(words):
-            cands = self.candidates(w)
-            if not cands:
-                continue
+        match = self._word_matches
+        # most words start no entry: visit only those that do
+        for i in compress(range(n), cands):
             seen: set[tuple[str, int]] = set()
-            for cue, parts in cands:
+            for cue, parts in cands[i]:
                 end = i + len(parts)
                 if end > n or (cue, end) in seen:
                     continue
-                if all(self._word_matches(p, words[i + j]) for j, p in enumerate(parts[1:], 1)):
+                if end == i + 1 or all(match(p, words[i + j]) for j, p in enumerate(parts[1:], 1)):
                     seen.add((cue, end))
                     out.append(CueHit(cue, i, end))
         return out
@@ -228,6 +236,8 @@ class ParagraphFeatures:
 
 def featurize(text: str, language: str | None, lexicon: Lexicon | None = None, bigrams: bool = True
               ) -> ParagraphFeatures:
+    """One paragraph's features with token offsets (the training path; ``PersuasionModel.predict``
+    computes the same features for many paragraphs at once)."""
     lexicon = lexicon or default_lexicon()
     toks = tokens(text)
     words = [t.text for t in toks]
@@ -240,13 +250,24 @@ def featurize(text: str, language: str | None, lexicon: Lexicon | None = None, b
             b = w + " " + words[i + 1]
             ngrams.setdefault(b, []).append(i)
             ngram_len[b] = 2
-    hits = lexicon.hits(toks)
+    hits = lexicon.word_hits(words)
+    dense = dense_features(text, [text[t.start:t.end] for t in toks], words, hits, language)
+    return ParagraphFeatures(toks, ngrams, ngram_len, dense, hits)
+
+
+def dense_features(text: str, raw: Sequence[str], words: Sequence[str], hits: Sequence[CueHit],
+                   language: str | None) -> dict[str, float]:
+    """The cue, punctuation, casing and language features of a paragraph, from its tokens as
+    written (``raw``) and lowercased (``words``) and its lexicon hits."""
     dense: dict[str, float] = {}
-    for cue, n in Counter(h.cue for h in hits).items():
-        dense["cue:" + cue] = math.log1p(n)
-    n_words = sum(1 for w in words if w[0].isalnum())
-    raw_words = [text[t.start:t.end] for t in toks if t.text[0].isalpha() and len(t.text) > 2]
-    caps = sum(1 for w in raw_words if w.isupper())
+    if hits:
+        for cue, n in Counter(h.cue for h in hits).items():
+            dense["cue:" + cue] = math.log1p(n)
+    # \w is alphanumeric or "_": a token that does not start alphanumeric is !, ?, . or _...
+    n_words = len(words) - words.count("!") - words.count("?") - words.count(".")
+    if "_" in text:
+        n_words -= sum(1 for w in words if w[0] == "_")
+    caps = sum(1 for w in filter(str.isupper, raw) if len(lw := w.lower()) > 2 and lw[0].isalpha())
     excl = text.count("!")
     quest = text.count("?")
     quotes = sum(text.count(q) for q in _QUOTES)
@@ -266,7 +287,7 @@ def featurize(text: str, language: str | None, lexicon: Lexicon | None = None, b
         dense["style:caps"] = math.log1p(caps)
     if "(" in text:
         dense["style:parens"] = 1.0
-    if re.search(r"\d", text):
+    if _DIGIT.search(text):
         dense["style:digits"] = 1.0
     length_bin = 0 if n_words < 8 else 1 if n_words < 20 else 2 if n_words < 45 else 3 if n_words < 90 else 4
     dense[f"style:len{length_bin}"] = 1.0
@@ -274,17 +295,18 @@ def featurize(text: str, language: str | None, lexicon: Lexicon | None = None, b
         dense["style:short_exclaim"] = 1.0
     n_sent = len(_SENT_END.findall(text + " "))
     dense["style:sentences"] = math.log1p(n_sent)
-    firsts = sum(1 for w in words if w in _FIRST_PLURAL)
+    firsts = sum(map(_FIRST_PLURAL.__contains__, words))
     if firsts:
         dense["style:we"] = math.log1p(firsts)
-    seconds = sum(1 for w in words if w in _SECOND)
+    seconds = sum(map(_SECOND.__contains__, words))
     if seconds:
         dense["style:you"] = math.log1p(seconds)
-    content = Counter(w for w in words if len(w) > 4)
-    if content and max(content.values()) >= 3:
+    # a content word (> 4 letters) three times; needs at least two repeated tokens
+    if len(words) - len(set(words)) >= 2 and any(
+            c >= 3 and len(w) > 4 for w, c in Counter(words).items()):
         dense["style:repeat"] = 1.0
     dense["lang:" + (language or "xx")] = 1.0
-    return ParagraphFeatures(toks, ngrams, ngram_len, dense, hits)
+    return dense
 
 
 # -- the model ---------------------------------------------------------------------------------
@@ -311,6 +333,21 @@ class Prediction:
 
 
 @dataclass(slots=True)
+class BatchFeatures:
+    """Features of many paragraphs, built at once (the inference path): the feature matrix, and
+    what spans need: each paragraph's lowercase words, lexicon hits and, per n-gram entry of the
+    matrix, the order in which the paragraph first used it."""
+
+    x: Any  # scipy.sparse.csr_matrix (paragraphs, n_features)
+    words: list[list[str]]
+    hits: list[list[CueHit]]
+    ngram_rows: NDArray[np.int64]  # start of each paragraph's entries in the arrays below (n + 1)
+    ngram_cols: NDArray[np.int64]
+    ngram_vals: NDArray[np.float32]
+    ngram_first: NDArray[np.int64]  # 2 x token index (+1 for a bigram) of the first use
+
+
+@dataclass(slots=True)
 class PersuasionModel:
     version: str
     labels: tuple[str, ...]
@@ -324,6 +361,7 @@ class PersuasionModel:
     signal_precision: float
     meta: dict[str, Any] = field(default_factory=dict)
     bigrams: bool = True
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_features(self) -> int:
@@ -372,25 +410,148 @@ class PersuasionModel:
         out: NDArray[np.float32] = (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
         return out
 
+    # the batch path -------------------------------------------------------------------------
+    def features(self, texts: Sequence[str], language: str | None, lexicon: Lexicon | None = None
+                 ) -> BatchFeatures:
+        """The features of ``featurize`` + ``row`` for many paragraphs at once: Python only for
+        tokenising, the lexicon and the style cues; the n-gram counts, tf x idf and norms in NumPy."""
+        from scipy.sparse import csr_matrix
+
+        lexicon = lexicon or default_lexicon()
+        get = self.vocab.get
+        n = len(texts)
+        all_words: list[list[str]] = []
+        all_hits: list[list[CueHit]] = []
+        ids: list[int] = []
+        n_uni = np.zeros(n, dtype=np.int64)
+        n_grams = np.zeros(n, dtype=np.int64)
+        dense_names = self.dense_names
+        d_rows: list[int] = []
+        d_cols: list[int] = []
+        d_vals: list[float] = []
+        for i, text in enumerate(texts):
+            raw = _TOKEN_RE.findall(text)
+            # tokens hold no spaces, so one lower() over the joined tokens lowercases each one
+            words = " ".join(raw).lower().split(" ") if raw else []
+            grams = words + [a + " " + b for a, b in pairwise(words)] if self.bigrams else words
+            ids.extend(map(get, grams, repeat(-1)))
+            n_uni[i] = len(words)
+            n_grams[i] = len(grams)
+            hits = lexicon.word_hits(words)
+            all_words.append(words)
+            all_hits.append(hits)
+            for name, value in dense_features(text, raw, words, hits, language).items():
+                j = dense_names.get(name)
+                if j is not None:
+                    d_rows.append(i)
+                    d_cols.append(j)
+                    d_vals.append(value)
+        n_vocab = len(self.vocab)
+        gram_id = np.asarray(ids, dtype=np.int64)
+        para = np.repeat(np.arange(n, dtype=np.int64), n_grams)
+        starts = np.concatenate(([0], np.cumsum(n_grams)[:-1])) if n else np.zeros(0, dtype=np.int64)
+        pos = np.arange(len(gram_id), dtype=np.int64) - np.repeat(starts, n_grams)
+        uni = np.repeat(n_uni, n_grams)
+        # featurize() meets the unigram at token i, then the bigram starting there
+        order = np.where(pos < uni, 2 * pos, 2 * (pos - uni) + 1)
+        known = gram_id >= 0
+        key = para[known] * max(n_vocab, 1) + gram_id[known]
+        uniq, first_at, counts = np.unique(key, return_index=True, return_counts=True)
+        rows = uniq // max(n_vocab, 1)
+        cols = uniq % max(n_vocab, 1)
+        tf = (1.0 + np.log(counts)) * self.idf[cols].astype(np.float64)
+        norm = np.sqrt(np.bincount(rows, weights=tf * tf, minlength=n))
+        norm[norm == 0] = 1.0
+        vals = (tf / norm[rows]).astype(np.float32)
+        x = csr_matrix((np.concatenate((vals, np.asarray(d_vals, dtype=np.float32))),
+                        (np.concatenate((rows, np.asarray(d_rows, dtype=np.int64))),
+                         np.concatenate((cols, n_vocab + np.asarray(d_cols, dtype=np.int64))))),
+                       shape=(n, self.n_features), dtype=np.float32)
+        return BatchFeatures(x, all_words, all_hits, np.searchsorted(rows, np.arange(n + 1)), cols, vals,
+                             order[known][first_at])
+
+    def scores(self, batch: BatchFeatures) -> NDArray[np.float32]:
+        """Probabilities (paragraphs x techniques) of a batch."""
+        z = np.asarray(batch.x @ self.weights) + self.bias
+        out: NDArray[np.float32] = (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+        return out
+
     # predictions ------------------------------------------------------------------------------
     def predict(self, texts: Sequence[str], language: str | None = None, *, spans: bool = True,
                 lexicon: Lexicon | None = None) -> list[Prediction]:
-        lang = _language(language)
-        feats = [featurize(t, lang, lexicon, self.bigrams) for t in texts]
-        probs = self.probabilities(feats)
+        if not texts:
+            return []
+        batch = self.features(texts, _language(language), lexicon)
+        probs = self.scores(batch)
+        over = probs >= self.thresholds
+        rounded = np.round(probs.astype(np.float64), 4).tolist()
+        labels = self.labels
         out = []
-        for text, f, p in zip(texts, feats, probs, strict=True):
-            chosen = [i for i in np.argsort(-p) if p[i] >= self.thresholds[i]]
-            pred = Prediction({self.labels[i]: round(float(p[i]), 4) for i in range(len(self.labels))},
-                              [self.labels[i] for i in chosen])
-            if spans:
-                pred.spans = self.spans(text, f, [int(i) for i in chosen])
+        for i, row in enumerate(rounded):
+            pred = Prediction(dict(zip(labels, row, strict=True)), [])
+            if over[i].any():
+                idx = np.flatnonzero(over[i])
+                chosen = [int(k) for k in idx[np.argsort(-probs[i, idx], kind="stable")]]
+                pred.techniques = [labels[k] for k in chosen]
+                if spans:
+                    pred.spans = self._batch_spans(texts[i], batch, i, chosen)
             out.append(pred)
+        return out
+
+    def _telling_columns(self) -> tuple[list[str], NDArray[np.bool_]]:
+        got = self._derived.get("telling")
+        if got is None:
+            names = sorted(self.vocab, key=self.vocab.__getitem__)
+            got = (names, np.fromiter(map(_telling, names), dtype=bool, count=len(names)))
+            self._derived["telling"] = got
+        return got
+
+    def _batch_spans(self, text: str, batch: BatchFeatures, i: int, label_idx: Sequence[int], top: int = 3
+                     ) -> list[Span]:
+        """``spans`` for paragraph ``i`` of a batch (the same words, chosen the same way)."""
+        words = batch.words[i]
+        if not words:
+            return []
+        toks = [m.span() for m in _TOKEN_RE.finditer(text)]
+        names, telling = self._telling_columns()
+        lo, hi = int(batch.ngram_rows[i]), int(batch.ngram_rows[i + 1])
+        cols = batch.ngram_cols[lo:hi]
+        first = batch.ngram_first[lo:hi]
+        keep = np.argsort(first, kind="stable")
+        keep = keep[telling[cols[keep]]]
+        idx = cols[keep]
+        value = batch.ngram_vals[lo:hi][keep]
+        out: list[Span] = []
+        for li in label_idx:
+            label = self.labels[li]
+            taken: set[tuple[int, int]] = set()
+            chosen: list[int] = []
+            if len(idx):
+                contrib = self.weights[idx, li] * value
+                order = np.argsort(-contrib, kind="stable")[:top]
+                floor = float(contrib[order[0]]) * 0.3
+                chosen = [int(idx[k]) for k in order if contrib[k] > 0 and contrib[k] >= floor]
+            for col in chosen:
+                gram = names[col].split(" ")
+                k = len(gram)
+                for at in _occurrences(words, gram)[:2]:
+                    s, e = toks[at][0], toks[at + k - 1][1]
+                    if (s, e) not in taken:
+                        taken.add((s, e))
+                        out.append(Span(s, e, label, "model", text[s:e]))
+            for h in batch.hits[i]:
+                if label in CUE_TECHNIQUES.get(h.cue, ()):
+                    s, e = toks[h.start][0], toks[h.end - 1][1]
+                    if (s, e) not in taken:
+                        taken.add((s, e))
+                        out.append(Span(s, e, label, "lexicon", text[s:e]))
+        out.sort(key=lambda sp: (sp.start, sp.end))
         return out
 
     def spans(self, text: str, f: ParagraphFeatures, label_idx: Iterable[int], top: int = 3) -> list[Span]:
         """The words behind each chosen technique: the n-grams with the largest positive
-        contribution, then the lexicon hits of the cues that stand for it."""
+        contribution, then the lexicon hits of the cues that stand for it (for the features of
+        ``featurize``; ``predict`` does the same over a batch)."""
         out: list[Span] = []
         if not f.toks:
             return out
@@ -461,6 +622,13 @@ class PersuasionModel:
         data = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
         with open(path, "wb") as fh:
             fh.write(gzip.compress(data, compresslevel=9, mtime=0))
+
+
+def _occurrences(words: Sequence[str], gram: Sequence[str]) -> list[int]:
+    """Token indexes where the n-gram ``gram`` starts."""
+    head = gram[0]
+    k = len(gram)
+    return [i for i, w in enumerate(words) if w == head and list(words[i:i + k]) == list(gram)]
 
 
 def _language(language: str | None) -> str | None:

@@ -161,8 +161,18 @@ def source_profile(conn: Connection, source_id: str, *, weeks: int = 26, now: da
 
 def narrative_profile(conn: Connection, narrative_id: str, *, weeks: int = 26, now: datetime | None = None
                       ) -> dict[str, Any]:
+    """Weekly technique rates of the documents assigned to a narrative (a join of the
+    persuasion results with the narrative detector's assignments). Like the narratives list's
+    ``recent``, the window ends at the narrative's newest assigned document when that is older
+    than ``now``: a narrative that went quiet still shows its last weeks."""
     base = sa.select(narrative_assignments.c.document_id).where(narrative_assignments.c.narrative_id == narrative_id)
-    return {"narrative_id": narrative_id, **_profile(conn, base, weeks, now)}
+    newest = _aware(conn.execute(
+        sa.select(sa.func.max(narrative_assignments.c.published_at))
+        .where(narrative_assignments.c.narrative_id == narrative_id)).scalar())
+    end = now or utcnow()
+    if newest is not None and newest < end:
+        end = newest + timedelta(seconds=1)
+    return {"narrative_id": narrative_id, "until": end.isoformat(), **_profile(conn, base, weeks, end)}
 
 
 def source_id_for(conn: Connection, name_or_id: str) -> str:

@@ -27,6 +27,7 @@ from fimiscope.store import Store
 from fimiscope.store import narratives as db
 from fimiscope.store.users import User
 from fimiscope.web.nav import add_nav
+from fimiscope.web.persuasion import profile_chart
 
 PAGE_SIZE = 50
 
@@ -110,7 +111,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
         with store.connect() as conn:
             others = [r for r in db.list_narratives(conn, limit=500) if r["id"] != data["id"]]
         return render(request, "narrative.html", n=data, others=others, incidents=incidents_to_link(store),
-                      saved=request.query_params.get("saved") == "1")
+                      saved=request.query_params.get("saved") == "1", techniques=profile_chart(data["techniques"]))
 
     @app.get("/narratives/{narrative_id}/edit", response_class=HTMLResponse, include_in_schema=False)
     def narrative_edit(request: Request, narrative_id: str, _u: User = analyst) -> Response:
@@ -167,5 +168,5 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             with store.connect() as conn:
                 others = [r for r in db.list_narratives(conn, limit=500) if r["id"] != data["id"]]
             return render(request, "narrative.html", 422, n=data, others=others, error=str(exc), saved=False,
-                          incidents=incidents_to_link(store))
+                          incidents=incidents_to_link(store), techniques=profile_chart(data["techniques"]))
         return RedirectResponse(f"/narratives/{target}?saved=1", status_code=303)

@@ -23,6 +23,7 @@ from fimiscope.store import documents as document_store
 from fimiscope.store import persuasion as db
 from fimiscope.store import sources as source_store
 from fimiscope.store.users import User
+from fimiscope.web.nav import MORE, add_nav
 
 CHART_TECHNIQUES = 6
 
@@ -56,11 +57,23 @@ def highlight_paragraph(text: str, start: int, spans: list[dict[str, Any]]) -> M
     return Markup("".join(out))
 
 
+def profile_chart(prof: dict[str, Any]) -> dict[str, Any]:
+    """What the rates chart and table need from a profile (``store.persuasion._profile``): the
+    weeks, a line per technique for the most frequent ``CHART_TECHNIQUES``, and a row per
+    technique (name, label, group, paragraphs, rate)."""
+    top = list(prof["totals"])[:CHART_TECHNIQUES]
+    return {"weeks": [w["week"] for w in prof["weeks"]],
+            "series": {technique_label(t): [w["rates"].get(t, 0.0) for w in prof["weeks"]] for t in top},
+            "rows": [(t, technique_label(t), GROUP_OF.get(t, ""), n, prof["rates"].get(t, 0.0))
+                     for t, n in prof["totals"].items()]}
+
+
 def mount(app: FastAPI, store: Store, settings: Settings) -> None:
     templates = app.state.templates
     viewer = require("viewer")
-    # No entry of its own in the top bar (it is full at 1280 px): reached from Sources, the
-    # document page's panel and the technique filters.
+    # The top bar is full at 1280 px: the room is under its "More" drop-down, and reached from
+    # Sources, the document page's panel, the narrative page and the technique filters.
+    add_nav(app, "Persuasion techniques", "/persuasion", order=40, menu=MORE)
 
     def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Response:
         resp: Response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
@@ -93,10 +106,7 @@ def mount(app: FastAPI, store: Store, settings: Settings) -> None:
             src = source_store.get_source(conn, name)
             assert src.id
             prof = db.source_profile(conn, src.id, weeks=weeks)
-        top = list(prof["totals"])[:CHART_TECHNIQUES]
-        chart = {"weeks": [w["week"] for w in prof["weeks"]],
-                 "series": {technique_label(t): [w["rates"].get(t, 0.0) for w in prof["weeks"]] for t in top}}
-        rows = [(t, technique_label(t), GROUP_OF.get(t, ""), n, prof["rates"].get(t, 0.0))
-                for t, n in prof["totals"].items()]
-        return render(request, "persuasion_source.html", src=src, prof=prof, chart=chart, rows=rows, weeks=weeks)
+        chart = profile_chart(prof)
+        return render(request, "persuasion_source.html", src=src, prof=prof, chart=chart, rows=chart["rows"],
+                      weeks=weeks)
 
