@@ -137,8 +137,8 @@ def insert_anchors_many(conn: Connection, per_doc: dict[str, Iterable[str]]) -> 
     if not rows:
         return
     fresh = {r["document_id"] for r in rows}
-    for part in chunks(sorted(fresh), _CHUNK):
-        fresh -= _with_anchors(conn, part)
+    for ids in chunks(sorted(fresh), _CHUNK):
+        fresh -= _with_anchors(conn, ids)
     for part in chunks(rows, 5000):
         conn.execute(insert_ignore(conn, laundering_anchors), part)
     _add_anchored(conn, len(fresh))
