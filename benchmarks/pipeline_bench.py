@@ -35,15 +35,17 @@ def child(args: argparse.Namespace) -> None:
     cfg = Settings(database_url=args.target)
     store = Store.from_settings(cfg)
     out: dict[str, object] = {}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with open_input(Path(args.file)) as stream:
         imported = pipeline.ingest(store, read_jsonl(stream))
-    out["import"] = {"docs": imported.new, "seconds": time.perf_counter() - start}
+    out["import"] = {"docs": imported.new, "seconds": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
     for stage in args.stages.split(","):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         reports = pipeline.run(store, only=[stage], settings=cfg, workers=args.workers)
+        # cpu_s: this process only (with --workers > 1 the workers' CPU is not in it)
         out[stage] = {"docs": reports[0].processed, "seconds": time.perf_counter() - start,
-                      "signals": reports[0].signals}
+                      "cpu_s": time.process_time() - cpu, "signals": reports[0].signals}
+        out[f"{stage}_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["children_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(out))
@@ -72,6 +74,7 @@ def main() -> None:
     parser.add_argument("--stages", default="language,laundering")
     parser.add_argument("--pg", default=None)
     parser.add_argument("--workers-n", type=int, default=10_000)
+    parser.add_argument("--pg-stages", default="language", help="stages run with 1 and 2 workers on PostgreSQL")
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--file")
     parser.add_argument("--target")
@@ -82,7 +85,7 @@ def main() -> None:
         return
     work = Path(tempfile.mkdtemp(prefix="fimiscope-pipeline-"))
     rows = []
-    print(f"{'size':>8} {'stage':>12} {'docs/s':>9} {'seconds':>8} {'peak MB':>8}")
+    print(f"{'size':>8} {'stage':>12} {'docs/s':>9} {'docs/cpu-s':>10} {'seconds':>8} {'peak MB':>8}")
     for n in [int(x) for x in args.sizes.split(",")]:
         data = work / f"c{n}.jsonl"
         write_corpus(data, n)
@@ -91,22 +94,28 @@ def main() -> None:
             r = got[stage]
             assert isinstance(r, dict)
             rate = r["docs"] / r["seconds"] if r["seconds"] else 0.0
-            rows.append({"size": n, "stage": stage, "docs_per_s": round(rate, 1), "seconds": round(r["seconds"], 1),
-                         "peak_mb": round(float(got["peak_mb"])), "backend": "sqlite", "workers": 1})
-            print(f"{n:>8,} {stage:>12} {rate:>9,.1f} {r['seconds']:>8.1f} {got['peak_mb']:>8,.0f}", flush=True)
+            cpu_rate = r["docs"] / r["cpu_s"] if r["cpu_s"] else 0.0
+            # peak memory of the process after this stage (the import's is the process's at that point)
+            peak = float(got.get(f"{stage}_peak_mb", got["peak_mb"]))  # type: ignore[arg-type]
+            rows.append({"size": n, "stage": stage, "docs_per_s": round(rate, 1), "docs_per_cpu_s": round(cpu_rate, 1),
+                         "seconds": round(r["seconds"], 1), "peak_mb": round(peak), "backend": "sqlite",
+                         "workers": 1})
+            print(f"{n:>8,} {stage:>12} {rate:>9,.1f} {cpu_rate:>10,.1f} {r['seconds']:>8.1f} {peak:>8,.0f}",
+                  flush=True)
     if args.pg:
         data = work / "workers.jsonl"
         write_corpus(data, args.workers_n)
         for workers in (1, 2):
-            got = _run(data, _pg_schema(args.pg, f"bench_workers_{workers}"), "language", workers)
-            r = got["language"]
-            assert isinstance(r, dict)
-            rate = r["docs"] / r["seconds"]
-            rows.append({"size": args.workers_n, "stage": "language", "docs_per_s": round(rate, 1),
-                         "seconds": round(r["seconds"], 1), "peak_mb": round(float(got["peak_mb"])),
-                         "backend": "postgresql", "workers": workers})
-            print(f"{args.workers_n:>8,} {'language':>12} {rate:>9,.1f} {r['seconds']:>8.1f} "
-                  f"{got['peak_mb']:>8,.0f}  postgresql, {workers} worker(s)", flush=True)
+            got = _run(data, _pg_schema(args.pg, f"bench_workers_{workers}"), args.pg_stages, workers)
+            for stage in args.pg_stages.split(","):
+                r = got[stage]
+                assert isinstance(r, dict)
+                rate = r["docs"] / r["seconds"] if r["seconds"] else 0.0
+                rows.append({"size": args.workers_n, "stage": stage, "docs_per_s": round(rate, 1),
+                             "seconds": round(r["seconds"], 1), "peak_mb": round(float(got["peak_mb"])),
+                             "backend": "postgresql", "workers": workers})
+                print(f"{args.workers_n:>8,} {stage:>12} {rate:>9,.1f} {'':>10} {r['seconds']:>8.1f} "
+                      f"{got['peak_mb']:>8,.0f}  postgresql, {workers} worker(s)", flush=True)
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
     print(json.dumps(rows))
 

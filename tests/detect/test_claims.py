@@ -297,3 +297,77 @@ def test_claim_search_never_loads_the_encoder(cli, monkeypatch: pytest.MonkeyPat
     assert hit["text"] == CLAIMS[1].text and hit["score"] > 0
     failed = cli("detect", "claims", ok=False)  # the detector does use it, and says why it cannot
     assert failed.exit_code == 2 and "encoder path" in failed.stderr
+
+
+# -- the index kept across runs -------------------------------------------------------------------
+
+
+def _run_claims_process(database_url: str) -> dict:  # type: ignore[type-arg]
+    """`fimiscope run --stage claims` in a fresh process: nothing in memory from before."""
+    res = subprocess.run(
+        [sys.executable, "-m", "fimiscope", "--database-url", database_url, "run", "--stage", "claims",
+         "--format", "json"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    (report,) = json.loads(res.stdout)
+    return report  # type: ignore[no-any-return]
+
+
+def test_claim_index_is_kept_across_processes_and_updated_incrementally(database_url: str) -> None:
+    from fimiscope.detect.claims import index_name
+    from fimiscope.store.claims import claim_set, load_claim_index
+
+    store = Store.open(database_url)
+    try:
+        for c in CLAIMS[1:]:
+            add_claim(store, c)
+        store.write(document_store.upsert_documents, [_doc("article", ARTICLE), _doc("sports", UNRELATED)])
+        first = _run_claims_process(database_url)
+        assert first["details"]["claim_index"] == "built" and first["signals"] == 0
+        saved = load_claim_index(store, index_name())
+        assert saved is not None and saved.claims == claim_set(store)
+
+        # A second process loads the index; it does not analyse the claims again.
+        second = _run_claims_process(database_url)
+        assert second["details"]["claim_index"] == "loaded" and second["processed"] == 0
+
+        # A new claim: the next process adds that one claim to the saved index, and the old
+        # documents are matched against it.
+        add_claim(store, CLAIMS[0])
+        third = _run_claims_process(database_url)
+        assert third["details"]["claim_index"] == "updated +1"
+        assert third["processed"] == 2 and third["signals"] == 1
+        saved = load_claim_index(store, index_name())
+        assert saved is not None and saved.claims == claim_set(store) and saved.claims.count == 3
+
+        # The updated index answers as one built from scratch over the same claims.
+        from fimiscope.detect.claims import claim_pair_text
+        from fimiscope.index.bm25 import BM25Index
+        from fimiscope.store.claims import iter_claim_texts
+
+        loaded = BM25Index.from_bytes(saved.data)
+        fresh = ClaimMatcher([(cid, claim_pair_text(t, ti)) for cid, t, ti in iter_claim_texts(store)]).index
+        assert loaded.ids == fresh.ids
+        probe = ["Ukrainian soldiers organized the explosions at the Vinnitsa depot", "ban Christmas in the Union"]
+        assert fresh.candidates(probe, 3) == ClaimMatcher([], index=BM25Index.from_bytes(
+            saved.data, fresh.analyzer)).index.candidates(probe, 3)
+        fourth = _run_claims_process(database_url)
+        assert fourth["details"]["claim_index"] == "loaded" and fourth["processed"] == 0
+    finally:
+        store.close()
+
+
+def test_bm25_index_round_trips_through_bytes() -> None:
+    from fimiscope.index.bm25 import TUNED_ANALYZER, BM25Index
+
+    pairs = [(f"c{i}", c.text) for i, c in enumerate(CLAIMS)]
+    index = BM25Index.build(pairs[:2], TUNED_ANALYZER, k1=0.9, b=0.4)
+    back = BM25Index.from_bytes(index.to_bytes(), TUNED_ANALYZER)
+    assert (back.ids, back.vocab, back.k1, back.b) == (index.ids, index.vocab, 0.9, 0.4)
+    back.add(pairs[2:])  # a loaded index grows like a built one
+    whole = BM25Index.build(pairs, TUNED_ANALYZER, k1=0.9, b=0.4)
+    queries = ["vaccines with microchips", "ban Christmas", "munitions depot explosions"]
+    assert back.candidates(queries, 3) == whole.candidates(queries, 3)
+    with pytest.raises(ValueError):
+        BM25Index.from_bytes(index.to_bytes()[:-10])

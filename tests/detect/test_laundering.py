@@ -388,3 +388,29 @@ def test_cli_clusters_state_origins_first_and_aligned_pairs(cli) -> None:  # typ
     assert petrov["copy_text"] == "Петров" and petrov["latin"] == "petrov"
     bad = cli("clusters", "list", "--sort", "colour", ok=False)
     assert bad.exit_code != 0 and "unknown sort" in bad.stderr
+
+
+def test_anchored_document_count_is_kept_not_recounted(store: Store) -> None:
+    from fimiscope.store.tables_laundering import laundering_anchors
+
+    def counted() -> int:
+        q = sa.select(sa.func.count(sa.distinct(laundering_anchors.c.document_id)))
+        return int(store.read(lambda c: c.execute(q).scalar_one()))
+
+    en = _doc("rt.example", "en1", STORY, hours=0)
+    store.write(document_store.upsert_documents, [en, _doc("novosti.example", "ru1", STORY_RU, hours=6, lang="ru")])
+    _run(store)
+    assert counted() == 2 and store.read(db.anchored_documents) == 2
+    # More documents, and a new version of one (its anchors are dropped and added again):
+    # the kept count follows without counting the table again.
+    changed = _doc("rt.example", "en1", [*STORY[:2], "Minister Petrov spoke of 9,300 tonnes."], hours=0)
+    store.write(document_store.upsert_documents, [changed, _doc("b.example", "x", OTHER_ARTICLE, hours=2)])
+    _run(store)
+    assert counted() == 2  # the new version still has anchors; the other article has none
+    assert store.read(db.anchored_documents) == counted()
+    store.write(document_store.upsert_documents, [_doc("c.example", "y", [STORY[1]], hours=3)])
+    _run(store)
+    assert store.read(db.anchored_documents) == counted() == 3
+    with store.transaction() as conn:  # the count is read from the counters row from now on
+        conn.execute(sa.text("UPDATE counters SET value = 41 WHERE name = 'laundering.anchored_documents'"))
+    assert store.read(db.anchored_documents) == 41

@@ -11,6 +11,11 @@ also retrieves its nearest claims by cosine; the two candidate lists are fused (
 rank fusion) and each candidate is scored by a calibration that adds the cosine. Claims are
 encoded once per claim set (new claims only, when claims are added); sentences per document.
 
+The BM25 index is kept in the store (``claims_index``): a new process loads it instead of
+analysing every claim again, and claims added since it was saved are added to it (then it is
+saved again); it is rebuilt only when claims it holds are gone or the analyzer changed. The
+stage's report says which (``details["claim_index"]``: built, loaded, or updated +N).
+
 Incremental: the stage reads documents past its watermark. When the claim set changes
 (a claim was added), the watermark goes back to 0 so older documents are matched against the
 new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is written twice.
@@ -19,7 +24,7 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +54,14 @@ from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
 from fimiscope.store import watermarks as watermark_store
-from fimiscope.store.claims import ClaimSet, claim_set, get_claims, iter_claim_texts
+from fimiscope.store.claims import (
+    ClaimSet,
+    claim_set,
+    get_claims,
+    iter_claim_texts,
+    load_claim_index,
+    save_claim_index,
+)
 
 __all__ = ["ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "claim_signal", "matcher_for", "split_sentences"]
 
@@ -84,16 +96,24 @@ class ClaimMatcher:
         *,
         encoder: Encoder | None = None,
         known_vectors: dict[str, NDArray[np.float32]] | None = None,
+        index: BM25Index | None = None,
     ) -> None:
-        self.index = BM25Index.build(pairs, analyzer or TUNED_ANALYZER, k1=TUNED_K1, b=TUNED_B)
+        """``index``: a BM25 index of ``pairs`` already made (loaded from the store); with an
+        encoder, ``pairs`` still gives the texts of the claims to encode."""
+        self.index = index if index is not None else BM25Index.build(
+            pairs, analyzer or TUNED_ANALYZER, k1=TUNED_K1, b=TUNED_B
+        )
         self.analyzer = self.index.analyzer
         self.encoder = encoder
+        self.origin = "built"  # how matcher_for got the index: built, loaded, updated +N
         self.vectors: VectorIndex | None = None
         self.claim_vectors: NDArray[np.float32] | None = None
-        if encoder is not None and pairs:
-            self.claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
+        if encoder is not None and len(self.index):
+            texts = dict(pairs)
+            ordered = [(cid, texts[cid]) for cid in self.index.ids]
+            self.claim_vectors = _claim_vectors(encoder, ordered, known_vectors or {})
             self.vectors = VectorIndex(self.claim_vectors.shape[1])
-            self.vectors.add([cid for cid, _ in pairs], self.claim_vectors)
+            self.vectors.add(list(self.index.ids), self.claim_vectors)
 
     def vector_map(self) -> dict[str, NDArray[np.float32]]:
         """Claim id -> vector, for the next matcher to reuse when claims are added."""
@@ -226,10 +246,54 @@ def matcher_for(
             if cached is not None and cached[0] == current:
                 return cached
         known = cached[1].vector_map() if cached is not None and cached[1].encoder is encoder else None
-        pairs = [(cid, claim_pair_text(text, title)) for cid, text, title in iter_claim_texts(store)]
-        built = (current, ClaimMatcher(pairs, encoder=encoder, known_vectors=known))
+        # Inside a caller's transaction (a stage batch) the index is not saved: on SQLite a
+        # second writer in the same process would wait for that transaction.
+        index, origin = _lexical_index(store, current, save=conn is None)
+        pairs = list(_claim_pairs(store, until_pk=current.max_pk)) if encoder is not None else []
+        matcher = ClaimMatcher(pairs, encoder=encoder, known_vectors=known, index=index)
+        matcher.origin = origin
+        built = (current, matcher)
         _CACHE[key] = built
         return built
+
+
+def _claim_pairs(store: Store, *, after_pk: int = 0, until_pk: int) -> Iterator[tuple[str, str]]:
+    for cid, text, title in iter_claim_texts(store, after_pk=after_pk, until_pk=until_pk):
+        yield cid, claim_pair_text(text, title)
+
+
+INDEX_FORMAT = "1"  # bump when what is indexed per claim changes (claim_pair_text, the fields)
+
+
+def index_name() -> str:
+    """Under which name the store keeps the lexical index: the analyzer and BM25 parameters,
+    so an index made with other settings is never loaded."""
+    return f"bm25/{INDEX_FORMAT}/{TUNED_ANALYZER!r}/k1={TUNED_K1}/b={TUNED_B}"
+
+
+def _lexical_index(store: Store, current: ClaimSet, *, save: bool = True) -> tuple[BM25Index, str]:
+    """The BM25 index of the claims up to ``current``: loaded from the store when it holds
+    exactly those, updated with the claims added since it was saved, built otherwise; saved
+    back whenever it changed. (Claims are never deleted, so the pks past the saved maximum
+    are exactly the new ones; a count that does not add up means a rebuild.)"""
+    name = index_name()
+    saved = load_claim_index(store, name)
+    index: BM25Index | None = None
+    origin = "built"
+    if saved is not None and saved.claims.max_pk <= current.max_pk:
+        index = BM25Index.from_bytes(saved.data, TUNED_ANALYZER)
+        if saved.claims == current and len(index) == current.count:
+            return index, "loaded"
+        added = index.add(_claim_pairs(store, after_pk=saved.claims.max_pk, until_pk=current.max_pk))
+        origin = f"updated +{added}"
+        if len(index) != current.count:
+            index = None
+    if index is None:
+        origin = "built"
+        index = BM25Index.build(_claim_pairs(store, until_pk=current.max_pk), TUNED_ANALYZER, k1=TUNED_K1, b=TUNED_B)
+    if save:
+        save_claim_index(store, name, ClaimSet(count=len(index), max_pk=current.max_pk), index.to_bytes())
+    return index, origin
 
 
 def claim_signal(document_id: str | None, match: Match, claim: Any, encoder: str | None = None) -> Signal:
@@ -304,9 +368,11 @@ class ClaimStage(DocumentStage):
                 # New claims: every document must be matched again (signals are keyed, so idempotent).
                 watermark_store.set_watermark(conn, self.name, 0)
                 watermark_store.set_watermark(conn, _CLAIM_STATE, current.max_pk)
-        matcher_for(store, encoder=self.encoder)  # build (or reuse) the index outside the write transactions
+        # load, update or build the index outside the write transactions
+        _set, matcher = matcher_for(store, encoder=self.encoder)
         report = super().run(store, batch_size=batch_size, progress=progress)
         report.details["claims"] = current.count
+        report.details["claim_index"] = matcher.origin
         return report
 
     def process(self, store: Store, docs: Sequence[Document], conn: Connection) -> int:

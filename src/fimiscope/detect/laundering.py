@@ -350,7 +350,7 @@ class LaunderingStage(DocumentStage):
             images = [str(u) for u in (doc.metadata.get("images") or []) if isinstance(u, str)]
             a = {x[: db.ANCHOR_MAX_LEN] for x in anchor_kernel.anchors(doc.text, doc.links, images)}
             per_doc[doc.id] = a
-            db.insert_anchors(conn, doc.id, a)
+        db.insert_anchors_many(conn, dict(per_doc))
         # Each document is judged against the corpus as it stood when it arrived (the documents
         # before it, not the batch's later ones): document frequencies, the rare-anchor cut and
         # the candidates are then the same whatever the batch size, and a pair is judged once,

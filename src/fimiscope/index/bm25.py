@@ -1,7 +1,9 @@
 """Lexical retrieval: BM25 over a SciPy sparse matrix, with language-aware normalisation.
 
-No storage here: build an index from ``(id, text)`` pairs, add more, query it. Detectors keep
-it in memory and rebuild it when what they index changes.
+No storage here: build an index from ``(id, text)`` pairs, add more, query it. ``to_bytes`` and
+``from_bytes`` turn its postings into bytes and back (NumPy arrays and JSON, no pickle), so a
+caller can keep them in its store and load them at the next start instead of re-analysing
+every text.
 
 Normalisation (``Analyzer``): NFKC, casefold, diacritics folded (ř -> r, ё -> е), stopwords of
 English, Czech and Russian dropped, a light suffix step (plural ``s``) and truncation to a
@@ -15,15 +17,18 @@ sparse matrix-vector product: no Python loop over documents.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import orjson
 from scipy import sparse
 
 from fimiscope.index.lemmas import lemmatize, supported
@@ -180,6 +185,43 @@ class BM25Index:
         if added:
             self._weights = None
         return added
+
+    def to_bytes(self) -> bytes:
+        """The postings (ids, vocabulary, term counts) and k1, b as bytes: what ``add`` built.
+        The analyzer is not in them: ``from_bytes`` takes it, and the caller keeps bytes made
+        with one analyzer apart from another's (``repr(analyzer)`` names it)."""
+        vocab = sorted(self.vocab, key=self.vocab.__getitem__)
+        meta = orjson.dumps({"format": 1, "k1": self.k1, "b": self.b, "ids": self.ids, "vocab": vocab})
+        buf = io.BytesIO()
+        np.savez(
+            buf,
+            meta=np.frombuffer(meta, dtype=np.uint8),
+            indptr=np.asarray(self._indptr, dtype=np.int64),
+            indices=np.asarray(self._indices, dtype=np.int32),
+            tf=np.asarray(self._tf, dtype=np.float32),
+        )
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, analyzer: Analyzer | None = None) -> BM25Index:
+        """The index ``to_bytes`` wrote, ready to query and to ``add`` to."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                meta = orjson.loads(arrays["meta"].tobytes())
+                indptr, indices, tf = arrays["indptr"], arrays["indices"], arrays["tf"]
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile, orjson.JSONDecodeError) as exc:
+            raise ValueError(f"not a BM25 index: {exc}") from exc
+        if meta.get("format") != 1:
+            raise ValueError(f"unknown BM25 index format {meta.get('format')!r}")
+        index = cls(analyzer, k1=float(meta["k1"]), b=float(meta["b"]))
+        index.ids = list(meta["ids"])
+        index.vocab = {term: i for i, term in enumerate(meta["vocab"])}
+        index._indptr = indptr.tolist()
+        index._indices = indices.tolist()
+        index._tf = tf.tolist()
+        if len(index._indptr) != len(index.ids) + 1:
+            raise ValueError("BM25 index bytes are inconsistent (ids vs postings)")
+        return index
 
     def _ensure(self) -> sparse.csc_matrix:
         if self._weights is not None:

@@ -49,13 +49,28 @@ def lemmatize(token: str, language: str) -> str:
     return str(_lemmatize(token, lang=language)).lower()
 
 
+# Per language, word -> lemma: a plain dict read with ``map`` at C speed (bulk import lemmatises
+# every stored word: 4x faster than a call per word through the lru_cache). Cleared when full.
+_TABLES: dict[str, dict[str, str]] = {}
+_TABLE_MAX = 1_000_000
+
+
 def lemma_tokens(text: str, language: str | None) -> list[str]:
     """The lemmas of ``text``'s words, in order; lower-cased words where the language is unknown."""
     lang = supported(language)
     words = _WORD.findall(text)
     if lang is None:
         return [w.lower() for w in words]
-    return [lemmatize(w, lang) for w in words]
+    table = _TABLES.get(lang)
+    if table is None or len(table) > _TABLE_MAX:
+        table = _TABLES[lang] = {}
+    out: list[str | None] = list(map(table.get, words))
+    if None in out:
+        for i, lemma in enumerate(out):
+            if lemma is None:
+                word = words[i]
+                out[i] = table[word] = lemmatize(word, lang)
+    return out  # type: ignore[return-value]  # no None left
 
 
 def lemma_text(text: str, language: str | None) -> str:

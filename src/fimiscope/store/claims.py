@@ -21,14 +21,15 @@ from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.ids import new_id
 from fimiscope.core.model import Claim, Provenance
-from fimiscope.store import Store, UpsertResult
-from fimiscope.store.sql import chunks
+from fimiscope.store import Store, UpsertResult, archive
+from fimiscope.store.sql import chunks, upsert
 from fimiscope.store.tables import signals
-from fimiscope.store.tables_claims import claims
+from fimiscope.store.tables_claims import claims, claims_index
 
 __all__ = [
     "ClaimRecord",
     "ClaimSet",
+    "SavedIndex",
     "add_claim",
     "claim_key",
     "claim_set",
@@ -37,6 +38,8 @@ __all__ = [
     "get_claim",
     "iter_claims",
     "list_claims",
+    "load_claim_index",
+    "save_claim_index",
     "upsert_claims",
 ]
 
@@ -292,9 +295,12 @@ def iter_claims(store: Store, *, batch_size: int = 5000) -> Iterator[ClaimRecord
         last = int(rows[-1]["pk"])
 
 
-def iter_claim_texts(store: Store, *, batch_size: int = 20_000) -> Iterator[tuple[str, str, str | None]]:
-    """(id, text, title) of every claim: what an index needs, without decoding the JSON columns."""
-    last = 0
+def iter_claim_texts(
+    store: Store, *, after_pk: int = 0, until_pk: int | None = None, batch_size: int = 20_000
+) -> Iterator[tuple[str, str, str | None]]:
+    """(id, text, title) of every claim with ``after_pk < pk <= until_pk`` (no upper bound by
+    default), oldest first: what an index needs, without decoding the JSON columns."""
+    last = after_pk
     while True:
         q = (
             sa.select(claims.c.pk, claims.c.id, claims.c.text, claims.c.title)
@@ -302,6 +308,8 @@ def iter_claim_texts(store: Store, *, batch_size: int = 20_000) -> Iterator[tupl
             .order_by(claims.c.pk)
             .limit(batch_size)
         )
+        if until_pk is not None:
+            q = q.where(claims.c.pk <= until_pk)
         with store.connect() as c:
             rows = c.execute(q).all()
         if not rows:
@@ -341,3 +349,33 @@ def claim_set(store: Store, conn: Connection | None = None) -> ClaimSet:
         with store.connect() as c:
             row = c.execute(q).one()
     return ClaimSet(count=int(row[0]), max_pk=int(row[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class SavedIndex:
+    """A matcher index kept in the store: the claims it holds (``ClaimSet`` then) and its bytes."""
+
+    claims: ClaimSet
+    data: bytes
+
+
+def load_claim_index(store: Store, name: str) -> SavedIndex | None:
+    """The index saved under ``name`` (the matcher's analyzer and parameters), if any."""
+    q = sa.select(claims_index.c.max_pk, claims_index.c.count, claims_index.c.codec, claims_index.c.data).where(
+        claims_index.c.name == name
+    )
+    with store.connect() as c:
+        row = c.execute(q).first()
+    if row is None:
+        return None
+    return SavedIndex(ClaimSet(count=int(row[1]), max_pk=int(row[0])), archive.unpack(row[2], bytes(row[3])))
+
+
+def save_claim_index(store: Store, name: str, held: ClaimSet, data: bytes) -> None:
+    """Keep an index of the claims ``held`` under ``name``, replacing the one saved before."""
+    _digest, packed = archive.pack(data)
+    values = {"name": name, "max_pk": held.max_pk, "count": held.count, "codec": "zstd", "data": packed,
+              "updated_at": utcnow()}
+    with store.transaction() as c:
+        stmt = upsert(c, claims_index, ["name"], ["max_pk", "count", "codec", "data", "updated_at"])
+        c.execute(stmt.values(**values))

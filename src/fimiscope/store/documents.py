@@ -85,13 +85,16 @@ def get_raw(conn: Connection, digest: str) -> bytes:
 @dataclass(slots=True)
 class Prepared:
     """What an upsert computes from documents alone, without the database: content hashes,
-    compressed raw bodies, fresh ids. ``prepare_documents`` can run in another thread while the
-    previous batch is written (``pipeline.ingest`` does): hashing and zstd release the GIL."""
+    compressed raw bodies, fresh ids, the lemma column. ``prepare_documents`` can run in another
+    thread while the previous batch is written (``pipeline.ingest`` does): hashing, zstd and
+    the database release the GIL, and the lemmas (the largest per-document cost in Python)
+    are then off the writer's path."""
 
     docs: Sequence[Document]
     hashes: list[str]
     raws: list[tuple[str, bytes, int] | None]
     ids: list[str]
+    lemmas: list[str] = field(default_factory=list)
 
 
 def prepare_documents(docs: Sequence[Document]) -> Prepared:
@@ -101,6 +104,7 @@ def prepare_documents(docs: Sequence[Document]) -> Prepared:
         hashes=[content_hash(d.title, d.text) for d in docs],
         raws=[(*archive.pack(d.raw), len(d.raw)) if d.raw is not None else None for d in docs],
         ids=[d.id or next(fresh) for d in docs],
+        lemmas=[lemma_column(d.title, d.text, d.language) for d in docs],
     )
 
 
@@ -111,7 +115,7 @@ def upsert_documents(conn: Connection, docs: Sequence[Document], prepared: Prepa
     is ``prepare_documents(docs)`` when the caller made it already.
     """
     cleaned = [_storable(d) for d in docs]
-    if prepared is None or any(c is not d for c, d in zip(cleaned, docs, strict=True)):
+    if prepared is None or not prepared.lemmas or any(c is not d for c, d in zip(cleaned, docs, strict=True)):
         prepared = prepare_documents(cleaned)  # hashes of what is stored, not of the NULs
     docs, prep = cleaned, prepared
     result = UpsertResult()
@@ -136,15 +140,17 @@ def upsert_documents(conn: Connection, docs: Sequence[Document], prepared: Prepa
 
     inserts: list[dict[str, Any]] = []
     changed: list[tuple[Document, RowMapping, str, str | None]] = []
-    for doc, chash, raw, doc_id in zip(docs, prep.hashes, prep.raws, prep.ids, strict=True):
+    changed_lemmas: list[str] = []
+    for doc, chash, raw, doc_id, lemmas in zip(docs, prep.hashes, prep.raws, prep.ids, prep.lemmas, strict=True):
         old = existing.get(doc.key)
         raw_hash = raw[0] if raw is not None else None
         if old is None:
-            row = _document_row(doc, chash, raw_hash, source_map, now)
+            row = _document_row(doc, chash, raw_hash, source_map, now, lemmas)
             row["id"] = doc_id
             inserts.append(row)
         elif old["content_hash"] != chash:
             changed.append((doc, old, chash, raw_hash))
+            changed_lemmas.append(lemmas)
         else:
             result.unchanged += 1
             result.ids.append(old["id"])
@@ -171,8 +177,10 @@ def upsert_documents(conn: Connection, docs: Sequence[Document], prepared: Prepa
                 for _doc, old, _h, _r in changed
             ],
         )
-        for (doc, old, chash, raw_hash), seq in zip(changed, seqs[len(inserts) :], strict=True):
-            row = _document_row(doc, chash, raw_hash, source_map, now)
+        for (doc, old, chash, raw_hash), seq, lemmas in zip(
+            changed, seqs[len(inserts) :], changed_lemmas, strict=True
+        ):
+            row = _document_row(doc, chash, raw_hash, source_map, now, lemmas)
             for fixed in ("key", "collected_at"):
                 row.pop(fixed)
             row.update(seq=seq, version=old["version"] + 1)
@@ -220,7 +228,7 @@ def _insert_documents(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def _document_row(
-    doc: Document, chash: str, raw_hash: str | None, source_map: dict[str, str], now: datetime
+    doc: Document, chash: str, raw_hash: str | None, source_map: dict[str, str], now: datetime, lemmas: str
 ) -> dict[str, Any]:
     name = source_name_for(doc)
     return {
@@ -232,7 +240,7 @@ def _document_row(
         "canonical_url": doc.canonical_url,
         "title": doc.title,
         "text": doc.text,
-        "lemmas": lemma_column(doc.title, doc.text, doc.language),
+        "lemmas": lemmas,
         "language": doc.language,
         "published_at": _aware(doc.published_at),
         "collected_at": _aware(doc.collected_at) or now,

@@ -17,7 +17,7 @@ from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Affiliation
 from fimiscope.store.sql import chunks, insert_ignore, upsert
-from fimiscope.store.tables import documents, signals, sources
+from fimiscope.store.tables import counters, documents, signals, sources
 from fimiscope.store.tables_laundering import (
     laundering_anchors,
     laundering_buckets,
@@ -48,7 +48,10 @@ def forget_documents(conn: Connection, doc_ids: Sequence[str]) -> None:
         for ids in chunks(unit_ids, _CHUNK):
             conn.execute(laundering_buckets.delete().where(laundering_buckets.c.unit_id.in_(ids)))
         conn.execute(laundering_units.delete().where(laundering_units.c.document_id.in_(part)))
-        conn.execute(laundering_anchors.delete().where(laundering_anchors.c.document_id.in_(part)))
+        anchored = _with_anchors(conn, part)
+        if anchored:
+            conn.execute(laundering_anchors.delete().where(laundering_anchors.c.document_id.in_(part)))
+            _add_anchored(conn, -len(anchored))
 
 
 def insert_units(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -103,10 +106,42 @@ def units(conn: Connection, unit_ids: Iterable[int]) -> dict[int, dict[str, Any]
 ANCHOR_MAX_LEN = 210  # the column's width
 
 
+# How many documents have anchors, kept in ``counters`` as anchors are added and removed: the
+# stage needs it every batch, and counting distinct documents over the whole anchor table made
+# each batch's cost grow with the store (docs/scale.md).
+_ANCHORED = "laundering.anchored_documents"
+
+
+def _with_anchors(conn: Connection, doc_ids: Sequence[str]) -> set[str]:
+    q = sa.select(laundering_anchors.c.document_id).where(laundering_anchors.c.document_id.in_(doc_ids)).distinct()
+    return {str(d) for d in conn.execute(q).scalars()}
+
+
+def _add_anchored(conn: Connection, delta: int) -> None:
+    if delta and conn.execute(sa.select(counters.c.value).where(counters.c.name == _ANCHORED)).first() is not None:
+        conn.execute(counters.update().where(counters.c.name == _ANCHORED).values(value=counters.c.value + delta))
+    # no row yet: anchored_documents counts once and keeps it from then on
+
+
 def insert_anchors(conn: Connection, doc_id: str, anchors: Iterable[str]) -> None:
-    rows = [{"anchor": a[:ANCHOR_MAX_LEN], "document_id": doc_id} for a in sorted(set(anchors))]
-    if rows:
-        conn.execute(insert_ignore(conn, laundering_anchors), rows)
+    insert_anchors_many(conn, {doc_id: anchors})
+
+
+def insert_anchors_many(conn: Connection, per_doc: dict[str, Iterable[str]]) -> None:
+    """Anchors of several documents in one statement; the count of anchored documents follows."""
+    rows = [
+        {"anchor": a, "document_id": doc_id}
+        for doc_id, anchors in per_doc.items()
+        for a in sorted({x[:ANCHOR_MAX_LEN] for x in anchors})
+    ]
+    if not rows:
+        return
+    fresh = {r["document_id"] for r in rows}
+    for ids in chunks(sorted(fresh), _CHUNK):
+        fresh -= _with_anchors(conn, ids)
+    for part in chunks(rows, 5000):
+        conn.execute(insert_ignore(conn, laundering_anchors), part)
+    _add_anchored(conn, len(fresh))
 
 
 def anchor_df(conn: Connection, anchors: Iterable[str]) -> dict[str, int]:
@@ -122,8 +157,13 @@ def anchor_df(conn: Connection, anchors: Iterable[str]) -> dict[str, int]:
 
 
 def anchored_documents(conn: Connection) -> int:
-    q = sa.select(sa.func.count(sa.distinct(laundering_anchors.c.document_id)))
-    return int(conn.execute(q).scalar_one())
+    """How many documents have at least one anchor: a counter, counted from the table once."""
+    row = conn.execute(sa.select(counters.c.value).where(counters.c.name == _ANCHORED)).first()
+    if row is not None:
+        return int(row[0])
+    n = int(conn.execute(sa.select(sa.func.count(sa.distinct(laundering_anchors.c.document_id)))).scalar_one())
+    conn.execute(counters.insert().values(name=_ANCHORED, value=n))
+    return n
 
 
 def documents_with_anchors(conn: Connection, anchors: Iterable[str]) -> dict[str, set[str]]:

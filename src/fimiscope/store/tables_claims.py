@@ -29,3 +29,17 @@ claims = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
 )
+
+# The claim matcher's lexical index (BM25 postings as bytes), one row per analyzer setting:
+# loaded at a start instead of re-analysing every claim; (max_pk, count) say which claims it
+# holds, so claims added since are added to it rather than the whole index rebuilt.
+claims_index = sa.Table(
+    "claims_index",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("max_pk", sa.Integer, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("codec", sa.String(16), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
