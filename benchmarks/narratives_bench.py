@@ -155,6 +155,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=500, help="documents per call (the stage's batch size)")
     ap.add_argument("--data", type=Path, default=Path("/work/shared/data"))
     ap.add_argument("--encoder", default=None, help="local sentence-transformers folder, or 'none'")
+    ap.add_argument("--encoder-example-words", type=int, default=0,
+                    help="embed only each example's first N words (0: whole; a shorter set-up on a slow "
+                         "machine: the documents' rate does not depend on it)")
     args = ap.parse_args()
 
     defs, sentences = load(args.data, args.narratives)
@@ -271,6 +274,8 @@ def main() -> None:
 
             t0 = time.perf_counter()
             ex_all = assigner.example_texts  # definitions and examples, in the assigner's order
+            if args.encoder_example_words:
+                ex_all = [" ".join(t.split()[: args.encoder_example_words]) for t in ex_all]
             ex_emb = embed_documents(lambda p: encode_cached(encoder, list(p), args.cache_dir), ex_all)
             t_ex = time.perf_counter() - t0
             with_enc = NarrativeAssigner(defs, tv, params=params, embed=embed, example_embeddings=ex_emb)
