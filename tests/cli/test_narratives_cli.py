@@ -80,6 +80,9 @@ def test_narratives_cli_end_to_end(database_url: str, tmp_path: Path) -> None:
     assert set(shown) >= keys - {"recent", "surge", "new_this_week"} | {"volumes", "origin", "documents", "lineage",
                                                                         "clusters", "examples", "children"}
     assert set(shown["volumes"]["by_language"]) == {"en", "ru", "cs"}
+    assert set(shown["bursts"]) == {"method", "parameters", "bursts"} and "Kleinberg" in shown["bursts"]["method"]
+    burst_keys = {"start", "end", "documents", "share", "baseline", "weight"}
+    assert all(set(b) == burst_keys for b in shown["bursts"]["bursts"])
     assert shown["origin"][0]["source"] == "ministry-press.example"
     assert all(d["sentences"] for d in shown["documents"])
     table = _run(database_url, "narratives", "show", added["id"]).stdout

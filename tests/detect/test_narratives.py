@@ -77,6 +77,15 @@ def test_demo_narratives_and_surge_are_found(store: Store) -> None:
     types = Counter(t for t, _ in sigs if t.startswith("narrative_"))
     assert types["narrative_reach"] >= 1  # ministry-press origin reached independent outlets
     assert types["narrative_new_language"] >= 1  # a debunked narrative appears in another language
+    # the narrative's own bursts, with the method named, end on the newest day for the surging one
+    with store.connect() as conn:
+        surge = next(d for t, d in sigs if t == "narrative_surge" and d["narrative_id"] in top)
+        shown = db.get(conn, surge["narrative_id"])["bursts"]
+        steady = db.get(conn, sanctions["id"])["bursts"]
+    assert shown["method"].startswith("Kleinberg") and shown["parameters"]["s"] == 2.0
+    assert shown["bursts"][-1]["start"] == surge["burst"]["start"] and shown["bursts"][-1]["documents"] >= 5
+    assert shown["bursts"][-1]["share"] > shown["bursts"][-1]["baseline"]
+    assert steady["method"] == shown["method"]
     # the list puts this week's surges first (after narratives that are new this week)
     with store.connect() as conn:
         head = db.list_narratives(conn, limit=8)

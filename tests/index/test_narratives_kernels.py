@@ -8,11 +8,13 @@ from fimiscope.index.narratives import (
     AssignParams,
     ClusterParams,
     EmergingClusters,
+    LinearNarratives,
     NarrativeAssigner,
     NarrativeDefinition,
     TermVectors,
     bursts,
     distinctive_terms,
+    learned_fingerprint,
 )
 
 SANCTIONS = NarrativeDefinition(
@@ -187,3 +189,38 @@ def test_learned_part_for_narratives_with_many_examples() -> None:
     # off, or too few examples: the prototype scores alone
     assert NarrativeAssigner(defs, tv, params=AssignParams(learned_weight=0.0)).learned is None
     assert NarrativeAssigner(defs, tv, params=AssignParams(learned_min_examples=20)).learned is None
+
+
+def test_learned_part_is_stored_and_reused_for_the_same_examples() -> None:
+    """A fitted learned part round-trips through bytes under the fingerprint of what it was fit
+    on; an assigner given it does not fit again and decides the same; another fingerprint (an
+    example added, a narrative added, another C) does not load it."""
+    gas = ["sanctions", "gas", "heating", "bills", "europe", "winter", "prices"]
+    war = ["army", "front", "deserters", "soldiers", "retreat", "commanders", "collapse"]
+    defs = [
+        NarrativeDefinition(id="gas", name="Sanctions hurt Europe", examples=_stories(gas, 10, 1)),
+        NarrativeDefinition(id="war", name="The army collapses", examples=_stories(war, 10, 2)),
+    ]
+    tv = TermVectors()
+    tv.learn([e for d in defs for e in d.examples])
+    params = AssignParams()
+    fitted = NarrativeAssigner(defs, tv, params=params)
+    assert fitted.learned is not None and fitted.learned_fitted
+    key = learned_fingerprint(defs, params)
+    blob = fitted.learned.to_bytes(key)
+    loaded = LinearNarratives.from_bytes(blob, key)
+    assert loaded is not None
+    again = NarrativeAssigner(defs, tv, params=params, learned=loaded)
+    assert again.learned is loaded and not again.learned_fitted
+    docs = _stories(gas, 4, 21) + _stories(war, 4, 22)
+    a, b = fitted.scores(docs)[0], again.scores(docs)[0]
+    assert np.array_equal(a, b)
+    # renaming changes nothing the fit reads; examples, narratives and C do
+    renamed = [NarrativeDefinition(id=d.id, name=d.name + "!", examples=d.examples) for d in defs]
+    assert learned_fingerprint(renamed, params) == key
+    more = [defs[0], NarrativeDefinition(id="war", name="x", examples=[*defs[1].examples, "the front collapses"])]
+    assert learned_fingerprint(more, params) != key
+    assert learned_fingerprint([*defs, NarrativeDefinition(id="new", name="n")], params) != key
+    assert learned_fingerprint(defs, AssignParams(learned_c=10.0)) != key
+    assert LinearNarratives.from_bytes(blob, learned_fingerprint(more, params)) is None
+    assert LinearNarratives.from_bytes(None, key) is None and LinearNarratives.from_bytes(b"junk", key) is None

@@ -74,6 +74,12 @@ def test_narrative_pages_in_chromium(page: Page, narrative_live: Live) -> None:
     expect(surging).to_contain_text("×")
     page.screenshot(path=str(ARTIFACTS / "narratives.png"), full_page=True)
 
+    # The surging narrative's page lists its bursts and names the method.
+    page.goto(f"{live.url}/narratives/{made['surging']}")
+    expect(page.locator("#narrative-bursts li").first).to_contain_text("documents")
+    expect(page.locator("#narrative-burst-method")).to_contain_text("Kleinberg two-state burst automaton")
+    page.goto(f"{live.url}/narratives")
+
     # The known narrative: both timelines drawn (ECharts SVG), origin at the ministry, carrying sentences marked.
     page.click(f'a[href="/narratives/{made["known"]}"]')
     expect(page).to_have_url(re.compile(f"/narratives/{made['known']}$"))

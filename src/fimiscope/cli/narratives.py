@@ -105,6 +105,9 @@ def show(
     )
     v = data["volumes"]
     stdout.print(f"by language: {v['by_language']}\nby tier: {v['by_tier']}")
+    for b in data["bursts"]["bursts"]:
+        stdout.print(f"burst: {b['start']} to {b['end']}, {b['documents']} documents, {b['share']:.1%} of all "
+                     f"(baseline {b['baseline']:.1%}; {data['bursts']['method']})", markup=False)
     for d in data["origin"][:1]:
         stdout.print(f"origin: {d['published_at']} {d['source']} ({d['affiliation']}) {d['title'] or ''}",
                      markup=False)

@@ -46,14 +46,19 @@ from fimiscope.core.model import Affiliation, Document, Evidence, Signal
 from fimiscope.index.bm25 import _STOPWORDS
 from fimiscope.index.encoders import Encoder, encoder_from_settings
 from fimiscope.index.narratives import (
+    BURST_GAMMA,
+    BURST_METHOD,
+    BURST_S,
     AssignParams,
     ClusterParams,
     EmergingClusters,
+    LinearNarratives,
     NarrativeAssigner,
     NarrativeDefinition,
     TermVectors,
     bursts,
     embed_documents,
+    learned_fingerprint,
 )
 from fimiscope.index.sentences import split_sentences
 from fimiscope.pipeline import DocumentStage, Stage, StageReport, register
@@ -67,6 +72,7 @@ VERSION = "1"
 MAX_SENTENCES = 300
 _DF_KEY = "term-frequencies"
 _KNOWN_KEY = "known-fingerprint"
+_LEARNED_KEY = "learned-model"  # the fitted learned part, with the fingerprint of its input
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _URL = re.compile(r"\S+://\S+|www\.\S+")
 
@@ -189,11 +195,21 @@ class _Run:
             pool = db.recent_vectors(conn, self.space, params.window)
             owners = {r["narrative_id"] for r in pool}
             mem = db.members(conn, owners)
-        self.assigner = NarrativeAssigner(
-            [NarrativeDefinition(id=k["id"], name=k["name"], description=k["description"],
-                                 keywords=k["keywords"], examples=k["examples"]) for k in self.known],
-            self.tv, params=settings.assign, embed=self.embed,
-        )
+        defs = [NarrativeDefinition(id=k["id"], name=k["name"], description=k["description"],
+                                    keywords=k["keywords"], examples=k["examples"]) for k in self.known]
+        # The learned part is fit once per set of known narratives and examples and kept in
+        # narrative_state: a run with the same known set loads it instead of refitting.
+        key = learned_fingerprint(defs, settings.assign)
+        cached = None
+        if settings.assign.learned_weight > 0 and defs:
+            with store.connect() as conn:
+                cached = LinearNarratives.from_bytes(db.get_state(conn, _LEARNED_KEY), key)
+        self.assigner = NarrativeAssigner(defs, self.tv, params=settings.assign, embed=self.embed, learned=cached)
+        fitted = self.assigner.learned_fitted
+        self.learned = "none" if self.assigner.learned is None else "fitted" if fitted else "cached"
+        if self.assigner.learned_fitted and self.assigner.learned is not None:
+            with store.transaction() as conn:
+                db.set_state(conn, _LEARNED_KEY, self.assigner.learned.to_bytes(key))
         self.clusters = EmergingClusters(params, dense=encoder is not None)
         if pool:
             from fimiscope.index.narratives import N_FEATURES
@@ -236,6 +252,7 @@ class NarrativeStage(DocumentStage):
         report = super().run(store, batch_size=batch_size, progress=progress)
         report.details.update(
             {"known_narratives": len(self._run.known), "reassigned": reassigned, "space": self._run.space,
+             "learned": self._run.learned,
              "emerging": len(self._run.clusters.visible())}
         )
         return report
@@ -396,8 +413,6 @@ def _texts(conn: Connection, doc_ids: Sequence[str]) -> dict[str, tuple[str | No
 
 # -- signals -------------------------------------------------------------------------------------
 
-BURST_S = 2.0
-BURST_GAMMA = 1.0
 MIN_SURGE_DOCUMENTS = 5
 SURGE_RECENT_DAYS = 1  # a burst ending this many days before the newest day still counts as ongoing
 
@@ -464,7 +479,7 @@ class NarrativeSignalStage(Stage):
                     score=round(min(1.0, 0.5 + b.weight / 100.0), 4),
                     detector=self.name,
                     detector_version=VERSION,
-                    parameters={"method": "Kleinberg two-state burst automaton (batched, binomial)", "s": BURST_S,
+                    parameters={"method": BURST_METHOD, "s": BURST_S,
                                 "gamma": BURST_GAMMA, "min_documents": MIN_SURGE_DOCUMENTS},
                     key=f"narrative_surge:{r['id']}:{axis[b.start]}",
                     evidence=self._evidence(docs, "surge_document"),

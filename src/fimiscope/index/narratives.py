@@ -31,6 +31,8 @@ totals ("Bursty and hierarchical structure in streams", KDD 2002, the batched fo
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 import re
 import unicodedata
@@ -50,6 +52,9 @@ from fimiscope.index.bm25 import Analyzer
 from fimiscope.index.bm25 import _term as _analyzer_term
 
 __all__ = [
+    "BURST_GAMMA",
+    "BURST_METHOD",
+    "BURST_S",
     "N_FEATURES",
     "AssignParams",
     "Assignment",
@@ -65,6 +70,7 @@ __all__ = [
     "bursts",
     "distinctive_terms",
     "embed_documents",
+    "learned_fingerprint",
     "passages",
 ]
 
@@ -387,6 +393,28 @@ class LinearNarratives:
             b_out[lo : lo + k] = res.x[d * k :]
         return cls(keep.astype(np.int64), w_out, b_out, learned)
 
+    def to_bytes(self, key: str) -> bytes:
+        """The fitted model, with the ``key`` of what it was fit on (``learned_fingerprint``)."""
+        buf = io.BytesIO()
+        np.savez(buf, key=np.frombuffer(key.encode(), dtype=np.uint8), columns=self.columns,
+                 weights=self.weights, bias=self.bias, learned=self.learned)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes | None, key: str) -> LinearNarratives | None:
+        """The model stored by ``to_bytes``, or None when there is none or it was fit on
+        something else than ``key`` says (the narratives or their examples changed)."""
+        if not data:
+            return None
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                if z["key"].tobytes().decode() != key:
+                    return None
+                return cls(z["columns"].astype(np.int64), z["weights"].astype(np.float32),
+                           z["bias"].astype(np.float32), z["learned"].astype(np.bool_))
+        except (ValueError, KeyError, OSError):
+            return None
+
     def probabilities(self, rows: sparse.csr_matrix) -> NDArray[np.float32]:
         """(rows x narratives): each learned narrative's probability; 0 for the others."""
         out = np.zeros((rows.shape[0], len(self.learned)), dtype=np.float32)
@@ -407,7 +435,28 @@ def blend(base: NDArray[np.float32], learned: NDArray[np.float32], mask: NDArray
     return out
 
 
-_CHUNK = 256  # documents per dense block in NarrativeAssigner.lexical_scores
+# documents per dense block in NarrativeAssigner.lexical_scores: the block is (columns the chunk
+# uses x chunk) and every stored example value in those columns meets every document of the
+# chunk, so a smaller chunk wastes fewer products on zeros (32 was fastest at 2,000 and 20,000
+# documents against 200 narratives, docs/benchmarks.md)
+_CHUNK = 32
+LEARNED_VERSION = "1"  # bump when LinearNarratives.fit or the term vectors change
+
+
+def learned_fingerprint(narratives: Sequence[NarrativeDefinition], params: AssignParams,
+                        background: Sequence[str] = ()) -> str:
+    """What the learned part is fit on: each narrative's id and examples, in order, the
+    background texts and the fit's parameters. Equal fingerprints, equal fits (up to the term
+    frequencies of the moment, which a large collection barely moves), so a stored fit is
+    reused until a known narrative or one of its examples changes."""
+    h = hashlib.sha256(f"{LEARNED_VERSION}|{N_FEATURES}|{params.learned_c!r}|{params.learned_min_examples}".encode())
+    for n in narratives:
+        h.update(b"\x00N" + n.id.encode())
+        for t in n.examples:
+            h.update(b"\x00E" + t.encode())
+    for t in background:
+        h.update(b"\x00B" + t.encode())
+    return h.hexdigest()
 
 
 class NarrativeAssigner:
@@ -422,7 +471,10 @@ class NarrativeAssigner:
         embed: Embed | None = None,
         example_embeddings: NDArray[np.float32] | None = None,
         background: Sequence[str] = (),
+        learned: LinearNarratives | None = None,
     ) -> None:
+        """``learned``: a learned part fit earlier on the same narratives and examples (see
+        ``learned_fingerprint``); without it, it is fit here when ``params.learned_weight`` > 0."""
         self.narratives = list(narratives)
         self.ids = [n.id for n in self.narratives]
         self.params = params or AssignParams()
@@ -456,8 +508,13 @@ class NarrativeAssigner:
             sums = np.asarray(member @ self._dense_examples, dtype=np.float32)
             self._dense_centroids = _normalise_rows(sums)
         self.learned: LinearNarratives | None = None
+        self.learned_fitted = False  # whether this assigner fit its learned part (not given one)
         if self.params.learned_weight > 0:
-            self.learned = self.fit_learned(self.params.learned_c, background)
+            if learned is not None and len(learned.learned) == len(self.narratives):
+                self.learned = learned
+            else:
+                self.learned = self.fit_learned(self.params.learned_c, background)
+                self.learned_fitted = self.learned is not None
 
     def fit_learned(self, c: float, background: Sequence[str] = ()) -> LinearNarratives | None:
         """The learned part on the narratives' examples (each distinct text once, with every
@@ -862,6 +919,11 @@ def distinctive_terms(
 # -- bursts ---------------------------------------------------------------------------------------
 
 
+BURST_METHOD = "Kleinberg two-state burst automaton (batched, binomial)"
+BURST_S = 2.0  # the burst state emits at s x the base share
+BURST_GAMMA = 1.0  # entering it costs gamma x ln(days)
+
+
 @dataclass(slots=True)
 class Burst:
     start: int  # index of the first day in the burst
@@ -871,7 +933,8 @@ class Burst:
     baseline: float  # its share over the whole series
 
 
-def bursts(counts: Sequence[int], totals: Sequence[int], *, s: float = 2.0, gamma: float = 1.0) -> list[Burst]:
+def bursts(counts: Sequence[int], totals: Sequence[int], *, s: float = BURST_S, gamma: float = BURST_GAMMA
+           ) -> list[Burst]:
     """Kleinberg's batched two-state burst detection. ``counts[t]`` documents of the narrative
     out of ``totals[t]`` documents on day t. State 0 emits at the base share p0, state 1 at
     ``s * p0``; entering state 1 costs ``gamma * ln(days)``. The Viterbi path's runs in state 1

@@ -16,6 +16,7 @@ from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.ids import new_id
 from fimiscope.core.model import Affiliation
+from fimiscope.index.narratives import BURST_GAMMA, BURST_METHOD, BURST_S, bursts
 from fimiscope.store.sql import chunks
 from fimiscope.store.tables import documents, sources
 from fimiscope.store.tables_narratives import (
@@ -648,6 +649,23 @@ def daily_counts(conn: Connection, narrative_ids: Sequence[str]) -> tuple[list[s
     )
 
 
+def narrative_bursts(conn: Connection, narrative_id: str) -> dict[str, Any]:
+    """The narrative's bursts over its daily share of all stored documents (the method the
+    surge signal uses, named with its parameters), oldest first."""
+    axis, counts, totals = daily_counts(conn, [narrative_id])
+    series = counts.get(narrative_id, [])
+    found = bursts(series, totals) if sum(series) else []
+    return {
+        "method": BURST_METHOD,
+        "parameters": {"s": BURST_S, "gamma": BURST_GAMMA, "over": "daily share of all stored documents"},
+        "bursts": [
+            {"start": axis[b.start], "end": axis[b.end], "documents": int(sum(series[b.start : b.end + 1])),
+             "share": round(b.share, 5), "baseline": round(b.baseline, 5), "weight": round(b.weight, 3)}
+            for b in found
+        ],
+    }
+
+
 def assigned_documents(
     conn: Connection, narrative_id: str, *, limit: int = 20, order: str = "score"
 ) -> list[dict[str, Any]]:
@@ -783,6 +801,7 @@ def get(conn: Connection, narrative_id: str, *, documents_limit: int = 20) -> di
         ).mappings()
     ]
     out["volumes"] = volumes(conn, narrative_id)
+    out["bursts"] = narrative_bursts(conn, narrative_id)
     out["origin"] = assigned_documents(conn, narrative_id, limit=3, order="first")
     out["documents"] = assigned_documents(conn, narrative_id, limit=documents_limit)
     out["lineage"] = lineage(conn, narrative_id)
