@@ -145,8 +145,8 @@ def load_encoder(spec: str | Path) -> Encoder:
         from fimiscope.core.errors import ConfigError
 
         raise ConfigError(
-            f"encoder {str(spec)!r} is neither a packaged encoder ({', '.join(PACKAGED)}) nor a folder with a "
-            "sentence-transformers model"
+            f"encoder path {folder} is not a folder with a sentence-transformers model, nor is it the name of a "
+            f"packaged encoder ({', '.join(PACKAGED)})"
         )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
