@@ -23,9 +23,13 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +38,7 @@ from sqlalchemy.engine import Connection
 
 from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
+from fimiscope.index.ann import AnnIndex
 from fimiscope.index.bm25 import (
     CALIBRATION,
     CALIBRATION_PROVENANCE,
@@ -48,11 +53,12 @@ from fimiscope.index.bm25 import (
     features,
     reciprocal_rank_fusion,
 )
-from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings
+from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings, model_key
 from fimiscope.index.sentences import Sentence, split_sentences  # shared with narratives; re-exported
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
+from fimiscope.store import vectors as vector_store
 from fimiscope.store import watermarks as watermark_store
 from fimiscope.store.claims import (
     ClaimSet,
@@ -97,9 +103,15 @@ class ClaimMatcher:
         encoder: Encoder | None = None,
         known_vectors: dict[str, NDArray[np.float32]] | None = None,
         index: BM25Index | None = None,
+        claim_vectors: NDArray[np.float32] | None = None,
+        ann: AnnIndex | None = None,
+        ann_ids: Mapping[int, str] | None = None,
     ) -> None:
         """``index``: a BM25 index of ``pairs`` already made (loaded from the store); with an
-        encoder, ``pairs`` still gives the texts of the claims to encode."""
+        encoder, ``pairs`` still gives the texts of the claims to encode. ``claim_vectors`` (one
+        row per pair, in order) are the stored vectors; else the claims are encoded here, reusing
+        ``known_vectors``. ``ann`` searches them approximately, its labels meaning
+        ``ann_ids[label]`` (default: position + 1); without it, exact search."""
         self.index = index if index is not None else BM25Index.build(
             pairs, analyzer or TUNED_ANALYZER, k1=TUNED_K1, b=TUNED_B
         )
@@ -107,19 +119,45 @@ class ClaimMatcher:
         self.encoder = encoder
         self.origin = "built"  # how matcher_for got the index: built, loaded, updated +N
         self.vectors: VectorIndex | None = None
+        self.ann = ann
+        self.ann_ids: Mapping[int, str] = ann_ids or {}
         self.claim_vectors: NDArray[np.float32] | None = None
-        if encoder is not None and len(self.index):
-            texts = dict(pairs)
-            ordered = [(cid, texts[cid]) for cid in self.index.ids]
-            self.claim_vectors = _claim_vectors(encoder, ordered, known_vectors or {})
-            self.vectors = VectorIndex(self.claim_vectors.shape[1])
-            self.vectors.add(list(self.index.ids), self.claim_vectors)
+        if encoder is not None and pairs:
+            if claim_vectors is None:
+                claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
+            ids = [cid for cid, _ in pairs]
+            if ann is not None and ann_ids is None:
+                self.ann_ids = {i + 1: cid for i, cid in enumerate(ids)}
+            if list(self.index.ids) != ids:  # a loaded index: the rows follow its order
+                row = {cid: i for i, cid in enumerate(ids)}
+                ids = list(self.index.ids)
+                claim_vectors = claim_vectors[[row[cid] for cid in ids]]
+            self.claim_vectors = claim_vectors
+            if ann is None:
+                self.vectors = VectorIndex(claim_vectors.shape[1])
+                self.vectors.add(ids, claim_vectors)
+
+    @property
+    def searches_vectors(self) -> bool:
+        return self.claim_vectors is not None
 
     def vector_map(self) -> dict[str, NDArray[np.float32]]:
         """Claim id -> vector, for the next matcher to reuse when claims are added."""
         if self.claim_vectors is None:
             return {}
         return dict(zip(self.index.ids, self.claim_vectors, strict=True))
+
+    def nearest(self, queries: NDArray[np.float32], k: int) -> list[list[tuple[str, float]]]:
+        """The ``k`` nearest claims of every query vector, best first."""
+        if self.ann is None:
+            assert self.vectors is not None
+            return self.vectors.search(queries, k)
+        labels, scores = self.ann.search(queries, k)
+        return [
+            [(self.ann_ids[int(lab)], float(sc)) for lab, sc in zip(row_l, row_s, strict=True)
+             if lab >= 0 and int(lab) in self.ann_ids]
+            for row_l, row_s in zip(labels, scores, strict=True)
+        ]
 
     def match_text(
         self, text: str, *, threshold: float = THRESHOLD, k: int = CANDIDATES
@@ -138,7 +176,7 @@ class ClaimMatcher:
             return []
         units = [units[i] for i in keep]
         kept_terms = [unit_terms[i] for i in keep]
-        if self.vectors is None:
+        if not self.searches_vectors:
             scored = [
                 [(cid, features(bm25, q_cov, c_cov), {"bm25": bm25}) for cid, bm25, q_cov, c_cov in hits]
                 for hits in self.index.candidates_terms(kept_terms, k)
@@ -171,14 +209,14 @@ class ClaimMatcher:
     ) -> list[list[tuple[str, dict[str, float], dict[str, float]]]]:
         """BM25 and vector candidates of every kept unit, fused; each with its features (cosine
         included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
-        assert self.encoder is not None and self.vectors is not None and self.claim_vectors is not None
+        assert self.encoder is not None and self.claim_vectors is not None
         sent_vecs = self.encoder.encode([s.text for s in sentences])
         # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
         # instead of two, and the model's cost is what dominates the per-document time.
         pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
         pair_vecs /= np.maximum(np.linalg.norm(pair_vecs, axis=1, keepdims=True), 1e-12)
         unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
-        vec_hits = self.vectors.search(unit_vecs, k)
+        vec_hits = self.nearest(unit_vecs, k)
         lex_hits = self.index.candidates_terms(kept_terms, k, include=[[cid for cid, _ in h] for h in vec_hits])
         out = []
         for u, (lex, vec) in enumerate(zip(lex_hits, vec_hits, strict=True)):
@@ -227,12 +265,24 @@ def claim_pair_text(text: str, title: str | None) -> str:
 
 
 def matcher_for(
-    store: Store, conn: Connection | None = None, *, encoder: Encoder | None = None, lexical_only: bool = False
+    store: Store,
+    conn: Connection | None = None,
+    *,
+    encoder: Encoder | None = None,
+    lexical_only: bool = False,
+    index_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ClaimSet, ClaimMatcher]:
     """The process-wide matcher for this store, rebuilt when the claim set or the ``encoder``
-    changed; claim vectors already computed are reused. ``lexical_only`` (claim search) needs
-    only the BM25 index: it never encodes claims, and takes the full matcher if one is
-    already built."""
+    changed. ``lexical_only`` (claim search) needs only the BM25 index: it never encodes claims,
+    and takes the full matcher if one is already built.
+
+    With an encoder, claim vectors come from the store (``store.vectors``, keyed by the model's
+    ``name@version``): claims without one are encoded and stored first (``progress(done,
+    total)``), unless ``conn`` is given, i.e. inside a write transaction, where they are
+    encoded in memory only and stored by the next run. With ``index_dir`` the vectors are
+    searched through the ANN index persisted there and caught up with the stored rows, so a
+    restart loads the index instead of encoding or rebuilding; without it, exact search."""
     current = claim_set(store, conn)
     encoder = None if lexical_only else encoder
     key = repr(store.engine.url)
@@ -245,12 +295,16 @@ def matcher_for(
             cached = _CACHE.get(key)
             if cached is not None and cached[0] == current:
                 return cached
-        known = cached[1].vector_map() if cached is not None and cached[1].encoder is encoder else None
+        known = cached[1].vector_map() if cached is not None and cached[1].encoder is encoder else {}
         # Inside a caller's transaction (a stage batch) the index is not saved: on SQLite a
         # second writer in the same process would wait for that transaction.
         index, origin = _lexical_index(store, current, save=conn is None)
         pairs = list(_claim_pairs(store, until_pk=current.max_pk)) if encoder is not None else []
-        matcher = ClaimMatcher(pairs, encoder=encoder, known_vectors=known, index=index)
+        if encoder is None or not pairs:
+            matcher = ClaimMatcher(pairs, encoder=encoder, index=index)
+        else:
+            vecs, ann, ann_ids = _stored_vectors(store, conn, encoder, pairs, known, index_dir, progress)
+            matcher = ClaimMatcher(pairs, encoder=encoder, index=index, claim_vectors=vecs, ann=ann, ann_ids=ann_ids)
         matcher.origin = origin
         built = (current, matcher)
         _CACHE[key] = built
@@ -294,6 +348,80 @@ def _lexical_index(store: Store, current: ClaimSet, *, save: bool = True) -> tup
     if save:
         save_claim_index(store, name, ClaimSet(count=len(index), max_pk=current.max_pk), index.to_bytes())
     return index, origin
+
+
+def _stored_vectors(
+    store: Store,
+    conn: Connection | None,
+    encoder: Encoder,
+    pairs: Sequence[tuple[str, str]],
+    known: dict[str, NDArray[np.float32]],
+    index_dir: Path | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[NDArray[np.float32], AnnIndex | None, dict[int, str] | None]:
+    """The claims' vectors in ``pairs`` order, and the ANN index over them with its labels."""
+    model = model_key(encoder)
+    if conn is None:
+        vector_store.encode_missing(store, "claim", model, pairs, encoder.encode, progress=progress)
+    by_id: dict[str, tuple[int, NDArray[np.float32]]] = {}
+    with store.connect(conn) as c:
+        for rows in vector_store.iter_vectors(c, "claim", model):
+            for i, (pk, cid) in enumerate(zip(rows.pks, rows.ids, strict=True)):
+                by_id[cid] = (int(pk), rows.matrix[i])
+    missing = [(cid, text) for cid, text in pairs if cid not in by_id and cid not in known]
+    fresh: dict[str, NDArray[np.float32]] = {}
+    if missing:
+        fresh = dict(zip((cid for cid, _ in missing), encoder.encode([t for _, t in missing]), strict=True))
+    dim = next(iter(by_id.values()))[1].shape[0] if by_id else len(next(iter({**known, **fresh}.values())))
+    vecs = np.empty((len(pairs), dim), dtype=np.float32)
+    for i, (cid, _) in enumerate(pairs):
+        vecs[i] = by_id[cid][1] if cid in by_id else known[cid] if cid in known else fresh[cid]
+    if index_dir is None or missing:
+        return vecs, None, None  # exact search; the index waits for every claim to be stored
+    live = {pk: (cid, vec) for cid, (pk, vec) in by_id.items()}
+    ann = _caught_up_index(_index_path(index_dir, store, model), model, dim, live)
+    return vecs, ann, {pk: cid for pk, (cid, _) in live.items()}
+
+
+def _index_path(index_dir: Path, store: Store, model: str) -> Path:
+    """Beside the database file for SQLite (``vectors/`` in its folder); in ``index_dir`` for a
+    server, named by the server's URL."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        index_dir = Path(url.database).parent / "vectors"
+    where = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=6)
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
+    return index_dir / f"claims-{slug}-{where.hexdigest()}.usearch"
+
+
+def _caught_up_index(
+    path: Path, model: str, dim: int, live: dict[int, tuple[str, NDArray[np.float32]]]
+) -> AnnIndex:
+    """The index saved at ``path`` with the rows it has not seen added and the rows gone removed,
+    or a new one from every stored row when there is none or it belongs to another store (its
+    highest label must still name the same claim). Saved again when it changed."""
+    ann = AnnIndex.load(path, dim=dim, model=model)
+    if ann is not None:
+        owner = live.get(ann.max_label)
+        if ann.max_label and (owner is None or ann.tag != f"{ann.max_label}:{owner[0]}"):
+            ann = None
+    changed = False
+    if ann is None:
+        ann, changed = AnnIndex(dim, model=model), True
+    new = sorted(pk for pk in live if pk > ann.max_label)
+    if new:
+        ann.add(np.asarray(new, dtype=np.int64), np.stack([live[pk][1] for pk in new]))
+        changed = True
+    gone = [int(pk) for pk in ann.labels() if int(pk) not in live]
+    if gone:
+        ann.remove(gone)
+        changed = True
+    if changed:
+        owner = live.get(ann.max_label)
+        ann.tag = f"{ann.max_label}:{owner[0]}" if owner else ""
+        with contextlib.suppress(OSError):  # a read-only data folder: search works, the next start rebuilds
+            ann.save(path)
+    return ann
 
 
 def claim_signal(document_id: str | None, match: Match, claim: Any, encoder: str | None = None) -> Signal:
@@ -353,12 +481,14 @@ class ClaimStage(DocumentStage):
     description = "Match document sentences against the database of debunked claims."
     parallel = True  # each document against the claims: batches may run in several workers at once
 
-    def __init__(self, encoder: Encoder | None = None) -> None:
+    def __init__(self, encoder: Encoder | None = None, index_dir: Path | None = None) -> None:
         self.encoder = encoder  # None: lexical matching only
+        self.index_dir = index_dir  # where the claims' ANN index is kept; None: exact vector search
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClaimStage:
-        return cls(encoder=encoder_from_settings(settings))
+        encoder = encoder_from_settings(settings)
+        return cls(encoder=encoder, index_dir=settings.data_dir / "vectors" if encoder is not None else None)
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         current = claim_set(store)
@@ -368,15 +498,26 @@ class ClaimStage(DocumentStage):
                 # New claims: every document must be matched again (signals are keyed, so idempotent).
                 watermark_store.set_watermark(conn, self.name, 0)
                 watermark_store.set_watermark(conn, _CLAIM_STATE, current.max_pk)
-        # load, update or build the index outside the write transactions
-        _set, matcher = matcher_for(store, encoder=self.encoder)
+        # Load, update or build the index outside the write transactions. Claims not yet stored
+        # with this model's vectors (all of them after a model change) are encoded now, and the
+        # stage's progress bar counts them before it counts the documents.
+        encoded = [0]
+
+        def encoding(done: int, total: int) -> None:
+            encoded[0] = total
+            if total:
+                progress(done, total)
+
+        _set, matcher = matcher_for(store, encoder=self.encoder, index_dir=self.index_dir, progress=encoding)
         report = super().run(store, batch_size=batch_size, progress=progress)
         report.details["claims"] = current.count
         report.details["claim_index"] = matcher.origin
+        if self.encoder is not None:
+            report.details["claims_encoded"] = encoded[0]
         return report
 
     def process(self, store: Store, docs: Sequence[Document], conn: Connection) -> int:
-        current, matcher = matcher_for(store, conn, encoder=self.encoder)
+        current, matcher = matcher_for(store, conn, encoder=self.encoder, index_dir=self.index_dir)
         if not current.count:
             return 0
         found: list[tuple[Document, Match]] = []
