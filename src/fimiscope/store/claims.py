@@ -31,6 +31,7 @@ __all__ = [
     "ClaimSet",
     "SavedIndex",
     "add_claim",
+    "claim_languages",
     "claim_key",
     "claim_set",
     "claim_signal_ids",
@@ -317,6 +318,13 @@ def iter_claim_texts(
         for row in rows:
             yield row[1], row[2], row[3]
         last = int(rows[-1][0])
+
+
+def claim_languages(store: Store, conn: Connection | None = None) -> dict[str, str | None]:
+    """Claim id -> language code, for the claims that have one."""
+    q = sa.select(claims.c.id, claims.c.language).where(claims.c.language.is_not(None))
+    with store.connect(conn) as c:
+        return {str(i): lang for i, lang in c.execute(q)}
 
 
 def count_claims(store: Store, *, language: str | None = None) -> int:
