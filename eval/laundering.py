@@ -403,7 +403,7 @@ def build_mixed(
     # "1484013672es" are one article). Texts carrying one article id tell one story.
     ids = article_ids(rows)
     by_id: dict[str, Any] = {}
-    keyed = [(i, article_key(a["text"])) for i, a in enumerate(pool)]
+    keyed: list[tuple[Any, str]] = [(i, article_key(a["text"])) for i, a in enumerate(pool)]
     keyed += [(label[str(d.external_id)], str(d.external_id)[1:]) for d in tr_docs]  # "t" + key
     for lab, key in keyed:
         for aid in sorted(ids.get(key, ())):
