@@ -368,7 +368,8 @@ def build_mixed(
 ) -> tuple[list[Document], dict[str, Any], dict[str, int], dict[str, int]]:
     """Copies, partial reuse and translations in one store. Returns the documents, each one's
     story (the article it tells: a host quoting a paragraph still tells its own story; the two
-    sides of a translation rated most similar tell one), and the same-language and partial
+    sides of a translation rated most similar tell one, and so do the data's versions of one
+    article in several languages, named by one article id), and the same-language and partial
     truths in the form the other sets use."""
     docs, same_truth = build_same_language(pool, rng)
     part_docs, part_truth = build_partial(pool, rng)
