@@ -357,12 +357,28 @@ def linked_as_clusters(pred: dict[str, str], links: list[tuple[str, str, str]]) 
     return {x: find(x) for x in list(parent)}
 
 
+def article_ids(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Article key -> the data's article ids for that text (the numeric part of each side of
+    ``pair_id``; a translated version carries a language suffix, ``1484013672es``)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        sides = str(r["pair_id"]).split("_")
+        if len(sides) != 2:
+            continue
+        for side, text in zip(sides, (r["text1"], r["text2"]), strict=True):
+            m = re.match(r"\d+", side)
+            if m:
+                out[article_key(text.strip())].add(m.group(0))
+    return out
+
+
 def build_mixed(
     pool: list[dict[str, Any]], rows: list[dict[str, Any]], split: str, rng: random.Random
 ) -> tuple[list[Document], dict[str, Any], dict[str, int], dict[str, int]]:
     """Copies, partial reuse and translations in one store. Returns the documents, each one's
     story (the article it tells: a host quoting a paragraph still tells its own story; the two
-    sides of a translation rated most similar tell one), and the same-language and partial
+    sides of a translation rated most similar tell one, and so do the data's versions of one
+    article in several languages, named by one article id), and the same-language and partial
     truths in the form the other sets use."""
     docs, same_truth = build_same_language(pool, rng)
     part_docs, part_truth = build_partial(pool, rng)
@@ -392,6 +408,19 @@ def build_mixed(
     for a, b, pos in labelled:
         if pos:
             parent[find(label["t" + a])] = find(label["t" + b])
+    # The data holds one article in several languages: its pair ids name each side by the
+    # article's id, with a language suffix on a translated version ("1484013672" and
+    # "1484013672es" are one article). Texts carrying one article id tell one story.
+    ids = article_ids(rows)
+    by_id: dict[str, Any] = {}
+    keyed: list[tuple[Any, str]] = [(i, article_key(a["text"])) for i, a in enumerate(pool)]
+    keyed += [(label[str(d.external_id)], str(d.external_id)[1:]) for d in tr_docs]  # "t" + key
+    for lab, key in keyed:
+        for aid in sorted(ids.get(key, ())):
+            if aid in by_id:
+                parent[find(lab)] = find(by_id[aid])
+            else:
+                by_id[aid] = lab
     story.update({k: find(v) for k, v in label.items()})
     for k, v in list(story.items()):
         story[k] = find(v)

@@ -236,6 +236,33 @@ def test_signal_only_when_origin_flagged_and_copy_not(store: Store) -> None:
     assert stats["mirror.example"]["copies_of_flagged"] == 0
 
 
+def test_an_account_repeating_its_own_posts_is_not_laundering(store: Store) -> None:
+    # a flagged account and an unflagged one each post their own text again (whole, and a
+    # passage of it inside a later post): no cluster, no signal, only links of one source
+    _flag(store, "telegram:rt_channel")
+    store.write(document_store.upsert_documents, [
+            _doc("telegram:rt_channel", "1", STORY, hours=0),
+            _doc("telegram:rt_channel", "2", STORY, hours=5),
+            _doc("telegram:rt_channel", "3", [UNRELATED[0], STORY[1], UNRELATED[1]], hours=9),
+            _doc("telegram:farmer", "1", OTHER_ARTICLE, hours=1),
+            _doc("telegram:farmer", "2", ["Reposting this:", *OTHER_ARTICLE], hours=30),
+        ])
+    _run(store)
+    with store.connect() as c:
+        edges = [dict(r) for r in c.execute(sa.select(laundering_edges)).mappings()]
+    assert len(edges) == 4  # found, but each one links two posts of one account
+    assert _clusters(store) == []
+    assert store.read(signal_store.list_signals) == []
+    assert {s["source"]: s["copies_of_flagged"] for s in _stats(store)}.get("telegram:rt_channel", 0) == 0
+    # another account copies the flagged text: now it is laundering, one cluster, one signal
+    store.write(document_store.upsert_documents, [_doc("telegram:mirror", "1", STORY, hours=12)])
+    _run(store)
+    (cl,) = _clusters(store)
+    assert {m["source"] for m in cl["members"]} == {"telegram:rt_channel", "telegram:mirror"}
+    (sig,) = store.read(signal_store.list_signals)
+    assert sig.title.startswith("telegram:mirror ")
+
+
 def _stats(store: Store) -> list[dict]:
     with store.connect() as c:
         return db.source_stats(c)

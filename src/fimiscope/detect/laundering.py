@@ -733,8 +733,14 @@ class LaunderingStage(DocumentStage):
         # Cluster ids: a component keeps the id of the old cluster holding its earliest
         # collected member (so ids survive merges, and depend on the data, not on the batching);
         # old clusters no component keeps are absorbed, or dropped when nothing is left of them.
-        ordered = sorted((sorted(c, key=lambda m: (seq[m], m)) for c in comps.values() if len(c) >= 2),
-                         key=lambda c: (seq[c[0]], c[0]))
+        # A story is laundered when it crosses sources: one source (an outlet, an account)
+        # publishing its own text again makes no cluster on its own; it joins its story's
+        # cluster once another source carries the story.
+        def sources(comp: list[str]) -> int:
+            return len({(info[m].source if m in info else None) or m for m in comp})
+
+        stories = [c for c in comps.values() if sources(c) >= 2]
+        ordered = sorted((sorted(c, key=lambda m: (seq[m], m)) for c in stories), key=lambda c: (seq[c[0]], c[0]))
         taken: dict[int, str] = {}
         for i, comp in enumerate(ordered):
             for m in comp:
@@ -745,8 +751,9 @@ class LaunderingStage(DocumentStage):
                 taken[i] = "clu_" + comp[0].split("_")[-1]
         kept = set(taken.values())
         stale = sorted(set(existing.values()) - kept)
-        singles = [c[0] for c in comps.values() if len(c) < 2 and c[0] in existing]
-        db.remove_members(conn, singles)  # documents left without a copy link leave their cluster
+        # documents left without a copy link to another source leave their cluster
+        singles = [m for c in comps.values() if sources(c) < 2 for m in c if m in existing]
+        db.remove_members(conn, singles)
         written = []
         for i, comp in enumerate(ordered):
             docs = sorted((info[m] for m in comp if m in info), key=_order_key)
