@@ -44,3 +44,16 @@ def test_persuasion_api(seeded, client_factory):  # type: ignore[no-untyped-def]
     assert c.http.get(f"/documents/{state}").status_code == 200
     assert c.http.get("/persuasion").status_code == 200
     assert "persuasion-rates" in c.http.get("/persuasion/sources/statenews.example").text
+
+    # per narrative: the documents the narrative detector assigned to it, through the API
+    from fimiscope.store import narratives as narrative_store
+
+    with seeded.store.transaction() as conn:
+        nid = narrative_store.create(conn, name="Enemies everywhere", keywords=["traitors"])
+        narrative_store.replace_assignments(conn, "known", [state], [
+            {"narrative_id": nid, "document_id": state, "score": 0.9}])
+    nprof = c.http.get(f"/api/persuasion/narratives/{nid}/profile").json()
+    assert nprof["documents"] == 1 and technique in nprof["totals"] and nprof["until"]
+    narrative = c.http.get(f"/api/narratives/{nid}").json()
+    assert narrative["techniques"]["totals"] == nprof["totals"]
+    assert 'id="narrative-techniques"' in c.http.get(f"/narratives/{nid}").text

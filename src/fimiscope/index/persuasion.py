@@ -171,19 +171,35 @@ class Lexicon:
                     else:
                         self.exact.setdefault(head, []).append((cue, parts))
         self.prefix_lengths = sorted({len(p) for p in self.prefix})
-        self._cache: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        self._cache: dict[str, _Starts | None] = {}
 
     def candidates(self, word: str) -> list[tuple[str, tuple[str, ...]]]:
-        """The entries whose first word matches ``word`` (cached: words repeat)."""
-        got = self._cache.get(word)
-        if got is None:
-            got = list(self.exact.get(word, ()))
-            for k in self.prefix_lengths:
-                if k > len(word):
-                    break
-                got.extend(self.prefix.get(word[:k], ()))
-            self._cache[word] = got
+        """The entries whose first word matches ``word``."""
+        got = list(self.exact.get(word, ()))
+        for k in self.prefix_lengths:
+            if k > len(word):
+                break
+            got.extend(self.prefix.get(word[:k], ()))
         return got
+
+    def _starts(self, word: str) -> _Starts | None:
+        """``candidates`` sorted for matching: one-word entries (hits as they stand), entries whose
+        other words are exact (looked up by the tuple of the next words) and entries with a
+        prefix among their other words (matched word by word). None: no entry starts here."""
+        cands = self.candidates(word)
+        if not cands:
+            return None
+        singles: list[str] = []
+        exact: dict[tuple[str, ...], list[str]] = {}
+        wild: list[tuple[str, tuple[str, ...]]] = []
+        for cue, parts in cands:
+            if len(parts) == 1:
+                singles.append(cue)
+            elif any(p.endswith("*") for p in parts[1:]):
+                wild.append((cue, parts))
+            else:
+                exact.setdefault(parts[1:], []).append(cue)
+        return _Starts(tuple(dict.fromkeys(singles)), exact, sorted({len(k) for k in exact}), wild)
 
     @staticmethod
     def _word_matches(pattern: str, word: str) -> bool:
@@ -198,22 +214,36 @@ class Lexicon:
         if len(cache) > 500_000:
             cache.clear()
         for w in set(words).difference(cache):
-            self.candidates(w)
-        cands = list(map(cache.__getitem__, words))
+            cache[w] = self._starts(w)
+        starts = list(map(cache.__getitem__, words))
         out: list[CueHit] = []
         n = len(words)
         match = self._word_matches
         # most words start no entry: visit only those that do
-        for i in compress(range(n), cands):
-            seen: set[tuple[str, int]] = set()
-            for cue, parts in cands[i]:
-                end = i + len(parts)
-                if end > n or (cue, end) in seen:
-                    continue
-                if end == i + 1 or all(match(p, words[i + j]) for j, p in enumerate(parts[1:], 1)):
-                    seen.add((cue, end))
+        for i in compress(range(n), starts):
+            st = starts[i]
+            assert st is not None
+            for cue in st.singles:
+                out.append(CueHit(cue, i, i + 1))
+            for k in st.exact_lengths:
+                end = i + 1 + k
+                if end > n:
+                    break
+                for cue in st.exact.get(tuple(words[i + 1:end]), ()):
                     out.append(CueHit(cue, i, end))
-        return out
+            for cue, parts in st.wild:
+                end = i + len(parts)
+                if end <= n and all(match(p, words[i + j]) for j, p in enumerate(parts[1:], 1)):
+                    out.append(CueHit(cue, i, end))
+        # one hit per cue and end at a position (entries of several languages may coincide)
+        return list(dict.fromkeys(out)) if out else out
+
+
+class _Starts(NamedTuple):
+    singles: tuple[str, ...]
+    exact: dict[tuple[str, ...], list[str]]
+    exact_lengths: list[int]
+    wild: list[tuple[str, tuple[str, ...]]]
 
 
 @lru_cache(maxsize=1)
@@ -521,6 +551,9 @@ class PersuasionModel:
         keep = keep[telling[cols[keep]]]
         idx = cols[keep]
         value = batch.ngram_vals[lo:hi][keep]
+        at_word: dict[str, list[int]] = {}  # where each word is, met once for all techniques
+        for j, w in enumerate(words):
+            at_word.setdefault(w, []).append(j)
         out: list[Span] = []
         for li in label_idx:
             label = self.labels[li]
@@ -534,7 +567,10 @@ class PersuasionModel:
             for col in chosen:
                 gram = names[col].split(" ")
                 k = len(gram)
-                for at in _occurrences(words, gram)[:2]:
+                starts = at_word.get(gram[0], [])
+                if k > 1:
+                    starts = [a for a in starts if words[a + 1:a + k] == gram[1:]]
+                for at in starts[:2]:
                     s, e = toks[at][0], toks[at + k - 1][1]
                     if (s, e) not in taken:
                         taken.add((s, e))
@@ -622,13 +658,6 @@ class PersuasionModel:
         data = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
         with open(path, "wb") as fh:
             fh.write(gzip.compress(data, compresslevel=9, mtime=0))
-
-
-def _occurrences(words: Sequence[str], gram: Sequence[str]) -> list[int]:
-    """Token indexes where the n-gram ``gram`` starts."""
-    head = gram[0]
-    k = len(gram)
-    return [i for i, w in enumerate(words) if w == head and list(words[i:i + k]) == list(gram)]
 
 
 def _language(language: str | None) -> str | None:
