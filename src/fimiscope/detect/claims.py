@@ -57,7 +57,9 @@ from fimiscope.store import vectors as vector_store
 from fimiscope.store import watermarks as watermark_store
 from fimiscope.store.claims import ClaimSet, claim_set, get_claims, iter_claim_texts
 
-__all__ = ["ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "matcher_for", "split_sentences"]
+__all__ = [
+    "ClaimMatcher", "ClaimStage", "Match", "claim_pair_text", "matcher_for", "sentences_of", "split_sentences",
+]
 
 VERSION = "1"
 THRESHOLD = 0.5  # calibrated probability; see docs/evaluation.md "## claims"
@@ -137,11 +139,18 @@ class ClaimMatcher:
         ]
 
     def match_text(
-        self, text: str, *, threshold: float = THRESHOLD, k: int = CANDIDATES
+        self,
+        text: str,
+        *,
+        threshold: float = THRESHOLD,
+        k: int = CANDIDATES,
+        sentence_vectors: NDArray[np.float32] | None = None,
     ) -> list[Match]:
+        """The claims ``text`` repeats. ``sentence_vectors`` (one row per sentence of
+        ``sentences_of(text)``, stored earlier) spare the encoder."""
         if not len(self.index):
             return []
-        sentences = split_sentences(text)[:MAX_SENTENCES]
+        sentences = sentences_of(text)
         terms = [self.analyzer.terms(s.text) for s in sentences]
         units: list[list[Sentence]] = [[s] for s in sentences]
         unit_terms = list(terms)
@@ -160,7 +169,7 @@ class ClaimMatcher:
             ]
             coef = CALIBRATION
         else:
-            scored = self._fused(sentences, keep, kept_terms, k)
+            scored = self._fused(sentences, keep, kept_terms, k, sentence_vectors)
             coef = CALIBRATION_WITH_ENCODER
         best: dict[str, Match] = {}
         for unit, cands in zip(units, scored, strict=True):
@@ -182,12 +191,20 @@ class ClaimMatcher:
         return sorted(best.values(), key=lambda m: (-m.probability, m.start, m.claim_id))
 
     def _fused(
-        self, sentences: list[Sentence], keep: list[int], kept_terms: list[list[str]], k: int
+        self,
+        sentences: list[Sentence],
+        keep: list[int],
+        kept_terms: list[list[str]],
+        k: int,
+        sentence_vectors: NDArray[np.float32] | None = None,
     ) -> list[list[tuple[str, dict[str, float], dict[str, float]]]]:
         """BM25 and vector candidates of every kept unit, fused; each with its features (cosine
         included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
         assert self.encoder is not None and self.claim_vectors is not None
-        sent_vecs = self.encoder.encode([s.text for s in sentences])
+        if sentence_vectors is not None and sentence_vectors.shape[0] == len(sentences):
+            sent_vecs = np.array(sentence_vectors, dtype=np.float32)
+        else:
+            sent_vecs = self.encoder.encode([s.text for s in sentences])
         # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
         # instead of two, and the model's cost is what dominates the per-document time.
         pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
@@ -215,6 +232,11 @@ class ClaimMatcher:
                 cands.append((cid, features(bm25, q_cov, c_cov, cosine), extra))
             out.append(cands)
         return out
+
+
+def sentences_of(text: str) -> list[Sentence]:
+    """The sentences a document is matched on (its first ``MAX_SENTENCES``)."""
+    return split_sentences(text)[:MAX_SENTENCES]
 
 
 def _claim_vectors(
@@ -451,9 +473,11 @@ class ClaimStage(DocumentStage):
         current, matcher = matcher_for(store, conn, encoder=self.encoder, index_dir=self.index_dir)
         if not current.count:
             return 0
+        stored = self._sentence_vectors(conn, docs) if matcher.searches_vectors else {}
         found: list[tuple[Document, Match]] = []
         for doc in docs:
-            found.extend((doc, m) for m in matcher.match_text(doc.text))
+            vecs = stored.get(doc.id) if doc.id else None
+            found.extend((doc, m) for m in matcher.match_text(doc.text, sentence_vectors=vecs))
         if not found:
             return 0
         claims = get_claims(store, [m.claim_id for _, m in found])
@@ -461,6 +485,31 @@ class ClaimStage(DocumentStage):
         sigs = [_signal(doc, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
         new, _updated = signal_store.upsert_signals(conn, sigs)
         return new
+
+
+    def _sentence_vectors(self, conn: Connection, docs: Sequence[Document]) -> dict[str, NDArray[np.float32]]:
+        """Each document's sentence vectors: stored ones when the text is the same, else encoded
+        now and stored in the batch's transaction. New claims send every document through the
+        stage again; this makes that a load instead of a second encoding."""
+        assert self.encoder is not None
+        model = model_key(self.encoder)
+        ids = [d.id for d in docs if d.id]
+        stored = vector_store.get_matrices(conn, "sentences", model, ids)
+        out: dict[str, NDArray[np.float32]] = {}
+        fresh: list[tuple[str, str, NDArray[np.float32]]] = []
+        for doc in docs:
+            if not doc.id:
+                continue
+            sentences = sentences_of(doc.text)
+            digest = vector_store.text_digest(doc.text)
+            got = stored.get(doc.id)
+            if got is not None and got[0] == digest and got[1].shape[0] == len(sentences):
+                out[doc.id] = got[1]
+            elif sentences:
+                out[doc.id] = self.encoder.encode([s.text for s in sentences])
+                fresh.append((doc.id, digest, out[doc.id]))
+        vector_store.put_vectors(conn, "sentences", model, fresh)
+        return out
 
 
 # -- analyst verdicts ----------------------------------------------------------------------------
