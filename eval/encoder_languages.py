@@ -1,6 +1,6 @@
 """How well the encoders line up a text with its translation, language by language.
 
-    python eval/encoder_languages.py [DATA] [--test DIR] [--encoders usem3,minilm]
+    python eval/encoder_languages.py [DATA] [--test DIR] [--encoders usem3,minilm] [--languages cs,sk,...]
 
 DATA is the shared data folder (default /work/shared/data); the texts are its
 ``languages/udhr`` files: the Universal Declaration of Human Rights in 21 languages, the same
@@ -71,9 +71,12 @@ def main() -> None:
     ap.add_argument("data", nargs="?", type=Path, default=Path("/work/shared/data"))
     ap.add_argument("--test", type=Path, default=None, help="a folder of UDHR files to read instead")
     ap.add_argument("--encoders", default="usem3,minilm")
+    ap.add_argument("--languages", default="", help="comma-separated codes (default: all 21 besides English)")
     args = ap.parse_args()
     folder = args.test or args.data / "languages" / "udhr"
-    texts = {lang: articles(folder / f"{name}.html") for lang, name in FILES.items() if (folder / f"{name}.html").exists()}
+    wanted = {"en", *args.languages.split(",")} if args.languages else set(FILES)
+    texts = {lang: articles(folder / f"{name}.html") for lang, name in FILES.items()
+             if lang in wanted and (folder / f"{name}.html").exists()}
     if "en" not in texts:
         sys.exit(f"error: no English UDHR (eng.html) in {folder}")
     encoders: dict[str, object] = {}
