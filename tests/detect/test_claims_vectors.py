@@ -123,10 +123,15 @@ def test_changing_the_model_encodes_again_and_keeps_both(store: Store, tmp_path:
     assert (0, 3) in seen and (3, 3) in seen  # the stage's progress bar counts the claims being encoded
     again = NamedEncoder("letters")
     assert run(again)["claims_encoded"] == 0 and again.encoded == 0  # no new documents, nothing new to encode
+    add_claim(store, Claim(text="NATO is secretly building military bases in Moldova."))
+    more = NamedEncoder("letters")
+    details = run(more)
+    # The new claim sends the document through the stage again: its sentences come from the store.
+    assert details["claims_encoded"] == 1 and more.encoded == 1
     b = NamedEncoder("letters", version="2")  # a new version of the model is a new model
-    assert run(b)["claims_encoded"] == 3
-    models = {m["model"]: m["items"] for m in store.read(vector_store.list_models)}
-    assert models == {"letters@1": 3, "letters@2": 3}
+    assert run(b)["claims_encoded"] == 4
+    models = {(m["kind"], m["model"]): m["items"] for m in store.read(vector_store.list_models)}
+    assert models == {("claim", "letters@1"): 4, ("claim", "letters@2"): 4, ("sentences", "letters@1"): 1}
     assert len(_index_files(store.engine.url.render_as_string(hide_password=False), tmp_path)) == 2
 
 

@@ -72,3 +72,17 @@ def test_encode_missing_encodes_each_text_once_per_model(store: Store) -> None:
     assert vector_store.encode_missing(store, "claim", "m@1", changed, encode) == 1
     assert vector_store.encode_missing(store, "claim", "m@2", items, encode) == 7  # a new model: all again
     assert len(seen) == 15
+
+
+def test_vectors_cli_lists_and_forgets(cli, store: Store) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    with store.transaction() as conn:
+        vector_store.put_vectors(conn, "claim", "m@1", [("c0", "d0", _rows(1))])
+    listed = json.loads(cli("vectors", "list", "--format", "json").stdout)
+    assert listed == [{"kind": "claim", "model": "m@1", "items": 1, "vectors": 1, "dim": 4}]
+    assert "m@1" in cli("vectors", "list").stdout
+    cli("vectors", "forget", "m@1")
+    assert json.loads(cli("vectors", "list", "--format", "json").stdout) == []
+    missing = cli("vectors", "forget", "m@1", ok=False)
+    assert missing.exit_code == 3 and "no vectors of model" in missing.stderr

