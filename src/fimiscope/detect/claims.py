@@ -24,10 +24,14 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
+import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +40,7 @@ from sqlalchemy.engine import Connection
 
 from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
+from fimiscope.index.ann import AnnIndex
 from fimiscope.index.bm25 import (
     CALIBRATION,
     CALIBRATION_PROVENANCE,
@@ -50,11 +55,12 @@ from fimiscope.index.bm25 import (
     features,
     reciprocal_rank_fusion,
 )
-from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings
+from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings, model_key
 from fimiscope.index.sentences import Sentence, split_sentences  # shared with narratives; re-exported
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
+from fimiscope.store import vectors as vector_store
 from fimiscope.store import watermarks as watermark_store
 from fimiscope.store.claims import ClaimSet, claim_languages, claim_set, get_claims, iter_claim_texts
 
@@ -66,6 +72,7 @@ __all__ = [
     "claim_pair_text",
     "cross_language_probability",
     "matcher_for",
+    "sentences_of",
     "split_sentences",
 ]
 
@@ -139,22 +146,51 @@ class ClaimMatcher:
         *,
         encoder: Encoder | None = None,
         known_vectors: dict[str, NDArray[np.float32]] | None = None,
+        claim_vectors: NDArray[np.float32] | None = None,
+        ann: AnnIndex | None = None,
+        ann_ids: Mapping[int, str] | None = None,
     ) -> None:
+        """``claim_vectors`` (one row per pair, in order) are the stored vectors; else the claims
+        are encoded here, reusing ``known_vectors``. ``ann`` searches them approximately, its
+        labels meaning ``ann_ids[label]`` (default: position + 1); without it, exact search."""
         self.index = BM25Index.build(pairs, analyzer or TUNED_ANALYZER, k1=TUNED_K1, b=TUNED_B)
         self.analyzer = self.index.analyzer
         self.encoder = encoder
         self.vectors: VectorIndex | None = None
+        self.ann = ann
+        self.ann_ids: Mapping[int, str] = ann_ids or {}
         self.claim_vectors: NDArray[np.float32] | None = None
         if encoder is not None and pairs:
-            self.claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
-            self.vectors = VectorIndex(self.claim_vectors.shape[1])
-            self.vectors.add([cid for cid, _ in pairs], self.claim_vectors)
+            if claim_vectors is None:
+                claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
+            self.claim_vectors = claim_vectors
+            if ann is None:
+                self.vectors = VectorIndex(claim_vectors.shape[1])
+                self.vectors.add([cid for cid, _ in pairs], claim_vectors)
+            elif ann_ids is None:
+                self.ann_ids = {i + 1: cid for i, (cid, _) in enumerate(pairs)}
+
+    @property
+    def searches_vectors(self) -> bool:
+        return self.claim_vectors is not None
 
     def vector_map(self) -> dict[str, NDArray[np.float32]]:
         """Claim id -> vector, for the next matcher to reuse when claims are added."""
         if self.claim_vectors is None:
             return {}
         return dict(zip(self.index.ids, self.claim_vectors, strict=True))
+
+    def nearest(self, queries: NDArray[np.float32], k: int) -> list[list[tuple[str, float]]]:
+        """The ``k`` nearest claims of every query vector, best first."""
+        if self.ann is None:
+            assert self.vectors is not None
+            return self.vectors.search(queries, k)
+        labels, scores = self.ann.search(queries, k)
+        return [
+            [(self.ann_ids[int(lab)], float(sc)) for lab, sc in zip(row_l, row_s, strict=True)
+             if lab >= 0 and int(lab) in self.ann_ids]
+            for row_l, row_s in zip(labels, scores, strict=True)
+        ]
 
     def set_claim_languages(self, languages: dict[str, str | None]) -> None:
         """The language of each claim (id -> code); a claim without one is matched as if it were
@@ -167,12 +203,20 @@ class ClaimMatcher:
         return bool(doc and claim and doc != claim)
 
     def match_text(
-        self, text: str, *, threshold: float = THRESHOLD, k: int = CANDIDATES, language: str | None = None
+        self,
+        text: str,
+        *,
+        threshold: float = THRESHOLD,
+        k: int = CANDIDATES,
+        sentence_vectors: NDArray[np.float32] | None = None,
+        language: str | None = None,
     ) -> list[Match]:
-        """The claims ``text`` repeats, best first. ``language`` is the document's: with an encoder,
-        a claim in another language is judged by the cosine against that language's threshold."""
+        """The claims ``text`` repeats, best first. ``sentence_vectors`` (one row per sentence of
+        ``sentences_of(text)``, stored earlier) spare the encoder. ``language`` is the document's:
+        with an encoder, a claim in another language is judged by the cosine against that
+        language's threshold."""
         best: dict[str, Match] = {}
-        for unit, claim_id, feats, extra in self.candidates(text, k=k):
+        for unit, claim_id, feats, extra in self.candidates(text, k=k, sentence_vectors=sentence_vectors):
             p: float | None
             if self.encoder is not None and "cosine" in feats and self.is_cross_language(language, claim_id):
                 model = str(self.encoder.name)
@@ -203,13 +247,13 @@ class ClaimMatcher:
         return CALIBRATION if self.encoder is None else encoder_calibration(str(self.encoder.name))
 
     def candidates(
-        self, text: str, *, k: int = CANDIDATES
+        self, text: str, *, k: int = CANDIDATES, sentence_vectors: NDArray[np.float32] | None = None
     ) -> list[tuple[list[Sentence], str, dict[str, float], dict[str, float]]]:
         """Every (unit, claim id, features, extra) the matcher scores for ``text``: BM25's top
         ``k`` per sentence and sentence pair, with an encoder fused with the vector index's."""
         if not len(self.index):
             return []
-        sentences = split_sentences(text)[:MAX_SENTENCES]
+        sentences = sentences_of(text)
         terms = [self.analyzer.terms(s.text) for s in sentences]
         units: list[list[Sentence]] = [[s] for s in sentences]
         unit_terms = list(terms)
@@ -221,13 +265,13 @@ class ClaimMatcher:
             return []
         units = [units[i] for i in keep]
         kept_terms = [unit_terms[i] for i in keep]
-        if self.vectors is None:
+        if not self.searches_vectors:
             scored = [
                 [(cid, features(bm25, q_cov, c_cov), {"bm25": bm25}) for cid, bm25, q_cov, c_cov in hits]
                 for hits in self.index.candidates_terms(kept_terms, k)
             ]
         else:
-            scored = self._fused(sentences, keep, kept_terms, k)
+            scored = self._fused(sentences, keep, kept_terms, k, sentence_vectors)
         return [
             (unit, claim_id, feats, extra)
             for unit, cands in zip(units, scored, strict=True)
@@ -235,18 +279,26 @@ class ClaimMatcher:
         ]
 
     def _fused(
-        self, sentences: list[Sentence], keep: list[int], kept_terms: list[list[str]], k: int
+        self,
+        sentences: list[Sentence],
+        keep: list[int],
+        kept_terms: list[list[str]],
+        k: int,
+        sentence_vectors: NDArray[np.float32] | None = None,
     ) -> list[list[tuple[str, dict[str, float], dict[str, float]]]]:
         """BM25 and vector candidates of every kept unit, fused; each with its features (cosine
         included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
-        assert self.encoder is not None and self.vectors is not None and self.claim_vectors is not None
-        sent_vecs = self.encoder.encode([s.text for s in sentences])
+        assert self.encoder is not None and self.claim_vectors is not None
+        if sentence_vectors is not None and sentence_vectors.shape[0] == len(sentences):
+            sent_vecs = np.array(sentence_vectors, dtype=np.float32)
+        else:
+            sent_vecs = self.encoder.encode([s.text for s in sentences])
         # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
         # instead of two, and the model's cost is what dominates the per-document time.
         pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
         pair_vecs /= np.maximum(np.linalg.norm(pair_vecs, axis=1, keepdims=True), 1e-12)
         unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
-        vec_hits = self.vectors.search(unit_vecs, k)
+        vec_hits = self.nearest(unit_vecs, k)
         lex_hits = self.index.candidates_terms(kept_terms, k, include=[[cid for cid, _ in h] for h in vec_hits])
         out = []
         for u, (lex, vec) in enumerate(zip(lex_hits, vec_hits, strict=True)):
@@ -268,6 +320,11 @@ class ClaimMatcher:
                 cands.append((cid, features(bm25, q_cov, c_cov, cosine), extra))
             out.append(cands)
         return out
+
+
+def sentences_of(text: str) -> list[Sentence]:
+    """The sentences a document is matched on (its first ``MAX_SENTENCES``)."""
+    return split_sentences(text)[:MAX_SENTENCES]
 
 
 def _claim_vectors(
@@ -295,12 +352,24 @@ def claim_pair_text(text: str, title: str | None) -> str:
 
 
 def matcher_for(
-    store: Store, conn: Connection | None = None, *, encoder: Encoder | None = None, lexical_only: bool = False
+    store: Store,
+    conn: Connection | None = None,
+    *,
+    encoder: Encoder | None = None,
+    lexical_only: bool = False,
+    index_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ClaimSet, ClaimMatcher]:
     """The process-wide matcher for this store, rebuilt when the claim set or the ``encoder``
-    changed; claim vectors already computed are reused. ``lexical_only`` (claim search) needs
-    only the BM25 index: it never encodes claims, and takes the full matcher if one is
-    already built."""
+    changed. ``lexical_only`` (claim search) needs only the BM25 index: it never encodes claims,
+    and takes the full matcher if one is already built.
+
+    With an encoder, claim vectors come from the store (``store.vectors``, keyed by the model's
+    ``name@version``): claims without one are encoded and stored first (``progress(done,
+    total)``), unless ``conn`` is given, i.e. inside a write transaction, where they are
+    encoded in memory only and stored by the next run. With ``index_dir`` the vectors are
+    searched through the ANN index persisted there and caught up with the stored rows, so a
+    restart loads the index instead of encoding or rebuilding; without it, exact search."""
     current = claim_set(store, conn)
     encoder = None if lexical_only else encoder
     key = repr(store.engine.url)
@@ -313,12 +382,91 @@ def matcher_for(
             cached = _CACHE.get(key)
             if cached is not None and cached[0] == current:
                 return cached
-        known = cached[1].vector_map() if cached is not None and cached[1].encoder is encoder else None
+        known = cached[1].vector_map() if cached is not None and cached[1].encoder is encoder else {}
         pairs = [(cid, claim_pair_text(text, title)) for cid, text, title in iter_claim_texts(store)]
-        built = (current, ClaimMatcher(pairs, encoder=encoder, known_vectors=known))
-        built[1].set_claim_languages(claim_languages(store, conn))
+        if encoder is None or not pairs:
+            matcher = ClaimMatcher(pairs, encoder=encoder)
+        else:
+            vecs, ann, ann_ids = _stored_vectors(store, conn, encoder, pairs, known, index_dir, progress)
+            matcher = ClaimMatcher(pairs, encoder=encoder, claim_vectors=vecs, ann=ann, ann_ids=ann_ids)
+        matcher.set_claim_languages(claim_languages(store, conn))
+        built = (current, matcher)
         _CACHE[key] = built
         return built
+
+
+def _stored_vectors(
+    store: Store,
+    conn: Connection | None,
+    encoder: Encoder,
+    pairs: Sequence[tuple[str, str]],
+    known: dict[str, NDArray[np.float32]],
+    index_dir: Path | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[NDArray[np.float32], AnnIndex | None, dict[int, str] | None]:
+    """The claims' vectors in ``pairs`` order, and the ANN index over them with its labels."""
+    model = model_key(encoder)
+    if conn is None:
+        vector_store.encode_missing(store, "claim", model, pairs, encoder.encode, progress=progress)
+    by_id: dict[str, tuple[int, NDArray[np.float32]]] = {}
+    with store.connect(conn) as c:
+        for rows in vector_store.iter_vectors(c, "claim", model):
+            for i, (pk, cid) in enumerate(zip(rows.pks, rows.ids, strict=True)):
+                by_id[cid] = (int(pk), rows.matrix[i])
+    missing = [(cid, text) for cid, text in pairs if cid not in by_id and cid not in known]
+    fresh: dict[str, NDArray[np.float32]] = {}
+    if missing:
+        fresh = dict(zip((cid for cid, _ in missing), encoder.encode([t for _, t in missing]), strict=True))
+    dim = next(iter(by_id.values()))[1].shape[0] if by_id else len(next(iter({**known, **fresh}.values())))
+    vecs = np.empty((len(pairs), dim), dtype=np.float32)
+    for i, (cid, _) in enumerate(pairs):
+        vecs[i] = by_id[cid][1] if cid in by_id else known[cid] if cid in known else fresh[cid]
+    if index_dir is None or missing:
+        return vecs, None, None  # exact search; the index waits for every claim to be stored
+    live = {pk: (cid, vec) for cid, (pk, vec) in by_id.items()}
+    ann = _caught_up_index(_index_path(index_dir, store, model), model, dim, live)
+    return vecs, ann, {pk: cid for pk, (cid, _) in live.items()}
+
+
+def _index_path(index_dir: Path, store: Store, model: str) -> Path:
+    """Beside the database file for SQLite (``vectors/`` in its folder); in ``index_dir`` for a
+    server, named by the server's URL."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        index_dir = Path(url.database).parent / "vectors"
+    where = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=6)
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
+    return index_dir / f"claims-{slug}-{where.hexdigest()}.usearch"
+
+
+def _caught_up_index(
+    path: Path, model: str, dim: int, live: dict[int, tuple[str, NDArray[np.float32]]]
+) -> AnnIndex:
+    """The index saved at ``path`` with the rows it has not seen added and the rows gone removed,
+    or a new one from every stored row when there is none or it belongs to another store (its
+    highest label must still name the same claim). Saved again when it changed."""
+    ann = AnnIndex.load(path, dim=dim, model=model)
+    if ann is not None:
+        owner = live.get(ann.max_label)
+        if ann.max_label and (owner is None or ann.tag != f"{ann.max_label}:{owner[0]}"):
+            ann = None
+    changed = False
+    if ann is None:
+        ann, changed = AnnIndex(dim, model=model), True
+    new = sorted(pk for pk in live if pk > ann.max_label)
+    if new:
+        ann.add(np.asarray(new, dtype=np.int64), np.stack([live[pk][1] for pk in new]))
+        changed = True
+    gone = [int(pk) for pk in ann.labels() if int(pk) not in live]
+    if gone:
+        ann.remove(gone)
+        changed = True
+    if changed:
+        owner = live.get(ann.max_label)
+        ann.tag = f"{ann.max_label}:{owner[0]}" if owner else ""
+        with contextlib.suppress(OSError):  # a read-only data folder: search works, the next start rebuilds
+            ann.save(path)
+    return ann
 
 
 def _signal(doc: Document, match: Match, claim: Any, encoder: str | None = None) -> Signal:
@@ -377,12 +525,14 @@ class ClaimStage(DocumentStage):
     description = "Match document sentences against the database of debunked claims."
     parallel = True  # each document against the claims: batches may run in several workers at once
 
-    def __init__(self, encoder: Encoder | None = None) -> None:
+    def __init__(self, encoder: Encoder | None = None, index_dir: Path | None = None) -> None:
         self.encoder = encoder  # None: lexical matching only
+        self.index_dir = index_dir  # where the claims' ANN index is kept; None: exact vector search
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClaimStage:
-        return cls(encoder=encoder_from_settings(settings))
+        encoder = encoder_from_settings(settings)
+        return cls(encoder=encoder, index_dir=settings.data_dir / "vectors" if encoder is not None else None)
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         current = claim_set(store)
@@ -392,18 +542,34 @@ class ClaimStage(DocumentStage):
                 # New claims: every document must be matched again (signals are keyed, so idempotent).
                 watermark_store.set_watermark(conn, self.name, 0)
                 watermark_store.set_watermark(conn, _CLAIM_STATE, current.max_pk)
-        matcher_for(store, encoder=self.encoder)  # build (or reuse) the index outside the write transactions
+        # Build (or reuse) the index outside the write transactions. Claims not yet stored with
+        # this model's vectors (all of them after a model change) are encoded now, and the stage's
+        # progress bar counts them before it counts the documents.
+        encoded = [0]
+
+        def encoding(done: int, total: int) -> None:
+            encoded[0] = total
+            if total:
+                progress(done, total)
+
+        matcher_for(store, encoder=self.encoder, index_dir=self.index_dir, progress=encoding)
         report = super().run(store, batch_size=batch_size, progress=progress)
         report.details["claims"] = current.count
+        if self.encoder is not None:
+            report.details["claims_encoded"] = encoded[0]
         return report
 
     def process(self, store: Store, docs: Sequence[Document], conn: Connection) -> int:
-        current, matcher = matcher_for(store, conn, encoder=self.encoder)
+        current, matcher = matcher_for(store, conn, encoder=self.encoder, index_dir=self.index_dir)
         if not current.count:
             return 0
+        stored = self._sentence_vectors(conn, docs) if matcher.searches_vectors else {}
         found: list[tuple[Document, Match]] = []
         for doc in docs:
-            found.extend((doc, m) for m in matcher.match_text(doc.text, language=doc.language))
+            vecs = stored.get(doc.id) if doc.id else None
+            found.extend(
+                (doc, m) for m in matcher.match_text(doc.text, sentence_vectors=vecs, language=doc.language)
+            )
         if not found:
             return 0
         claims = get_claims(store, [m.claim_id for _, m in found])
@@ -411,6 +577,31 @@ class ClaimStage(DocumentStage):
         sigs = [_signal(doc, m, claims[m.claim_id], encoder) for doc, m in found if m.claim_id in claims]
         new, _updated = signal_store.upsert_signals(conn, sigs)
         return new
+
+
+    def _sentence_vectors(self, conn: Connection, docs: Sequence[Document]) -> dict[str, NDArray[np.float32]]:
+        """Each document's sentence vectors: stored ones when the text is the same, else encoded
+        now and stored in the batch's transaction. New claims send every document through the
+        stage again; this makes that a load instead of a second encoding."""
+        assert self.encoder is not None
+        model = model_key(self.encoder)
+        ids = [d.id for d in docs if d.id]
+        stored = vector_store.get_matrices(conn, "sentences", model, ids)
+        out: dict[str, NDArray[np.float32]] = {}
+        fresh: list[tuple[str, str, NDArray[np.float32]]] = []
+        for doc in docs:
+            if not doc.id:
+                continue
+            sentences = sentences_of(doc.text)
+            digest = vector_store.text_digest(doc.text)
+            got = stored.get(doc.id)
+            if got is not None and got[0] == digest and got[1].shape[0] == len(sentences):
+                out[doc.id] = got[1]
+            elif sentences:
+                out[doc.id] = self.encoder.encode([s.text for s in sentences])
+                fresh.append((doc.id, digest, out[doc.id]))
+        vector_store.put_vectors(conn, "sentences", model, fresh)
+        return out
 
 
 # -- analyst verdicts ----------------------------------------------------------------------------

