@@ -226,6 +226,10 @@ def main() -> None:
     rows.append(("ours + carrying sentences", len(subset), t, m, n_s))
     print(f"measured: {rows[-1]}", file=sys.stderr, flush=True)
 
+    if args.learned_docs <= 0:  # skipped: the fit takes minutes on a crowded machine
+        report(args, defs, docs, n_ex, rows, t_build, m_build, 0.0, 0.0, t_skfit, m_skfit, 0.0, 0.0, 0, None, 0.0,
+               assigner)
+        return
     learned_params = AssignParams()  # the defaults: the learned part on for narratives with 8+ examples
     with_learned, t_learn, m_learn = measure_once(lambda: NarrativeAssigner(defs, tv, params=learned_params))
     n_learned = int(with_learned.learned.learned.sum()) if with_learned.learned is not None else 0
@@ -290,6 +294,12 @@ def main() -> None:
             n_e, t, m = measure(ours_enc, few, memory_on=(few[: args.batch],))
             rows.append((f"ours + encoder ({enc_name})", len(few), t, m, n_e))
 
+    report(args, defs, docs, n_ex, rows, t_build, m_build, t_learn, m_learn, t_skfit, m_skfit, t_cached, m_cached,
+           size_cached, enc_name, t_ex, assigner)
+
+
+def report(args, defs, docs, n_ex, rows, t_build, m_build, t_learn, m_learn, t_skfit, m_skfit,  # type: ignore[no-untyped-def]
+           t_cached, m_cached, size_cached, enc_name, t_ex, assigner) -> None:
     print(f"\nassignment against {len(defs)} known narratives (build: ours {t_build:.1f}s / {m_build:.0f} MB, "
           f"learned part {t_learn:.1f}s / {m_learn:.0f} MB, scikit-learn fit {t_skfit:.1f}s / {m_skfit:.0f} MB)")
     if size_cached:

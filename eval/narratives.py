@@ -354,6 +354,11 @@ def main() -> None:
     ap.add_argument("--encoder", type=Path, help="local sentence-transformers folder (default: the packaged one)")
     ap.add_argument("--no-encoder", action="store_true", help="skip the encoder rows")
     ap.add_argument("--only", nargs="*", help="score only these of our systems (the baseline always runs)")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the baseline (deterministic: its figures do not change between runs)")
+    ap.add_argument("--narrative-defaults", action="store_true",
+                    help="narrative level: AssignParams' defaults (an earlier run's cross-validation chose "
+                         "them) instead of tuning again; the sub-narrative level is tuned as always")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache")
     args = ap.parse_args()
 
@@ -370,12 +375,13 @@ def main() -> None:
     timing: dict[str, float] = {}
     narrative_pred: dict[str, list[list[str]]] = {}
     for level in LEVELS:
-        t0 = time.perf_counter()
-        c = tune_baseline(train, level)
-        pred = baseline_fit_predict(train, test, level, c)
-        timing[f"baseline_{level}"] = round(time.perf_counter() - t0, 1)
-        systems.setdefault("baseline", {})[level] = by_language(test, level, pred)
-        chosen.setdefault("baseline", {})[level] = {"C": c}
+        if not args.no_baseline:
+            t0 = time.perf_counter()
+            c = tune_baseline(train, level)
+            pred = baseline_fit_predict(train, test, level, c)
+            timing[f"baseline_{level}"] = round(time.perf_counter() - t0, 1)
+            systems.setdefault("baseline", {})[level] = by_language(test, level, pred)
+            chosen.setdefault("baseline", {})[level] = {"C": c}
 
         variants = [("ours", Ours(None), False), ("ours+learned", Ours(None), True)]
         if enc is not None:
@@ -385,7 +391,11 @@ def main() -> None:
             if args.only and name not in args.only:
                 continue
             t0 = time.perf_counter()
-            params, mode = tune_ours(ours, train, level, ours.cache is not None, learned)
+            if level == "narrative" and args.narrative_defaults:
+                params = AssignParams() if learned else AssignParams(learned_weight=0.0)
+                mode = "flat"
+            else:
+                params, mode = tune_ours(ours, train, level, ours.cache is not None, learned)
             model = ours.fit(train, level, params)
             pred = decide(model, ours.predict_scores(model, test), params, level)
             if level == "narrative":
@@ -399,14 +409,15 @@ def main() -> None:
 
     for level in LEVELS:
         print(f"\n{level}s ({split_name}; micro F1 / macro F1 / samples F1)")
-        langs = [lang for lang in [*LANGS, "all"] if lang in systems["baseline"][level]]
+        first = next(iter(systems.values()))
+        langs = [lang for lang in [*LANGS, "all"] if lang in first[level]]
         print(f"{'system':<14}" + "".join(f"{lang:>22}" for lang in langs))
         for name, per in systems.items():
             row = per[level]
             print(f"{name:<14}" + "".join(
                 f"{row[lang]['micro_f1']:>8.3f}{row[lang]['macro_f1']:>7.3f}{row[lang]['samples_f1']:>7.3f}"
                 for lang in langs))
-        print(f"{'n':<14}" + "".join(f"{systems['baseline'][level][lang]['n']:>22}" for lang in langs))
+        print(f"{'n':<14}" + "".join(f"{first[level][lang]['n']:>22}" for lang in langs))
     print(
         json.dumps(
             {

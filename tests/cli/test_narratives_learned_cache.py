@@ -106,3 +106,5 @@ def test_second_run_loads_the_learned_part_and_a_change_refits_it(database_url: 
     # a renamed narrative needs no new fit: the fit reads the examples, not the names
     _run(database_url, "narratives", "edit", praise["id"], "--name", "Russia is immune to sanctions")
     assert _detect(database_url)["learned"] == "cached"
+    renamed = json.loads(_run(database_url, "narratives", "show", praise["id"], "--format", "json").stdout)
+    assert renamed["name"] == "Russia is immune to sanctions" and "renamed" in {x["kind"] for x in renamed["lineage"]}

@@ -57,3 +57,20 @@ def test_eval_splits_data_and_scores_test_folders(tmp_path: Path) -> None:
     out = _run(str(data), "--test", str(test))
     assert out["split"] == "test" and out["train_documents"] == 40 and out["scored_documents"] == 6
     assert set(out["systems"]["baseline"]["narrative"]) == {"EN", "all"}
+    # every gold sub-narrative here is "<narrative>: Other": read with the narratives, ours gets them
+    for name in ("ours", "ours+learned"):
+        assert out["systems"][name]["subnarrative"]["all"]["micro_f1"] > 0.9
+        assert out["parameters"][name]["subnarrative"]["reading"] in ("other", "other+tree")
+
+
+def test_sub_narratives_read_with_the_narratives() -> None:
+    spec = importlib.util.spec_from_file_location("narratives_eval", ROOT / "eval" / "narratives.py")
+    assert spec and spec.loader
+    ev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ev)
+    subs = [["URW: A: a1", "CC: B: b1"], [], ["CC: B: b1"]]
+    nars = [["URW: A"], ["URW: A", "CC: B"], ["Other"]]
+    assert ev.compose(subs, nars, "flat") == subs
+    assert ev.compose(subs, nars, "other") == [["URW: A: a1", "CC: B: b1"], ["CC: B: Other", "URW: A: Other"],
+                                               ["CC: B: b1"]]
+    assert ev.compose(subs, nars, "other+tree") == [["URW: A: a1"], ["CC: B: Other", "URW: A: Other"], ["Other"]]

@@ -20,6 +20,7 @@ from fimiscope.demo.scenario import build_scenario
 from fimiscope.store import Store
 from fimiscope.store import documents as document_store
 from fimiscope.store import narratives as db
+from fimiscope.store import signals as signal_store
 from fimiscope.store import sources as source_store
 from fimiscope.store import users as user_store
 
@@ -144,3 +145,16 @@ def test_narrative_pages_in_chromium(page: Page, narrative_live: Live) -> None:
     page.click("#narrative-link button", timeout=120_000)
     expect(page).to_have_url(re.compile(f"/narratives/{made['known']}\\?saved=1$"), timeout=120_000)
     assert IncidentStore(live.store).get(inc.id or "").narratives == ["Sanctions hurt Europe more than Russia"]
+
+    # Create an incident from the narrative's signals (its state origin reaching independents):
+    # the form arrives with them, and the new incident holds them, escalated out of triage.
+    page.click("#narrative-create-incident")
+    expect(page).to_have_url(re.compile(r"/incidents/new\?signal=sig_"))
+    expect(page.locator("#new-incident-signals")).to_contain_text("narrative_reach")
+    page.click("#create-incident-submit", timeout=120_000)
+    expect(page).to_have_url(re.compile(r"/incidents/inc_[0-9A-Za-z]+$"), timeout=120_000)
+    created = IncidentStore(live.store).get(page.url.rsplit("/", 1)[-1])
+    with live.store.connect() as conn:
+        linked = [signal_store.get_signal(conn, sid) for sid in created.signal_ids]
+    assert linked and all(s.type.startswith("narrative_") and s.status == "escalated" for s in linked)
+    assert "narrative_reach" in {s.type for s in linked}
