@@ -5,6 +5,8 @@ loads them into a store. Skipped, saying why, without the `spark` extra."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,8 @@ from fimiscope.store import Store
 
 pytest.importorskip("pyspark", reason="the spark extra (pyspark) is not installed: pip install 'fimiscope[spark]'")
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed")
+if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java 17+: no java on PATH and no JAVA_HOME", allow_module_level=True)
 
 FILLER = [
     "In other news, the city council approved a new budget for public transport that includes more buses for "

@@ -6,6 +6,8 @@ why, without the `spark` extra."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +25,8 @@ from fimiscope.store import signals as signal_store
 
 pytest.importorskip("pyspark", reason="the spark extra (pyspark) is not installed: pip install 'fimiscope[spark]'")
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed")
+if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java 17+: no java on PATH and no JAVA_HOME", allow_module_level=True)
 
 
 def _fimiscope(*args: str) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from fimiscope.batch.inputs import read_documents
 from fimiscope.detect.claims import THRESHOLD, ClaimMatcher, claim_pair_text
 
 MATCH_SCHEMA = (
-    "pos long, claim_key string, probability double, span_start int, span_end int, sentences string, "
+    "document_key string, claim_key string, probability double, span_start int, span_end int, sentences string, "
     "components string"
 )
 
@@ -38,16 +38,16 @@ def _matcher(digest: str, pairs: Sequence[tuple[str, str]]) -> ClaimMatcher:
 
 
 def match_rows(
-    rows: Iterable[tuple[int, str]], digest: str, pairs: Sequence[tuple[str, str]], threshold: float = THRESHOLD
+    rows: Iterable[tuple[str, str]], digest: str, pairs: Sequence[tuple[str, str]], threshold: float = THRESHOLD
 ) -> Iterator[tuple[Any, ...]]:
-    """``MATCH_SCHEMA`` rows for (position, text) rows: what the stage would record."""
+    """``MATCH_SCHEMA`` rows for (document key, text) rows: what the stage would record."""
     matcher = _matcher(digest, pairs)
-    for pos, text in rows:
+    for key, text in rows:
         if not text:
             continue
         for m in matcher.match_text(text, threshold=threshold):
             yield (
-                pos,
+                key,
                 m.claim_id,
                 m.probability,
                 m.start,
@@ -66,16 +66,15 @@ def run(spark: Any, inputs: list[str], claims: Sequence[dict[str, Any]], out_dir
     digest = hashlib.blake2b(json.dumps(pairs).encode("utf-8"), digest_size=16).hexdigest()
     shared = spark.sparkContext.broadcast(pairs)
     docs = read_documents(spark, inputs).cache()
+    docs.write.mode("overwrite").parquet(f"{out_dir}/documents")
+    # matched where the documents lie, once, straight to Parquet (no join, no sort: each
+    # match names its document by key)
     matches = spark.createDataFrame(
-        docs.select("pos", "text").rdd.map(lambda r: (r[0], r[1])).mapPartitions(
+        docs.select("key", "text").rdd.map(lambda r: (r[0], r[1])).mapPartitions(
             lambda rows: match_rows(rows, digest, shared.value)),
         MATCH_SCHEMA,
     )
-    keyed = matches.join(docs.select("pos", "key"), "pos").select(
-        "key", "claim_key", "probability", "span_start", "span_end", "sentences", "components", "pos"
-    ).withColumnRenamed("key", "document_key").orderBy("pos", "claim_key").drop("pos")
-    docs.write.mode("overwrite").parquet(f"{out_dir}/documents")
-    keyed.write.mode("overwrite").parquet(f"{out_dir}/claim_matches")
+    matches.write.mode("overwrite").parquet(f"{out_dir}/claim_matches")
     spark.createDataFrame([(c["key"], json.dumps(c)) for c in claims], "claim_key string, claim string").write.mode(
         "overwrite").parquet(f"{out_dir}/claims")
     written = spark.read.parquet(f"{out_dir}/claim_matches")

@@ -129,20 +129,21 @@ def post_classes(posts: Any, p: Params) -> tuple[Any, dict[int, int]]:
             return None
         return (t, (x[0], 0, x[2]))
 
+    parts = posts.context.defaultParallelism
     texts = posts.map(text_of).filter(lambda x: x is not None).cache()
-    distinct = texts.map(lambda x: (x[0], x[1][0])).reduceByKey(min).cache()
+    distinct = texts.map(lambda x: (x[0], x[1][0])).reduceByKey(min, parts).cache()
     signed = distinct.mapPartitions(lambda rows: _signatures(rows, threshold)).cache()
     candidates = (
         signed.flatMap(lambda x: [((b, key), x[0]) for b, key in enumerate(x[2])])
-        .groupByKey()
+        .groupByKey(parts)
         .flatMap(lambda kv: _chain(kv[1]))
-        .distinct()
+        .distinct(parts)
     )
     sig_of = signed.map(lambda x: (x[0], x[1]))
     edges = (
-        candidates.join(sig_of)
+        candidates.join(sig_of, parts)
         .map(lambda kv: (kv[1][0], (kv[0], kv[1][1])))
-        .join(sig_of)
+        .join(sig_of, parts)
         .filter(lambda kv: float((kv[1][0][1] == kv[1][1]).mean()) >= threshold)
         .map(lambda kv: (kv[1][0][0], kv[0]))
         .collect()
@@ -162,7 +163,7 @@ def post_classes(posts: Any, p: Params) -> tuple[Any, dict[int, int]]:
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
     roots = {x: find(x) for x in list(parent)}
-    return texts.join(distinct), roots
+    return texts.join(distinct, parts), roots
 
 
 def _co_actions(
@@ -198,43 +199,55 @@ def detect(spark: Any, docs: Any, params: Params) -> tuple[Any, list[Group], dic
     sc = spark.sparkContext
     cols = ["pos", "key", "url", "source", "external_id", "title", "text", "platform", "links", "shared_from",
             "published_at", "language"]
+    parts = sc.defaultParallelism
     posts = docs.select(*cols).rdd.map(post_of).filter(lambda x: x is not None).cache()
-    first_pos = sorted(posts.map(lambda x: (x[1], x[0])).reduceByKey(min).collect(), key=lambda x: x[1])
+    # each account's first post: its code (first seen, as the stage numbers them) and its time
+    first = sorted(posts.map(lambda x: (x[1], (x[0], x[2]))).reduceByKey(
+        lambda a, b: (min(a[0], b[0]), min(a[1], b[1])), parts).collect(), key=lambda x: x[1][0])
     accounts = k.Codes()
-    accounts.codes([a for a, _ in first_pos])
+    accounts.codes([a for a, _ in first])
     n = max(len(accounts), 1)
+    first_seen = np.asarray([t for _, (_, t) in first], dtype=np.float64)
     code_of = sc.broadcast(accounts.index)
     kinds = params.kinds
 
-    parts = [posts.flatMap(lambda x: _simple_actions(x, code_of.value[x[1]], kinds))]
+    sources = [posts.flatMap(lambda x: _simple_actions(x, code_of.value[x[1]], kinds))]
     if "share" in kinds:
-        by_key = posts.flatMap(lambda x: [(key, x[0]) for key in x[6]]).reduceByKey(min)
+        by_key = posts.flatMap(lambda x: [(key, x[0]) for key in x[6]]).reduceByKey(min, parts)
         shares = posts.filter(lambda x: bool(x[5])).map(lambda x: (x[5].strip(), (share_item(x[5], x[3]), x[0])))
         seeds = (
-            shares.join(by_key)
+            shares.join(by_key, parts)
             .filter(lambda kv: kv[1][1] != kv[1][0][1])
             .map(lambda kv: (kv[1][0][0], (kv[1][0][1], kv[1][1])))  # item -> (sharing post, origin)
-            .reduceByKey(max)  # the stage keeps the origin its last sharing post names
+            .reduceByKey(max, parts)  # the stage keeps the origin its last sharing post names
             .map(lambda kv: (kv[1][1], kv[0]))
-            .join(posts.map(lambda x: (x[0], (code_of.value[x[1]], x[2]))))
+            .join(posts.map(lambda x: (x[0], (code_of.value[x[1]], x[2]))), parts)
             .map(lambda kv: ("share", kv[1][0], kv[1][1][0], kv[1][1][1], kv[0], 1))
         )
-        parts.append(seeds)
+        sources.append(seeds)
     if "post" in kinds:
         joined, roots = post_classes(posts, params)
         shared_roots = sc.broadcast(roots)
         at_pos = posts.map(lambda x: (x[0], (code_of.value[x[1]], x[2])))
-        parts.append(
+        sources.append(
             joined.map(lambda kv: (kv[1][0][0], kv[1][1]))  # pos -> first position of its text
-            .join(at_pos)
+            .join(at_pos, parts)
             .map(lambda kv: ("post", str(shared_roots.value.get(kv[1][0], kv[1][0])), kv[1][1][0], kv[1][1][1],
                              kv[0], 0))
         )
-    actions = sc.union(parts).cache()
-    counted = dict(actions.map(lambda a: (a[0], 1)).reduceByKey(lambda a, b: a + b).collect())
+    actions = sc.union(sources).coalesce(parts).cache()
+    # per kind and account: distinct items (its activity) and actions
+    per_account = (
+        actions.map(lambda a: ((a[0], a[2], a[1]), 1)).reduceByKey(lambda a, b: a + b, parts)
+        .map(lambda kv: ((kv[0][0], kv[0][1]), (1, kv[1]))).reduceByKey(
+            lambda a, b: (a[0] + b[0], a[1] + b[1]), parts).collect()
+    )
+    counted: dict[str, int] = {}
+    for (kind, _code), (_items, acts_n) in per_account:
+        counted[kind] = counted.get(kind, 0) + acts_n
     present = [kind for kind in KINDS if kind in kinds and counted.get(kind)]
 
-    by_item = actions.map(lambda a: ((a[0], a[1]), (a[2], a[3], a[4], a[5]))).groupByKey().cache()
+    by_item = actions.map(lambda a: ((a[0], a[1]), (a[2], a[3], a[4], a[5]))).groupByKey(parts).cache()
     windows: dict[str, k.WindowEstimate] = {}
     reach: dict[str, list[tuple[float, float]]] = {}
     given = {kind: params.windows.get(kind, params.window) for kind in present}
@@ -250,24 +263,20 @@ def detect(spark: Any, docs: Any, params: Params) -> tuple[Any, list[Group], dic
             windows[kind] = k.window_from_items(rr[:, 0], rr[:, 1], cap=params.window_cap)
     seconds = {kind: w.seconds for kind, w in windows.items()}
     cap = params.max_item_accounts
-    co = by_item.mapPartitions(lambda groups: _co_actions(groups, seconds, n, cap)).cache()
-    per_pair = co.map(lambda r: ((r[0], r[1]), 1)).reduceByKey(lambda a, b: a + b).cache()
-    totals = dict(per_pair.map(lambda kv: (kv[0][0], (1, kv[1]))).reduceByKey(
-        lambda a, b: (a[0] + b[0], a[1] + b[1])).collect())
+    co = by_item.mapPartitions(lambda groups: _co_actions(groups, seconds, n, cap))
     min_repeat = params.min_repeat
-    repeated = per_pair.filter(lambda kv: kv[1] >= min_repeat)
-    detail_rows = (
-        co.map(lambda r: ((r[0], r[1]), (r[2], r[3], r[4], r[5]))).join(repeated)
-        .map(lambda kv: (kv[0][0], kv[0][1], *kv[1][0])).collect()
-    )
-    n_repeated = dict(repeated.map(lambda kv: (kv[0][0], 1)).reduceByKey(lambda a, b: a + b).collect())
-    activity_rows = (
-        actions.map(lambda a: (a[0], a[2], a[1])).distinct().map(lambda a: ((a[0], a[1]), 1))
-        .reduceByKey(lambda a, b: a + b).collect()
-    )
-    first_seen = np.full(len(accounts), np.inf)
-    for code, t in posts.map(lambda x: (code_of.value[x[1]], x[2])).reduceByKey(min).collect():
-        first_seen[code] = t
+    # per pair: its co-actions (one per item); the pairs that repeat come to the driver whole,
+    # the others as two counts per kind (pairs tested, co-actions)
+    grouped = co.map(lambda r: ((r[0], r[1]), r[2:])).groupByKey(parts).map(
+        lambda kv: (kv[0], list(kv[1]))).cache()
+    totals_rows = grouped.map(lambda kv: (kv[0][0], (1, len(kv[1])))).reduceByKey(
+        lambda a, b: (a[0] + b[0], a[1] + b[1]), parts).collect()
+    totals = dict(totals_rows)
+    detail_rows = grouped.filter(lambda kv: len(kv[1]) >= min_repeat).flatMap(
+        lambda kv: [(kv[0][0], kv[0][1], *r) for r in kv[1]]).collect()
+    n_repeated: dict[str, int] = {}
+    for kind, _key in {(r[0], r[1]) for r in detail_rows}:
+        n_repeated[kind] = n_repeated.get(kind, 0) + 1
 
     results: dict[str, KindResult] = {}
     items: dict[str, k.Codes] = {}
@@ -284,7 +293,7 @@ def detect(spark: Any, docs: Any, params: Params) -> tuple[Any, list[Group], dic
         none = np.full(key.size, -1, dtype=np.int64)
         details = k.PairCoActions(key[order], item[order], none, none, delay[order], at[order])
         activity = np.zeros(n, dtype=np.int64)
-        for (kk, code), c in activity_rows:
+        for (kk, code), (c, _acts) in per_account:
             if kk == kind:
                 activity[code] = c
         pairs, total = totals.get(kind, (0, 0))
@@ -333,8 +342,7 @@ def detect(spark: Any, docs: Any, params: Params) -> tuple[Any, list[Group], dic
     posts.unpersist()
     actions.unpersist()
     by_item.unpersist()
-    co.unpersist()
-    per_pair.unpersist()
+    grouped.unpersist()
     return accounts, found.groups, results, table.ref
 
 

@@ -156,6 +156,28 @@ def find_pairs(spark: Any, docs_rdd: Any, p: Params) -> list[dict[str, Any]]:
     return out
 
 
+def is_copy(pair: dict[str, Any], lengths: dict[int, int]) -> bool:
+    """Whether a verified pair joins a cluster, as the stage decides (``LaunderingStage._link``):
+    a near-duplicate does; a partial match only when matched passages cover at least half of
+    both texts (a heavily edited copy); other partial matches are quotes or a source's own
+    repeats, which link clusters without merging them."""
+    if pair["method"] == "near_duplicate":
+        return True
+    paras = [{"copier_span": x["b_span"], "copied_span": x["a_span"]} for x in pair["paragraphs"]]
+
+    def covered(spans: list[list[int]], total: int) -> float:
+        out, end = 0, -1
+        for a, b in sorted(spans):
+            a = max(a, end)
+            if b > a:
+                out += b - a
+                end = b
+        return out / max(total, 1)
+
+    return (covered([x["copier_span"] for x in paras], lengths[pair["b"]]) >= 0.5
+            and covered([x["copied_span"] for x in paras], lengths[pair["a"]]) >= 0.5)
+
+
 def clusters(pairs: Iterable[dict[str, Any]]) -> dict[int, list[int]]:
     """Connected components of the verified pairs: {smallest position: sorted positions}."""
     parent: dict[int, int] = {}
@@ -183,8 +205,13 @@ def run(spark: Any, inputs: list[str], out_dir: str, params: Params | None = Non
     p = params or Params()
     docs = read_documents(spark, inputs).cache()  # DataFrame with pos, key, url, source, title, text, ...
     pairs = find_pairs(spark, docs.select("pos", "text").rdd.map(lambda r: (r[0], r[1])), p)
-    keys = dict(docs.select("pos", "key").rdd.map(lambda r: (r[0], r[1])).collect()) if pairs else {}
-    comps = clusters(pairs)
+    keys: dict[int, str] = {}
+    lengths: dict[int, int] = {}
+    if pairs:
+        for pos, key, size in docs.select("pos", "key", "text").rdd.map(
+                lambda r: (r[0], r[1], len((r[2] or "").strip()))).collect():
+            keys[pos], lengths[pos] = key, size
+    comps = clusters(x for x in pairs if is_copy(x, lengths))
     docs.write.mode("overwrite").parquet(f"{out_dir}/documents")
     pair_rows = [(keys[x["a"]], keys[x["b"]], x["method"], float(x["similarity"]), json.dumps(x["paragraphs"]))
                  for x in pairs]

@@ -23,8 +23,15 @@ def session(master: str = "local[*]", app: str = "fimiscope", *, shuffle_partiti
         SparkSession.builder.master(master)
         .appName(app)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
     )
+    if shuffle_partitions is None and master.startswith("local"):
+        # one machine: Spark's default of 200 shuffle partitions is 200 tasks (and 200 small
+        # output files) per join for a handful of cores
+        inner = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
+        cores = os.cpu_count() or 2 if inner in ("*", "") else int(inner.split(",")[0]) if inner.isdigit() else 2
+        shuffle_partitions = max(2 * cores, 4)
     if shuffle_partitions:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     try:
