@@ -39,6 +39,7 @@ def child(args: argparse.Namespace) -> None:
     with open_input(Path(args.file)) as stream:
         imported = pipeline.ingest(store, read_jsonl(stream))
     out["import"] = {"docs": imported.new, "seconds": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
+    out["import_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for stage in args.stages.split(","):
         start, cpu = time.perf_counter(), time.process_time()
         reports = pipeline.run(store, only=[stage], settings=cfg, workers=args.workers)
