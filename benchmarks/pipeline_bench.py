@@ -87,7 +87,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="fimiscope-pipeline-"))
     rows = []
     print(f"{'size':>8} {'stage':>12} {'docs/s':>9} {'docs/cpu-s':>10} {'seconds':>8} {'peak MB':>8}")
-    for n in [int(x) for x in args.sizes.split(",")]:
+    for n in [int(x) for x in args.sizes.split(",") if x]:  # --sizes "": only the PostgreSQL workers part
         data = work / f"c{n}.jsonl"
         write_corpus(data, n)
         got = _run(data, f"sqlite:///{work / f's{n}.sqlite3'}", args.stages, 1)
