@@ -39,6 +39,7 @@ def child(args: argparse.Namespace) -> None:
     with open_input(Path(args.file)) as stream:
         imported = pipeline.ingest(store, read_jsonl(stream))
     out["import"] = {"docs": imported.new, "seconds": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
+    out["import_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for stage in args.stages.split(","):
         start, cpu = time.perf_counter(), time.process_time()
         reports = pipeline.run(store, only=[stage], settings=cfg, workers=args.workers)
@@ -86,7 +87,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="fimiscope-pipeline-"))
     rows = []
     print(f"{'size':>8} {'stage':>12} {'docs/s':>9} {'docs/cpu-s':>10} {'seconds':>8} {'peak MB':>8}")
-    for n in [int(x) for x in args.sizes.split(",")]:
+    for n in [int(x) for x in args.sizes.split(",") if x]:  # --sizes "": only the PostgreSQL workers part
         data = work / f"c{n}.jsonl"
         write_corpus(data, n)
         got = _run(data, f"sqlite:///{work / f's{n}.sqlite3'}", args.stages, 1)
