@@ -88,6 +88,7 @@ def test_incident_report_carries_the_evidence_and_agrees_with_stix(page: Page, l
     expect(seen).to_contain_text(f"{origin_at:%Y-%m-%d %H:%M} / {article_at:%Y-%m-%d %H:%M}")
     expect(seen).to_contain_text("publication times of the cited documents")
 
+    assert page.locator("script").count() == 0  # drawn server-side: prints as it shows
     # Read as a person reads it: no raw JSON, no microseconds, no literal \n.
     text = page.locator("body").inner_text()
     assert "\\n" not in text and not MICROSECONDS.search(text)

@@ -24,6 +24,9 @@ SVG_FONT = 'font-family="system-ui, sans-serif"'
 # Roles that repeat a document already cited (its paragraphs): they mark the passage, not a row.
 PASSAGE_ROLES = ("matched_paragraph",)
 ROLE_ORDER = {"origin": 0, "quoted": 1, "copy": 2}
+# What a role means to a reader of the report (the rest: the role, underscores as spaces).
+ROLE_WORDS = {"sentence": "matched sentence", "quoted": "quoted document", "co_action": "coordinated post",
+              "carrying_sentence": "carrying sentence", "shared_indicator": "shared indicator"}
 
 
 def clean(text: str | None) -> str:
@@ -84,7 +87,7 @@ class CitedDocument:
 
     @property
     def role(self) -> str:
-        return ", ".join(r.replace("_", " ") for r in self.roles)
+        return ", ".join(ROLE_WORDS.get(r, r.replace("_", " ")) for r in self.roles)
 
 
 def cited_documents(sig: Signal, docs: dict[str, Document]) -> list[CitedDocument]:
