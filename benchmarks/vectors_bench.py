@@ -206,7 +206,7 @@ class Hnswlib(Candidate):
 
     def build(self, x):
         self.index = self.hnswlib.Index(space="ip", dim=x.shape[1])
-        self.index.init_index(max_elements=int(len(x) * 1.1) + 10, ef_construction=EF_ADD, M=M // 2)
+        self.index.init_index(max_elements=int(len(x) * 1.1) + 10, ef_construction=EF_ADD, M=M)
         self.index.add_items(x, np.arange(len(x)), num_threads=THREADS)
 
     def add(self, x, start):
