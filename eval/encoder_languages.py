@@ -43,7 +43,7 @@ FILES = {
 
 def articles(path: Path) -> tuple[list[str], list[str]]:
     """The 30 articles (whole, and the first paragraph of each), in article order."""
-    tree = html.fromstring(path.read_bytes())
+    tree = html.fromstring(path.read_text(encoding="utf-8"))  # the files declare no charset: never let lxml guess
     whole, first = [], []
     for art in sorted(tree.iter("article"), key=lambda a: int(a.get("data-number", "0"))):
         paras = [" ".join(p.text_content().split()) for p in art.iter("p")]
