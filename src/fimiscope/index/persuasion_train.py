@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from fimiscope.index.persuasion import (
     TECHNIQUES,
     ParagraphFeatures,
+    PersuasionHead,
     PersuasionModel,
     _language,
     featurize,
@@ -78,6 +79,15 @@ def split_articles(examples: Sequence[Example], share: float = 0.2) -> tuple[lis
     train = [e for e in examples if not is_dev(f"{e.language}:{e.article}", share)]
     dev = [e for e in examples if is_dev(f"{e.language}:{e.article}", share)]
     return train, dev
+
+
+def subsample(examples: Sequence[Example], share: float, salt: str = "sub") -> list[Example]:
+    """The examples of a stable ``share`` of their articles (a hash of ``salt``, language and
+    article id): a smaller set cut the same way as ``split_articles``, for what is too slow to
+    run on all of it (encoding every paragraph on a shared CPU). ``share >= 1``: all of them."""
+    if share >= 1:
+        return list(examples)
+    return [e for e in examples if is_dev(f"{salt}:{e.language}:{e.article}", share)]
 
 
 def label_matrix(examples: Sequence[Example], labels: Sequence[str] = TECHNIQUES) -> NDArray[np.int8]:
@@ -224,6 +234,48 @@ def train(examples: Sequence[Example], *, dev: Sequence[Example] = (), c: float 
         model.signal_precision = signal_precision
         model.meta["dev_paragraphs"] = len(dev)
     return model
+
+
+def train_head(examples: Sequence[Example], vectors: NDArray[np.float32], *, encoder: str, free: PersuasionModel,
+               dev: Sequence[Example] = (), dev_vectors: NDArray[np.float32] | None = None, c: float = 1.0,
+               folds: int = 2, signal_precision: float = 0.6, version: str = "draft",
+               log: Any = None) -> PersuasionHead:
+    """The encoder head: one logistic regression per technique on the paragraphs' ``vectors``;
+    its decision thresholds by ``folds``-fold cross-validation over articles (best F1 of the head
+    alone); the signal thresholds of the combined score (``PersuasionHead.combine`` with ``free``)
+    on ``dev``, as ``train`` does for the model-free model."""
+    say = log or (lambda _m: None)
+    labels = TECHNIQUES
+    x = np.asarray(vectors, dtype=np.float32)
+    y = label_matrix(examples, labels)
+    oof = np.zeros(y.shape, dtype=np.float32)
+    fold_of = np.asarray([int(hashlib.sha256(f"{e.language}:{e.article}".encode()).digest()[5]) % folds
+                          for e in examples])
+    for k in range(folds):
+        tr, te = fold_of != k, fold_of == k
+        w, b = _fit(x[tr], y[tr], c)
+        oof[te] = _sigmoid(x[te] @ w + b)
+        say(f"head fold {k + 1}/{folds} done")
+    w, b = _fit(x, y, c)
+    head = PersuasionHead(encoder, version, tuple(labels), w, b, best_f1_thresholds(oof, y),
+                          np.full(len(labels), 1.01, dtype=np.float32), 0.0,
+                          {"c": c, "folds": folds, "train_paragraphs": len(examples), "dim": int(x.shape[1]),
+                           "free_model": free.version, "languages": sorted({e.language for e in examples})})
+    head = PersuasionHead.from_json(head.to_json())  # what is measured is what ships
+    if dev and dev_vectors is not None:
+        p, _t = head.combine(free.probabilities(_featurize(dev)), free.thresholds, dev_vectors)
+        head.signal_thresholds = precision_thresholds(p, label_matrix(dev, labels), signal_precision)
+        head.signal_precision = signal_precision
+        head.meta["dev_paragraphs"] = len(dev)
+    return head
+
+
+def score_with_head(model: PersuasionModel, head: PersuasionHead, examples: Sequence[Example],
+                    vectors: NDArray[np.float32]) -> NDArray[np.int8]:
+    """``score`` with the encoder head combined in."""
+    p, t = head.combine(model.probabilities(_featurize(examples)), model.thresholds, vectors)
+    out: NDArray[np.int8] = (p >= t).astype(np.int8)
+    return out
 
 
 def score(model: PersuasionModel, examples: Sequence[Example], ngrams: bool = True) -> NDArray[np.int8]:
