@@ -82,7 +82,8 @@ def test_vectors_cli_lists_and_forgets(cli, store: Store) -> None:  # type: igno
     listed = json.loads(cli("vectors", "list", "--format", "json").stdout)
     assert listed == [{"kind": "claim", "model": "m@1", "items": 1, "vectors": 1, "dim": 4}]
     assert "m@1" in cli("vectors", "list").stdout
-    cli("vectors", "forget", "m@1")
+    forgot = json.loads(cli("vectors", "forget", "m@1", "--format", "json").stdout)
+    assert forgot == {"model": "m@1", "kind": None, "deleted": 1}
     assert json.loads(cli("vectors", "list", "--format", "json").stdout) == []
     missing = cli("vectors", "forget", "m@1", ok=False)
     assert missing.exit_code == 3 and "no vectors of model" in missing.stderr

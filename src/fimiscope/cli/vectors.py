@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from fimiscope.cli.app import app, open_store
-from fimiscope.cli.output import check_format, emit_list, stderr
+from fimiscope.cli.output import check_format, emit_list, emit_record
 from fimiscope.core.errors import NotFound
 from fimiscope.store import vectors as vector_store
 
@@ -32,10 +32,12 @@ def forget(
     ctx: typer.Context,
     model: str = typer.Argument(..., help="The model as `vectors list` names it (name@version)."),
     kind: str = typer.Option(None, "--kind", help="Only this kind (claim or sentences)."),
+    fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Delete a model's stored vectors (after a model change, the old ones are kept until then)."""
+    check_format(fmt)
     deleted = open_store(ctx).write(vector_store.forget_model, model, kind)
     if not deleted:
         raise NotFound(f"no vectors of model {model!r}{f' and kind {kind!r}' if kind else ''}: see `fimiscope "
                        "vectors list`")
-    stderr.print(f"deleted {deleted} stored vector rows of {model}")
+    emit_record({"model": model, "kind": kind, "deleted": deleted}, fmt, title="vectors forgotten")
