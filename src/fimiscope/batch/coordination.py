@@ -43,6 +43,7 @@ from fimiscope.detect.coordination import (
     share_item,
 )
 from fimiscope.index import coaction as k
+from fimiscope.index import components
 from fimiscope.index.minhash import MinHasher, band_keys, optimal_bands, shingle_batch
 
 Post = tuple[int, str, float, str, list[str], str | None, list[str], str, str | None]
@@ -149,21 +150,7 @@ def post_classes(posts: Any, p: Params) -> tuple[Any, dict[int, int]]:
         .collect()
     )
     signed.unpersist()
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = {x: find(x) for x in list(parent)}
-    return texts.join(distinct, parts), roots
+    return texts.join(distinct, parts), components.roots(edges)
 
 
 def _co_actions(

@@ -25,6 +25,7 @@ import numpy as np
 
 from fimiscope.batch.inputs import read_documents
 from fimiscope.detect.laundering import Params, paragraphs, sentences
+from fimiscope.index import components
 from fimiscope.index.minhash import MinHasher, band_keys, containment, jaccard, optimal_bands, shingle_hashes, tokens
 
 Found = tuple[str, float, list[dict[str, Any]], int]  # method, similarity, paragraphs, whole-document match
@@ -180,22 +181,9 @@ def is_copy(pair: dict[str, Any], lengths: dict[int, int]) -> bool:
 
 def clusters(pairs: Iterable[dict[str, Any]]) -> dict[int, list[int]]:
     """Connected components of the verified pairs: {smallest position: sorted positions}."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for pr in pairs:
-        ra, rb = find(pr["a"]), find(pr["b"])
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
     comps: dict[int, list[int]] = {}
-    for x in list(parent):
-        comps.setdefault(find(x), []).append(x)
+    for x, root in components.roots((pr["a"], pr["b"]) for pr in pairs).items():
+        comps.setdefault(root, []).append(x)
     return {root: sorted(m) for root, m in comps.items() if len(m) > 1}
 
 
