@@ -130,27 +130,6 @@ def udhr_split(article: int) -> str:
     return "dev" if article % 3 == 0 else "test"
 
 
-class MemoEncoder:
-    """An encoder's vectors kept per text for the run (the claims from the on-disk cache)."""
-
-    def __init__(self, encoder: Any) -> None:
-        self.encoder = encoder
-        self.name = encoder.name
-        self.version = getattr(encoder, "version", "")
-        self._memo: dict[str, Any] = {}
-
-    def encode(self, texts: Any) -> Any:
-        import numpy as np
-
-        texts = list(texts)
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if missing:
-            self._memo.update(zip(missing, self.encoder.encode(missing), strict=True))
-        if not texts:
-            return np.zeros((0, 1), dtype=np.float32)
-        return np.stack([self._memo[t] for t in texts])
-
-
 def check_documents(data: Path, split: str) -> list[dict[str, Any]]:
     """The documents of one split: UDHR paragraphs (with their gold claim) and background news."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -266,6 +245,9 @@ def check_main(args: argparse.Namespace) -> None:
     report["no_model"] = scores(split_docs, flagged, langs)
     for spec in args.encoder:
         t0 = time.perf_counter()
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from laundering import MemoEncoder  # the same per-run memo as the laundering eval's
+
         encoder = MemoEncoder(load_encoder(spec))
         snopes = [t for cid, t in pairs if not cid.startswith("udhr:")]
         cached = encode_cached(encoder.encoder, snopes, args.cache_dir)
