@@ -9,11 +9,12 @@ security headers on every response.
   parser would give up is answered 400 here, before any route parses it; a body larger than
   ``MAX_BODY`` is answered 413. This layer sits inside the login layer (only an authenticated
   client's body is read) and leaves ``/taxii2/`` to the TAXII routes, which check their own.
-- **Headers.** A Content-Security-Policy the pages satisfy (scripts and style sheets from our
-  own origin only, no inline script, no eval, no framing), ``X-Frame-Options: DENY``,
-  ``X-Content-Type-Options: nosniff``, a Referrer-Policy that never sends our URLs to the sites
-  an analyst opens from a page, and HSTS over https. Inline style *attributes* are allowed:
-  the vendored ECharts writes its tooltips with them; style elements and scripts are not.
+- **Headers.** On every response, an unhandled error's 500 included: a Content-Security-Policy
+  the pages satisfy (scripts and style sheets from our own origin only, no inline script, no
+  eval, no framing), ``X-Frame-Options: DENY``, ``X-Content-Type-Options: nosniff``, a
+  Referrer-Policy that never sends our URLs to the sites an analyst opens from a page, and HSTS
+  over https. Inline style *attributes* are allowed: the vendored ECharts writes its tooltips
+  with them; style elements and scripts are not.
 """
 
 from __future__ import annotations
@@ -177,12 +178,24 @@ class SecurityHeaders:
             return
         policy = REPORT_POLICY if path.startswith("/reports/") else PAGE_POLICY
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 _add(MutableHeaders(scope=message), policy, https)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # An unhandled error would otherwise be answered by the server's outermost layer,
+            # outside this one: a bare 500 without the headers. Answer it here (a problem
+            # document that says nothing of the error), then let it propagate to be logged.
+            if not started:
+                await _internal_error(scope, receive, send_with_headers)
+            raise
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send, https: bool) -> None:
         start: Message | None = None
@@ -208,6 +221,10 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, collect)
+
+
+async def _internal_error(scope: Scope, receive: Receive, send: Send) -> None:
+    await _error(500, "internal error; the server log has the details", scope["path"])(scope, receive, send)
 
 
 def _add(headers: MutableHeaders, policy: str, https: bool) -> None:
