@@ -22,7 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "claims" / "checkthat2022-2a" / "verified_claims.docs.tsv"
+from scale_corpus import shared_data
+
+DATA = shared_data() / "claims" / "checkthat2022-2a" / "verified_claims.docs.tsv"
 
 
 def claim_texts() -> list[tuple[str, str]]:

@@ -15,12 +15,25 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import re
 import sys
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "similarity" / "semeval2022-t8-sample-train.csv"
+
+def shared_data() -> Path:
+    """The data folder beside the checkout (``../shared/data``), wherever the checkout lies (a
+    worktree one level deeper too); ``FIMISCOPE_SHARED_DATA`` names another."""
+    if os.environ.get("FIMISCOPE_SHARED_DATA"):
+        return Path(os.environ["FIMISCOPE_SHARED_DATA"])
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+DATA = shared_data() / "similarity" / "semeval2022-t8-sample-train.csv"
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -70,8 +83,13 @@ def write_corpus(path: Path, n: int, copy_rate: float = 0.05, seed: int = 11) ->
                 originals.append({"paras": paras})
                 if len(originals) > 20_000:
                     originals.pop(rng.randrange(len(originals)))
-            row = {"url": f"https://{site}/a/{i}", "source": site, "title": paras[0][:80],
-                   "text": "\n\n".join(paras), "published_at": when}
+            row = {
+                "url": f"https://{site}/a/{i}",
+                "source": site,
+                "title": paras[0][:80],
+                "text": "\n\n".join(paras),
+                "published_at": when,
+            }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return copies
 

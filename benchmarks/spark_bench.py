@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_corpus import write_corpus
+from scale_corpus import shared_data, write_corpus
 
 
 def spark_job(corpus: Path, out: Path, master: str) -> dict[str, float]:
@@ -49,8 +49,9 @@ def stage(corpus: Path, db: Path) -> dict[str, float]:
     exe = [sys.executable, "-m", "fimiscope", "--database-url", f"sqlite:///{db}"]
     subprocess.run([*exe, "import", "jsonl", str(corpus)], check=True, capture_output=True)
     start = time.perf_counter()
-    res = subprocess.run([*exe, "run", "--stage", "laundering", "--format", "json"], check=True,
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [*exe, "run", "--stage", "laundering", "--format", "json"], check=True, capture_output=True, text=True
+    )
     return {"seconds": time.perf_counter() - start, "documents": json.loads(res.stdout)[0]["processed"]}
 
 
@@ -60,11 +61,12 @@ def stage_pairs(db: Path) -> set[frozenset[str]]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
             "SELECT a.key, b.key FROM laundering_edges e JOIN documents a ON a.id = e.copier_document_id "
-            "JOIN documents b ON b.id = e.copied_document_id WHERE e.method != 'translation'").fetchall()
+            "JOIN documents b ON b.id = e.copied_document_id WHERE e.method != 'translation'"
+        ).fetchall()
     return {frozenset(r) for r in rows}
 
 
-CLAIMS_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "claims"
+CLAIMS_DATA = shared_data() / "claims"
 
 
 def claims_corpus(work: Path, n: int, n_claims: int) -> tuple[Path, Path, list[dict[str, str]]]:
@@ -114,8 +116,10 @@ def run_claims(work: Path, n: int, n_claims: int, master: str) -> list[dict[str,
     done = time.perf_counter()
     spark.stop()
     text_of = {c["key"]: c["text"] for c in known}
-    mine = {(r["document_key"], text_of[r["claim_key"]], r["span_start"], r["span_end"])
-            for r in pq.read_table(work / f"claims-out{n}" / "claim_matches").to_pylist()}
+    mine = {
+        (r["document_key"], text_of[r["claim_key"]], r["span_start"], r["span_end"])
+        for r in pq.read_table(work / f"claims-out{n}" / "claim_matches").to_pylist()
+    }
     db = work / f"claims{n}.sqlite3"
     exe = [sys.executable, "-m", "fimiscope", "--database-url", f"sqlite:///{db}"]
     subprocess.run([*exe, "claims", "import", "json", str(path)], check=True, capture_output=True)
@@ -129,15 +133,32 @@ def run_claims(work: Path, n: int, n_claims: int, master: str) -> list[dict[str,
         rows = conn.execute(
             "SELECT d.key, json_extract(s.details, '$.claim_text'), json_extract(s.details, '$.span_start'), "
             "json_extract(s.details, '$.span_end') FROM signals s JOIN evidence e ON e.signal_id = s.id "
-            "JOIN documents d ON d.id = e.document_id WHERE s.type = 'claim_match'").fetchall()
+            "JOIN documents d ON d.id = e.document_id WHERE s.type = 'claim_match'"
+        ).fetchall()
     theirs = {tuple(r) for r in rows}
     return [
-        {"job": "claims", "size": n, "claims": len(claims), "contender": f"spark {master}",
-         "docs_per_s": round(n / (done - start), 1), "job_docs_per_s": round(n / (done - started), 1),
-         "seconds": round(done - start, 1), "matches": counts["matches"]},
-        {"job": "claims", "size": n, "claims": len(claims), "contender": "stage (1 process, SQLite)",
-         "docs_per_s": round(n / stage_s, 1), "seconds": round(stage_s, 1), "matches": len(theirs),
-         "same_matches": mine == theirs, "only_stage": len(theirs - mine), "only_spark": len(mine - theirs)},
+        {
+            "job": "claims",
+            "size": n,
+            "claims": len(claims),
+            "contender": f"spark {master}",
+            "docs_per_s": round(n / (done - start), 1),
+            "job_docs_per_s": round(n / (done - started), 1),
+            "seconds": round(done - start, 1),
+            "matches": counts["matches"],
+        },
+        {
+            "job": "claims",
+            "size": n,
+            "claims": len(claims),
+            "contender": "stage (1 process, SQLite)",
+            "docs_per_s": round(n / stage_s, 1),
+            "seconds": round(stage_s, 1),
+            "matches": len(theirs),
+            "same_matches": mine == theirs,
+            "only_stage": len(theirs - mine),
+            "only_spark": len(mine - theirs),
+        },
     ]
 
 
@@ -153,8 +174,13 @@ def coordination_corpus(work: Path, n: int) -> Path:
     d = _load(folder)
     rows = []
     for i, (a, tm, u, sh) in enumerate(zip(d["account"], d["time"], d["url"], d["share"], strict=True)):
-        row = {"id": str(i), "source": f"x:user{int(a)}", "platform": "x", "text": f"post {i} by {int(a)}",
-               "t": int(tm)}
+        row = {
+            "id": str(i),
+            "source": f"x:user{int(a)}",
+            "platform": "x",
+            "text": f"post {i} by {int(a)}",
+            "t": int(tm),
+        }
         if u >= 0:
             row["links"] = [_url(int(u))]
         if sh >= 0:
@@ -166,9 +192,16 @@ def coordination_corpus(work: Path, n: int) -> Path:
         when = t0 + push * (t1 - t0) // 10 + 3600
         for m in rng.permutation(8).tolist():
             when += int(rng.integers(3, 30))
-            rows.append({"id": f"g{push}-{m}", "source": f"x:planted{m}", "platform": "x",
-                         "text": f"push {push} from {m}", "t": when,
-                         "links": [f"https://planted.example/push-{push}"]})
+            rows.append(
+                {
+                    "id": f"g{push}-{m}",
+                    "source": f"x:planted{m}",
+                    "platform": "x",
+                    "text": f"push {push} from {m}",
+                    "t": when,
+                    "links": [f"https://planted.example/push-{push}"],
+                }
+            )
     rows.sort(key=lambda r: r["t"])
     from datetime import UTC, datetime
 
@@ -193,7 +226,10 @@ def run_coordination(work: Path, n: int, master: str) -> list[dict[str, object]]
     counts = job.run(spark, [str(corpus)], str(work / f"coord-out{n}"))
     done = time.perf_counter()
     spark.stop()
-    mine = {frozenset(json.loads(r["group"])["members"]) for r in pq.read_table(work / f"coord-out{n}" / "groups").to_pylist()}
+    mine = {
+        frozenset(json.loads(r["group"])["members"])
+        for r in pq.read_table(work / f"coord-out{n}" / "groups").to_pylist()
+    }
     db = work / f"coord{n}.sqlite3"
     exe = [sys.executable, "-m", "fimiscope", "--database-url", f"sqlite:///{db}"]
     subprocess.run([*exe, "import", "jsonl", str(corpus)], check=True, capture_output=True)
@@ -209,12 +245,25 @@ def run_coordination(work: Path, n: int, master: str) -> list[dict[str, object]]
     theirs = {frozenset(m) for m in members.values()}
     posts = sum(1 for _ in corpus.open())
     return [
-        {"job": "coordination", "size": posts, "contender": f"spark {master}",
-         "docs_per_s": round(posts / (done - start), 1), "job_docs_per_s": round(posts / (done - started), 1),
-         "seconds": round(done - start, 1), "groups": counts["groups"], "kept_pairs": counts["pairs"]},
-        {"job": "coordination", "size": posts, "contender": "stage (1 process, SQLite)",
-         "docs_per_s": round(posts / stage_s, 1), "seconds": round(stage_s, 1), "groups": len(theirs),
-         "same_groups": mine == theirs},
+        {
+            "job": "coordination",
+            "size": posts,
+            "contender": f"spark {master}",
+            "docs_per_s": round(posts / (done - start), 1),
+            "job_docs_per_s": round(posts / (done - started), 1),
+            "seconds": round(done - start, 1),
+            "groups": counts["groups"],
+            "kept_pairs": counts["pairs"],
+        },
+        {
+            "job": "coordination",
+            "size": posts,
+            "contender": "stage (1 process, SQLite)",
+            "docs_per_s": round(posts / stage_s, 1),
+            "seconds": round(stage_s, 1),
+            "groups": len(theirs),
+            "same_groups": mine == theirs,
+        },
     ]
 
 
@@ -252,21 +301,43 @@ def main() -> None:
         write_corpus(corpus, n)
         got = spark_job(corpus, work / f"out{n}", args.master)
         pairs = {frozenset((r["a_key"], r["b_key"])) for r in pq.read_table(work / f"out{n}" / "pairs").to_pylist()}
-        rows.append({"size": n, "contender": f"spark {args.master}", "docs_per_s": round(n / got["seconds"], 1),
-                     "job_docs_per_s": round(n / got["job_seconds"], 1), "seconds": round(got["seconds"], 1),
-                     "pairs": len(pairs)})
-        print(f"{n:>8,} {'spark ' + args.master:28} {n / got['seconds']:>9,.1f} {got['seconds']:>8.1f} "
-              f"{len(pairs):>7,}  (without the JVM start: {n / got['job_seconds']:,.1f} docs/s)", flush=True)
+        rows.append(
+            {
+                "size": n,
+                "contender": f"spark {args.master}",
+                "docs_per_s": round(n / got["seconds"], 1),
+                "job_docs_per_s": round(n / got["job_seconds"], 1),
+                "seconds": round(got["seconds"], 1),
+                "pairs": len(pairs),
+            }
+        )
+        print(
+            f"{n:>8,} {'spark ' + args.master:28} {n / got['seconds']:>9,.1f} {got['seconds']:>8.1f} "
+            f"{len(pairs):>7,}  (without the JVM start: {n / got['job_seconds']:,.1f} docs/s)",
+            flush=True,
+        )
         if n == args.stage_n:
             db = work / f"s{n}.sqlite3"
             st = stage(corpus, db)
             mine = stage_pairs(db)
-            rows.append({"size": n, "contender": "stage (1 process, SQLite)", "docs_per_s": round(n / st["seconds"], 1),
-                         "seconds": round(st["seconds"], 1), "pairs": len(mine), "same_pairs": mine == pairs,
-                         "only_stage": len(mine - pairs), "only_spark": len(pairs - mine)})
-            print(f"{n:>8,} {'stage (1 process, SQLite)':28} {n / st['seconds']:>9,.1f} {st['seconds']:>8.1f} "
-                  f"{len(mine):>7,}  same lexical pairs: {mine == pairs} (stage only {len(mine - pairs)}, "
-                  f"spark only {len(pairs - mine)})", flush=True)
+            rows.append(
+                {
+                    "size": n,
+                    "contender": "stage (1 process, SQLite)",
+                    "docs_per_s": round(n / st["seconds"], 1),
+                    "seconds": round(st["seconds"], 1),
+                    "pairs": len(mine),
+                    "same_pairs": mine == pairs,
+                    "only_stage": len(mine - pairs),
+                    "only_spark": len(pairs - mine),
+                }
+            )
+            print(
+                f"{n:>8,} {'stage (1 process, SQLite)':28} {n / st['seconds']:>9,.1f} {st['seconds']:>8.1f} "
+                f"{len(mine):>7,}  same lexical pairs: {mine == pairs} (stage only {len(mine - pairs)}, "
+                f"spark only {len(pairs - mine)})",
+                flush=True,
+            )
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
     print(json.dumps(rows))
 
