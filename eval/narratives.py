@@ -293,7 +293,8 @@ def tune_ours(ours: Ours, train: list[dict], level: str, encoder: bool, learned:
     CV_BY_WEIGHT[(level, encoder, learned)] = {
         str(gw): round(max(float(np.mean(v)) for k, v in results.items() if k[0] == gw), 4) for gw in GRID_W}
     return AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t, relative=r,
-                        learned_weight=lw, learned_c=c, learned_threshold=t, learned_relative=r), mode
+                        learned_weight=lw, learned_c=c, learned_threshold=t, learned_relative=r,
+                        learned_centroid_weight=w), mode
 
 
 # -- baseline ---------------------------------------------------------------------------------
