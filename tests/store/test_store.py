@@ -48,6 +48,23 @@ def test_upsert_is_idempotent_and_versions_changes(store: Store) -> None:
     assert store.write(document_store.upsert_documents, [same]).unchanged == 1
 
 
+def test_nul_characters_from_any_collector_are_removed_before_storing(store: Store) -> None:
+    # Any field may carry a NUL (PostgreSQL stores none); the document still goes in, cleaned,
+    # and its neighbours in the batch are untouched.
+    dirty = _doc(1, text="a NUL \x00 inside", author="au\x00thor", links=["https://x.example/\x00"],
+                 metadata={"k\x00": ["v\x00"]})
+    clean = _doc(2, metadata={"n": 1})
+    first = store.write(document_store.upsert_documents, [dirty, clean])
+    assert first.new == 2
+    stored = store.read(document_store.get_document, first.ids[0])
+    assert (stored.text, stored.author, stored.links, stored.metadata["k"]) == (
+        "a NUL  inside", "author", ["https://x.example/"], ["v"])
+    assert store.read(document_store.get_document, first.ids[1]).metadata["n"] == 1
+    # The same documents again change nothing: the hash is of what was stored.
+    again = store.write(document_store.upsert_documents, [dirty, clean])
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+
+
 def test_raw_bytes_are_archived_content_addressed(store: Store) -> None:
     body = "<html><body>Привет, мир</body></html>".encode()
     store.write(document_store.upsert_documents, [_doc(1, raw=body), _doc(2, raw=body)])

@@ -88,19 +88,24 @@ def _opt_str(obj: Mapping[str, Any], name: str, max_len: int = 100_000) -> str |
 
 
 def document_from_mapping(
-    obj: Mapping[str, Any], *, default_source: str | None = None, stripped: list[str] | None = None
+    obj: Mapping[str, Any],
+    *,
+    default_source: str | None = None,
+    stripped: list[str] | None = None,
+    nul_free: bool = False,
 ) -> Document:
     """Validate one generic-schema object. Raises RowError naming the field at fault.
 
     NUL characters are removed (PostgreSQL stores none); the fields they were removed from
-    are appended to ``stripped`` when given.
+    are appended to ``stripped`` when given. ``nul_free`` says the caller knows there are none
+    (a JSON line without a ``\\u0000`` escape), which skips the search.
     """
     if not isinstance(obj, Mapping):
         raise RowError(None, f"expected a JSON object, got {type(obj).__name__}")
     for name, value in obj.items():
         if isinstance(value, dict | list) and nested_deeper(value, MAX_NESTING - 1):
             raise RowError(str(name)[:80], f"nested deeper than {MAX_NESTING} levels")
-    if any(has_nul(k) or has_nul(v) for k, v in obj.items()):
+    if not nul_free and any(has_nul(k) or has_nul(v) for k, v in obj.items()):
         fields = [str(without_nul(k))[:80] for k, v in obj.items() if has_nul(k) or has_nul(v)]
         if stripped is not None:
             stripped.extend(fields)
@@ -223,12 +228,16 @@ def read_jsonl(
             continue
         stripped: list[str] = []
         try:
-            doc = document_from_mapping(obj, default_source=default_source, stripped=stripped)
+            # A NUL can reach a decoded string only through the \u0000 escape (JSON forbids raw
+            # control characters in strings): without one, the per-value search is skipped.
+            doc = document_from_mapping(obj, default_source=default_source, stripped=stripped,
+                                        nul_free=b"\\u0000" not in line)
             dupes.check(doc, number)
         except RowError as exc:
             yield Rejection(number, exc.reason, exc.field)
             continue
-        stats.note_stripped(number, stripped)
+        if stripped:
+            stats.note_stripped(number, stripped)
         doc.raw = line.rstrip(b"\r\n")
         yield doc
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -89,9 +90,10 @@ def sqlite_bulk_insert(
             fixes.append((i, lambda v: orjson.dumps(v).decode()))
         elif isinstance(table.c[col].type, sa.DateTime):
             fixes.append((i, time_text))
-    params = []
+    pick = operator.itemgetter(*cols) if len(cols) > 1 else (lambda row: (row[cols[0]],))
+    params: list[Any] = []
     for row in rows:
-        values = [row[c] for c in cols]
+        values = list(pick(row))
         for i, fix in fixes:
             if values[i] is not None:
                 values[i] = fix(values[i])
