@@ -99,6 +99,12 @@ class Params:
     # ... but in at most this many always are: early in a corpus (a document judged against what
     # came before it) a story's own copies would otherwise make its anchors look common
     anchor_rare_floor: int = 5
+    # ... and, for finding candidates, an anchor in more than this many earlier documents is not
+    # rare at any corpus size: the share above grows with the store (2 % of a million documents is
+    # 20,000), and every document holding a rare anchor is read for each new document, so without
+    # an absolute cap the candidate search grew with the store (docs/scale.md). Below 10,000
+    # anchored documents the share is the tighter cut and this changes nothing.
+    anchor_max_docs: int = 200
     anchor_candidates: int = 30
     length_ratio: float = 5.0
     window_days: float = 14.0
@@ -391,11 +397,11 @@ class LaunderingStage(DocumentStage):
             after = set(later_ids[position + 1 :])
             n_docs = max(n_stored - later_docs, 1)
             df = {a: stored_df.get(a, 0) - later[a] for a in mine_anchors}
-            max_df = max(p.anchor_rare_floor, int(p.anchor_max_df * n_docs))
+            max_df = max(p.anchor_rare_floor, min(int(p.anchor_max_df * n_docs), p.anchor_max_docs))
             rare = {a for a in mine_anchors if df.get(a, 0) <= max_df}
             if len(rare) < p.anchor_min_shared:
                 continue
-            hits = db.documents_with_anchors(conn, rare)
+            hits = db.documents_with_anchors(conn, rare, p.anchor_min_shared)
             hits.pop(doc_id, None)
             for d in after:
                 hits.pop(d, None)
