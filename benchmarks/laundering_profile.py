@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=2_000)
     parser.add_argument("--legacy-corpus", action="store_true")
     parser.add_argument("--skip-language", action="store_true")
+    parser.add_argument("--cprofile", action="store_true", help="cProfile the first and the last window")
     parser.add_argument("--target", default=None, help="database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
 
@@ -102,8 +103,20 @@ def main() -> None:
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
         state.update(docs=0, t=time.perf_counter(), cpu=time.process_time(), sql=sql["s"], c=Counter(c))
 
+    import cProfile
+    import pstats
+
+    profiles: dict[str, cProfile.Profile] = {}
+
     def process(self: Any, store: Any, docs: Any, conn: Any) -> int:
+        done = (windows[-1]["upto"] if windows else 0) + state["docs"]
+        which = "first" if done < args.window else "last" if done >= args.n - args.window else ""
+        prof = profiles.setdefault(which, cProfile.Profile()) if args.cprofile and which else None
+        if prof:
+            prof.enable()
         out = orig_process(self, store, docs, conn)
+        if prof:
+            prof.disable()
         state["docs"] += len(docs)
         if state["docs"] >= args.window:
             flush()
@@ -114,6 +127,9 @@ def main() -> None:
     report = pipeline.run(store, only=["detect.laundering"], settings=cfg)[0]
     flush()
     total = time.perf_counter() - start
+    for which, prof in profiles.items():
+        print(f"--- cProfile, {which} window (tottime, top 20)")
+        pstats.Stats(prof).sort_stats("tottime").print_stats(20)
     print(f"{args.n} documents ({copies} planted copies, {'legacy' if args.legacy_corpus else 'spliced'} corpus): "
           f"{report.processed / total:.1f} docs/s, {report.signals} signals, peak "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, load average {os.getloadavg()[0]:.1f}")

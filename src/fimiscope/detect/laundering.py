@@ -124,6 +124,11 @@ class Params:
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
+    def candidate_rare_cut(self, n_docs: int) -> int:
+        """The most earlier documents an anchor may be in to count as rare when searching for
+        translation candidates among ``n_docs`` anchored documents."""
+        return max(self.anchor_rare_floor, min(int(self.anchor_max_df * n_docs), self.anchor_max_docs))
+
 
 @dataclass(slots=True)
 class Match:
@@ -397,7 +402,7 @@ class LaunderingStage(DocumentStage):
             after = set(later_ids[position + 1 :])
             n_docs = max(n_stored - later_docs, 1)
             df = {a: stored_df.get(a, 0) - later[a] for a in mine_anchors}
-            max_df = max(p.anchor_rare_floor, min(int(p.anchor_max_df * n_docs), p.anchor_max_docs))
+            max_df = p.candidate_rare_cut(n_docs)
             rare = {a for a in mine_anchors if df.get(a, 0) <= max_df}
             if len(rare) < p.anchor_min_shared:
                 continue
