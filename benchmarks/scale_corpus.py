@@ -1,7 +1,7 @@
 """A corpus for the scale benchmarks: documents made of real news text (the SemEval-2022
 Task 8 sample in ../shared/data/similarity, the SemEval-2023 Task 3 and SemEval-2025 Task 10
-articles in ../shared/data/persuasion and ../shared/data/narratives; about 4,900 articles, 14
-languages) with planted copies at a fixed rate, so the laundering stage meets what it meets in
+articles in ../shared/data/persuasion and ../shared/data/narratives; about 4,900 articles; the
+8 languages with at least 2,000 sentences) with planted copies at a fixed rate, so the laundering stage meets what it meets in
 production: mostly unrelated articles, some verbatim and partial republications.
 
     write_corpus(path, n, copy_rate=0.05) -> number of planted copies
