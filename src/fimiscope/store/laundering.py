@@ -166,15 +166,32 @@ def anchored_documents(conn: Connection) -> int:
     return n
 
 
-def documents_with_anchors(conn: Connection, anchors: Iterable[str]) -> dict[str, set[str]]:
+def documents_with_anchors(conn: Connection, anchors: Iterable[str], min_shared: int = 1) -> dict[str, set[str]]:
+    """The documents holding at least ``min_shared`` of ``anchors``, with the ones they hold.
+    The count is taken in the database, so only the candidates' rows come back, not every
+    posting of every anchor (docs/scale.md)."""
+    t = laundering_anchors
+    wanted = sorted(set(anchors))
     out: dict[str, set[str]] = {}
-    for part in chunks(sorted(set(anchors)), _CHUNK):
-        q = sa.select(laundering_anchors.c.document_id, laundering_anchors.c.anchor).where(
-            laundering_anchors.c.anchor.in_(part)
+    if min_shared > 1 and len(wanted) <= _CHUNK:
+        shared = (
+            sa.select(t.c.document_id)
+            .where(t.c.anchor.in_(wanted))
+            .group_by(t.c.document_id)
+            .having(sa.func.count() >= min_shared)
+            .subquery()
+        )
+        q = sa.select(t.c.document_id, t.c.anchor).join(shared, shared.c.document_id == t.c.document_id).where(
+            t.c.anchor.in_(wanted)
         )
         for d, a in conn.execute(q):
             out.setdefault(str(d), set()).add(str(a))
-    return out
+        return out
+    for part in chunks(wanted, _CHUNK):
+        q = sa.select(t.c.document_id, t.c.anchor).where(t.c.anchor.in_(part))
+        for d, a in conn.execute(q):
+            out.setdefault(str(d), set()).add(str(a))
+    return {d: s for d, s in out.items() if len(s) >= min_shared}
 
 
 def anchors_of(conn: Connection, doc_ids: Iterable[str]) -> dict[str, set[str]]:
