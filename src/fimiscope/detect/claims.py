@@ -34,6 +34,7 @@ import hashlib
 import math
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,6 +189,9 @@ class ClaimMatcher:
         self.ann = ann
         self.ann_ids: Mapping[int, str] = ann_ids or {}
         self.claim_vectors: NDArray[np.float32] | None = None
+        # Seconds spent per part of matching (split, encode, ann, bm25, fusion, decision), added up
+        # over calls when the caller sets a dict here (benchmarks/vectors_bench.py --only latency).
+        self.timings: dict[str, float] | None = None
         if encoder is not None and pairs:
             if claim_vectors is None:
                 claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
@@ -249,7 +253,9 @@ class ClaimMatcher:
         ``sentence_vectors`` (one row per sentence of ``sentences_of(text)``, stored earlier)
         spare the encoder."""
         best: dict[str, Match] = {}
-        for unit, claim_id, feats, extra in self.candidates(text, k=k, sentence_vectors=sentence_vectors):
+        found = self.candidates(text, k=k, sentence_vectors=sentence_vectors)
+        t0 = time.perf_counter()
+        for unit, claim_id, feats, extra in found:
             p: float | None
             if self.encoder is not None and "cosine" in feats and self.is_cross_language(language, claim_id):
                 model = str(self.encoder.name)
@@ -273,7 +279,15 @@ class ClaimMatcher:
                     probability=p,
                     components={**extra, **feats, "calibrated": p},
                 )
-        return sorted(best.values(), key=lambda m: (-m.probability, m.start, m.claim_id))
+        out = sorted(best.values(), key=lambda m: (-m.probability, m.start, m.claim_id))
+        self._tick("decision", t0)
+        return out
+
+    def _tick(self, part: str, since: float) -> float:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[part] = self.timings.get(part, 0.0) + now - since
+        return now
 
     @property
     def _coef(self) -> dict[str, float]:
@@ -286,6 +300,7 @@ class ClaimMatcher:
         ``k`` per sentence and sentence pair, with an encoder fused with the vector index's."""
         if not len(self.index):
             return []
+        t0 = time.perf_counter()
         sentences = sentences_of(text)
         terms = [self.analyzer.terms(s.text) for s in sentences]
         units: list[list[Sentence]] = [[s] for s in sentences]
@@ -298,11 +313,13 @@ class ClaimMatcher:
             return []
         units = [units[i] for i in keep]
         kept_terms = [unit_terms[i] for i in keep]
+        t0 = self._tick("split", t0)
         if not self.searches_vectors:
             scored = [
                 [(cid, features(bm25, q_cov, c_cov), {"bm25": bm25}) for cid, bm25, q_cov, c_cov in hits]
                 for hits in self.index.candidates_terms(kept_terms, k)
             ]
+            self._tick("bm25", t0)
         else:
             scored = self._fused(sentences, keep, kept_terms, k, sentence_vectors)
         return [
@@ -322,6 +339,7 @@ class ClaimMatcher:
         """BM25 and vector candidates of every kept unit, fused; each with its features (cosine
         included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
         assert self.encoder is not None and self.claim_vectors is not None
+        t0 = time.perf_counter()
         if sentence_vectors is not None and sentence_vectors.shape[0] == len(sentences):
             sent_vecs = np.array(sentence_vectors, dtype=np.float32)
         else:
@@ -331,8 +349,11 @@ class ClaimMatcher:
         pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
         pair_vecs /= np.maximum(np.linalg.norm(pair_vecs, axis=1, keepdims=True), 1e-12)
         unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
+        t0 = self._tick("encode", t0)
         vec_hits = self.nearest(unit_vecs, k)
+        t0 = self._tick("ann", t0)
         lex_hits = self.index.candidates_terms(kept_terms, k, include=[[cid for cid, _ in h] for h in vec_hits])
+        t0 = self._tick("bm25", t0)
         out = []
         for u, (lex, vec) in enumerate(zip(lex_hits, vec_hits, strict=True)):
             by_bm25 = sorted((h for h in lex if h[1] > 0), key=lambda h: -h[1])[:k]
@@ -352,6 +373,7 @@ class ClaimMatcher:
                 }
                 cands.append((cid, features(bm25, q_cov, c_cov, cosine), extra))
             out.append(cands)
+        self._tick("fusion", t0)
         return out
 
 
