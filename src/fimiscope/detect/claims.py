@@ -34,6 +34,7 @@ import hashlib
 import math
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,6 +189,9 @@ class ClaimMatcher:
         self.ann = ann
         self.ann_ids: Mapping[int, str] = ann_ids or {}
         self.claim_vectors: NDArray[np.float32] | None = None
+        # Seconds spent per part of matching (split, encode, ann, bm25, fusion, decision), added up
+        # over calls when the caller sets a dict here (benchmarks/vectors_bench.py --only latency).
+        self.timings: dict[str, float] | None = None
         if encoder is not None and pairs:
             if claim_vectors is None:
                 claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
@@ -249,7 +253,9 @@ class ClaimMatcher:
         ``sentence_vectors`` (one row per sentence of ``sentences_of(text)``, stored earlier)
         spare the encoder."""
         best: dict[str, Match] = {}
-        for unit, claim_id, feats, extra in self.candidates(text, k=k, sentence_vectors=sentence_vectors):
+        found = self.candidates(text, k=k, sentence_vectors=sentence_vectors)
+        t0 = time.perf_counter()
+        for unit, claim_id, feats, extra in found:
             p: float | None
             if self.encoder is not None and "cosine" in feats and self.is_cross_language(language, claim_id):
                 model = str(self.encoder.name)
@@ -273,7 +279,15 @@ class ClaimMatcher:
                     probability=p,
                     components={**extra, **feats, "calibrated": p},
                 )
-        return sorted(best.values(), key=lambda m: (-m.probability, m.start, m.claim_id))
+        out = sorted(best.values(), key=lambda m: (-m.probability, m.start, m.claim_id))
+        self._tick("decision", t0)
+        return out
+
+    def _tick(self, part: str, since: float) -> float:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[part] = self.timings.get(part, 0.0) + now - since
+        return now
 
     @property
     def _coef(self) -> dict[str, float]:
@@ -286,6 +300,7 @@ class ClaimMatcher:
         ``k`` per sentence and sentence pair, with an encoder fused with the vector index's."""
         if not len(self.index):
             return []
+        t0 = time.perf_counter()
         sentences = sentences_of(text)
         terms = [self.analyzer.terms(s.text) for s in sentences]
         units: list[list[Sentence]] = [[s] for s in sentences]
@@ -298,11 +313,13 @@ class ClaimMatcher:
             return []
         units = [units[i] for i in keep]
         kept_terms = [unit_terms[i] for i in keep]
+        t0 = self._tick("split", t0)
         if not self.searches_vectors:
             scored = [
                 [(cid, features(bm25, q_cov, c_cov), {"bm25": bm25}) for cid, bm25, q_cov, c_cov in hits]
                 for hits in self.index.candidates_terms(kept_terms, k)
             ]
+            self._tick("bm25", t0)
         else:
             scored = self._fused(sentences, keep, kept_terms, k, sentence_vectors)
         return [
@@ -322,6 +339,7 @@ class ClaimMatcher:
         """BM25 and vector candidates of every kept unit, fused; each with its features (cosine
         included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
         assert self.encoder is not None and self.claim_vectors is not None
+        t0 = time.perf_counter()
         if sentence_vectors is not None and sentence_vectors.shape[0] == len(sentences):
             sent_vecs = np.array(sentence_vectors, dtype=np.float32)
         else:
@@ -331,8 +349,11 @@ class ClaimMatcher:
         pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
         pair_vecs /= np.maximum(np.linalg.norm(pair_vecs, axis=1, keepdims=True), 1e-12)
         unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
+        t0 = self._tick("encode", t0)
         vec_hits = self.nearest(unit_vecs, k)
+        t0 = self._tick("ann", t0)
         lex_hits = self.index.candidates_terms(kept_terms, k, include=[[cid for cid, _ in h] for h in vec_hits])
+        t0 = self._tick("bm25", t0)
         out = []
         for u, (lex, vec) in enumerate(zip(lex_hits, vec_hits, strict=True)):
             by_bm25 = sorted((h for h in lex if h[1] > 0), key=lambda h: -h[1])[:k]
@@ -352,6 +373,7 @@ class ClaimMatcher:
                 }
                 cands.append((cid, features(bm25, q_cov, c_cov, cosine), extra))
             out.append(cands)
+        self._tick("fusion", t0)
         return out
 
 
@@ -392,6 +414,7 @@ def matcher_for(
     lexical_only: bool = False,
     index_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    ann_backend: str | None = None,
 ) -> tuple[ClaimSet, ClaimMatcher]:
     """The process-wide matcher for this store, rebuilt when the claim set or the ``encoder``
     changed. ``lexical_only`` (claim search) needs only the BM25 index: it never encodes claims,
@@ -402,13 +425,16 @@ def matcher_for(
     total)``), unless ``conn`` is given, i.e. inside a write transaction, where they are
     encoded in memory only and stored by the next run. With ``index_dir`` the vectors are
     searched through the ANN index persisted there and caught up with the stored rows, so a
-    restart loads the index instead of encoding or rebuilding; without it, exact search."""
+    restart loads the index instead of encoding or rebuilding; without it, exact search.
+    ``ann_backend`` names the index's library (default: faiss when installed, else usearch)."""
     current = claim_set(store, conn)
     encoder = None if lexical_only else encoder
     key = repr(store.engine.url)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
-        if cached is not None and cached[0] == current and (lexical_only or cached[1].encoder is encoder):
+        if cached is not None and cached[0] == current and (lexical_only or cached[1].encoder is encoder) and (
+            ann_backend is None or cached[1].ann is None or cached[1].ann.backend == ann_backend
+        ):
             return cached
         if lexical_only:
             key += "#lexical"
@@ -423,7 +449,7 @@ def matcher_for(
         if encoder is None or not pairs:
             matcher = ClaimMatcher(pairs, encoder=encoder, index=index)
         else:
-            vecs, ann, ann_ids = _stored_vectors(store, conn, encoder, pairs, known, index_dir, progress)
+            vecs, ann, ann_ids = _stored_vectors(store, conn, encoder, pairs, known, index_dir, progress, ann_backend)
             matcher = ClaimMatcher(pairs, encoder=encoder, index=index, claim_vectors=vecs, ann=ann, ann_ids=ann_ids)
         matcher.origin = origin
         matcher.set_claim_languages(claim_languages(store, conn))
@@ -479,6 +505,7 @@ def _stored_vectors(
     known: dict[str, NDArray[np.float32]],
     index_dir: Path | None,
     progress: Callable[[int, int], None] | None,
+    ann_backend: str | None = None,
 ) -> tuple[NDArray[np.float32], AnnIndex | None, dict[int, str] | None]:
     """The claims' vectors in ``pairs`` order, and the ANN index over them with its labels."""
     model = model_key(encoder)
@@ -500,7 +527,7 @@ def _stored_vectors(
     if index_dir is None or missing:
         return vecs, None, None  # exact search; the index waits for every claim to be stored
     live = {pk: (cid, vec) for cid, (pk, vec) in by_id.items()}
-    ann = _caught_up_index(_index_path(index_dir, store, model), model, dim, live)
+    ann = _caught_up_index(_index_path(index_dir, store, model), model, dim, live, ann_backend)
     return vecs, ann, {pk: cid for pk, (cid, _) in live.items()}
 
 
@@ -512,23 +539,23 @@ def _index_path(index_dir: Path, store: Store, model: str) -> Path:
         index_dir = Path(url.database).parent / "vectors"
     where = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=6)
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
-    return index_dir / f"claims-{slug}-{where.hexdigest()}.usearch"
+    return index_dir / f"claims-{slug}-{where.hexdigest()}.ann"  # the note says which library wrote it
 
 
 def _caught_up_index(
-    path: Path, model: str, dim: int, live: dict[int, tuple[str, NDArray[np.float32]]]
+    path: Path, model: str, dim: int, live: dict[int, tuple[str, NDArray[np.float32]]], backend: str | None = None
 ) -> AnnIndex:
     """The index saved at ``path`` with the rows it has not seen added and the rows gone removed,
     or a new one from every stored row when there is none or it belongs to another store (its
     highest label must still name the same claim). Saved again when it changed."""
-    ann = AnnIndex.load(path, dim=dim, model=model)
+    ann = AnnIndex.load(path, dim=dim, model=model, backend=backend)
     if ann is not None:
         owner = live.get(ann.max_label)
         if ann.max_label and (owner is None or ann.tag != f"{ann.max_label}:{owner[0]}"):
             ann = None
     changed = False
     if ann is None:
-        ann, changed = AnnIndex(dim, model=model), True
+        ann, changed = AnnIndex(dim, model=model, backend=backend), True
     new = sorted(pk for pk in live if pk > ann.max_label)
     if new:
         ann.add(np.asarray(new, dtype=np.int64), np.stack([live[pk][1] for pk in new]))
@@ -603,14 +630,19 @@ class ClaimStage(DocumentStage):
     description = "Match document sentences against the database of debunked claims."
     parallel = True  # each document against the claims: batches may run in several workers at once
 
-    def __init__(self, encoder: Encoder | None = None, index_dir: Path | None = None) -> None:
+    def __init__(
+        self, encoder: Encoder | None = None, index_dir: Path | None = None, ann_backend: str | None = None
+    ) -> None:
         self.encoder = encoder  # None: lexical matching only
         self.index_dir = index_dir  # where the claims' ANN index is kept; None: exact vector search
+        self.ann_backend = ann_backend  # faiss or usearch; None: index.ann.default_backend()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClaimStage:
         encoder = encoder_from_settings(settings)
-        return cls(encoder=encoder, index_dir=settings.data_dir / "vectors" if encoder is not None else None)
+        backend = None if settings.ann_backend == "auto" else settings.ann_backend
+        return cls(encoder=encoder, index_dir=settings.data_dir / "vectors" if encoder is not None else None,
+                   ann_backend=backend)
 
     def run(self, store: Store, *, batch_size: int, progress: Callable[[int, int], None]) -> StageReport:
         current = claim_set(store)
@@ -630,7 +662,8 @@ class ClaimStage(DocumentStage):
             if total:
                 progress(done, total)
 
-        _set, matcher = matcher_for(store, encoder=self.encoder, index_dir=self.index_dir, progress=encoding)
+        _set, matcher = matcher_for(store, encoder=self.encoder, index_dir=self.index_dir, progress=encoding,
+                                    ann_backend=self.ann_backend)
         report = super().run(store, batch_size=batch_size, progress=progress)
         report.details["claims"] = current.count
         report.details["claim_index"] = matcher.origin
@@ -639,7 +672,8 @@ class ClaimStage(DocumentStage):
         return report
 
     def process(self, store: Store, docs: Sequence[Document], conn: Connection) -> int:
-        current, matcher = matcher_for(store, conn, encoder=self.encoder, index_dir=self.index_dir)
+        current, matcher = matcher_for(store, conn, encoder=self.encoder, index_dir=self.index_dir,
+                                       ann_backend=self.ann_backend)
         if not current.count:
             return 0
         stored = self._sentence_vectors(conn, docs) if matcher.searches_vectors else {}

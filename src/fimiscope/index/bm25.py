@@ -313,6 +313,8 @@ class BM25Index:
             shape=(len(used), len(texts)),
         )
         s = (w[:, used] @ q).tocsc()
+        if include:
+            s.sort_indices()  # each column's rows ascending: included ids are found by bisection
         out: list[list[tuple[str, float]]] = []
         for j in range(len(texts)):
             start, end = s.indptr[j], s.indptr[j + 1]
@@ -323,9 +325,16 @@ class BM25Index:
             order = np.lexsort((docs, -sc))
             hits = [(self.ids[int(docs[i])], float(sc[i])) for i in order if sc[i] > 0]
             if include:
+                # Only the included ids' scores: a dict of the whole column (every claim sharing a
+                # word, tens of thousands at 100k claims) cost more than the product itself.
                 col_docs, col_sc = s.indices[start:end], s.data[start:end]
-                by_pos = dict(zip(col_docs.tolist(), col_sc.tolist(), strict=True))
-                hits = self._included(hits, include[j], by_pos)
+                have = {d for d, _ in hits}
+                extra = [d for d in include[j] if d not in have]
+                pos = np.fromiter((self.position(d) for d in extra), dtype=np.int64, count=len(extra))
+                at = np.minimum(np.searchsorted(col_docs, pos), max(len(col_docs) - 1, 0))
+                found = (col_docs[at] == pos) if len(col_docs) else np.zeros(len(pos), dtype=bool)
+                by_pos = {int(p): float(col_sc[a]) for p, a, f in zip(pos, at, found, strict=True) if f}
+                hits = self._included(hits, extra, by_pos)
             out.append(hits)
         return out
 
