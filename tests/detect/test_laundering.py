@@ -650,3 +650,48 @@ def test_rare_anchor_cut_for_candidates_is_capped() -> None:
     assert p.anchor_max_docs == 200
     cut = p.candidate_rare_cut
     assert cut(100) == 5 and cut(5_000) == 100 and cut(10_000) == 200 and cut(1_000_000) == 200
+
+
+def _counted_by_hand(store: Store) -> dict[str, int]:
+    from fimiscope.store.tables_laundering import laundering_anchors
+
+    t = laundering_anchors
+    with store.connect() as conn:
+        return {str(a): int(n) for a, n in conn.execute(sa.select(t.c.anchor, sa.func.count()).group_by(t.c.anchor))}
+
+
+def test_anchor_document_counts_are_kept_as_anchors_come_and_go(store: Store) -> None:
+    """``anchor_df`` reads each anchor's kept count of documents (not a count over its postings,
+    which grows with the store): after adding, adding again, re-indexing and forgetting
+    documents it equals counting the postings, on both backends."""
+    every = ["a", "b", "c", "n:2020", "x" * 300]  # a long anchor is cut to the column's width
+    store.write(db.insert_anchors_many, {"d1": ["a", "b", "n:2020"], "d2": ["b", "n:2020"], "d3": every})
+    store.write(db.insert_anchors_many, {"d2": ["b", "c"], "d4": ["n:2020"], "d5": []})  # d2 gains c only
+    counted = _counted_by_hand(store)
+    assert counted == {"a": 2, "b": 3, "c": 2, "n:2020": 4, "x" * 210: 1}
+    assert store.read(db.anchor_df, [*counted, "never"]) == counted
+    assert store.read(db.anchored_documents) == 4
+
+    store.write(db.forget_documents, ["d3", "d4", "nope"])  # re-indexed or gone
+    store.write(db.insert_anchors_many, {"d4": ["z"]})
+    counted = _counted_by_hand(store)
+    assert counted == {"a": 1, "b": 2, "c": 1, "n:2020": 2, "z": 1}
+    assert store.read(db.anchor_df, ["a", "b", "c", "n:2020", "z", "x" * 210]) == counted
+    assert store.read(db.anchored_documents) == 3
+
+
+def test_migration_counts_the_anchors_of_a_store_from_before(database_url: str) -> None:
+    from fimiscope.store.db import migrate
+
+    s = Store.open(database_url, upgrade=False)
+    migrate(s.engine, "laundering_0001")
+    with s.transaction() as conn:
+        conn.execute(
+            sa.text("INSERT INTO laundering_anchors (anchor, document_id) VALUES (:a, :d)"),
+            [{"a": "e:zelen", "d": "d1"}, {"a": "e:zelen", "d": "d2"}, {"a": "n:4500", "d": "d2"}],
+        )
+    migrate(s.engine)
+    try:
+        assert s.read(db.anchor_df, ["e:zelen", "n:4500", "other"]) == {"e:zelen": 2, "n:4500": 1}
+    finally:
+        s.close()

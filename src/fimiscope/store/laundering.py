@@ -5,6 +5,7 @@ batch writes everything in one transaction."""
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,9 +17,10 @@ from sqlalchemy.engine import Connection
 from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Affiliation
-from fimiscope.store.sql import chunks, insert_ignore, upsert
+from fimiscope.store.sql import chunks, insert_ignore, upsert, upsert_add
 from fimiscope.store.tables import counters, documents, signals, sources
 from fimiscope.store.tables_laundering import (
+    laundering_anchor_counts,
     laundering_anchors,
     laundering_buckets,
     laundering_clusters,
@@ -48,10 +50,11 @@ def forget_documents(conn: Connection, doc_ids: Sequence[str]) -> None:
         for ids in chunks(unit_ids, _CHUNK):
             conn.execute(laundering_buckets.delete().where(laundering_buckets.c.unit_id.in_(ids)))
         conn.execute(laundering_units.delete().where(laundering_units.c.document_id.in_(part)))
-        anchored = _with_anchors(conn, part)
-        if anchored:
+        held = anchors_of(conn, part)
+        if held:
             conn.execute(laundering_anchors.delete().where(laundering_anchors.c.document_id.in_(part)))
-            _add_anchored(conn, -len(anchored))
+            _count_anchors(conn, Counter(a for anchors in held.values() for a in anchors), -1)
+            _add_anchored(conn, -len(held))
 
 
 def insert_units(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -112,11 +115,6 @@ ANCHOR_MAX_LEN = 210  # the column's width
 _ANCHORED = "laundering.anchored_documents"
 
 
-def _with_anchors(conn: Connection, doc_ids: Sequence[str]) -> set[str]:
-    q = sa.select(laundering_anchors.c.document_id).where(laundering_anchors.c.document_id.in_(doc_ids)).distinct()
-    return {str(d) for d in conn.execute(q).scalars()}
-
-
 def _add_anchored(conn: Connection, delta: int) -> None:
     if delta and conn.execute(sa.select(counters.c.value).where(counters.c.name == _ANCHORED)).first() is not None:
         conn.execute(counters.update().where(counters.c.name == _ANCHORED).values(value=counters.c.value + delta))
@@ -128,30 +126,51 @@ def insert_anchors(conn: Connection, doc_id: str, anchors: Iterable[str]) -> Non
 
 
 def insert_anchors_many(conn: Connection, per_doc: dict[str, Iterable[str]]) -> None:
-    """Anchors of several documents in one statement; the count of anchored documents follows."""
+    """Anchors of several documents in one statement; the count of anchored documents and each
+    anchor's count of documents follow."""
+    wanted = {doc_id: {x[:ANCHOR_MAX_LEN] for x in anchors} for doc_id, anchors in per_doc.items()}
+    wanted = {doc_id: anchors for doc_id, anchors in wanted.items() if anchors}
+    if not wanted:
+        return
+    held = anchors_of(conn, wanted)  # only postings not stored yet are added (and counted)
     rows = [
         {"anchor": a, "document_id": doc_id}
-        for doc_id, anchors in per_doc.items()
-        for a in sorted({x[:ANCHOR_MAX_LEN] for x in anchors})
+        for doc_id, anchors in wanted.items()
+        for a in sorted(anchors - held.get(doc_id, set()))
     ]
-    if not rows:
-        return
-    fresh = {r["document_id"] for r in rows}
-    for ids in chunks(sorted(fresh), _CHUNK):
-        fresh -= _with_anchors(conn, ids)
     for part in chunks(rows, 5000):
         conn.execute(insert_ignore(conn, laundering_anchors), part)
-    _add_anchored(conn, len(fresh))
+    _count_anchors(conn, Counter(r["anchor"] for r in rows), 1)
+    _add_anchored(conn, len(wanted.keys() - held.keys()))
+
+
+def _count_anchors(conn: Connection, counts: Counter[str], sign: int) -> None:
+    """Add (``sign`` 1) or take away (-1) documents from each anchor's kept count; an anchor no
+    document holds any more loses its row."""
+    t = laundering_anchor_counts
+    rows = [{"anchor": a, "documents": n} for a, n in sorted(counts.items()) if n]
+    if sign > 0:
+        for part in chunks(rows, 5000):
+            conn.execute(upsert_add(conn, t, ["anchor"], "documents"), part)
+        return
+    take = (
+        sa.update(t)
+        .where(t.c.anchor == sa.bindparam("a"))
+        .values(documents=t.c.documents - sa.bindparam("n"))
+    )
+    for part in chunks(rows, 5000):
+        conn.execute(take, [{"a": r["anchor"], "n": r["documents"]} for r in part])
+    for names in chunks([r["anchor"] for r in rows], _CHUNK):
+        conn.execute(t.delete().where(t.c.anchor.in_(names), t.c.documents <= 0))
 
 
 def anchor_df(conn: Connection, anchors: Iterable[str]) -> dict[str, int]:
+    """How many documents hold each of ``anchors`` (those held by none are left out): read from
+    the kept counts, so the cost is the batch's anchors, not their postings."""
+    t = laundering_anchor_counts
     out: dict[str, int] = {}
     for part in chunks(sorted(set(anchors)), _CHUNK):
-        q = (
-            sa.select(laundering_anchors.c.anchor, sa.func.count())
-            .where(laundering_anchors.c.anchor.in_(part))
-            .group_by(laundering_anchors.c.anchor)
-        )
+        q = sa.select(t.c.anchor, t.c.documents).where(t.c.anchor.in_(part), t.c.documents > 0)
         out.update({str(a): int(n) for a, n in conn.execute(q)})
     return out
 

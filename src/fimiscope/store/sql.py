@@ -29,6 +29,16 @@ def upsert(conn: Connection, table: sa.Table, keys: Sequence[str], update: Seque
     )
 
 
+def upsert_add(conn: Connection, table: sa.Table, keys: Sequence[str], column: str) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + the new row's value: a
+    counter kept per key."""
+    stmt: Any
+    stmt = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={column: table.c[column] + getattr(stmt.excluded, column)}
+    )
+
+
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     batch: list[T] = []
     for item in items:

@@ -1,5 +1,6 @@
 """Tables of the laundering detector: MinHash units and their LSH buckets, cross-lingual
-anchors, clusters, cluster members and chain edges. Created by ``laundering_0001``."""
+anchors, clusters, cluster members and chain edges. Created by ``laundering_0001``;
+the anchor counts by ``laundering_0002_anchor_counts``."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ laundering_anchors = sa.Table(
     metadata,
     sa.Column("anchor", sa.String(210), primary_key=True),
     sa.Column("document_id", sa.String(40), primary_key=True, index=True),
+)
+
+# Documents per anchor, kept as anchors are added and removed (``laundering_0002_anchor_counts``):
+# the stage needs every batch's anchors' document frequencies, and counting them over the
+# postings grew with the store for common anchors (docs/scale.md).
+laundering_anchor_counts = sa.Table(
+    "laundering_anchor_counts",
+    metadata,
+    sa.Column("anchor", sa.String(210), primary_key=True),
+    sa.Column("documents", sa.Integer, nullable=False),
 )
 
 laundering_clusters = sa.Table(
