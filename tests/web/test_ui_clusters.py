@@ -100,10 +100,17 @@ def test_cluster_view_and_claim_match_in_chromium(page: Page, live: Live) -> Non
                        [made.origin_id, made.copy_id, made.translation_id])
     assert xs == sorted(xs), "laid out by publication time, left to right"
     # a click on the translation's point on the timeline picks it in the graph
-    at = page.evaluate(POINT_AT, made.translation_id)
-    box = page.locator("#cluster-timeline").bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + at[0], box["y"] + at[1])
+    # (the point's place is read right before each click: on a loaded machine the page may still
+    # be settling its layout, and a click at a stale place lands beside the point)
+    page.locator("#cluster-timeline").scroll_into_view_if_needed()
+    for _attempt in range(3):
+        at = page.evaluate(POINT_AT, made.translation_id)
+        box = page.locator("#cluster-timeline").bounding_box()
+        assert box is not None and at is not None
+        page.mouse.click(box["x"] + at[0], box["y"] + at[1])
+        if "novosti.example" in (page.locator("#graph-picked").text_content() or ""):
+            break
+        page.wait_for_timeout(500)
     expect(page.locator("#graph-picked")).to_contain_text("novosti.example")
     picked = page.evaluate("() => window.fimiscopeCluster.cy.$('node.picked').map((n) => n.id())")
     assert picked == [made.translation_id]
