@@ -30,9 +30,7 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -527,19 +525,10 @@ def _stored_vectors(
     if index_dir is None or missing:
         return vecs, None, None  # exact search; the index waits for every claim to be stored
     live = {pk: (cid, vec) for cid, (pk, vec) in by_id.items()}
-    ann = _caught_up_index(_index_path(index_dir, store, model), model, dim, live, ann_backend)
+    path = vector_store.index_path(store.engine.url, index_dir, "claims", model)
+    assert path is not None  # a folder was given
+    ann = _caught_up_index(path, model, dim, live, ann_backend)
     return vecs, ann, {pk: cid for pk, (cid, _) in live.items()}
-
-
-def _index_path(index_dir: Path, store: Store, model: str) -> Path:
-    """Beside the database file for SQLite (``vectors/`` in its folder); in ``index_dir`` for a
-    server, named by the server's URL."""
-    url = store.engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        index_dir = Path(url.database).parent / "vectors"
-    where = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=6)
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
-    return index_dir / f"claims-{slug}-{where.hexdigest()}.ann"  # the note says which library wrote it
 
 
 def _caught_up_index(

@@ -28,7 +28,6 @@ Per batch of new documents:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -541,7 +540,7 @@ class LaunderingStage(DocumentStage):
         assert self.encoder is not None
         model = model_key(self.encoder)
         ids = vector_store.live_labels(conn, VECTOR_KIND, model)
-        path = self._index_path(conn, model)
+        path = vector_store.index_path(conn.engine.url, self.index_dir, "laundering", model)
         ann = self._ann if self._ann is not None and self._ann_path == path else None
         if ann is None and path is not None:
             ann = AnnIndex.load(path, model=model)
@@ -567,19 +566,6 @@ class LaunderingStage(DocumentStage):
                     ann.save(path)
         self._ann, self._ann_path = ann, path
         return ann, ids
-
-    def _index_path(self, conn: Connection, model: str) -> Path | None:
-        """Where the ANN index lives: ``vectors/`` beside an SQLite file, else ``index_dir``
-        (named by the database URL, so two stores never share one); None: kept in memory."""
-        url = conn.engine.url
-        folder = self.index_dir
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            folder = Path(url.database).parent / "vectors"
-        if folder is None:
-            return None
-        where = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=6).hexdigest()
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
-        return folder / f"laundering-{slug}-{where}.ann"
 
     def _cosines(self, conn: Connection, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], float]:
         """The encoder's cosine of each pair, from the stored vectors (a document stored by a run

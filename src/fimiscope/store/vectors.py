@@ -9,13 +9,15 @@ up: it adds the rows past the highest ``pk`` it holds and ignores labels that ar
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 from numpy.typing import NDArray
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
 from fimiscope.core.clock import utcnow
 from fimiscope.store import Store
@@ -27,6 +29,7 @@ __all__ = [
     "encode_missing",
     "forget_model",
     "get_matrices",
+    "index_path",
     "iter_vectors",
     "list_models",
     "live_labels",
@@ -40,6 +43,19 @@ _BATCH = 500
 
 def text_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def index_path(url: URL, folder: Path | None, prefix: str, model: str) -> Path | None:
+    """Where a detector keeps the ANN index over its stored vectors: ``vectors/`` beside an
+    SQLite file, else ``folder`` (a database server's, named by its URL so two stores never
+    share one file); None (no folder for a server): the caller keeps it in memory."""
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        folder = Path(url.database).parent / "vectors"
+    if folder is None:
+        return None
+    where = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=6).hexdigest()
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)
+    return folder / f"{prefix}-{slug}-{where}.ann"  # the index's note says which library wrote it
 
 
 def _pack(matrix: NDArray[np.float32]) -> bytes:
