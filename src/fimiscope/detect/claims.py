@@ -29,7 +29,6 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
@@ -524,41 +523,11 @@ def _stored_vectors(
         vecs[i] = by_id[cid][1] if cid in by_id else known[cid] if cid in known else fresh[cid]
     if index_dir is None or missing:
         return vecs, None, None  # exact search; the index waits for every claim to be stored
-    live = {pk: (cid, vec) for cid, (pk, vec) in by_id.items()}
     path = vector_store.index_path(store.engine.url, index_dir, "claims", model)
     assert path is not None  # a folder was given
-    ann = _caught_up_index(path, model, dim, live, ann_backend)
-    return vecs, ann, {pk: cid for pk, (cid, _) in live.items()}
-
-
-def _caught_up_index(
-    path: Path, model: str, dim: int, live: dict[int, tuple[str, NDArray[np.float32]]], backend: str | None = None
-) -> AnnIndex:
-    """The index saved at ``path`` with the rows it has not seen added and the rows gone removed,
-    or a new one from every stored row when there is none or it belongs to another store (its
-    highest label must still name the same claim). Saved again when it changed."""
-    ann = AnnIndex.load(path, dim=dim, model=model, backend=backend)
-    if ann is not None:
-        owner = live.get(ann.max_label)
-        if ann.max_label and (owner is None or ann.tag != f"{ann.max_label}:{owner[0]}"):
-            ann = None
-    changed = False
-    if ann is None:
-        ann, changed = AnnIndex(dim, model=model, backend=backend), True
-    new = sorted(pk for pk in live if pk > ann.max_label)
-    if new:
-        ann.add(np.asarray(new, dtype=np.int64), np.stack([live[pk][1] for pk in new]))
-        changed = True
-    gone = [int(pk) for pk in ann.labels() if int(pk) not in live]
-    if gone:
-        ann.remove(gone)
-        changed = True
-    if changed:
-        owner = live.get(ann.max_label)
-        ann.tag = f"{ann.max_label}:{owner[0]}" if owner else ""
-        with contextlib.suppress(OSError):  # a read-only data folder: search works, the next start rebuilds
-            ann.save(path)
-    return ann
+    with store.connect(conn) as c:
+        got = vector_store.caught_up_index(c, "claim", model, path, dim=dim, backend=ann_backend)
+    return vecs, got.ann, got.labels
 
 
 def claim_signal(document_id: str | None, match: Match, claim: Any, encoder: str | None = None) -> Signal:

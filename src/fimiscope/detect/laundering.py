@@ -27,7 +27,6 @@ Per batch of new documents:
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -533,39 +532,17 @@ class LaunderingStage(DocumentStage):
 
     def _caught_up_index(self, conn: Connection) -> tuple[AnnIndex | None, dict[int, str]]:
         """The ANN index over every stored vector of the encoder, with what it means (label ->
-        document id). Kept for the process and on disk (``index_dir``, or beside an SQLite
-        file): loaded when it still fits the rows (its highest label names the same document),
-        caught up with the rows stored since (a load of rows, never an encoding), rows gone
-        removed; rebuilt from the rows otherwise. Saved when it changed."""
+        document id): kept for the process and on disk (``index_dir``, or beside an SQLite
+        file), caught up with the rows (``store.vectors.caught_up_index``)."""
         assert self.encoder is not None
         model = model_key(self.encoder)
-        ids = vector_store.live_labels(conn, VECTOR_KIND, model)
         path = vector_store.index_path(conn.engine.url, self.index_dir, "laundering", model)
-        ann = self._ann if self._ann is not None and self._ann_path == path else None
-        if ann is None and path is not None:
-            ann = AnnIndex.load(path, model=model)
-            self.index_origin = "loaded" if ann is not None else "built"
-        if ann is not None and ann.max_label and ann.tag != f"{ann.max_label}:{ids.get(ann.max_label)}":
-            ann, self.index_origin = None, "rebuilt"
-        changed = False
-        for rows in vector_store.iter_vectors(conn, VECTOR_KIND, model, after_pk=ann.max_label if ann else 0):
-            if ann is None:
-                ann = AnnIndex(rows.matrix.shape[1], model=model)
-            ann.add(rows.pks, rows.matrix)
-            changed = True
-        if ann is None:
-            return None, ids
-        gone = [int(x) for x in ann.labels() if int(x) not in ids]
-        if gone:
-            ann.remove(gone)
-            changed = True
-        if changed:
-            ann.tag = f"{ann.max_label}:{ids.get(ann.max_label)}"
-            if path is not None:
-                with contextlib.suppress(OSError):  # a read-only folder: search works, the next start rebuilds
-                    ann.save(path)
-        self._ann, self._ann_path = ann, path
-        return ann, ids
+        held = self._ann if self._ann_path == path else None
+        got = vector_store.caught_up_index(conn, VECTOR_KIND, model, path, held=held)
+        if got.origin != "kept":
+            self.index_origin = got.origin
+        self._ann, self._ann_path = got.ann, path
+        return got.ann, got.labels
 
     def _cosines(self, conn: Connection, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], float]:
         """The encoder's cosine of each pair, from the stored vectors (a document stored by a run

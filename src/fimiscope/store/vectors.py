@@ -8,6 +8,7 @@ up: it adds the rows past the highest ``pk`` it holds and ignores labels that ar
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -20,12 +21,15 @@ from numpy.typing import NDArray
 from sqlalchemy.engine import URL, Connection
 
 from fimiscope.core.clock import utcnow
+from fimiscope.index.ann import AnnIndex
 from fimiscope.store import Store
 from fimiscope.store.sql import chunks, insert_ignore
 from fimiscope.store.tables_vectors import vectors
 
 __all__ = [
+    "CaughtUp",
     "VectorRows",
+    "caught_up_index",
     "encode_missing",
     "forget_model",
     "get_matrices",
@@ -171,6 +175,61 @@ def live_labels(conn: Connection, kind: str, model: str) -> dict[int, str]:
         sa.select(vectors.c.pk, vectors.c.item_id).where(vectors.c.kind == kind, vectors.c.model == model)
     )
     return {int(r.pk): r.item_id for r in rows}
+
+
+@dataclass
+class CaughtUp:
+    """An ANN index over every stored vector of one kind and model, what its labels mean now
+    (``pk`` -> item id) and how it was had: ``kept`` (the caller's, caught up), ``loaded`` (from
+    disk), ``built`` (from the rows: there was none) or ``rebuilt`` (the one held or saved
+    belonged to other rows)."""
+
+    ann: AnnIndex | None
+    labels: dict[int, str]
+    origin: str
+
+
+def caught_up_index(
+    conn: Connection,
+    kind: str,
+    model: str,
+    path: Path | None,
+    *,
+    held: AnnIndex | None = None,
+    dim: int | None = None,
+    backend: str | None = None,
+) -> CaughtUp:
+    """The index ``held`` by the caller, else the one saved at ``path``, caught up with the rows:
+    rows stored since it was saved are added (a load of rows, never an encoding), rows gone are
+    removed, and it is dropped and rebuilt from every row when its highest label no longer names
+    the same item (another store, or rows replaced). Saved at ``path`` again when it changed; a
+    read-only folder only costs a rebuild at the next start. ``ann`` is None when there are no
+    rows."""
+    labels = live_labels(conn, kind, model)
+    ann, origin = held, "kept"
+    if ann is None:
+        ann = AnnIndex.load(path, dim=dim, model=model, backend=backend) if path is not None else None
+        origin = "loaded" if ann is not None else "built"
+    if ann is not None and ann.max_label and ann.tag != f"{ann.max_label}:{labels.get(ann.max_label)}":
+        ann, origin = None, "rebuilt"
+    changed = False
+    for rows in iter_vectors(conn, kind, model, after_pk=ann.max_label if ann is not None else 0):
+        if ann is None:
+            ann = AnnIndex(rows.matrix.shape[1], model=model, backend=backend)
+        ann.add(rows.pks, rows.matrix)
+        changed = True
+    if ann is None:
+        return CaughtUp(None, labels, origin)
+    gone = [int(x) for x in ann.labels() if int(x) not in labels]
+    if gone:
+        ann.remove(gone)
+        changed = True
+    if changed:
+        ann.tag = f"{ann.max_label}:{labels.get(ann.max_label)}"
+        if path is not None:
+            with contextlib.suppress(OSError):
+                ann.save(path)
+    return CaughtUp(ann, labels, origin)
 
 
 def list_models(conn: Connection) -> list[dict[str, object]]:
