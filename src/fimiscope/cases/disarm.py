@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version as package_version
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -95,21 +96,31 @@ def _kind_order(kind: str) -> int:
     return ["tactic", "technique", "sub-technique", "counter", "detection", "actor-type"].index(kind)
 
 
+def _galaxy_file(folder: str, name: str) -> dict[str, Any]:
+    """One of the MISP galaxy files pymispgalaxies ships (``clusters/`` or ``galaxies/``), read as
+    the plain JSON it is. Its own API is not used: importing it loads jsonschema, whose URI
+    grammars took ~4 s to build, paid by every command that names a technique."""
+    spec = find_spec("pymispgalaxies")  # found, not imported
+    if spec is None or not spec.submodule_search_locations:
+        raise OSError("pymispgalaxies is not installed")
+    root = Path(next(iter(spec.submodule_search_locations))) / "data" / "misp-galaxy"
+    data: dict[str, Any] = parse_json((root / folder / f"{name}.json").read_bytes(), what=f"the {name} galaxy")
+    return data
+
+
 @lru_cache(maxsize=1)
 def builtin() -> Taxonomy:
-    """DISARM as shipped by pymispgalaxies."""
-    from pymispgalaxies import Clusters  # type: ignore[attr-defined]
-
-    clusters = Clusters()
+    """DISARM as shipped by pymispgalaxies: its four DISARM clusters."""
     entries: dict[str, DisarmEntry] = {}
     galaxy_versions = []
     for galaxy, kind in _GALAXIES.items():
-        cluster = clusters.get(galaxy)
-        if cluster is None:
+        try:
+            cluster = _galaxy_file("clusters", galaxy)
+        except (OSError, InvalidInput):  # a release without this cluster
             continue
-        galaxy_versions.append(f"{galaxy} v{cluster.version}")
-        for value in cluster.cluster_values.values():
-            meta: dict[str, Any] = value.meta.to_dict() if value.meta else {}
+        galaxy_versions.append(f"{galaxy} v{cluster.get('version')}")
+        for value in cluster.get("values") or []:
+            meta: dict[str, Any] = value.get("meta") or {}
             ext = str(meta.get("external_id") or "").strip()
             if not ext:
                 continue
@@ -119,19 +130,16 @@ def builtin() -> Taxonomy:
             entries[ext] = DisarmEntry(
                 external_id=ext,
                 kind=this_kind,
-                name=value.value,
-                description=value.description or "",
+                name=value["value"],
+                description=value.get("description") or "",
                 tactic=tactics[0] if tactics else None,
                 parent=ext.split(".")[0] if this_kind == "sub-technique" else None,
                 url=refs[0] if refs else None,
             )
     # The galaxy names the tactics (in kill-chain order) but carries no TA ids: key them by name.
     try:
-        from pymispgalaxies import Galaxies  # type: ignore[attr-defined]
-
-        techniques: Any = Galaxies().get("disarm-techniques")
-        order = (techniques.to_dict().get("kill_chain_order") or {}).get("tactics", []) if techniques else []
-    except Exception:  # a galaxy without kill-chain order still gives techniques
+        order = (_galaxy_file("galaxies", "disarm-techniques").get("kill_chain_order") or {}).get("tactics", [])
+    except (OSError, InvalidInput, AttributeError):  # a galaxy without kill-chain order still gives techniques
         order = []
     for name in order:
         entries.setdefault(name, DisarmEntry(external_id=name, kind="tactic", name=name))

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,8 +29,13 @@ ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
 TOKEN_PREFIX = "fimi_"
 
 _hasher = PasswordHasher()
-# Verified when a name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so a wrong name costs the same
+    time as a wrong password; made at the first login (argon2 takes ~0.15 s, too long for every
+    command's start)."""
+    return _hasher.hash("not a real password")
 
 
 @dataclass(slots=True)
@@ -124,7 +130,7 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
     with store.connect() as c:
         row = c.execute(sa.select(users).where(users.c.name == name)).mappings().first()
     try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+        _hasher.verify(row["password_hash"] if row else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if row is None:
