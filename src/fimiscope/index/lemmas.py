@@ -55,27 +55,47 @@ _TABLES: dict[str, dict[str, str]] = {}
 _TABLE_MAX = 1_000_000
 
 
+def _table(lang: str) -> dict[str, str]:
+    table = _TABLES.get(lang)
+    if table is None or len(table) > _TABLE_MAX:
+        table = _TABLES[lang] = {}
+    return table
+
+
+def _known(words: list[str], lang: str) -> dict[str, str]:
+    """``lang``'s table with every one of ``words`` in it."""
+    table = _table(lang)
+    for word in words:
+        if word not in table:
+            table[word] = lemmatize(word, lang)
+    return table
+
+
 def lemma_tokens(text: str, language: str | None) -> list[str]:
     """The lemmas of ``text``'s words, in order; lower-cased words where the language is unknown."""
     lang = supported(language)
     words = _WORD.findall(text)
     if lang is None:
-        return [w.lower() for w in words]
-    table = _TABLES.get(lang)
-    if table is None or len(table) > _TABLE_MAX:
-        table = _TABLES[lang] = {}
-    out: list[str | None] = list(map(table.get, words))
-    if None in out:
-        for i, lemma in enumerate(out):
-            if lemma is None:
-                word = words[i]
-                out[i] = table[word] = lemmatize(word, lang)
-    return out  # type: ignore[return-value]  # no None left
+        return list(map(str.lower, words))
+    table = _table(lang)
+    try:
+        return list(map(table.__getitem__, words))
+    except KeyError:  # a word not seen yet
+        return list(map(_known(words, lang).__getitem__, words))
 
 
 def lemma_text(text: str, language: str | None) -> str:
-    """``lemma_tokens`` joined by spaces: the column the full-text index reads."""
-    return " ".join(lemma_tokens(text, language))
+    """``lemma_tokens`` joined by spaces: the column the full-text index reads. Joined straight
+    from the table's look-ups (bulk import calls this for every stored document)."""
+    lang = supported(language)
+    words = _WORD.findall(text)
+    if lang is None:
+        return " ".join(map(str.lower, words))
+    table = _table(lang)
+    try:
+        return " ".join(map(table.__getitem__, words))
+    except KeyError:  # a word not seen yet
+        return " ".join(map(_known(words, lang).__getitem__, words))
 
 
 def query_lemmas(word: str, languages: Iterable[str | None]) -> list[str]:
