@@ -28,7 +28,9 @@ import queue
 import re
 import socket
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -287,12 +289,23 @@ class IngestReport:
         return self.new + self.updated + self.unchanged
 
 
+def import_processes() -> int:
+    """Worker processes an import prepares documents in: ``FIMISCOPE_IMPORT_PROCESSES``, else
+    one per core beyond the one the reader and writer share, at least one (at most four: past
+    that the single SQLite writer is the bound)."""
+    configured = os.environ.get("FIMISCOPE_IMPORT_PROCESSES")
+    if configured is not None:
+        return max(0, int(configured))
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
 def ingest(
     store: Store,
     items: Any,
     *,
     batch_size: int = 5000,
     on_batch: Callable[[IngestReport], None] | None = None,
+    processes: int | None = None,
 ) -> IngestReport:
     """Store documents from an iterator of ``Document | Rejection``, a batch per transaction.
 
@@ -302,7 +315,14 @@ def ingest(
     Reading, validating and preparing a batch (hashes, compressed raw bodies, ids) runs in a
     second thread while the previous batch is written: the database, zstd and hashing release
     the GIL, so the two overlap (benchmarks/import_bench.py). At most two batches are held.
+
+    The per-document preparation that needs neither the database nor shared state (content
+    hash, zstd, lemmas: ``store.documents.prepare_columns``) runs in ``processes`` worker
+    processes (default ``import_processes()``; 0: in the reading thread), started at the first
+    full batch, so a small import starts none. Batches are written in input order, the same
+    rows as without workers; at most ``processes + 2`` batches are then held.
     """
+    processes = import_processes() if processes is None else processes
     report = IngestReport()
     ready: queue.Queue[document_store.Prepared | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -318,21 +338,43 @@ def ingest(
 
     def produce() -> None:
         batch: list[Document] = []
+        pool: ProcessPoolExecutor | None = None
+        pending: deque[tuple[list[Document], Future[document_store.Columns]]] = deque()
+
+        def send(docs: Sequence[Document], last: bool) -> bool:
+            nonlocal pool
+            if pool is None and processes > 0 and not last:
+                pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+            if pool is None:
+                return put(document_store.prepare_documents(docs))
+            if docs:
+                clean = document_store.storable_documents(docs)
+                inputs = document_store.column_inputs(clean)
+                pending.append((clean, pool.submit(document_store.prepare_columns, inputs)))
+            while len(pending) > (0 if last else processes):
+                done, columns = pending.popleft()
+                if not put(document_store.prepare_documents(done, columns.result())):
+                    return False
+            return True
+
         try:
             for item in items:
                 if isinstance(item, Document):
                     batch.append(item)
                     if len(batch) >= batch_size:
-                        if not put(document_store.prepare_documents(batch)):
+                        if not send(batch, last=False):
                             return
                         batch = []
                 else:
                     report.rejected.append(item)
-            if batch:
-                put(document_store.prepare_documents(batch))
+            if batch or pending:
+                send(batch, last=True)
             put(None)
         except BaseException as exc:  # handed to the writer, which raises it
             put(exc)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     reader = threading.Thread(target=produce, name="fimiscope-ingest-reader", daemon=True)
     reader.start()
