@@ -291,12 +291,14 @@ class IngestReport:
 
 def import_processes() -> int:
     """Worker processes an import prepares documents in: ``FIMISCOPE_IMPORT_PROCESSES``, else
-    one per core beyond the one the reader and writer share, at least one (at most four: past
-    that the single SQLite writer is the bound)."""
+    one per core beyond the two the reading and writing threads keep busy, at most four (past
+    that the single SQLite writer is the bound): none on two cores, where the workers' extra
+    CPU (starting, loading the lemma dictionaries, pickling) cost more than they saved
+    (docs/benchmarks.md, "import, fourth pass")."""
     configured = os.environ.get("FIMISCOPE_IMPORT_PROCESSES")
     if configured is not None:
         return max(0, int(configured))
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    return max(0, min(4, (os.cpu_count() or 1) - 2))
 
 
 def ingest(
