@@ -2,7 +2,7 @@
 
 Contenders (each in its own process, so peak memory is its own):
   fimiscope/sqlite      our full path: parse + validate + raw archive (zstd) + upsert + FTS5
-  ... 2 procs           the same, content hash, zstd and lemmas in two worker processes
+  ... 1 worker          the same, content hash, zstd and lemmas in a worker process
   sqlite-utils          simonw's sqlite-utils insert_all + FTS5 (the tool for JSONL -> SQLite)
   raw sqlite3           executemany into a plain table, no FTS, no archive: the floor
   fimiscope/postgresql  our full path into PostgreSQL (with --pg URL)
@@ -149,8 +149,8 @@ def child(args: argparse.Namespace) -> None:
     server: float | None = None
     if args.child == "fimiscope":
         server = run_fimiscope(path, args.target)
-    elif args.child == "fimiscope-workers":  # the preparation in two worker processes
-        os.environ["FIMISCOPE_IMPORT_PROCESSES"] = "2"
+    elif args.child == "fimiscope-workers":  # the preparation in one worker process
+        os.environ["FIMISCOPE_IMPORT_PROCESSES"] = "1"
         server = run_fimiscope(path, args.target)
     elif args.child == "sqlite-utils":
         run_sqlite_utils(path, args.target)
@@ -199,7 +199,7 @@ def main() -> None:
     size_mb = data.stat().st_size / 1e6
     plans = [
         ("fimiscope / sqlite", "fimiscope", f"sqlite:///{work / 'ours.sqlite3'}"),
-        ("fimiscope / sqlite, 2 procs", "fimiscope-workers", f"sqlite:///{work / 'ours2.sqlite3'}"),
+        ("fimiscope / sqlite, 1 worker", "fimiscope-workers", f"sqlite:///{work / 'ours2.sqlite3'}"),
         ("sqlite-utils / sqlite", "sqlite-utils", str(work / "su.sqlite3")),
         ("raw sqlite3 (no FTS)", "raw-sqlite3", str(work / "raw.sqlite3")),
     ]
