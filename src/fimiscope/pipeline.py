@@ -291,14 +291,18 @@ class IngestReport:
 
 def import_processes() -> int:
     """Worker processes an import prepares documents in: ``FIMISCOPE_IMPORT_PROCESSES``, else
-    one per core beyond the two the reading and writing threads keep busy, at most four (past
-    that the single SQLite writer is the bound): none on two cores, where the workers' extra
-    CPU (starting, loading the lemma dictionaries, pickling) cost more than they saved
-    (docs/benchmarks.md, "import, fourth pass")."""
+    one per core beyond the first, at most four (past that the single SQLite writer is the
+    bound); none on one core (docs/benchmarks.md, "import, fourth pass")."""
     configured = os.environ.get("FIMISCOPE_IMPORT_PROCESSES")
     if configured is not None:
         return max(0, int(configured))
-    return max(0, min(4, (os.cpu_count() or 1) - 2))
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+# Full batches prepared in the reading thread before the worker processes start: an import
+# smaller than this starts none (a worker's start, modules and lemma dictionaries cost ~3 s
+# of CPU, repaid only over tens of thousands of documents).
+_POOL_AFTER_BATCHES = 2
 
 
 def ingest(
@@ -320,7 +324,7 @@ def ingest(
 
     The per-document preparation that needs neither the database nor shared state (content
     hash, zstd, lemmas: ``store.documents.prepare_columns``) runs in ``processes`` worker
-    processes (default ``import_processes()``; 0: in the reading thread), started at the first
+    processes (default ``import_processes()``; 0: in the reading thread), started at the third
     full batch, so a small import starts none. Batches are written in input order, the same
     rows as without workers; at most ``processes + 2`` batches are then held.
     """
@@ -341,11 +345,13 @@ def ingest(
     def produce() -> None:
         batch: list[Document] = []
         pool: ProcessPoolExecutor | None = None
+        full = 0
         pending: deque[tuple[list[Document], Future[document_store.Columns]]] = deque()
 
         def send(docs: Sequence[Document], last: bool) -> bool:
-            nonlocal pool
-            if pool is None and processes > 0 and not last:
+            nonlocal pool, full
+            full += not last
+            if pool is None and processes > 0 and full > _POOL_AFTER_BATCHES:
                 pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
             if pool is None:
                 return put(document_store.prepare_documents(docs))

@@ -18,7 +18,7 @@ from fimiscope.store import search as search_store
 from fimiscope.store.tables import documents, raw_blobs
 
 N = 60
-BATCH = 7  # nine batches, the last partial: several in flight at once in two processes
+BATCH = 7  # eight batches: two in the reading thread, then several in flight in two processes
 
 
 def _items(edited: int | None = None) -> Iterator[Document | Rejection]:
