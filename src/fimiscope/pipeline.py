@@ -292,7 +292,7 @@ class IngestReport:
 def import_processes() -> int:
     """Worker processes an import prepares documents in: ``FIMISCOPE_IMPORT_PROCESSES``, else
     one per core beyond the first, at most four (past that the single SQLite writer is the
-    bound); none on one core (docs/benchmarks.md, "import, fourth pass")."""
+    bound); none on one core (docs/benchmarks.md, "import, fifth pass")."""
     configured = os.environ.get("FIMISCOPE_IMPORT_PROCESSES")
     if configured is not None:
         return max(0, int(configured))
