@@ -304,6 +304,7 @@ def ingest(
     the GIL, so the two overlap (benchmarks/import_bench.py). At most two batches are held.
     """
     report = IngestReport()
+    pg = store.dialect == "postgresql"  # lemma vectors built here, parsed by the server
     ready: queue.Queue[document_store.Prepared | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
@@ -323,13 +324,13 @@ def ingest(
                 if isinstance(item, Document):
                     batch.append(item)
                     if len(batch) >= batch_size:
-                        if not put(document_store.prepare_documents(batch)):
+                        if not put(document_store.prepare_documents(batch, vectors=pg)):
                             return
                         batch = []
                 else:
                     report.rejected.append(item)
             if batch:
-                put(document_store.prepare_documents(batch))
+                put(document_store.prepare_documents(batch, vectors=pg))
             put(None)
         except BaseException as exc:  # handed to the writer, which raises it
             put(exc)

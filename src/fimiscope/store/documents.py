@@ -26,6 +26,7 @@ from fimiscope.store.sources import KEY_CHUNK, source_ids, source_name_for
 from fimiscope.store.sql import chunks, next_values, pg_copy_insert, sqlite_bulk_insert
 from fimiscope.store.tables import document_versions as document_versions_table
 from fimiscope.store.tables import documents, raw_blobs, sources
+from fimiscope.store.tsvector import lemma_vector
 
 
 @dataclass(slots=True)
@@ -95,19 +96,24 @@ class Prepared:
     raws: list[tuple[str, bytes, int] | None]
     ids: list[str]
     lemmas: list[str] = field(default_factory=list)
+    # PostgreSQL only: each lemma column's tsvector as a literal (None: the server builds it)
+    lemma_vectors: list[str | None] | None = None
 
 
-def prepare_documents(docs: Sequence[Document]) -> Prepared:
+def prepare_documents(docs: Sequence[Document], *, vectors: bool = False) -> Prepared:
     """``docs`` made storable (NULs removed) with what their upsert needs: ``Prepared.docs``
-    are the documents to hand to ``upsert_documents``."""
+    are the documents to hand to ``upsert_documents``. ``vectors``: also the lemma columns'
+    full-text vectors, which PostgreSQL then only parses (``store/tsvector.py``)."""
     docs = [_storable(d) for d in docs]
     fresh = iter(new_ids("doc_", sum(1 for d in docs if not d.id)))
+    lemmas = [lemma_column(d.title, d.text, d.language) for d in docs]
     return Prepared(
         docs=docs,
         hashes=[content_hash(d.title, d.text) for d in docs],
         raws=[(*archive.pack(d.raw), len(d.raw)) if d.raw is not None else None for d in docs],
         ids=[d.id or next(fresh) for d in docs],
-        lemmas=[lemma_column(d.title, d.text, d.language) for d in docs],
+        lemmas=lemmas,
+        lemma_vectors=[lemma_vector(x) for x in lemmas] if vectors else None,
     )
 
 
@@ -120,6 +126,8 @@ def upsert_documents(conn: Connection, docs: Sequence[Document], prepared: Prepa
     if prepared is None or not prepared.lemmas or prepared.docs is not docs:
         prepared = prepare_documents(docs)  # hashes of what is stored, not of the NULs
     docs, prep = prepared.docs, prepared
+    pg = conn.dialect.name == "postgresql"
+    vectors = prep.lemma_vectors if pg and prep.lemma_vectors is not None else [None] * len(docs)
     result = UpsertResult()
     now = utcnow()
     existing: dict[str, RowMapping] = {}
@@ -144,14 +152,16 @@ def upsert_documents(conn: Connection, docs: Sequence[Document], prepared: Prepa
     inserts: list[dict[str, Any]] = []
     changed: list[tuple[Document, RowMapping, str, str | None]] = []
     changed_lemmas: list[str] = []
-    for doc, key, chash, raw, doc_id, lemmas in zip(
-        docs, doc_keys, prep.hashes, prep.raws, prep.ids, prep.lemmas, strict=True
+    for doc, key, chash, raw, doc_id, lemmas, vector in zip(
+        docs, doc_keys, prep.hashes, prep.raws, prep.ids, prep.lemmas, vectors, strict=True
     ):
         old = existing.get(key)
         raw_hash = raw[0] if raw is not None else None
         if old is None:
             row = _document_row(doc, chash, raw_hash, source_map, now, lemmas, key)
             row["id"] = doc_id
+            if pg:  # a plain column since migration 0006; None: the insert trigger computes it
+                row["lemma_vector"] = vector
             inserts.append(row)
         elif old["content_hash"] != chash:
             changed.append((doc, old, chash, raw_hash))
@@ -220,7 +230,8 @@ def _storable(doc: Document) -> Document:
 def _insert_documents(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """New documents in one statement: on SQLite one executemany then one FTS5 insert of the
     new rowids; on PostgreSQL COPY into a staging table then one INSERT ... SELECT (the
-    generated tsvector columns are computed there)."""
+    generated tsvector of title and text is computed there; the lemma vector comes ready,
+    ``row["lemma_vector"]``, or the insert trigger computes it where that is None)."""
     if conn.dialect.name == "sqlite":
         before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(documents.c.pk), 0))).scalar_one()
         sqlite_bulk_insert(conn, documents, rows)
@@ -233,7 +244,7 @@ def _insert_documents(conn: Connection, rows: list[dict[str, Any]]) -> None:
         )
         return
     cols = list(rows[0])
-    json_cols = {i for i, c in enumerate(cols) if isinstance(documents.c[c].type, sa.JSON)}
+    json_cols = {i for i, c in enumerate(cols) if c in documents.c and isinstance(documents.c[c].type, sa.JSON)}
     tuples = [
         tuple(orjson.dumps(v).decode() if i in json_cols else v for i, v in enumerate(row.values())) for row in rows
     ]
