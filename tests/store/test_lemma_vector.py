@@ -154,3 +154,22 @@ def test_other_writers_keep_the_vector_in_step(store: Store) -> None:
     assert "obilí" in rows[0][1]
     found = {d.id for d, _ in store.read(search_store.search, "obilím", language="cs")}
     assert found == {ids[0]}
+
+
+def test_migration_0006_goes_down_and_up_again(database_url: str) -> None:
+    from alembic import command
+
+    from fimiscope.store.db import alembic_config
+
+    store = Store.open(database_url, upgrade=False)
+    migrate(store.engine, "0006")
+    command.downgrade(alembic_config(store.engine), "0005")
+    migrate(store.engine, "0006")
+    if store.dialect == "postgresql":
+        with store.connect() as c:
+            generated = c.execute(sa.text("SELECT attgenerated FROM pg_attribute WHERE attname = 'lemma_vector' "
+                                          "AND attrelid = 'documents'::regclass")).scalar_one()
+            triggers = c.execute(sa.text("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal "
+                                         "AND tgrelid = 'documents'::regclass")).scalar_one()
+        assert generated == "" and triggers == 2
+    store.close()
