@@ -12,6 +12,7 @@ docs/cpu-s counts the client's CPU and, for PostgreSQL on this machine, its serv
 (read from /proc): on a shared machine the wall clock mostly measures the neighbours.
 
     python benchmarks/import_bench.py --n 1000000 [--pg postgresql://postgres@127.0.0.1:5432/test]
+    python benchmarks/import_bench.py --n 100000 --pg URL --only "fimiscope / postgresql,psycopg COPY (no FTS)"
 """
 
 from __future__ import annotations
@@ -187,6 +188,8 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--file")
     parser.add_argument("--target")
+    parser.add_argument("--only", help="comma-separated contender labels to run, e.g. "
+                        "'fimiscope / postgresql,psycopg COPY (no FTS)' (default: all)")
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -206,6 +209,8 @@ def main() -> None:
     if args.pg:
         plans.append(("fimiscope / postgresql", "fimiscope", _fresh_pg_schema(args.pg, "bench_ours")))
         plans.append(("psycopg COPY (no FTS)", "psycopg-copy", _fresh_pg_schema(args.pg, "bench_copy")))
+    if args.only:
+        plans = [p for p in plans if p[0] in args.only.split(",")]
     results = []
     for label, kind, target in plans:
         print(f"running {label} ...", file=sys.stderr)
@@ -218,7 +223,7 @@ def main() -> None:
         # work is in the client process).
         cpu = res["cpu_s"] + (res["server_cpu_s"] or 0.0)
         results.append((label, res["seconds"], res["peak_mb"], cpu, res["server_cpu_s"]))
-    base = next(r for r in results if r[0].startswith("sqlite-utils"))
+    base = next((r for r in results if r[0].startswith("sqlite-utils")), results[0])
     copy = next((r for r in results if r[0].startswith("psycopg COPY")), None)
     print(f"\n{args.n:,} documents, {size_mb:,.0f} MB of JSONL, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}\n")

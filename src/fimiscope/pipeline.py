@@ -330,6 +330,7 @@ def ingest(
     """
     processes = import_processes() if processes is None else processes
     report = IngestReport()
+    pg = store.dialect == "postgresql"  # lemma vectors built here, parsed by the server
     ready: queue.Queue[document_store.Prepared | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
@@ -354,14 +355,14 @@ def ingest(
             if pool is None and processes > 0 and full > _POOL_AFTER_BATCHES:
                 pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
             if pool is None:
-                return put(document_store.prepare_documents(docs))
+                return put(document_store.prepare_documents(docs, vectors=pg))
             if docs:
                 clean = document_store.storable_documents(docs)
                 inputs = document_store.column_inputs(clean)
                 pending.append((clean, pool.submit(document_store.prepare_columns, inputs)))
             while len(pending) > (0 if last else processes):
                 done, columns = pending.popleft()
-                if not put(document_store.prepare_documents(done, columns.result())):
+                if not put(document_store.prepare_documents(done, columns.result(), vectors=pg)):
                     return False
             return True
 

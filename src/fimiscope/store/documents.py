@@ -26,6 +26,7 @@ from fimiscope.store.sources import KEY_CHUNK, source_ids, source_name_for
 from fimiscope.store.sql import chunks, next_values, pg_copy_insert, sqlite_bulk_insert
 from fimiscope.store.tables import document_versions as document_versions_table
 from fimiscope.store.tables import documents, raw_blobs, sources
+from fimiscope.store.tsvector import lemma_vector
 
 
 @dataclass(slots=True)
@@ -95,6 +96,8 @@ class Prepared:
     raws: list[tuple[str, bytes, int] | None]
     ids: list[str]
     lemmas: list[str] = field(default_factory=list)
+    # PostgreSQL only: each lemma column's tsvector as a literal (None: the server builds it)
+    lemma_vectors: list[str | None] | None = None
 
 
 # What ``prepare_columns`` reads of a document: title, text, language, raw body.
@@ -103,15 +106,25 @@ ColumnInput = tuple[str | None, str, str | None, bytes | None]
 Columns = tuple[list[str], list[tuple[str, bytes, int] | None], list[str]]
 
 
-def prepare_documents(docs: Sequence[Document], columns: Columns | None = None) -> Prepared:
+def prepare_documents(
+    docs: Sequence[Document], columns: Columns | None = None, *, vectors: bool = False
+) -> Prepared:
     """``docs`` made storable (NULs removed) with what their upsert needs: ``Prepared.docs``
     are the documents to hand to ``upsert_documents``. ``columns`` is
     ``prepare_columns(column_inputs(storable_documents(docs)))`` when it was computed elsewhere
-    (``pipeline.ingest`` does that in worker processes)."""
+    (``pipeline.ingest`` does that in worker processes). ``vectors``: also the lemma columns'
+    full-text vectors, which PostgreSQL then only parses (``store/tsvector.py``)."""
     docs = storable_documents(docs)
     hashes, raws, lemmas = columns if columns is not None else prepare_columns(column_inputs(docs))
     fresh = iter(new_ids("doc_", sum(1 for d in docs if not d.id)))
-    return Prepared(docs=docs, hashes=hashes, raws=raws, ids=[d.id or next(fresh) for d in docs], lemmas=lemmas)
+    return Prepared(
+        docs=docs,
+        hashes=hashes,
+        raws=raws,
+        ids=[d.id or next(fresh) for d in docs],
+        lemmas=lemmas,
+        lemma_vectors=[lemma_vector(x) for x in lemmas] if vectors else None,
+    )
 
 
 def storable_documents(docs: Sequence[Document]) -> list[Document]:
@@ -144,6 +157,8 @@ def upsert_documents(conn: Connection, docs: Sequence[Document], prepared: Prepa
     if prepared is None or not prepared.lemmas or prepared.docs is not docs:
         prepared = prepare_documents(docs)  # hashes of what is stored, not of the NULs
     docs, prep = prepared.docs, prepared
+    pg = conn.dialect.name == "postgresql"
+    vectors = prep.lemma_vectors if pg and prep.lemma_vectors is not None else [None] * len(docs)
     result = UpsertResult()
     now = utcnow()
     existing: dict[str, RowMapping] = {}
@@ -168,14 +183,16 @@ def upsert_documents(conn: Connection, docs: Sequence[Document], prepared: Prepa
     inserts: list[dict[str, Any]] = []
     changed: list[tuple[Document, RowMapping, str, str | None]] = []
     changed_lemmas: list[str] = []
-    for doc, key, chash, raw, doc_id, lemmas in zip(
-        docs, doc_keys, prep.hashes, prep.raws, prep.ids, prep.lemmas, strict=True
+    for doc, key, chash, raw, doc_id, lemmas, vector in zip(
+        docs, doc_keys, prep.hashes, prep.raws, prep.ids, prep.lemmas, vectors, strict=True
     ):
         old = existing.get(key)
         raw_hash = raw[0] if raw is not None else None
         if old is None:
             row = _document_row(doc, chash, raw_hash, source_map, now, lemmas, key)
             row["id"] = doc_id
+            if pg:  # a plain column since migration 0006; None: the insert trigger computes it
+                row["lemma_vector"] = vector
             inserts.append(row)
         elif old["content_hash"] != chash:
             changed.append((doc, old, chash, raw_hash))
@@ -244,7 +261,8 @@ def _storable(doc: Document) -> Document:
 def _insert_documents(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """New documents in one statement: on SQLite one executemany then one FTS5 insert of the
     new rowids; on PostgreSQL COPY into a staging table then one INSERT ... SELECT (the
-    generated tsvector columns are computed there)."""
+    generated tsvector of title and text is computed there; the lemma vector comes ready,
+    ``row["lemma_vector"]``, or the insert trigger computes it where that is None)."""
     if conn.dialect.name == "sqlite":
         before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(documents.c.pk), 0))).scalar_one()
         sqlite_bulk_insert(conn, documents, rows)
@@ -257,7 +275,7 @@ def _insert_documents(conn: Connection, rows: list[dict[str, Any]]) -> None:
         )
         return
     cols = list(rows[0])
-    json_cols = {i for i, c in enumerate(cols) if isinstance(documents.c[c].type, sa.JSON)}
+    json_cols = {i for i, c in enumerate(cols) if c in documents.c and isinstance(documents.c[c].type, sa.JSON)}
     tuples = [
         tuple(orjson.dumps(v).decode() if i in json_cols else v for i, v in enumerate(row.values())) for row in rows
     ]
