@@ -58,7 +58,7 @@ from fimiscope.index.bm25 import (
     features,
     reciprocal_rank_fusion,
 )
-from fimiscope.index.encoders import Encoder, VectorIndex, encoder_from_settings, model_key
+from fimiscope.index.encoders import USEM3_LANGUAGES, Encoder, VectorIndex, encoder_from_settings, model_key
 from fimiscope.index.sentences import Sentence, split_sentences  # shared with narratives; re-exported
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
@@ -114,6 +114,11 @@ CROSS_LANGUAGE_PROVENANCE = (
     "eval/claims_crosslingual.py --choose: UDHR articles split by number (dev: number divisible by 3), "
     "target precision 0.9 per language on dev"
 )
+# The languages each encoder was trained on (primary subtags): one of them that the check had no
+# gold for takes "*"; any other language missing from the table gets no cross-language match.
+CROSS_LANGUAGE_TRAINED: dict[str, frozenset[str]] = {
+    "usem3": frozenset(lang.split("-")[0] for lang in USEM3_LANGUAGES),
+}
 # p = 0.5 at the language's threshold, rising with the cosine: a ranking score on the same scale
 # as the calibrated probabilities, not itself a calibrated probability
 CROSS_LANGUAGE_SLOPE = 20.0
@@ -130,6 +135,9 @@ def cross_language_threshold(model: str, language: str | None) -> float | None:
     lang = _primary(language)
     if lang in table:
         return table[lang]
+    trained = CROSS_LANGUAGE_TRAINED.get(model)
+    if trained is not None and lang not in trained:
+        return None  # a language the model was not trained on and the check had no evidence for
     return table.get("*")
 
 
