@@ -383,7 +383,7 @@ def check_main(args: argparse.Namespace) -> None:
 
     data = args.check
     pairs = check_claims(data)
-    splits = (args.split,) if args.code_thresholds else ("dev", args.split)
+    splits = (args.split,) if args.code_thresholds or args.encode_only else ("dev", args.split)
     docs = {s: check_documents(data, s) for s in dict.fromkeys(splits)}
     t8_claims, t8_docs = semeval_dev(data, {d["text"] for d in check_documents(data, "test")})
     if "dev" in docs:  # dev only: the test split stays as it was built before
@@ -398,17 +398,25 @@ def check_main(args: argparse.Namespace) -> None:
     }
     print(f"documents {report['documents']}, claims {report['claims']}", file=sys.stderr)
     # Without a model: the detector's lexical decision (BM25 and its calibration), as in use today.
-    lexical = claims_detector.ClaimMatcher(pairs)
-    lexical.set_claim_languages(dict.fromkeys((cid for cid, _ in pairs), "en"))
     split_docs = docs[args.split]
-    flagged = [{m.claim_id for m in lexical.match_text(d["text"], language=d["lang"])} for d in split_docs]
-    report["no_model"] = scores(split_docs, flagged, langs)
+    if not args.encode_only:
+        lexical = claims_detector.ClaimMatcher(pairs)
+        lexical.set_claim_languages(dict.fromkeys((cid for cid, _ in pairs), "en"))
+        flagged = [{m.claim_id for m in lexical.match_text(d["text"], language=d["lang"])} for d in split_docs]
+        report["no_model"] = scores(split_docs, flagged, langs)
     for spec in args.encoder:
         t0 = time.perf_counter()
         encoder = DiskMemoEncoder(load_encoder(spec), args.cache_dir)
         snopes = [t for cid, t in pairs if not cid.startswith("udhr:")]
         cached = encode_cached(encoder.encoder, snopes, args.cache_dir)
         known = dict(zip((cid for cid, _ in pairs if not cid.startswith("udhr:")), cached, strict=True))
+        if args.encode_only:  # fill the text cache for the split, look at no score
+            matcher = claims_detector.ClaimMatcher(pool[args.split], encoder=encoder, known_vectors=known)
+            for d in split_docs:
+                matcher.candidates(d["text"])
+            print(json.dumps({"eval": "claims-crosslingual-check", "encoded_only": args.split,
+                              "documents": len(split_docs), "seconds": round(time.perf_counter() - t0, 1)}))
+            return
         best = {}
         matchers = {}
         for s, ds in docs.items():
@@ -470,6 +478,8 @@ def main() -> None:
     ap.add_argument("--code-thresholds", action="store_true",
                     help="with --check: score with the thresholds in detect/claims.py (chosen on dev) "
                          "instead of choosing them again on dev")
+    ap.add_argument("--encode-only", action="store_true",
+                    help="with --check: only encode the split's texts into the cache (no score is computed)")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache",
                     help="where encoded claims and texts are kept between runs (shared with eval/claims.py)")
     args = ap.parse_args()
