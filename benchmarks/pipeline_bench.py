@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,9 +45,25 @@ def child(args: argparse.Namespace) -> None:
         imported = pipeline.ingest(store, read_jsonl(stream))
     out["import"] = {"docs": imported.new, "seconds": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
     out["import_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log = Path(args.progress_log) if args.progress_log else None
+
+    def on_stage(cls: type) -> Callable[[int, int], None]:
+        t0, c0 = time.perf_counter(), time.process_time()
+
+        def progress(done: int, total: int) -> None:
+            # one line per batch: the per-window cost as the store grows (partial figures if cut short)
+            if log is not None:
+                with log.open("a") as fh:
+                    fh.write(json.dumps({"stage": getattr(cls, "name", ""), "done": done, "total": total,
+                                         "seconds": round(time.perf_counter() - t0, 2),
+                                         "cpu_s": round(time.process_time() - c0, 2),
+                                         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                                         "load": round(os.getloadavg()[0], 2)}) + "\n")
+        return progress
+
     for stage in args.stages.split(","):
         start, cpu = time.perf_counter(), time.process_time()
-        reports = pipeline.run(store, only=[stage], settings=cfg, workers=args.workers)
+        reports = pipeline.run(store, only=[stage], settings=cfg, workers=args.workers, on_stage=on_stage)
         # cpu_s: this process only (with --workers > 1 the workers' CPU is not in it)
         out[stage] = {"docs": reports[0].processed, "seconds": time.perf_counter() - start,
                       "cpu_s": time.process_time() - cpu, "signals": reports[0].signals}
@@ -65,9 +82,10 @@ def _pg_schema(url: str, name: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{name}"
 
 
-def _run(file: Path, target: str, stages: str, workers: int) -> dict[str, object]:
+def _run(file: Path, target: str, stages: str, workers: int, progress_log: str = "") -> dict[str, object]:
     res = subprocess.run([sys.executable, __file__, "--child", "--file", str(file), "--target", target,
-                          "--stages", stages, "--workers", str(workers)], capture_output=True, text=True)
+                          "--stages", stages, "--workers", str(workers), "--progress-log", progress_log],
+                         capture_output=True, text=True)
     if res.returncode:
         raise SystemExit(res.stderr[-3000:])
     return json.loads(res.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -85,6 +103,9 @@ def main() -> None:
     parser.add_argument("--file")
     parser.add_argument("--target")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--progress-log", default="",
+                        help="append one JSON line per batch of each stage (documents done, wall and CPU seconds, "
+                             "peak MB) to this file, so a run cut short still leaves its per-window figures")
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -95,7 +116,10 @@ def main() -> None:
     for n in [int(x) for x in args.sizes.split(",") if x]:  # --sizes "": only the PostgreSQL workers part
         data = work / f"c{n}.jsonl"
         write_corpus(data, n, languages=args.given_languages)
-        got = _run(data, f"sqlite:///{work / f's{n}.sqlite3'}", args.stages, 1)
+        if args.progress_log:
+            Path(f"{args.progress_log}.{n}").unlink(missing_ok=True)
+        got = _run(data, f"sqlite:///{work / f's{n}.sqlite3'}", args.stages, 1,
+                   f"{args.progress_log}.{n}" if args.progress_log else "")
         store_mb = sum(p.stat().st_size for p in work.glob(f"s{n}.sqlite3*")) / 2**20
         print(f"{n:>8,} {'store file':>12} {store_mb:>9,.0f} MB", flush=True)
         for stage in ["import", *args.stages.split(",")]:
