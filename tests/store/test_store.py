@@ -1,4 +1,7 @@
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +15,7 @@ from fimiscope.store import signals as signal_store
 from fimiscope.store import sources as source_store
 from fimiscope.store import stats as stats_store
 from fimiscope.store import watermarks as watermark_store
-from fimiscope.store.db import current_revision, migrate
+from fimiscope.store.db import current_revision, head_revisions, migrate
 
 
 def _doc(i: int, text: str | None = None, **kw: object) -> Document:
@@ -225,6 +228,30 @@ def test_migrations_are_repeatable(database_url: str) -> None:
     migrate(s.engine)  # second time: no-op
     assert current_revision(s.engine) is not None
     s.close()
+
+
+def test_the_heads_read_from_the_scripts_are_alembics(database_url: str) -> None:
+    """``migrate`` skips Alembic when the store is at the heads it reads from the scripts: they
+    must be the heads Alembic computes, and an older store must still be upgraded."""
+    from alembic.script import ScriptDirectory
+
+    from fimiscope.store.db import alembic_config
+
+    s = Store.open(database_url, upgrade=False)
+    assert head_revisions() == frozenset(ScriptDirectory.from_config(alembic_config(s.engine)).get_heads())
+    migrate(s.engine, "0003")
+    migrate(s.engine)  # not at the heads: upgraded
+    assert set((current_revision(s.engine) or "").split(",")) == head_revisions()
+    s.close()
+
+
+def test_opening_a_current_store_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'f.sqlite3'}"
+    Store.open(url).close()
+    probe = ("import sys; from fimiscope.store import Store; Store.open(sys.argv[1]).close(); "
+             "print('alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_stage_rename_keeps_the_watermark_and_the_signals_detector(database_url: str) -> None:

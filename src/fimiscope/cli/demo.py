@@ -12,7 +12,6 @@ import typer
 from fimiscope import pipeline
 from fimiscope.cli.app import app, settings
 from fimiscope.cli.output import check_format, emit_json, progress, stderr, stdout
-from fimiscope.collect import runner
 from fimiscope.config import Settings, is_set
 from fimiscope.store import Store
 from fimiscope.store import signals as signal_store
@@ -85,6 +84,7 @@ def collect_over_loopback(
     store: Store, sources: list[Any], docs: list[Any], domains: list[str], settings: Settings
 ) -> dict[str, int]:
     """Serve ``docs`` as feeds + pages on 127.0.0.1 and collect them with the rss connector."""
+    from fimiscope.collect import runner  # the fetcher's modules load only for the commands that use them
     from fimiscope.demo.server import ScenarioServer
 
     # The demo's own loopback server, nothing else: private addresses allowed, no politeness pause.

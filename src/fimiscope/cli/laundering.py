@@ -7,7 +7,6 @@ import typer
 from fimiscope.cli.app import app, detect_app, open_store, run_stages
 from fimiscope.cli.output import check_format, emit_json, emit_list, emit_record, stdout
 from fimiscope.core.clock import lag_text
-from fimiscope.detect import laundering
 from fimiscope.store import laundering as db
 
 clusters_app = typer.Typer(help="Clusters of republished content and their chains.", no_args_is_help=True)
@@ -81,6 +80,8 @@ def show(
     """A cluster: its members (origin first) and its chain edges copier -> copied."""
     check_format(fmt)
     store = open_store(ctx)
+    from fimiscope.detect import laundering  # the detector's modules load only for the commands that use them
+
     with store.connect() as conn:
         data = db.get_cluster(conn, cluster_id)
         data["alignments"] = laundering.cluster_alignments(conn, data)

@@ -12,8 +12,6 @@ import typer
 from fimiscope.cli.app import app, detect_app, open_store, run_stages
 from fimiscope.cli.output import check_format, emit_json, emit_list, stdout
 from fimiscope.core.errors import InvalidInput, NotFound
-from fimiscope.detect.persuasion import DISARM, classify_text
-from fimiscope.index.persuasion import GROUP_OF, shipped_model, technique_label
 from fimiscope.store import documents as document_store
 from fimiscope.store import persuasion as db
 
@@ -45,11 +43,13 @@ def _with_text(text: str, result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print(result: dict[str, Any]) -> None:
+    from fimiscope.index import persuasion as index  # numpy: loaded by the commands that use it
+
     if not result["paragraphs"]:
         stdout.print(f"No technique in {result['n_paragraphs']} paragraphs.")
         return
     for p in result["paragraphs"]:
-        techs = ", ".join(f"{technique_label(t)} {p['scores'].get(t, 0):.2f}" for t in p["techniques"])
+        techs = ", ".join(f"{index.technique_label(t)} {p['scores'].get(t, 0):.2f}" for t in p["techniques"])
         stdout.print(f"[bold]¶{p['index']}[/bold] {techs}", highlight=False)
         stdout.print(f"  {p['text'][:300]}", highlight=False, markup=False)
         words = sorted({sp["text"] for sp in p["spans"]})
@@ -88,6 +88,9 @@ def classify(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Classify a text without storing it: paragraphs with techniques, scores and spans."""
+    from fimiscope.detect.persuasion import classify_text
+    from fimiscope.index import persuasion as index  # numpy: loaded by the commands that use it
+
     check_format(fmt)
     try:
         text = sys.stdin.read() if file == "-" else open(file, encoding="utf-8").read()  # noqa: SIM115
@@ -95,7 +98,7 @@ def classify(
         raise InvalidInput(f"cannot read {file}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{file} is not UTF-8 text") from exc
-    model = shipped_model()
+    model = index.shipped_model()
     n, rows = classify_text(model, text, language)
     result = _with_text(text, {
         "language": language, "model_version": model.version, "n_paragraphs": n, "n_with_techniques": len(rows),
@@ -120,6 +123,8 @@ def profile(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Technique rates per week (share of paragraphs) of a source or a narrative."""
+    from fimiscope.index import persuasion as index  # numpy: loaded by the commands that use it
+
     check_format(fmt)
     if bool(source) == bool(narrative):
         raise InvalidInput("give one of --source or --narrative")
@@ -136,7 +141,7 @@ def profile(
     columns: list[tuple[str, Callable[[Any], Any]]] = [
         ("week", lambda w: w["week"]), ("documents", lambda w: w["documents"]),
         ("paragraphs", lambda w: w["paragraphs"])]
-    columns += [(technique_label(t), _rate(t)) for t in top]
+    columns += [(index.technique_label(t), _rate(t)) for t in top]
     emit_list(result["weeks"], "table", columns,
               empty="No classified documents in that time; run `fimiscope detect persuasion`.")
 
@@ -144,9 +149,13 @@ def profile(
 @persuasion_app.command("techniques")
 def techniques(fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """The 23 techniques: group, DISARM techniques proposed, signal threshold."""
+    from fimiscope.index import persuasion as index  # numpy: loaded by the commands that use it
+
     check_format(fmt)
-    model = shipped_model()
-    rows = [{"technique": t, "label": technique_label(t), "group": GROUP_OF[t], "disarm": list(DISARM[t]),
+    from fimiscope.detect.persuasion import DISARM
+
+    model = index.shipped_model()
+    rows = [{"technique": t, "label": index.technique_label(t), "group": index.GROUP_OF[t], "disarm": list(DISARM[t]),
              "decision_threshold": round(float(model.thresholds[i]), 3),
              "signal_threshold": (round(float(model.signal_thresholds[i]), 3)
                                   if model.signal_thresholds[i] <= 1 else None)}

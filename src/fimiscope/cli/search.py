@@ -10,7 +10,6 @@ from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_list
 from fimiscope.core.clock import parse_time
 from fimiscope.core.errors import InvalidInput
-from fimiscope.index.persuasion import parse_technique
 from fimiscope.store import search as search_store
 
 
@@ -42,6 +41,8 @@ def search(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Search documents by words in their title and text, best match first."""
+    from fimiscope.index.persuasion import parse_technique  # numpy: loaded when asked
+
     check_format(fmt)
     store = open_store(ctx)
     hits = store.read(

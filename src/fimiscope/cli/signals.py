@@ -7,7 +7,6 @@ import typer
 from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import FORMATS_JSONL, check_format, emit_json, emit_list, emit_record, plain, stdout
 from fimiscope.core.model import SignalStatus
-from fimiscope.index.persuasion import parse_technique
 from fimiscope.store import signals as signal_store
 from fimiscope.store import workbench as wb
 
@@ -32,6 +31,8 @@ def list_(
     if status:
         status = SignalStatus.parse(status).value
     if technique:
+        from fimiscope.index.persuasion import parse_technique  # numpy: loaded when asked
+
         f = wb.SignalFilter(type=type_, status=status, min_score=min_score, technique=parse_technique(technique))
         rows = wb.list_signals(open_store(ctx), f, sort=sort, limit=limit, offset=offset).items
     else:

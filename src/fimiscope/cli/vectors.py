@@ -7,7 +7,6 @@ import typer
 from fimiscope.cli.app import app, open_store
 from fimiscope.cli.output import check_format, emit_list, emit_record
 from fimiscope.core.errors import NotFound
-from fimiscope.store import vectors as vector_store
 
 vectors_app = typer.Typer(help="Stored encoder vectors (claims, document sentences), by model.", no_args_is_help=True)
 app.add_typer(vectors_app, name="vectors")
@@ -16,6 +15,8 @@ app.add_typer(vectors_app, name="vectors")
 @vectors_app.command("list")
 def list_(ctx: typer.Context, fmt: str = typer.Option("table", "--format", help="table or json")) -> None:
     """Which models have vectors stored, per kind: items, vectors, dimension."""
+    from fimiscope.store import vectors as vector_store  # numpy: loaded by the commands that use it
+
     check_format(fmt)
     rows = open_store(ctx).read(vector_store.list_models)
     emit_list(
@@ -35,6 +36,8 @@ def forget(
     fmt: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Delete a model's stored vectors (after a model change, the old ones are kept until then)."""
+    from fimiscope.store import vectors as vector_store  # numpy: loaded by the commands that use it
+
     check_format(fmt)
     deleted = open_store(ctx).write(vector_store.forget_model, model, kind)
     if not deleted:

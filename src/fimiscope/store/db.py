@@ -3,20 +3,23 @@ translation of database failures into operator errors. One code path for SQLite 
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext
 
 from fimiscope.config import Settings
 from fimiscope.core.errors import ConfigError, FimiscopeError, InvalidInput, Unavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 CONNECT_TIMEOUT_S = 10
@@ -81,6 +84,8 @@ def create_engine(url: str, *, schema: str | None = None) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -91,9 +96,40 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision``. Safe to call on every start: it is a no-op when current.
 
     Each room that owns tables has its own branch of the history, rooted at the foundation
-    revision ``0001``; ``heads`` brings every branch up to date.
+    revision ``0001``; ``heads`` brings every branch up to date. A store already at the heads
+    costs one query: Alembic (half a second of imports) is loaded only when there is work.
     """
+    if revision == "heads" and _at_heads(engine):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]+)?=\s*(.+?)\s*$", re.M)
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The heads of the migration history, read from the scripts' ``revision`` and
+    ``down_revision`` lines (what Alembic's script directory computes; a test holds them equal)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        fields = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        revisions.add(ast.literal_eval(fields["revision"]))
+        down = ast.literal_eval(fields["down_revision"])
+        parents.update([down] if isinstance(down, str) else down or ())
+    return frozenset(revisions - parents)
+
+
+def _at_heads(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            current = set(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+    except sa.exc.DBAPIError:  # no version table yet: a new store
+        return False
+    return current == head_revisions()
 
 
 def current_revision(engine: Engine) -> str | None:

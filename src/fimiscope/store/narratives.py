@@ -16,7 +16,6 @@ from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.ids import new_id
 from fimiscope.core.model import Affiliation
-from fimiscope.index.narratives import BURST_GAMMA, BURST_METHOD, BURST_S, bursts
 from fimiscope.store.sql import chunks
 from fimiscope.store.tables import documents, sources
 from fimiscope.store.tables_narratives import (
@@ -652,6 +651,8 @@ def daily_counts(conn: Connection, narrative_ids: Sequence[str]) -> tuple[list[s
 def narrative_bursts(conn: Connection, narrative_id: str) -> dict[str, Any]:
     """The narrative's bursts over its daily share of all stored documents (the method the
     surge signal uses, named with its parameters), oldest first."""
+    from fimiscope.index.narratives import BURST_GAMMA, BURST_METHOD, BURST_S, bursts  # numpy/scipy: loaded when asked
+
     axis, counts, totals = daily_counts(conn, [narrative_id])
     series = counts.get(narrative_id, [])
     found = bursts(series, totals) if sum(series) else []
