@@ -406,10 +406,16 @@ def check_main(args: argparse.Namespace) -> None:
     splits = (scored,) if args.code_thresholds or args.encode_only else ("dev", scored)
     docs = {s: check_documents(args.test, "all") if args.test and s == "test" else check_documents(data, s)
             for s in dict.fromkeys(splits)}
-    t8_claims, t8_docs = semeval_dev(data, {d["text"] for d in check_documents(data, "test")})
+    # never choose on what --test scores: DIR's texts are kept out of DATA's dev
+    held_out = {d["text"] for d in docs["test"]} if args.test else set()
+    t8_claims, t8_docs = semeval_dev(data, {d["text"] for d in check_documents(data, "test")} | held_out)
     if "dev" in docs:  # dev only: the test split stays as it was built before
         t8_texts = {d["text"] for d in t8_docs}
-        docs["dev"] = [d for d in docs["dev"] if d["text"] not in t8_texts] + t8_docs
+        dev = [d for d in docs["dev"] if d["text"] not in t8_texts]
+        kept = [d for d in dev if d["text"] not in held_out]
+        if len(kept) < len(dev):
+            print(f"dev: {len(dev) - len(kept)} documents also in {args.test} left out", file=sys.stderr)
+        docs["dev"] = kept + t8_docs
     test_pairs = check_claims(args.test) if args.test else pairs
     if test_pairs == pairs:
         test_pairs = pairs
