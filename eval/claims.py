@@ -459,6 +459,9 @@ def main() -> None:
             eval_docs = docs
     eval_q, eval_rel = load(args.test or args.data, args.split)
     shown = f"test {args.split}" if args.test else args.split  # how the table names the scored split
+    if args.test and set(eval_q) & set(train_q):
+        print(f"warning: {len(set(eval_q) & set(train_q))} tweets of {args.test} are also among the tweets fitted on",
+              file=sys.stderr)
     print(f"{len(docs)} claims; {fit_name} {len(train_q)} queries; {shown} {len(eval_q)} queries"
           + (f" against {len(eval_docs)} claims of {args.test}" if args.test else ""), file=sys.stderr)
 
