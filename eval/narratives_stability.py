@@ -1,6 +1,7 @@
 """Emerging-narrative id stability: the same corpus fed in 10 daily increments and at once.
 
-    python eval/narratives_stability.py [CASES_CSV] [--increments 10] [--encoder PATH|none] [--no-bertopic]
+    python eval/narratives_stability.py [CASES_CSV] [--test CSV|DIR] [--increments 10] [--encoder PATH|none]
+                                        [--no-bertopic]
 
 Corpus: the EUvsDisinfo cases (title + summary), oldest first by case date, cut into 10
 increments of equal size (a "day" each). Default: /work/shared/data/claims/euvsdisinfo/.
@@ -18,7 +19,11 @@ the most favourable reading of a refit.
 
 Also per system: narratives with at least 5 documents, the share of documents in them, and their
 keyword purity (share of a narrative's documents carrying its most common EUvsDisinfo keyword).
-Prints a table and ends with one JSON line.
+Nothing is fitted: ``EmergingClusters`` runs with the detector's default parameters and BERTopic
+with fixed ones, so there is nothing to choose on CASES_CSV. ``--test`` (a cases CSV laid out
+the same way, or a folder holding one, as DATA may be too) measures that corpus once instead
+with the same settings; the table's title and the JSON (``"split": "test"``, ``"data"``) name
+it. Prints a table and ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -42,6 +47,16 @@ from fimiscope.index.narratives import EmergingClusters, TermVectors, embed_docu
 
 csv.field_size_limit(10**8)
 DEFAULT = Path("/work/shared/data/claims/euvsdisinfo/euvsdisinfo-cases-2015-2017.csv")
+
+
+def cases_csv(path: Path) -> Path:
+    """The cases file: ``path`` itself, or the one CSV in a folder (or in its claims/euvsdisinfo/)."""
+    if not path.is_dir():
+        return path
+    found = sorted(path.glob("*.csv")) or sorted((path / "claims" / "euvsdisinfo").glob("*.csv"))
+    if len(found) != 1:
+        sys.exit(f"{path}: expected one cases CSV in it, found {len(found)}")
+    return found[0]
 
 
 def load(path: Path) -> list[dict]:
@@ -141,14 +156,17 @@ def bertopic(docs: list[dict], parts: list[list[int]], emb: np.ndarray) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cases", type=Path, nargs="?", default=DEFAULT)
+    ap.add_argument("cases", type=Path, nargs="?", default=DEFAULT, help="the cases CSV, or a folder holding it")
+    ap.add_argument("--test", type=Path, metavar="CSV|DIR",
+                    help="measure this corpus (laid out like CASES_CSV) once instead; nothing is fitted")
     ap.add_argument("--increments", type=int, default=10)
     ap.add_argument("--encoder", default=None, help="local sentence-transformers folder, or 'none'")
     ap.add_argument("--no-bertopic", action="store_true")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "fimiscope-eval-cache")
     args = ap.parse_args()
 
-    docs = load(args.cases)
+    source = cases_csv(args.test or args.cases)
+    docs = load(source)
     n = len(docs)
     bounds = [round(n * k / args.increments) for k in range(args.increments + 1)]
     parts = [list(range(bounds[k], bounds[k + 1])) for k in range(args.increments)]
@@ -189,6 +207,8 @@ def main() -> None:
             except ImportError as exc:
                 print(f"BERTopic skipped ({exc}): pip install -e '.[bench]'", file=sys.stderr)
 
+    if args.test:
+        print(f"\ntest: {source}")
     print(f"\n{'system':<40}{'changed id':>12}{'share':>8}{'narratives':>12}{'covered':>9}{'purity':>8}")
     for name, r in results.items():
         if name.startswith("BERTopic"):
@@ -201,7 +221,8 @@ def main() -> None:
             f = r["daily"]
             print(f"{name:<40}{r['changed']:>12}{r['changed_share']:>8.1%}{f['narratives']:>12}{f['covered']:>9.1%}"
                   f"{f['purity']:>8.2f}")
-    print(json.dumps({"eval": "narratives-stability", "documents": n, "increments": args.increments,
+    split = {"split": "test", "data": str(source)} if args.test else {}
+    print(json.dumps({"eval": "narratives-stability", **split, "documents": n, "increments": args.increments,
                       "encoder": enc_name, "results": results}))
 
 
