@@ -62,8 +62,17 @@ def insert_units(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
     shingles); returns their ids in input order."""
     if not rows:
         return []
-    stmt = laundering_units.insert().returning(laundering_units.c.id, sort_by_parameter_order=True)
-    return [int(r[0]) for r in conn.execute(stmt, list(rows))]
+    # One executemany through the driver, then the ids read back: asked to return ids in input
+    # order, SQLAlchemy inserts row by row on SQLite (a dozen statements per document). Ids grow
+    # in insertion order within the writer's transaction (SQLite's single writer; PostgreSQL's
+    # sequence, one nextval per row in order), so the new units are the highest ids of their
+    # documents, in input order. A unit has no key but its id: nothing is ignored.
+    insert_ignore_many(conn, laundering_units, rows)
+    t = laundering_units
+    held: list[int] = []
+    for part in chunks(sorted({r["document_id"] for r in rows}), _CHUNK):
+        held.extend(int(x) for x in conn.execute(sa.select(t.c.id).where(t.c.document_id.in_(part))).scalars())
+    return sorted(held)[-len(rows) :]
 
 
 def insert_buckets(conn: Connection, unit_ids: Sequence[int], keys: Sequence[Sequence[int]]) -> None:
