@@ -3,10 +3,12 @@ and CPU time per document, the time in SQL, and what the stage fetched per docum
 units from the LSH buckets, documents sharing rare anchors, verified pairs, cluster members
 loaded). A cost that grows with the store shows as a column that grows down the table.
 
-    python benchmarks/laundering_profile.py --n 10000 [--legacy-corpus] [--window 2000]
+    python benchmarks/laundering_profile.py --n 10000 [--legacy-corpus] [--window 2000] [--given-languages]
 
 ``--legacy-corpus`` writes the scale corpus as it was before sentences were spliced (each
-original a run of sentences of one of ~2,500 articles), to compare. Ends with one JSON line.
+original a run of sentences of one of ~2,500 articles), to compare. ``--given-languages``: each
+document carries the language its text was drawn from (spliced corpus only), so the language
+stage is not run first. Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=2_000)
     parser.add_argument("--legacy-corpus", action="store_true")
     parser.add_argument("--skip-language", action="store_true")
+    parser.add_argument("--given-languages", action="store_true",
+                        help="documents carry their language: the language stage is not run")
     parser.add_argument("--cprofile", action="store_true", help="cProfile the first and the last window")
     parser.add_argument("--target", default=None, help="database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
@@ -47,13 +51,15 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="fimiscope-lprof-"))
     data = work / "c.jsonl"
-    copies = write_corpus(data, args.n, splice=not args.legacy_corpus)
+    if args.given_languages and args.legacy_corpus:
+        parser.error("--given-languages needs the spliced corpus")
+    copies = write_corpus(data, args.n, splice=not args.legacy_corpus, languages=args.given_languages)
     target = args.target or f"sqlite:///{work / 's.sqlite3'}"
     cfg = Settings(database_url=target)
     store = Store.from_settings(cfg)
     with open_input(data) as stream:
         pipeline.ingest(store, read_jsonl(stream))
-    if not args.skip_language:
+    if not (args.skip_language or args.given_languages):
         pipeline.run(store, only=["extract.language"], settings=cfg)
 
     c: Counter[str] = Counter()

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -398,53 +398,50 @@ class LaunderingStage(DocumentStage):
             a = {x[: db.ANCHOR_MAX_LEN] for x in anchor_kernel.anchors(doc.text, doc.links, images)}
             per_doc[doc.id] = a
         db.insert_anchors_many(conn, dict(per_doc))
-        # Each document is judged against the corpus as it stood when it arrived (the documents
-        # before it, not the batch's later ones): document frequencies, the rare-anchor cut and
-        # the candidates are then the same whatever the batch size, and a pair is judged once,
-        # from its newer side.
         stored_df = db.anchor_df(conn, {a for s in per_doc.values() for a in s})
         n_stored = db.anchored_documents(conn)
-        later: Counter[str] = Counter()
-        for s in per_doc.values():
-            later.update(s)
-        later_ids = list(per_doc)
-        later_docs = sum(1 for s in per_doc.values() if s)
-        matches: dict[tuple[str, str], Match] = {}
-        for position, (doc_id, mine_anchors) in enumerate(per_doc.items()):
-            later.subtract(mine_anchors)
-            later_docs -= 1 if mine_anchors else 0
-            after = set(later_ids[position + 1 :])
-            n_docs = max(n_stored - later_docs, 1)
-            df = {a: stored_df.get(a, 0) - later[a] for a in mine_anchors}
+        candidates: dict[str, list[str]] = {}
+        for doc_id, mine_anchors, df, n_docs, after in self._as_arrived(per_doc, stored_df, n_stored):
             max_df = p.candidate_rare_cut(n_docs)
-            rare = {a for a in mine_anchors if df.get(a, 0) <= max_df}
+            rare = {a for a in mine_anchors if df(a) <= max_df}
             if len(rare) < p.anchor_min_shared:
                 continue
             hits = db.documents_with_anchors(conn, rare, p.anchor_min_shared)
             hits.pop(doc_id, None)
             for d in after:
                 hits.pop(d, None)
+            weights = {a: df(a) for a in mine_anchors}
             ranked = sorted(
                 (
-                    (sum(anchor_kernel.anchor_weight(x, df, n_docs) for x in s), d)
+                    (sum(anchor_kernel.anchor_weight(x, weights, n_docs) for x in s), d)
                     for d, s in hits.items()
                     if len(s) >= p.anchor_min_shared
                 ),
                 reverse=True,
             )[: p.anchor_candidates]
-            if not ranked:
-                continue
-            others = db.anchors_of(conn, [d for _, d in ranked])
-            unknown = {a for s in others.values() for a in s} - set(stored_df)
-            stored_df.update(db.anchor_df(conn, unknown))
-            df.update({a: stored_df.get(a, 0) - later[a] for s in others.values() for a in s})
-            info = db.doc_info(conn, [doc_id, *others])
-            me = info[doc_id]
-            for other_id, their in others.items():
-                o = info.get(other_id)
-                if o is None or not self._plausible_translation(me, o):
-                    continue
-                score, shared = anchor_kernel.anchor_similarity(mine_anchors, their, df, n_docs)
+            if ranked:
+                candidates[doc_id] = [d for _, d in ranked]
+        if not candidates:
+            return {}
+        # The cheap check (languages, lengths, dates) first, on every candidate of the batch in
+        # one read without the texts; the anchors, the most rows, only of those that pass it.
+        # Reading texts and anchors of every candidate was most of the stage's time once a
+        # store was large enough to fill each document's candidates (docs/benchmarks.md,
+        # pipeline stages by store size, fifth pass).
+        brief = db.doc_briefs(conn, {x for doc_id, cands in candidates.items() for x in (doc_id, *cands)})
+        plausible = {
+            doc_id: [o for o in cands if o in brief and self._plausible_translation(brief[doc_id], brief[o])]
+            for doc_id, cands in candidates.items()
+            if doc_id in brief
+        }
+        theirs = db.anchors_of(conn, {o for cands in plausible.values() for o in cands})
+        stored_df.update(db.anchor_df(conn, {a for s in theirs.values() for a in s} - set(stored_df)))
+        matches: dict[tuple[str, str], Match] = {}
+        for doc_id, mine_anchors, df, n_docs, _after in self._as_arrived(per_doc, stored_df, n_stored):
+            others = [(o, theirs[o]) for o in plausible.get(doc_id, ()) if o in theirs]
+            weights = {a: df(a) for a in mine_anchors.union(*(their for _, their in others))}
+            for other_id, their in others:
+                score, shared = anchor_kernel.anchor_similarity(mine_anchors, their, weights, n_docs)
                 if score >= p.anchor_threshold:
                     key = (min(doc_id, other_id), max(doc_id, other_id))
                     m = matches.get(key)
@@ -455,11 +452,34 @@ class LaunderingStage(DocumentStage):
                         )
         return matches
 
-    def _plausible_translation(self, a: db.DocInfo, b: db.DocInfo) -> bool:
+    @staticmethod
+    def _as_arrived(
+        per_doc: dict[str, set[str]], stored_df: dict[str, int], n_stored: int
+    ) -> Iterator[tuple[str, set[str], Callable[[str], int], int, set[str]]]:
+        """Each batch document with its anchors, their document frequency, the number of
+        anchored documents and the batch documents after it, all as the corpus stood when it
+        arrived (the documents before it, not the batch's later ones): frequencies, the rare-
+        anchor cut and the candidates are then the same whatever the batch size, and a pair is
+        judged once, from its newer side. ``df`` holds for its own step only."""
+        later: Counter[str] = Counter()
+        for s in per_doc.values():
+            later.update(s)
+        later_ids = list(per_doc)
+        later_docs = sum(1 for s in per_doc.values() if s)
+        for position, (doc_id, mine_anchors) in enumerate(per_doc.items()):
+            later.subtract(mine_anchors)
+            later_docs -= 1 if mine_anchors else 0
+
+            def df(a: str) -> int:
+                return stored_df.get(a, 0) - later[a]
+
+            yield doc_id, mine_anchors, df, max(n_stored - later_docs, 1), set(later_ids[position + 1 :])
+
+    def _plausible_translation(self, a: db.DocInfo | db.DocBrief, b: db.DocInfo | db.DocBrief) -> bool:
         p = self.params
         if not a.language or not b.language or a.language.split("-")[0] == b.language.split("-")[0]:
             return False
-        la, lb = max(len(a.text), 1), max(len(b.text), 1)
+        la, lb = max(a.length, 1), max(b.length, 1)
         if max(la, lb) / min(la, lb) > p.length_ratio:
             return False
         return not (
@@ -490,23 +510,23 @@ class LaunderingStage(DocumentStage):
         ann, ids = self._caught_up_index(conn)
         if ann is None or not batch_ids:
             return {}
-        info = db.doc_info(conn, batch_ids)
         threshold = self.encoder_threshold
-        out: dict[tuple[str, str], Match] = {}
         labels, scores = ann.search(np.stack([vecs[i] for i in batch_ids]), self.params.encoder_candidates + 1)
+        near: list[tuple[str, str, float]] = []
         for doc_id, row_labels, row_scores in zip(batch_ids, labels, scores, strict=True):
             for label, score in zip(row_labels, row_scores, strict=True):
                 other = ids.get(int(label))
-                if other is None or other == doc_id or score < threshold:
-                    continue
-                if other not in info:
-                    info.update(db.doc_info(conn, [other]))
-                if other not in info or not self._plausible_translation(info[doc_id], info[other]):
-                    continue
-                key = (min(doc_id, other), max(doc_id, other))
-                if key not in out or out[key].similarity < score:
-                    cos = round(float(score), 4)
-                    out[key] = Match(key[0], key[1], "translation", cos, cosine=cos)
+                if other is not None and other != doc_id and score >= threshold:
+                    near.append((doc_id, other, score))
+        info = db.doc_briefs(conn, {*batch_ids, *(other for _, other, _ in near)})
+        out: dict[tuple[str, str], Match] = {}
+        for doc_id, other, score in near:
+            if other not in info or not self._plausible_translation(info[doc_id], info[other]):
+                continue
+            key = (min(doc_id, other), max(doc_id, other))
+            if key not in out or out[key].similarity < score:
+                cos = round(float(score), 4)
+                out[key] = Match(key[0], key[1], "translation", cos, cosine=cos)
         return out
 
     def _stored_vectors(self, conn: Connection, items: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
@@ -591,6 +611,7 @@ class LaunderingStage(DocumentStage):
 
     def _write_edges(self, matches: dict[tuple[str, str], Match], conn: Connection) -> dict[str, db.DocInfo]:
         info = db.doc_info(conn, {x for k in matches for x in k})
+        rows: list[dict[str, Any]] = []
         for (a, b), m in matches.items():
             da, dbb = info[a], info[b]
             older, newer = sorted((da, dbb), key=_order_key)
@@ -628,9 +649,7 @@ class LaunderingStage(DocumentStage):
                 ]
             paras = self._name_paragraphs(paras, newer, older)
             link = self._link(m, newer, older, paras)
-            db.delete_edge(conn, older.id, newer.id)  # direction may flip when a date arrives
-            db.upsert_edge(
-                conn,
+            rows.append(
                 {
                     "copier_document_id": newer.id,
                     "copied_document_id": older.id,
@@ -649,8 +668,9 @@ class LaunderingStage(DocumentStage):
                         if by_date
                         else "collection order (publication time missing or equal)",
                     },
-                },
+                }
             )
+        db.put_edges(conn, rows)
         return info
 
     def _link(

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from fimiscope.core.clock import to_utc, utcnow
 from fimiscope.core.errors import InvalidInput, NotFound
 from fimiscope.core.model import Affiliation
-from fimiscope.store.sql import chunks, insert_ignore, upsert, upsert_add
+from fimiscope.store.sql import chunks, insert_ignore_many, upsert, upsert_add
 from fimiscope.store.tables import counters, documents, signals, sources
 from fimiscope.store.tables_laundering import (
     laundering_anchor_counts,
@@ -62,16 +62,24 @@ def insert_units(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
     shingles); returns their ids in input order."""
     if not rows:
         return []
-    stmt = laundering_units.insert().returning(laundering_units.c.id, sort_by_parameter_order=True)
-    return [int(r[0]) for r in conn.execute(stmt, list(rows))]
+    # One executemany through the driver, then the ids read back: asked to return ids in input
+    # order, SQLAlchemy inserts row by row on SQLite (a dozen statements per document). Ids grow
+    # in insertion order within the writer's transaction (SQLite's single writer; PostgreSQL's
+    # sequence, one nextval per row in order), so the new units are the highest ids of their
+    # documents, in input order. A unit has no key but its id: nothing is ignored.
+    insert_ignore_many(conn, laundering_units, rows)
+    t = laundering_units
+    held: list[int] = []
+    for part in chunks(sorted({r["document_id"] for r in rows}), _CHUNK):
+        held.extend(int(x) for x in conn.execute(sa.select(t.c.id).where(t.c.document_id.in_(part))).scalars())
+    return sorted(held)[-len(rows) :]
 
 
 def insert_buckets(conn: Connection, unit_ids: Sequence[int], keys: Sequence[Sequence[int]]) -> None:
     rows = [
         {"band_key": int(k), "unit_id": uid} for uid, ks in zip(unit_ids, keys, strict=True) for k in set(ks) if k >= 0
     ]
-    for part in chunks(rows, 5000):
-        conn.execute(insert_ignore(conn, laundering_buckets), part)
+    insert_ignore_many(conn, laundering_buckets, rows)
 
 
 def bucket_matches(conn: Connection, keys: Iterable[int], per_key: int | None = None) -> list[tuple[int, int]]:
@@ -138,8 +146,7 @@ def insert_anchors_many(conn: Connection, per_doc: dict[str, Iterable[str]]) -> 
         for doc_id, anchors in wanted.items()
         for a in sorted(anchors - held.get(doc_id, set()))
     ]
-    for part in chunks(rows, 5000):
-        conn.execute(insert_ignore(conn, laundering_anchors), part)
+    insert_ignore_many(conn, laundering_anchors, rows)
     _count_anchors(conn, Counter(r["anchor"] for r in rows), 1)
     _add_anchored(conn, len(wanted.keys() - held.keys()))
 
@@ -247,6 +254,21 @@ class DocInfo:
     def flagged(self) -> bool:
         return self.affiliation.flagged
 
+    @property
+    def length(self) -> int:
+        return len(self.text)
+
+
+@dataclass(slots=True)
+class DocBrief:
+    """What judging a translation candidate's plausibility needs (language, length, time),
+    without the text: the stage weighs up to ``anchor_candidates`` of them per document."""
+
+    id: str
+    language: str | None
+    length: int
+    published_at: datetime | None
+
 
 def display_title(d: DocInfo, words: int = 12) -> str:
     """The title, or for a post without one its first words: never a bare document id."""
@@ -300,6 +322,15 @@ def doc_info(conn: Connection, doc_ids: Iterable[str]) -> dict[str, DocInfo]:
     return out
 
 
+def doc_briefs(conn: Connection, doc_ids: Iterable[str]) -> dict[str, DocBrief]:
+    q = sa.select(documents.c.id, documents.c.language, sa.func.length(documents.c.text), documents.c.published_at)
+    out: dict[str, DocBrief] = {}
+    for part in chunks(sorted(set(doc_ids)), _CHUNK):
+        for doc_id, language, length, published_at in conn.execute(q.where(documents.c.id.in_(part))):
+            out[doc_id] = DocBrief(doc_id, language, int(length), _aware(published_at))
+    return out
+
+
 # -- clusters, members, edges ------------------------------------------------------------------
 
 
@@ -322,23 +353,25 @@ def link_of(edge: dict[str, Any]) -> str:
     return LINK_QUOTES if edge.get("method") == "partial" else LINK_COPY
 
 
-def upsert_edge(conn: Connection, row: dict[str, Any]) -> None:
-    row = {**row, "created_at": row.get("created_at") or utcnow()}
+def put_edges(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or update chain edges: a batch's in two statements, not two per edge. Each edge's
+    reverse is deleted first (the direction may flip when a publication date arrives)."""
+    if not rows:
+        return
+    now = utcnow()
+    rows = [{**row, "created_at": row.get("created_at") or now} for row in rows]
+    t = laundering_edges
+    reverse = t.delete().where(
+        (t.c.copier_document_id == sa.bindparam("copied")) & (t.c.copied_document_id == sa.bindparam("copier"))
+    )
+    conn.execute(reverse, [{"copier": r["copier_document_id"], "copied": r["copied_document_id"]} for r in rows])
     stmt = upsert(
         conn,
-        laundering_edges,
+        t,
         ["copier_document_id", "copied_document_id"],
         ["method", "similarity", "lag_s", "attribution", "details"],
     )
-    conn.execute(stmt, row)
-
-
-def delete_edge(conn: Connection, copier: str, copied: str) -> None:
-    conn.execute(
-        laundering_edges.delete().where(
-            (laundering_edges.c.copier_document_id == copier) & (laundering_edges.c.copied_document_id == copied)
-        )
-    )
+    conn.execute(stmt, rows)
 
 
 def edges_touching(conn: Connection, doc_ids: Iterable[str]) -> list[dict[str, Any]]:

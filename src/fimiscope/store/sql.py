@@ -20,6 +20,28 @@ def insert_ignore(conn: Connection, table: sa.Table) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+def insert_ignore_many(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT OR IGNORE (SQLite) / INSERT ... ON CONFLICT DO NOTHING (PostgreSQL) of ``rows``,
+    all with the same keys, through the driver's ``executemany`` with plain tuples. For hot
+    paths that insert many small rows (the laundering stage's band keys and anchor postings):
+    building a Core statement and processing its parameters row by row cost more than the
+    insert itself (docs/benchmarks.md, pipeline stages by store size, fifth pass). Values go to
+    the driver as they are: numbers, text, bytes; not JSON or datetimes (``sqlite_bulk_insert``
+    converts those)."""
+    if not rows:
+        return
+    cols = list(rows[0])
+    names = ", ".join(cols)
+    pick = operator.itemgetter(*cols) if len(cols) > 1 else (lambda row: (row[cols[0]],))
+    params = [tuple(pick(row)) for row in rows]
+    if conn.dialect.name == "postgresql":
+        holes = ", ".join(["%s"] * len(cols))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({holes}) ON CONFLICT DO NOTHING"
+    else:
+        sql = f"INSERT OR IGNORE INTO {table.name} ({names}) VALUES ({', '.join('?' * len(cols))})"
+    conn.exec_driver_sql(sql, params)
+
+
 def upsert(conn: Connection, table: sa.Table, keys: Sequence[str], update: Sequence[str]) -> Any:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET the ``update`` columns from the new row."""
     stmt: Any
