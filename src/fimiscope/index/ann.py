@@ -38,8 +38,8 @@ _REBUILD_DEAD_SHARE = 0.25  # faiss: rebuild the graph once this share of it is 
 # Threads of one search call: one. A matcher searches a few dozen units at a time (about 1 ms each);
 # on the 2-core development machine under load, two OpenMP threads made a 39-query batch over
 # 100,000 vectors slower, not faster (docs/benchmarks.md "Issue 19, match p95 with the ANN index").
-# Adding (bulk, minutes at 100,000 vectors) keeps every core. Parallel matching is one matcher per
-# worker process.
+# Adding (bulk, minutes at 100,000 vectors) keeps every core. A matcher on two threads searches
+# half its units in each (detect/claims.py MATCH_THREADS); pipeline workers, one matcher each.
 SEARCH_THREADS = 1
 
 

@@ -23,7 +23,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -285,19 +285,19 @@ class BM25Index:
         term_lists: Sequence[Sequence[str]],
         k: int = 10,
         *,
-        include: Sequence[Sequence[str]] | None = None,
+        include: Sequence[Sequence[str]] | Callable[[], Sequence[Sequence[str]]] | None = None,
     ) -> list[list[tuple[str, float]]]:
         """``query_many`` for texts already run through ``self.analyzer``.
 
         ``include`` (one id list per text) appends those documents after the top ``k`` with
         their BM25 score, 0.0 when they share no term: candidates found another way (by vector)
-        get their lexical score from the same sparse product."""
+        get their lexical score from the same sparse product. It may be a function giving those
+        lists, called once the product is made: a caller finding them meanwhile (the vector search
+        in another thread) then overlaps the two."""
         w = self._ensure()
         texts = term_lists
         if not texts:
             return []
-        if include is not None and len(include) != len(texts):
-            raise ValueError("include needs one id list per text")
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
@@ -307,6 +307,7 @@ class BM25Index:
             vals.extend(q.tolist())
             rows.extend([j] * len(c))
         if not cols:
+            include = _resolved(include, len(texts))
             return [self._included([], include[j] if include else ()) for j in range(len(texts))]
         used = np.unique(np.asarray(cols, dtype=np.int64))
         remap = {int(c): i for i, c in enumerate(used)}
@@ -317,8 +318,7 @@ class BM25Index:
         s = (w[:, used] @ q).tocsc()
         out: list[list[tuple[str, float]]] = []
         for j in range(len(texts)):
-            start, end = s.indptr[j], s.indptr[j + 1]
-            docs, sc = s.indices[start:end], s.data[start:end]
+            docs, sc = s.indices[s.indptr[j] : s.indptr[j + 1]], s.data[s.indptr[j] : s.indptr[j + 1]]
             if len(sc) > k:
                 # Every document scoring at least the k-th best, then the first k by (score, position):
                 # a tie at the k-th place goes to the earlier claim, whatever order the product left.
@@ -326,20 +326,21 @@ class BM25Index:
                 top = np.flatnonzero(sc >= kth)
                 docs, sc = docs[top], sc[top]
             order = np.lexsort((docs, -sc))[:k]
-            hits = [(self.ids[int(docs[i])], float(sc[i])) for i in order if sc[i] > 0]
-            if include:
+            out.append([(self.ids[int(docs[i])], float(sc[i])) for i in order if sc[i] > 0])
+        include = _resolved(include, len(texts))  # a function is called only now: its lists may be on their way
+        if include:
+            for j, hits in enumerate(out):
                 # Only the included ids' scores: a dict of the whole column (every claim sharing a
                 # word, tens of thousands at 100k claims) cost more than the product itself, and so
                 # did sorting every column to bisect it; a few ids compared against the column is a
                 # linear scan per id (np.isin's loop for a short second argument).
-                col_docs, col_sc = s.indices[start:end], s.data[start:end]
+                col_docs, col_sc = s.indices[s.indptr[j] : s.indptr[j + 1]], s.data[s.indptr[j] : s.indptr[j + 1]]
                 have = {d for d, _ in hits}
                 extra = [d for d in include[j] if d not in have]
                 pos = np.fromiter((self.position(d) for d in extra), dtype=np.int64, count=len(extra))
                 at = np.flatnonzero(np.isin(col_docs, pos)) if len(pos) else np.zeros(0, dtype=np.int64)
                 by_pos = {int(col_docs[a]): float(col_sc[a]) for a in at}
-                hits = self._included(hits, extra, by_pos)
-            out.append(hits)
+                out[j] = self._included(hits, extra, by_pos)
         return out
 
     def _included(
@@ -380,7 +381,11 @@ class BM25Index:
         return self.candidates_terms([self.analyzer.terms(t) for t in texts], k)
 
     def candidates_terms(
-        self, term_lists: Sequence[Sequence[str]], k: int = 10, *, include: Sequence[Sequence[str]] | None = None
+        self,
+        term_lists: Sequence[Sequence[str]],
+        k: int = 10,
+        *,
+        include: Sequence[Sequence[str]] | Callable[[], Sequence[Sequence[str]]] | None = None,
     ) -> list[list[tuple[str, float, float, float]]]:
         """``candidates`` for texts already run through ``self.analyzer`` (``include`` as in
         ``query_terms``)."""
@@ -405,6 +410,16 @@ class BM25Index:
                 cands.append((d, score, common / q_total if q_total else 0.0, common / d_total if d_total else 0.0))
             out.append(cands)
         return out
+
+
+def _resolved(
+    include: Sequence[Sequence[str]] | Callable[[], Sequence[Sequence[str]]] | None, n: int
+) -> Sequence[Sequence[str]] | None:
+    """``include`` as lists (called when it is a function), checked to hold one list per text."""
+    lists = include() if callable(include) else include
+    if lists is not None and len(lists) != n:
+        raise ValueError("include needs one id list per text")
+    return lists
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:

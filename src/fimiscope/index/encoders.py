@@ -29,7 +29,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,6 +77,9 @@ class PackagedEncoder:
     version: str
     model: Any
     batch_size: int = 256  # texts per call: bounds the memory of a long list, keeps NumPy's GEMMs large
+    # Several threads may encode at once (pure NumPy, no state changed by a call; its GEMMs release
+    # the GIL): a matcher splits one document's sentences between two (ClaimMatcher.threads).
+    threadsafe: ClassVar[bool] = True
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         items = list(texts)
@@ -101,7 +104,8 @@ def model_key(encoder: Encoder) -> str:
 # too small to split across cores with profit, and on a shared machine a second thread spends
 # its time waiting for a core (measured 4.5x fewer sentences/s with 2 threads than with 1 on the
 # 2-core development machine under load; docs/benchmarks.md "Issue 19, encoding and latency").
-# Parallelism belongs a level up (one encoder per worker process).
+# Parallelism belongs a level up (a matcher encodes a document's sentences in two halves at once,
+# a pipeline runs one encoder per worker process).
 PACKAGED_THREADS = 1
 
 
@@ -250,16 +254,23 @@ class VectorIndex:
 # BLAS threads for exact search: one. A matcher's batch (tens of units against the claims) is one
 # GEMM of a few dozen rows, and on the 2-core development machine under load a second BLAS thread
 # made it slower, not faster (docs/benchmarks.md "Issue 19, match p95 with the ANN index");
-# parallelism belongs a level up (one matcher per worker process).
+# parallelism belongs a level up (a matcher's two halves, or one matcher per worker process).
 SEARCH_BLAS_THREADS: int | None = 1  # None: no limit (BLAS on every core)
 _BLAS: list[Any] = []  # the threadpoolctl controller, made on first use (it lists the loaded libraries)
 
 
-def _one_blas_thread() -> Any:
-    """A context limiting NumPy's BLAS to ``SEARCH_BLAS_THREADS`` for one call (the limit is
-    process-wide while it lasts, as the packaged encoder's own)."""
+def blas_threads(limit: int | None) -> Any:
+    """A context limiting NumPy's BLAS to ``limit`` threads (None: no limit) while it lasts. The
+    limit is process-wide, as the packaged encoder's own: code running BLAS in several threads
+    at once sets it around all of them, so that no thread's exit restores a count another still
+    relies on."""
     if not _BLAS:
         from threadpoolctl import ThreadpoolController
 
         _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=SEARCH_BLAS_THREADS, user_api="blas")
+    return _BLAS[0].limit(limits=limit, user_api="blas")
+
+
+def _one_blas_thread() -> Any:
+    """``blas_threads(SEARCH_BLAS_THREADS)``: the limit of one exact search."""
+    return blas_threads(SEARCH_BLAS_THREADS)
