@@ -30,6 +30,7 @@ __all__ = [
     "CaughtUp",
     "VectorRows",
     "caught_up_index",
+    "embedding_type",
     "encode_missing",
     "forget_model",
     "get_matrices",
@@ -40,6 +41,7 @@ __all__ = [
     "put_vectors",
     "stored_digests",
     "text_digest",
+    "vector_literal",
 ]
 
 _BATCH = 500
@@ -70,13 +72,34 @@ def _unpack(data: bytes, size: int, dim: int) -> NDArray[np.float32]:
     return np.frombuffer(data, dtype="<f4").reshape(size, dim).astype(np.float32, copy=False)
 
 
+def embedding_type(conn: Connection) -> str | None:
+    """pgvector's type, schema-qualified, when this store's ``vectors`` table has the
+    ``embedding`` column (PostgreSQL with the extension, migration ``vectors_0002``); else None."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return conn.execute(
+        sa.text(
+            "SELECT format('%I.%I', tn.nspname, t.typname) FROM pg_attribute a "
+            "JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace "
+            "WHERE a.attrelid = to_regclass('vectors') AND a.attname = 'embedding' AND NOT a.attisdropped"
+        )
+    ).scalar()
+
+
+def vector_literal(vector: NDArray[np.float32]) -> str:
+    """pgvector's text form of one vector (shortest decimals that read back as the same float32)."""
+    return "[" + ",".join(repr(float(x)) for x in np.asarray(vector, dtype=np.float32).ravel()) + "]"
+
+
 def put_vectors(
     conn: Connection, kind: str, model: str, items: Sequence[tuple[str, str, NDArray[np.float32]]]
 ) -> None:
-    """Store ``(item id, text digest, matrix)`` rows, replacing an item's older row."""
+    """Store ``(item id, text digest, matrix)`` rows, replacing an item's older row. On a server
+    with pgvector a claim's vector is written to ``embedding`` as well."""
     if not items:
         return
     now = utcnow()
+    pgvector = embedding_type(conn)
     for batch in chunks(items, _BATCH):
         # A changed text's row goes (its pk with it: the ANN index drops that label); an unchanged
         # one stays. Two workers storing the same item at once: the second insert is ignored.
@@ -105,6 +128,14 @@ def put_vectors(
                 for item_id, digest, matrix in batch
             ],
         )
+        claims = pgvector is not None and kind == "claim"
+        singles = [(item_id, matrix) for item_id, _, matrix in batch if claims and matrix.shape[0] == 1]
+        if singles:
+            conn.execute(
+                sa.text(f"UPDATE vectors SET embedding = CAST(:e AS {pgvector}) "
+                        "WHERE kind = :kind AND model = :model AND item_id = :item AND embedding IS NULL"),
+                [{"e": vector_literal(m[0]), "kind": kind, "model": model, "item": i} for i, m in singles],
+            )
 
 
 def stored_digests(conn: Connection, kind: str, model: str, ids: Sequence[str]) -> dict[str, str]:
