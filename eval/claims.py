@@ -458,7 +458,8 @@ def main() -> None:
         else:
             eval_docs = docs
     eval_q, eval_rel = load(args.test or args.data, args.split)
-    shown = f"test {args.split}" if args.test else args.split  # how the table names the scored split
+    # how the table names the scored split: "test" for DIR's test split, "test dev" for its dev
+    shown = ("test" if args.split == "test" else f"test {args.split}") if args.test else args.split
     if args.test and set(eval_q) & set(train_q):
         print(f"warning: {len(set(eval_q) & set(train_q))} tweets of {args.test} are also among the tweets fitted on",
               file=sys.stderr)
