@@ -217,7 +217,7 @@ class ClaimMatcher:
         # Seconds spent per part of matching (split, encode, ann, bm25, fusion, decision), added up
         # over calls when the caller sets a dict here (benchmarks/vectors_bench.py --only latency).
         self.timings: dict[str, float] | None = None
-        self.threads = max(1, min(MATCH_THREADS, os.cpu_count() or 1))
+        self.threads = match_threads()
         if encoder is not None and pairs:
             if claim_vectors is None:
                 claim_vectors = _claim_vectors(encoder, pairs, known_vectors or {})
@@ -467,6 +467,11 @@ class ClaimMatcher:
             out.append(cands)
         self._tick("fusion", t0)
         return out
+
+
+def match_threads() -> int:
+    """Threads one match uses by default: ``MATCH_THREADS``, at most the cores."""
+    return max(1, min(MATCH_THREADS, os.cpu_count() or 1))
 
 
 def _in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
@@ -759,8 +764,9 @@ class ClaimStage(DocumentStage):
                                        ann_backend=self.ann_backend)
         if not current.count:
             return 0
-        if self.workers > 1:
-            matcher.threads = 1  # the other workers are using the other cores
+        # one thread per match when other workers use the other cores (the matcher is shared by
+        # every run in this process, so set either way)
+        matcher.threads = 1 if self.workers > 1 else match_threads()
         stored = self._sentence_vectors(conn, docs) if matcher.searches_vectors else {}
         found: list[tuple[Document, Match]] = []
         for doc in docs:
