@@ -78,6 +78,10 @@ class Settings:
         "FIMISCOPE_DATABASE_URL", None, "postgresql://user@host/db for a shared store (else SQLite in the data folder)",
         kind=str,
     )
+    sqlite_cache_mb: int = setting(
+        "FIMISCOPE_SQLITE_CACHE_MB", 64,
+        "SQLite page cache per connection, in MB; larger stores launder faster with more (docs/scale.md)", minimum=1,
+    )
     # -- the pipeline
     batch_size: int = setting(
         "FIMISCOPE_BATCH_SIZE", 500, "documents per committed batch of a stage or a collection run", minimum=1

@@ -272,3 +272,26 @@ def test_stage_rename_keeps_the_watermark_and_the_signals_detector(database_url:
         assert watermark_store.watermark(c, "laundering") == 0
     assert s.read(signal_store.get_signal, "sig_1").detector == "detect.laundering"
     s.close()
+
+
+def test_the_sqlite_page_cache_follows_the_setting(tmp_path: Path) -> None:
+    import os
+
+    from fimiscope.config import Settings
+
+    def cache_kib(settings: Settings) -> int:
+        s = Store.from_settings(settings)
+        try:
+            with s.connect() as conn:
+                return -int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        finally:
+            s.close()
+
+    assert cache_kib(Settings(data_dir=tmp_path / "a")) == 64 * 1024
+    assert cache_kib(Settings(data_dir=tmp_path / "b", sqlite_cache_mb=512)) == 512 * 1024
+    # from the environment, as a user sets it; a nonsense value is refused with a one-line reason
+    env = {**os.environ, "FIMISCOPE_SQLITE_CACHE_MB": "0", "FIMISCOPE_DATA_DIR": str(tmp_path / "c")}
+    out = subprocess.run([sys.executable, "-m", "fimiscope", "sources", "list"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode != 0 and "FIMISCOPE_SQLITE_CACHE_MB" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
