@@ -368,10 +368,7 @@ class ClaimMatcher:
             needed.update((u,) if u < n else (u - n, u - n + 1))
         texts = list(dict.fromkeys(sentences[i].text for i in sorted(needed)))
         if pool is not None and len(texts) > 1 and getattr(self.encoder, "threadsafe", False):
-            half = (len(texts) + 1) // 2
-            first = pool.submit(self.encoder.encode, texts[:half])
-            rest = self.encoder.encode(texts[half:])
-            vecs = np.concatenate([first.result(), rest])
+            vecs = np.concatenate(_in_halves(pool, self.encoder.encode, texts))
         else:
             vecs = self.encoder.encode(texts)  # keep is never empty here
         row = {t: r for r, t in enumerate(texts)}
@@ -402,10 +399,8 @@ class ClaimMatcher:
         unit_vecs = np.concatenate([sent_vecs, pair_vecs])[keep]
         t0 = self._tick("encode", t0)
         if pool is not None and len(unit_vecs) > 1:
-            half = (len(unit_vecs) + 1) // 2
-            first = pool.submit(self.nearest, unit_vecs[:half], k)
-            rest = self.nearest(unit_vecs[half:], k)
-            vec_hits = first.result() + rest
+            first, rest = _in_halves(pool, lambda part: self.nearest(part, k), unit_vecs)
+            vec_hits = first + rest
         else:
             vec_hits = self.nearest(unit_vecs, k)
         self._tick("ann", t0)
@@ -474,6 +469,14 @@ def match_threads() -> int:
     return max(1, min(MATCH_THREADS, os.cpu_count() or 1))
 
 
+def _in_halves(pool: ThreadPoolExecutor, fn: Callable[[Any], Any], items: Any) -> tuple[Any, Any]:
+    """``fn`` of the first half of ``items`` in ``pool`` while this thread does the second half."""
+    half = (len(items) + 1) // 2
+    first = pool.submit(fn, items[:half])
+    rest = fn(items[half:])
+    return first.result(), rest
+
+
 def _in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
     """``fn(*args, **kwargs)`` in a thread of its own, its result (or exception) as a future."""
     done: Future[Any] = Future()
@@ -493,9 +496,9 @@ _POOLS_LOCK = threading.Lock()
 
 
 def _match_pool(threads: int) -> ThreadPoolExecutor:
-    """The process's pool for matches on ``threads`` threads: the second half of the vector work
-    and BM25 (``threads`` workers). Keyed by process id too, since a forked pipeline worker
-    inherits the parent's pool object but none of its threads."""
+    """The process's pool for matches on ``threads`` threads: it takes one half of a match's
+    encoding and of its search (BM25 has a thread of its own). Keyed by process id too, since a
+    forked process inherits the parent's pool object but none of its threads."""
     key = (os.getpid(), threads)
     with _POOLS_LOCK:
         pool = _POOLS.get(key)

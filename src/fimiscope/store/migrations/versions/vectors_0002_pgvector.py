@@ -21,15 +21,12 @@ branch_labels = None
 depends_on = None
 
 
-def _literal(data: bytes) -> str:
-    """pgvector's text form of a stored float32 row (shortest round-trip decimals)."""
-    return "[" + ",".join(repr(float(x)) for x in np.frombuffer(data, dtype="<f4")) + "]"
-
-
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
+    from fimiscope.store.vectors import vector_literal
+
     if bind.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").first() is None:
         return
     try:
@@ -51,7 +48,8 @@ def upgrade() -> None:
         ).all()
         if not rows:
             break
-        bind.execute(fill, [{"pk": pk, "e": _literal(bytes(data))} for pk, data in rows])
+        rows_e = [{"pk": pk, "e": vector_literal(np.frombuffer(bytes(data), dtype="<f4"))} for pk, data in rows]
+        bind.execute(fill, rows_e)
         after = rows[-1][0]
 
 
